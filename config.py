@@ -1,0 +1,180 @@
+"""The key, the base URL and the proxy: read from the environment or a file outside the pack.
+
+Never from a node widget (a widget value lands in workflows, PNG/MP4 metadata and /history).
+The key is wrapped in `ApiKey` so that no repr, log line or exception message can show it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_BASE_URL = "https://freesoragenerator.com"
+DEFAULT_PROFILE = "default"
+ENV_KEY = "FREESORA_API_KEY"
+ENV_BASE_URL = "FREESORA_BASE_URL"
+ENV_CONFIG = "FREESORA_CONFIG"
+
+KEY_HELP = (
+    f"Set the {ENV_KEY} environment variable before starting ComfyUI, or run "
+    "`freesora key set` to store it in the config file (see the README, 'Your API key')."
+)
+
+
+class ApiKey:
+    """A secret that shows itself only through `reveal()`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "ApiKey('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ApiKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where requests go and with which key; `key_source` says where the key was found."""
+
+    base_url: str
+    api_key: ApiKey | None
+    key_source: str
+    profile: str = DEFAULT_PROFILE
+    proxy: str | None = None
+
+    def require_key(self) -> ApiKey:
+        if self.api_key is None:
+            raise ConfigError(f"No FreeSora API key is set. {KEY_HELP}")
+        return self.api_key
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user config file: outside the pack, so updates never overwrite it."""
+    env = os.environ if env is None else env
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]).expanduser()
+    if sys.platform == "win32":
+        base = Path(env.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "freesora" / "config.json"
+
+
+def clean_key(raw: str) -> str:
+    """Trim what shells add by mistake: spaces, newlines, and quotes from Windows `set K="..."`."""
+    return raw.strip().strip("\"'").strip()
+
+
+def normalize_base_url(raw: str, source: str) -> str:
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{source} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+        )
+    return url
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"The config file {path} cannot be read ({exc.__class__.__name__})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"The config file {path} must hold a JSON object")
+    return data
+
+
+def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[str, Any]:
+    profiles = data.get("profiles") or {}
+    entry = profiles.get(profile)
+    if entry is None and profile == DEFAULT_PROFILE:
+        entry = {k: data[k] for k in ("api_key", "base_url", "proxy") if k in data}
+    if entry is None:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(f"profile {profile!r} is not in {path} (profiles there: {known})")
+    if not isinstance(entry, dict):
+        raise ConfigError(f"profile {profile!r} in {path} must be a JSON object")
+    return entry
+
+
+def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for `profile`; the environment variables win for the default profile."""
+    env = os.environ if env is None else env
+    profile = profile or DEFAULT_PROFILE
+    path = config_path(env)
+    entry = _profile_entry(read_config_file(path), profile, path)
+    use_env = profile == DEFAULT_PROFILE
+    key, source = None, "not set"
+    if use_env and clean_key(env.get(ENV_KEY, "")):
+        key, source = clean_key(env[ENV_KEY]), f"environment variable {ENV_KEY}"
+    elif clean_key(str(entry.get("api_key") or "")):
+        key, source = clean_key(str(entry["api_key"])), f"config file {path} (profile {profile})"
+    if use_env and env.get(ENV_BASE_URL, "").strip():
+        base_url = normalize_base_url(env[ENV_BASE_URL], ENV_BASE_URL)
+    else:
+        base_url = normalize_base_url(str(entry.get("base_url") or DEFAULT_BASE_URL), str(path))
+    proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
+    return Settings(base_url, ApiKey(key) if key else None, source, profile, proxy)
+
+
+def save_profile(
+    profile: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Write one profile's values into the config file, readable by its owner only."""
+    path = config_path(env)
+    data = read_config_file(path)
+    profiles = data.setdefault("profiles", {})
+    entry = dict(profiles.get(profile) or {})
+    if api_key is not None:
+        entry["api_key"] = clean_key(api_key)
+    if base_url is not None:
+        entry["base_url"] = normalize_base_url(base_url, "base_url")
+    profiles[profile] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(path, json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    # Create with 0600 from the start (no window in which the key is world-readable), then
+    # replace atomically so a crash never leaves half a file.
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    if sys.platform != "win32":
+        os.chmod(path, 0o600)

@@ -1,0 +1,123 @@
+"""The pack's exception hierarchy; no other module defines exceptions.
+
+Every error carries what a user needs to act: the field or task it concerns, the service's own
+code and message when the service answered, and a next step. None of them ever holds the key.
+"""
+
+from __future__ import annotations
+
+
+class FreeSoraError(Exception):
+    """Base of every error the pack raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- Problems found locally, before anything is sent or spent -------------------------------
+
+
+class ConfigError(FreeSoraError):
+    """The key, base URL or config file is missing or unusable."""
+
+
+class InvalidRequestError(FreeSoraError, ValueError):
+    """A request the service would reject; raised before anything is sent.
+
+    `field` is the name the user sees (the node's widget id, e.g. `n_frames`).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidImageError(InvalidRequestError):
+    """An image that cannot be encoded into something the service accepts."""
+
+
+# --- Problems reported by the service or on the way to it -----------------------------------
+
+
+class ServiceError(FreeSoraError):
+    """The service answered with an error (non-zero `code` or a non-2xx status)."""
+
+
+class AuthenticationError(ServiceError):
+    """401: the key is missing, wrong or revoked."""
+
+
+class InsufficientCreditsError(ServiceError):
+    """402: the account has not enough credits for this task."""
+
+
+class RateLimitedError(ServiceError):
+    """429 that persisted through every allowed retry."""
+
+
+class TaskNotFoundError(ServiceError):
+    """The service does not know the task id (wrong id, other account, or expired)."""
+
+
+class TransportError(FreeSoraError):
+    """The network failed (refused, reset, timed out) and retrying did not help."""
+
+
+class UnexpectedResponseError(FreeSoraError):
+    """The service answered something the pack cannot read (not JSON, no task id, ...)."""
+
+
+class CreateOutcomeUnknownError(FreeSoraError):
+    """The create request was sent but its answer was lost: the task may exist and be charged.
+
+    The pack never resends in this case; the message says how to find the task first.
+    """
+
+
+# --- Outcomes of a task ---------------------------------------------------------------------
+
+
+class TaskFailedError(FreeSoraError):
+    """The task ended as failed (moderation, generation error, ...)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task_id: str,
+        reason: str | None = None,
+        credits_refunded: bool | None = None,
+    ) -> None:
+        super().__init__(message, task_id=task_id)
+        self.reason = reason
+        self.credits_refunded = credits_refunded
+
+
+class TaskCancelledError(FreeSoraError):
+    """The service reports the task as cancelled."""
+
+
+class TaskTimeoutError(FreeSoraError):
+    """The wait's deadline passed; the task may still finish and can be collected later."""
+
+
+class WaitCancelledError(FreeSoraError):
+    """The user stopped the wait (Cancel in ComfyUI, Ctrl+C); the task itself goes on."""
+
+
+class DownloadError(FreeSoraError):
+    """The result could not be downloaded (expired URL, too large, network)."""

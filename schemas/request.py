@@ -1,0 +1,299 @@
+"""The create request, strict: every rule of `POST /api/v1/video/sora-pro` lives here.
+
+Fields are named like the nodes' widgets (snake_case) and serialized with the service's spelling
+(aliases). A valid instance *is* the request as it will be sent: defaults are filled in, `nFrames`
+is normalized, and inapplicable fields are absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import InvalidRequestError
+from .models import (
+    IMAGE_MIME_TYPES,
+    MAX_IMAGE_BYTES,
+    MAX_PROMPT_CHARS,
+    MAX_SHOT_S,
+    MAX_SHOTS,
+    MIN_SHOT_S,
+    MIN_SHOTS,
+    AspectRatio,
+    ModelKind,
+    Size,
+    VideoModel,
+    spec_of,
+)
+
+# What the user sees for each field (widget ids; the image arrives as a data URL from `image`).
+FIELD_LABELS = {
+    "model": "model",
+    "prompt": "prompt",
+    "imageData": "image",
+    "image_data": "image",
+    "imageUrl": "image_url",
+    "aspectRatio": "aspect_ratio",
+    "nFrames": "n_frames",
+    "size": "size",
+    "removeWatermark": "remove_watermark",
+    "isPublic": "is_public",
+    "shots": "shots",
+    "Scene": "scene",
+    "duration": "duration_s",
+}
+
+_STRICT = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=False)
+
+
+def _fail(field: str, message: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{field} {message}", field=field)
+
+
+class Shot(BaseModel):
+    """One storyboard shot: what happens and for how long."""
+
+    model_config = _STRICT
+
+    scene: str = Field(alias="Scene")
+    duration: float
+
+    @field_validator("scene")
+    @classmethod
+    def _scene_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise _fail("scene", "must describe the shot, got an empty text")
+        return value.strip()
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_in_range(cls, value: float) -> float:
+        if not math.isfinite(value) or not MIN_SHOT_S <= value <= MAX_SHOT_S:
+            raise _fail(
+                "duration_s", f"must be {MIN_SHOT_S} to {MAX_SHOT_S:g} seconds, got {value}"
+            )
+        return value
+
+    @field_serializer("duration")
+    def _whole_seconds_as_int(self, value: float) -> int | float:
+        # The service's own examples send `5`, not `5.0`.
+        return int(value) if float(value).is_integer() else value
+
+
+def normalize_n_frames(model: VideoModel, value: int | float | str | None) -> str:
+    """The clip length the service will use for `value`, as the string it expects.
+
+    The service snaps unknown lengths to an allowed one; we do the same here so the value shown
+    is the value sent: the nearest allowed length, the shorter (cheaper) one on a tie.
+    """
+    spec = spec_of(model)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return str(spec.frames_default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        allowed = ", ".join(map(str, spec.frames))
+        raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
+    nearest = min(spec.frames, key=lambda allowed: (abs(allowed - seconds), allowed))
+    return str(nearest)
+
+
+def decoded_size(data_url: str) -> int:
+    """Bytes the base64 payload of a data URL decodes to, without decoding it."""
+    payload = data_url.partition(",")[2]
+    return len(payload) * 3 // 4 - payload[-2:].count("=")
+
+
+def _check_data_url(data_url: str) -> None:
+    header, sep, payload = data_url.partition(",")
+    mime = header.removeprefix("data:").removesuffix(";base64")
+    if not sep or not header.startswith("data:") or not header.endswith(";base64"):
+        raise _fail("image", "must be a base64 data URL (data:image/png;base64,...)")
+    if mime not in IMAGE_MIME_TYPES:
+        raise _fail("image", f"must be JPEG, PNG or WEBP, got {mime or 'no type'}")
+    if decoded_size(data_url) > MAX_IMAGE_BYTES:
+        mb = decoded_size(data_url) / 1024 / 1024
+        raise _fail("image", f"must be at most 10 MB once decoded, got {mb:.1f} MB")
+    try:
+        base64.b64decode(payload[:4096] + "=" * (-len(payload[:4096]) % 4), validate=True)
+    except binascii.Error:
+        raise _fail("image", "holds invalid base64 data") from None
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}")
+
+
+class CreateVideoRequest(BaseModel):
+    """A create request as it will be sent. Build it with `build_create_request`."""
+
+    model_config = _STRICT
+
+    model: VideoModel
+    prompt: str | None = None
+    image_data: str | None = Field(None, alias="imageData")
+    image_url: str | None = Field(None, alias="imageUrl")
+    aspect_ratio: AspectRatio = Field(AspectRatio.LANDSCAPE, alias="aspectRatio")
+    n_frames: str | None = Field(None, alias="nFrames")
+    size: Size | None = None
+    remove_watermark: bool | None = Field(None, alias="removeWatermark")
+    is_public: bool = Field(True, alias="isPublic")
+    shots: list[Shot] | None = None
+
+    @field_validator("n_frames", mode="before")
+    @classmethod
+    def _frames_as_text(cls, value: Any) -> Any:
+        # Normalized per model after validation; accept 10, 10.0 and "10" here.
+        if isinstance(value, bool):
+            raise _fail("n_frames", f"must be a clip length in seconds, got {value!r}")
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _apply_rules(self) -> CreateVideoRequest:
+        spec = spec_of(self.model)
+        self._check_prompt(spec.kind)
+        self._check_images(spec.kind)
+        self.n_frames = normalize_n_frames(self.model, self.n_frames)
+        self._check_options()
+        self._check_shots(spec.kind)
+        return self
+
+    def _check_prompt(self, kind: ModelKind) -> None:
+        if kind is ModelKind.STORYBOARD:
+            if self.prompt is not None and self.prompt.strip():
+                raise _fail("prompt", f"is not used by {self.model.value}; describe each shot")
+            self.prompt = None  # the service does not pass it upstream, so it is never sent
+            return
+        if self.prompt is None or not self.prompt.strip():
+            raise _fail("prompt", f"is required for {self.model.value}, got an empty text")
+        if len(self.prompt) > MAX_PROMPT_CHARS:
+            raise _fail(
+                "prompt",
+                f"must be at most {MAX_PROMPT_CHARS:,} characters, got {len(self.prompt):,}",
+            )
+
+    def _check_images(self, kind: ModelKind) -> None:
+        if kind is not ModelKind.IMAGE:
+            given = "image" if self.image_data else "image_url" if self.image_url else None
+            if given:
+                raise _fail(given, f"is not accepted by {self.model.value} (an image model is)")
+            return
+        if self.image_data:
+            _check_data_url(self.image_data)
+            self.image_url = None  # the data URL wins; never send both
+        elif self.image_url:
+            _check_url(self.image_url)
+        else:
+            raise _fail("image", f"or image_url is required for {self.model.value}")
+
+    def _check_options(self) -> None:
+        spec = spec_of(self.model)
+        if self.size is not None and not spec.takes_size:
+            raise _fail(
+                "size", f"applies only to the Pro text/image models, not {self.model.value}"
+            )
+        if self.size is None:
+            self.size = spec.size_default
+        if self.remove_watermark is not None and not spec.takes_remove_watermark:
+            raise _fail("remove_watermark", f"does not apply to {self.model.value}")
+        if self.remove_watermark is None and spec.takes_remove_watermark:
+            self.remove_watermark = True
+
+    def _check_shots(self, kind: ModelKind) -> None:
+        if kind is not ModelKind.STORYBOARD:
+            if self.shots is not None:
+                raise _fail("shots", f"are only for sora-2-pro-storyboard, not {self.model.value}")
+            return
+        count = len(self.shots or [])
+        if not MIN_SHOTS <= count <= MAX_SHOTS:
+            raise _fail("shots", f"must be {MIN_SHOTS} to {MAX_SHOTS} shots, got {count}")
+        total = shots_total(self.shots or [])
+        if total > int(self.n_frames or 0) + 1e-9:
+            raise _fail(
+                "shots",
+                f"add up to {total:g} s, more than the n_frames length of {self.n_frames} s: "
+                "shorten the shots or choose a longer n_frames",
+            )
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body, spelled as the service spells it, with only the fields that apply."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    def describe(self) -> dict[str, Any]:
+        """The payload with the image shortened: what a dry run or a log may show."""
+        payload = self.to_payload()
+        if "imageData" in payload:
+            data = payload["imageData"]
+            payload["imageData"] = f"{data[:32]}... ({decoded_size(data):,} bytes)"
+        return payload
+
+
+def shots_total(shots: list[Shot]) -> float:
+    return round(sum(shot.duration for shot in shots), 3)
+
+
+def build_create_request(**fields: Any) -> CreateVideoRequest:
+    """Validate `fields` (widget names) into a request, or raise `InvalidRequestError`."""
+    try:
+        return CreateVideoRequest.model_validate(fields)
+    except ValidationError as exc:
+        raise as_invalid_request(exc) from None
+
+
+def request_from_widgets(**widgets: Any) -> CreateVideoRequest:
+    """Like `build_create_request`, for nodes whose widgets always hold a value.
+
+    `size` and `remove_watermark` widgets exist on nodes that offer models without those fields;
+    their values are dropped for those models instead of being refused.
+    """
+    try:
+        spec = spec_of(VideoModel(widgets.get("model")))
+    except ValueError:
+        return build_create_request(**widgets)
+    if not spec.takes_size:
+        widgets.pop("size", None)
+    if not spec.takes_remove_watermark:
+        widgets.pop("remove_watermark", None)
+    return build_create_request(**widgets)
+
+
+def as_invalid_request(exc: ValidationError) -> InvalidRequestError:
+    """Turn pydantic's first complaint into one line that names the widget and what is allowed."""
+    error = exc.errors()[0]
+    loc = [part for part in error["loc"] if isinstance(part, str)]
+    index = next((part for part in error["loc"] if isinstance(part, int)), None)
+    where = f"shot {index + 1}: " if index is not None and "shots" in loc else ""
+    original = (error.get("ctx") or {}).get("error")
+    if isinstance(original, InvalidRequestError):
+        return InvalidRequestError(where + original.message, field=original.field)
+    field = FIELD_LABELS.get(loc[-1], loc[-1]) if loc else "request"
+    got = error.get("input")
+    if error["type"] == "extra_forbidden":
+        return InvalidRequestError(f"{field} is not a field the service accepts", field=field)
+    if error["type"] == "missing":
+        return InvalidRequestError(f"{where}{field} is required", field=field)
+    allowed = _allowed_values(error)
+    message = f"must be one of {allowed}" if allowed else error["msg"].lower()
+    return InvalidRequestError(f"{where}{field} {message}, got {got!r}", field=field)
+
+
+def _allowed_values(error: Any) -> str | None:
+    expected = (error.get("ctx") or {}).get("expected")
+    return str(expected).replace("'", "") if error["type"] == "enum" and expected else None

@@ -1,0 +1,131 @@
+"""Where the key and base URL come from, and that the key never shows itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from freesora.config import (
+    DEFAULT_BASE_URL,
+    ApiKey,
+    config_path,
+    load_settings,
+    save_profile,
+)
+from freesora.errors import ConfigError
+
+FAKE_KEY = "sk-test-0123456789abcdef"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment whose config file lives in a temporary folder."""
+    return {"FREESORA_CONFIG": str(tmp_path / "config.json")}
+
+
+def write_config(env: dict[str, str], data: object) -> None:
+    Path(env["FREESORA_CONFIG"]).write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_the_key_comes_from_the_environment_first(env: dict[str, str]) -> None:
+    write_config(env, {"profiles": {"default": {"api_key": "sk-from-file"}}})
+    settings = load_settings(env={**env, "FREESORA_API_KEY": FAKE_KEY})
+    assert settings.require_key().reveal() == FAKE_KEY
+    assert settings.key_source == "environment variable FREESORA_API_KEY"
+    assert settings.base_url == DEFAULT_BASE_URL
+
+
+def test_the_key_falls_back_to_the_config_file(env: dict[str, str]) -> None:
+    write_config(env, {"profiles": {"default": {"api_key": FAKE_KEY}}})
+    settings = load_settings(env=env)
+    assert settings.require_key().reveal() == FAKE_KEY
+    assert "config file" in settings.key_source
+
+
+@pytest.mark.parametrize("raw", [f'"{FAKE_KEY}"', f"  {FAKE_KEY}\n", f"'{FAKE_KEY}'"])
+def test_quotes_and_spaces_pasted_around_the_key_are_removed(env: dict[str, str], raw: str) -> None:
+    settings = load_settings(env={**env, "FREESORA_API_KEY": raw})
+    assert settings.require_key().reveal() == FAKE_KEY
+
+
+def test_a_missing_key_says_where_to_set_it(env: dict[str, str]) -> None:
+    settings = load_settings(env=env)
+    with pytest.raises(ConfigError) as info:
+        settings.require_key()
+    assert "FREESORA_API_KEY" in str(info.value)
+    assert "freesora key set" in str(info.value)
+
+
+def test_the_key_never_appears_in_repr_or_str(env: dict[str, str]) -> None:
+    settings = load_settings(env={**env, "FREESORA_API_KEY": FAKE_KEY})
+    for text in (repr(settings), str(settings), repr(settings.api_key), f"{settings.api_key}"):
+        assert FAKE_KEY not in text
+    assert ApiKey(FAKE_KEY) == ApiKey(FAKE_KEY)
+
+
+def test_the_base_url_comes_from_the_environment_without_a_trailing_slash(
+    env: dict[str, str],
+) -> None:
+    settings = load_settings(env={**env, "FREESORA_BASE_URL": "http://127.0.0.1:8765/"})
+    assert settings.base_url == "http://127.0.0.1:8765"
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8765", "ftp://host", "http://"])
+def test_a_base_url_that_is_not_http_is_refused_naming_the_variable(
+    env: dict[str, str], url: str
+) -> None:
+    with pytest.raises(ConfigError, match="FREESORA_BASE_URL"):
+        load_settings(env={**env, "FREESORA_BASE_URL": url})
+
+
+def test_a_named_profile_uses_its_own_key_and_ignores_the_environment(env: dict[str, str]) -> None:
+    write_config(
+        env,
+        {"profiles": {"work": {"api_key": "sk-work", "base_url": "http://127.0.0.1:9/"}}},
+    )
+    settings = load_settings("work", env={**env, "FREESORA_API_KEY": FAKE_KEY})
+    assert settings.require_key().reveal() == "sk-work"
+    assert settings.base_url == "http://127.0.0.1:9"
+    assert settings.profile == "work"
+
+
+def test_an_unknown_profile_lists_the_known_ones(env: dict[str, str]) -> None:
+    write_config(env, {"profiles": {"work": {}, "home": {}}})
+    with pytest.raises(ConfigError, match="home, work"):
+        load_settings("play", env=env)
+
+
+def test_a_broken_config_file_is_reported_without_its_content(env: dict[str, str]) -> None:
+    Path(env["FREESORA_CONFIG"]).write_text('{"api_key": "sk-secret-abc", ', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(env=env)
+    assert "sk-secret-abc" not in str(info.value)
+    assert "cannot be read" in str(info.value)
+
+
+def test_saving_a_key_keeps_other_profiles_and_is_owner_only(env: dict[str, str]) -> None:
+    write_config(env, {"profiles": {"work": {"api_key": "sk-work"}}})
+    path = save_profile("default", api_key=f" {FAKE_KEY} ", env=env)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["profiles"]["default"]["api_key"] == FAKE_KEY
+    assert data["profiles"]["work"]["api_key"] == "sk-work"
+    if sys.platform != "win32":
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_settings(env=env).require_key().reveal() == FAKE_KEY
+
+
+def test_the_config_file_lives_in_the_users_config_folder_not_in_the_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    path = config_path({"XDG_CONFIG_HOME": str(tmp_path)})
+    assert path == tmp_path / "freesora" / "config.json"
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert config_path({"APPDATA": str(tmp_path)}) == tmp_path / "freesora" / "config.json"
+    pack = Path(__file__).resolve().parents[2]
+    assert pack not in config_path({}).parents
