@@ -1,0 +1,159 @@
+"""The sandbox's HTTP surface: endpoint paths, recording what arrives, and acting out faults.
+
+Service decisions (auth, validation, credits, task states) are delegated to `SandboxState`;
+this module only turns requests into those calls and their replies into HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .canned import (
+    canned_fault_response,
+    drop_connection,
+    reply_response,
+    sample_video,
+    truncated_video,
+)
+from .faults import Fault
+from .state import NOT_JSON, ReceivedRequest, Reply
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+CREATE_PATH = "/api/v1/video/sora-pro"
+STATUS_PATH = "/api/video-generations/check-result"
+FILES_PATH = "/files/{task_id}.mp4"
+STATE_PATH = "/sandbox/state"
+# imageData may decode to 10 MB, i.e. ~13.4 MB of base64; aiohttp's 1 MB default would refuse it.
+MAX_REQUEST_BYTES = 20 * 1024 * 1024
+
+
+def build_app(sandbox: Sandbox) -> web.Application:
+    routes = _Routes(sandbox)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app.router.add_post(CREATE_PATH, routes.create)
+    app.router.add_post(STATUS_PATH, routes.status)
+    app.router.add_get(FILES_PATH, routes.download)
+    app.router.add_get(STATE_PATH, routes.summary)
+    app.on_shutdown.append(routes.shutdown)
+    return app
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return NOT_JSON
+
+
+def _record(request: web.Request, raw: bytes, body: Any) -> ReceivedRequest:
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+    return ReceivedRequest(
+        path=request.path,
+        body=None if body is NOT_JSON else body,
+        raw=raw,
+        headers=headers,
+        had_authorization="Authorization" in request.headers,
+    )
+
+
+def _graceful(fault: Fault) -> bool:
+    return bool(fault.params.get("graceful", False))
+
+
+class _Routes:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._state = sandbox.state
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        body = _parse_json(raw)
+        self._state.received.creates.append(_record(request, raw, body))
+        auth = request.headers.get("Authorization")
+        fault = self._sandbox.faults.take("create")
+        if fault is None:
+            await self._latency()
+            return reply_response(self._create(auth, body))
+        canned = canned_fault_response(fault)
+        if canned is not None:
+            return canned
+        if fault.kind == "reset_after":
+            self._create(auth, body)
+        if fault.kind in ("reset_before", "reset_after"):
+            return drop_connection(request, graceful=_graceful(fault))
+        # Only "delay" is left. The task must appear even if the client hangs up meanwhile,
+        # so the wait-then-create runs as its own task that cancelling this handler cannot stop.
+        seconds = float(fault.params["seconds"])
+        if fault.params.get("then", "create") == "drop":
+            await asyncio.sleep(seconds)
+            return drop_connection(request)
+        work = self._sandbox.spawn(self._create_later(seconds, auth, body))
+        return reply_response(await asyncio.shield(work))
+
+    def _create(self, auth: str | None, body: Any) -> Reply:
+        return self._state.create(auth, body, self._sandbox.clock())
+
+    async def _create_later(self, seconds: float, auth: str | None, body: Any) -> Reply:
+        await asyncio.sleep(seconds)
+        return self._create(auth, body)
+
+    async def status(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        body = _parse_json(raw)
+        self._state.received.status_calls.append(_record(request, raw, body))
+        fault = self._sandbox.faults.take("status")
+        if fault is not None:
+            canned = canned_fault_response(fault)
+            if canned is not None:
+                return canned
+            if fault.kind == "reset_before":
+                return drop_connection(request, graceful=_graceful(fault))
+            if fault.kind == "delay":
+                await asyncio.sleep(float(fault.params["seconds"]))
+        await self._latency()
+        base = f"{request.scheme}://{request.host}"
+        reply = self._state.status(
+            request.headers.get("Authorization"),
+            body,
+            self._sandbox.clock(),
+            lambda task_id: f"{base}/files/{task_id}.mp4",
+        )
+        if fault is not None and fault.kind == "unknown_status" and reply.code == 0:
+            value = fault.params.get("value", "teleporting")
+            reply = Reply(reply.code, reply.message, {**reply.data, "status": value})
+        return reply_response(reply)
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        self._state.received.downloads.append(_record(request, b"", None))
+        fault = self._sandbox.faults.take("download")
+        if fault is not None:
+            canned = canned_fault_response(fault)
+            if canned is not None:
+                return canned
+            if fault.kind == "reset_before":
+                return drop_connection(request, graceful=_graceful(fault))
+            if fault.kind == "delay":
+                await asyncio.sleep(float(fault.params["seconds"]))
+        task_id = request.match_info["task_id"]
+        if not self._state.is_downloadable(task_id, self._sandbox.clock()):
+            # Storage, not the API: a bare 404 page, no envelope.
+            return web.Response(status=404, text=f"No such file: {task_id}.mp4")
+        if fault is not None and fault.kind == "truncated":
+            return await truncated_video(request)
+        return web.Response(body=sample_video(), content_type="video/mp4")
+
+    async def summary(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._sandbox.summary())
+
+    async def shutdown(self, app: web.Application) -> None:
+        await self._sandbox.cancel_background()
+
+    async def _latency(self) -> None:
+        if self._sandbox.latency_s > 0:
+            await asyncio.sleep(self._sandbox.latency_s)

@@ -1,0 +1,178 @@
+"""The sandbox service's memory and rules: accounts and credits, tasks, and what it received.
+
+No HTTP here: handlers in `routes.py` translate requests into these calls and replies into
+envelopes, so billing and refunds can be reasoned about without a server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .pricing import credit_cost
+from .tasks import StatusSpelling, Task, outcome_for, phase, status_data
+from .validation import validate_create
+
+SANDBOX_KEY = "sk-sandbox"
+DEFAULT_CREDITS = 1000
+
+
+class _NotJson:
+    """Stands for a request body that did not parse as JSON (distinct from a JSON `null`)."""
+
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Any = _NotJson()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A service answer before it becomes an envelope; `code` 0 is success."""
+
+    code: int
+    message: str
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request as the sandbox saw it; the Authorization value itself is never kept."""
+
+    path: str
+    body: Any
+    raw: bytes
+    headers: dict[str, str]
+    had_authorization: bool
+
+
+@dataclass
+class Received:
+    """Everything the sandbox was sent, per endpoint, in arrival order (for test assertions)."""
+
+    creates: list[ReceivedRequest] = field(default_factory=list)
+    status_calls: list[ReceivedRequest] = field(default_factory=list)
+    downloads: list[ReceivedRequest] = field(default_factory=list)
+
+
+class Ledger:
+    """Credit balances per key; keys starting with `open_prefix` open an account on first use."""
+
+    def __init__(
+        self, keys: Mapping[str, int] | None, open_prefix: str | None, default_credits: int
+    ) -> None:
+        self.balances = dict({SANDBOX_KEY: default_credits} if keys is None else keys)
+        self._open_prefix = open_prefix
+        self._default_credits = default_credits
+
+    def account(self, authorization: str | None) -> str | None:
+        """The key of a valid `Bearer <key>` header, or None (the caller answers 401)."""
+        scheme, _, key = (authorization or "").strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return None
+        if key not in self.balances and self._open_prefix and key.startswith(self._open_prefix):
+            self.balances[key] = self._default_credits
+        return key if key in self.balances else None
+
+
+def mask_key(key: str) -> str:
+    """A stable label for a key: lets its owner find it in /sandbox/state without revealing it."""
+    return "key#" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+class SandboxState:
+    """The service's behaviour: create and check-result, charging and refunding as API.md says."""
+
+    def __init__(self, ledger: Ledger, task_seconds: float, spelling: StatusSpelling) -> None:
+        self.ledger = ledger
+        self.task_seconds = task_seconds
+        self.spelling = spelling
+        self.tasks: dict[str, Task] = {}
+        self.received = Received()
+
+    def create(self, authorization: str | None, body: Any, now: float) -> Reply:
+        key = self.ledger.account(authorization)
+        if key is None:
+            return unauthorized()
+        problems = ["body: must be valid JSON"] if body is NOT_JSON else validate_create(body)
+        if problems:
+            return Reply(422, "Validation failed: " + "; ".join(problems))
+        cost = credit_cost(body)
+        balance = self.ledger.balances[key]
+        if balance < cost:
+            return Reply(402, f"Insufficient credits: this task costs {cost}, balance is {balance}")
+        self.ledger.balances[key] = balance - cost
+        task = Task(
+            task_id=uuid.uuid4().hex,
+            owner=key,
+            model=body["model"],
+            cost=cost,
+            started=now,
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            outcome=outcome_for(body),
+        )
+        self.tasks[task.task_id] = task
+        return Reply(0, "ok", {"taskId": task.task_id})
+
+    def status(
+        self, authorization: str | None, body: Any, now: float, file_url: Callable[[str], str]
+    ) -> Reply:
+        key = self.ledger.account(authorization)
+        if key is None:
+            return unauthorized()
+        task_id = body.get("taskId") if isinstance(body, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            return Reply(400, "Missing parameter: taskId")
+        task = self.tasks.get(task_id)
+        # Another account's task is as unknown as a made-up id: ids must not leak across keys.
+        if task is None or task.owner != key:
+            return Reply(404, f"Task not found: {task_id}")
+        self.settle(now)
+        data = status_data(task, now, self.task_seconds, file_url(task_id), self.spelling)
+        return Reply(0, "ok", data)
+
+    def settle(self, now: float) -> None:
+        """Refund every task that has reached a refundable end and was not refunded yet."""
+        for task in self.tasks.values():
+            if task.outcome.refund and not task.refunded:
+                status, _ = phase(task, now, self.task_seconds)
+                if status == task.outcome.status:
+                    self.ledger.balances[task.owner] += task.cost
+                    task.refunded = True
+
+    def is_downloadable(self, task_id: str, now: float) -> bool:
+        task = self.tasks.get(task_id)
+        return task is not None and phase(task, now, self.task_seconds)[0] == "succeeded"
+
+    def summary(self, now: float) -> dict[str, Any]:
+        """A human-readable picture of the sandbox; keys appear only masked."""
+        self.settle(now)
+        tasks = []
+        for task in self.tasks.values():
+            status, progress = phase(task, now, self.task_seconds)
+            tasks.append(
+                {
+                    "taskId": task.task_id,
+                    "account": mask_key(task.owner),
+                    "model": task.model,
+                    "status": status,
+                    "progress": progress,
+                    "cost": task.cost,
+                    "credits_refunded": task.refunded,
+                }
+            )
+        credits = [
+            {"account": mask_key(key), "credits": balance}
+            for key, balance in self.ledger.balances.items()
+        ]
+        return {"tasks_created": len(self.tasks), "credits": credits, "tasks": tasks}
+
+
+def unauthorized() -> Reply:
+    return Reply(401, f"Unauthorized: send 'Authorization: Bearer <key>', e.g. {SANDBOX_KEY}")
