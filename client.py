@@ -1,0 +1,333 @@
+"""The only code that speaks HTTP to the service: create, check-result and result downloads.
+
+Every request goes through `_post` (API calls) or `download` (storage), each with a timeout.
+Whether a failed attempt may be resent is decided by `retry.may_resend`, never here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from pydantic import ValidationError
+
+from . import __version__
+from .config import KEY_HELP, Settings
+from .errors import (
+    AuthenticationError,
+    CreateOutcomeUnknownError,
+    DownloadError,
+    FreeSoraError,
+    InsufficientCreditsError,
+    RateLimitedError,
+    ServiceError,
+    TaskNotFoundError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from .retry import (
+    Outcome,
+    RetryPolicy,
+    classify_exception,
+    classify_status,
+    may_resend,
+    retry_delay,
+)
+from .schemas import CreatedTask, CreateVideoRequest, TaskStatus
+from .schemas.response import Envelope
+
+CREATE_PATH = "/api/v1/video/sora-pro"
+STATUS_PATH = "/api/video-generations/check-result"
+USER_AGENT = f"freesora-nodes/{__version__}"
+MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024  # far above a 25 s 1080p clip; stops a runaway body
+CHUNK_BYTES = 256 * 1024
+
+Sleep = Callable[[float], Awaitable[None]]
+
+MAY_EXIST_HELP = (
+    "A task may have been created and charged, so it was NOT sent again (a second create is a "
+    "second charge). Look for it in your task history on the service (or with `freesora tasks`) "
+    "before you run this again."
+)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. A create uploads up to 10 MB of image, so it gets longer than a status call."""
+
+    connect_s: float = 15.0
+    create_s: float = 120.0
+    status_s: float = 30.0
+    download_read_s: float = 60.0
+
+
+def open_session(settings: Settings | None = None) -> aiohttp.ClientSession:
+    """A session that honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY; the key is never a default header."""
+    del settings  # a profile's own proxy is applied per request
+    return aiohttp.ClientSession(trust_env=True, headers={"User-Agent": USER_AGENT})
+
+
+class FreeSoraClient:
+    """Calls of the service for one account. The caller owns `session` and closes it."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        *,
+        policy: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        max_concurrent_creates: int = 4,
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._policy = policy or RetryPolicy()
+        self._timeouts = timeouts or Timeouts()
+        self._sleep = sleep
+        self._rand = rand
+        # Upstream allows ~20 tasks per account and answers 429 to bursts: a few at a time.
+        self._create_slots = asyncio.Semaphore(max_concurrent_creates)
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    async def create(self, request: CreateVideoRequest) -> str:
+        """Create a task and return its id. Credits are spent when this returns."""
+        async with self._create_slots:
+            try:
+                data = await self._post(CREATE_PATH, request.to_payload(), idempotent=False)
+            except ServiceError as exc:
+                if classify_status(exc.status or 200, exc.code) is Outcome.SERVER_ERROR:
+                    raise _outcome_unknown(f"the service answered an error ({exc})") from None
+                raise
+            except UnexpectedResponseError as exc:
+                raise _outcome_unknown(str(exc)) from None
+        try:
+            return CreatedTask.model_validate(data).task_id
+        except ValidationError:
+            raise _outcome_unknown("the service said ok but returned no task id") from None
+
+    async def status(self, task_id: str) -> TaskStatus:
+        """One check-result call (transient failures retried)."""
+        data = await self._post(STATUS_PATH, {"taskId": task_id}, idempotent=True, task_id=task_id)
+        if not isinstance(data, dict):
+            raise UnexpectedResponseError(
+                f"check-result for task {task_id} returned no status object", task_id=task_id
+            )
+        status = TaskStatus.model_validate(data)
+        return status if status.task_id else status.model_copy(update={"task_id": task_id})
+
+    async def wait(self, task_id: str, **options: Any) -> TaskStatus:
+        """Poll until the task ends; see `polling.wait_for_task` for the options."""
+        from .polling import wait_for_task
+
+        return await wait_for_task(self, task_id, sleep=self._sleep, **options)
+
+    async def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        max_bytes: int = MAX_DOWNLOAD_BYTES,
+        task_id: str | None = None,
+    ) -> Path:
+        """Stream `url` into `dest` (atomically) without our Authorization header."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._download_once(url, dest, max_bytes, task_id)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+                outcome = classify_exception(exc)
+                detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            except _RetryableHTTPError as exc:
+                outcome, detail = Outcome.SERVER_ERROR, f"HTTP {exc.status}"
+            if not may_resend(outcome, idempotent=True) or attempt >= self._policy.attempts:
+                raise DownloadError(
+                    f"Could not download the video of task {task_id or '?'} ({detail}). "
+                    "The result URL may have expired; run the result step again to get a fresh "
+                    "one.",
+                    task_id=task_id,
+                )
+            await self._sleep(retry_delay(attempt, self._policy, self._rand()))
+
+    async def _download_once(
+        self, url: str, dest: Path, max_bytes: int, task_id: str | None
+    ) -> Path:
+        timeout = aiohttp.ClientTimeout(
+            sock_connect=self._timeouts.connect_s, sock_read=self._timeouts.download_read_s
+        )
+        part = dest.with_name(dest.name + ".part")
+        async with self._session.get(url, timeout=timeout, proxy=self._settings.proxy) as resp:
+            if resp.status in (408, 429) or resp.status >= 500:
+                raise _RetryableHTTPError(resp.status)
+            if resp.status != 200:
+                raise DownloadError(
+                    f"The video of task {task_id or '?'} could not be fetched: HTTP {resp.status}. "
+                    "The result URL may have expired (they last about 24 h).",
+                    status=resp.status,
+                    task_id=task_id,
+                )
+            _check_size(resp.content_length, max_bytes, task_id)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            with part.open("wb") as handle:
+                async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
+                    written += len(chunk)
+                    _check_size(written, max_bytes, task_id)
+                    handle.write(chunk)
+        part.replace(dest)
+        return dest
+
+    async def _post(
+        self, path: str, body: dict[str, Any], *, idempotent: bool, task_id: str | None = None
+    ) -> Any:
+        """The choke point: send, read the envelope, retry only what `may_resend` allows."""
+        headers = {"Authorization": f"Bearer {self._settings.require_key().reveal()}"}
+        seconds = self._timeouts.create_s if not idempotent else self._timeouts.status_s
+        timeout = aiohttp.ClientTimeout(total=seconds, sock_connect=self._timeouts.connect_s)
+        url = self._settings.base_url + path
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._session.post(
+                    url, json=body, headers=headers, timeout=timeout, proxy=self._settings.proxy
+                ) as resp:
+                    text = await resp.text(errors="replace")
+                    retry_after = resp.headers.get("Retry-After")
+                    status, content_type = resp.status, resp.content_type
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+                outcome = classify_exception(exc)
+                if may_resend(outcome, idempotent=idempotent) and attempt < self._policy.attempts:
+                    await self._sleep(retry_delay(attempt, self._policy, self._rand()))
+                    continue
+                raise _transport_error(exc, outcome, idempotent, task_id, seconds) from None
+            try:
+                return read_answer(status, content_type, text, task_id=task_id).data
+            except (ServiceError, UnexpectedResponseError) as exc:
+                outcome = _answer_outcome(exc)
+                if not may_resend(outcome, idempotent=idempotent):
+                    raise
+                if attempt >= self._policy.attempts:
+                    raise _gave_up(exc, attempt) from None
+            await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))
+
+
+class _RetryableHTTPError(Exception):
+    """Internal signal: a download answered 408/429/5xx."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def read_answer(status: int, content_type: str, text: str, *, task_id: str | None) -> Envelope:
+    """The envelope of an answer, or the error it carries (HTML pages and HTTP 200 errors too)."""
+    envelope: Envelope | None = None
+    try:
+        envelope = Envelope.model_validate(json.loads(text))
+    except (ValueError, ValidationError):
+        envelope = None
+    if envelope is None:
+        if 200 <= status < 300:
+            raise UnexpectedResponseError(
+                f"The service answered HTTP {status} with something that is not its JSON "
+                f"envelope ({_snippet(text, content_type)})",
+                status=status,
+                task_id=task_id,
+            )
+        raise service_error(status, None, _snippet(text, content_type), task_id)
+    if envelope.code != 0 or not 200 <= status < 300:
+        raise service_error(status, envelope.code or None, envelope.message, task_id)
+    return envelope
+
+
+def service_error(status: int, code: int | None, message: str, task_id: str | None) -> ServiceError:
+    """The error for a refusal, with the service's own words and what to do next."""
+    which = code or status
+    said = f"{message} (" if message else "("
+    said += f"HTTP {status}" + (f", code {code})" if code else ")")
+    kwargs: dict[str, Any] = {"status": status, "code": code, "task_id": task_id}
+    if which == 401:
+        return AuthenticationError(f"The service refused the API key: {said}. {KEY_HELP}", **kwargs)
+    if which == 402:
+        return InsufficientCreditsError(
+            f"Not enough credits for this task: {said}. Top up your FreeSoraGenerator account, "
+            "or choose a shorter clip or standard size.",
+            **kwargs,
+        )
+    if which == 404 and task_id:
+        return TaskNotFoundError(
+            f"The service does not know task {task_id}: {said}. Check the id and that it was "
+            "created with the same API key.",
+            **kwargs,
+        )
+    if which == 429:
+        return RateLimitedError(f"The service is rate limiting this key: {said}", **kwargs)
+    where = f" for task {task_id}" if task_id else ""
+    return ServiceError(f"The service answered with an error{where}: {said}", **kwargs)
+
+
+def _answer_outcome(exc: FreeSoraError) -> Outcome:
+    if isinstance(exc, UnexpectedResponseError):
+        return Outcome.SERVER_ERROR
+    return classify_status(exc.status or 200, exc.code)
+
+
+def _gave_up(exc: FreeSoraError, attempts: int) -> FreeSoraError:
+    exc.message = f"{exc.message} - still failing after {attempts} tries; try again later"
+    return exc
+
+
+def _transport_error(
+    exc: BaseException, outcome: Outcome, idempotent: bool, task_id: str | None, seconds: float
+) -> FreeSoraError:
+    detail = _describe_exception(exc, seconds)
+    if not idempotent and outcome is not Outcome.NOT_SENT:
+        return _outcome_unknown(f"the connection failed after the request was sent ({detail})")
+    where = f" while checking task {task_id}" if task_id else ""
+    return TransportError(
+        f"Could not reach the service{where} ({detail}). Check your network, proxy "
+        "(HTTPS_PROXY) and FREESORA_BASE_URL, then try again.",
+        task_id=task_id,
+    )
+
+
+def _outcome_unknown(what: str) -> CreateOutcomeUnknownError:
+    return CreateOutcomeUnknownError(
+        f"The create request's outcome is unknown: {what}. {MAY_EXIST_HELP}"
+    )
+
+
+def _describe_exception(exc: BaseException, seconds: float) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no answer within {seconds:g} s"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _snippet(text: str, content_type: str) -> str:
+    """A short, safe description of a body that is not JSON (often a proxy's HTML page)."""
+    if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return "an HTML page, likely from a proxy in front of the service"
+    flat = " ".join(text.split())
+    return repr(flat[:120]) if flat else "an empty body"
+
+
+def _check_size(size: int | None, max_bytes: int, task_id: str | None) -> None:
+    if size is not None and size > max_bytes:
+        raise DownloadError(
+            f"The video of task {task_id or '?'} is larger than the {max_bytes:,}-byte limit; "
+            "not downloaded.",
+            task_id=task_id,
+        )

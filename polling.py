@@ -1,0 +1,176 @@
+"""Waiting for a task: a job is not a request. Its own states, deadline and errors live here.
+
+Polls check-result on upstream's schedule, stays responsive to cancellation (about every
+`CANCEL_CHECK_S`), rides out transient failures, and always ends: done, failed, cancelled,
+cancelled by the user, or out of time with the task id to resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import (
+    RateLimitedError,
+    ServiceError,
+    TaskCancelledError,
+    TaskFailedError,
+    TaskNotFoundError,
+    TaskTimeoutError,
+    TransportError,
+    UnexpectedResponseError,
+    WaitCancelledError,
+)
+from .retry import poll_interval
+from .schemas import TaskState, TaskStatus
+
+if TYPE_CHECKING:
+    from .client import FreeSoraClient
+
+CANCEL_CHECK_S = 0.5
+DEFAULT_TIMEOUT_S = 20 * 60  # Sora 2 Pro clips often take 5-15 minutes
+
+_REFUND_TEXT = {
+    True: "credits were refunded",
+    False: "credits were NOT refunded",
+    None: "the service did not say whether credits were refunded",
+}
+
+ProgressCallback = Callable[[TaskStatus, float], None]
+ShouldCancel = Callable[[], bool]
+T = TypeVar("T")
+
+
+def resume_hint(task_id: str) -> str:
+    return (
+        f"Task {task_id} may still finish: collect it later with the FreeSora Video Result node "
+        f"or `freesora wait {task_id}` (no new credits are spent)."
+    )
+
+
+async def wait_for_task(
+    client: FreeSoraClient,
+    task_id: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    interval_s: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    should_cancel: ShouldCancel | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> TaskStatus:
+    """Poll until the task succeeds (returned) or ends otherwise (raised)."""
+    waiter = _Waiter(task_id, timeout_s, should_cancel or (lambda: False), sleep, clock)
+    while True:
+        status = await waiter.poll(client)
+        if status is not None:
+            if on_progress is not None:
+                on_progress(status, waiter.elapsed())
+            if _finished(status, task_id):
+                return status
+        await waiter.pause(
+            interval_s if interval_s is not None else poll_interval(waiter.elapsed())
+        )
+
+
+def _finished(status: TaskStatus, task_id: str) -> bool:
+    """True when done; raises for every other end. A URL alone is not done: only `succeeded`."""
+    if status.state is TaskState.SUCCEEDED:
+        return status.video_url is not None  # no URL yet: poll again (bounded by the deadline)
+    if status.state is TaskState.FAILED:
+        refund = _REFUND_TEXT[status.credits_refunded]
+        reason = status.reason or "no reason given"
+        raise TaskFailedError(
+            f"Task {task_id} failed: {reason} ({refund}).",
+            task_id=task_id,
+            reason=status.reason,
+            credits_refunded=status.credits_refunded,
+        )
+    if status.state is TaskState.CANCELLED:
+        raise TaskCancelledError(f"Task {task_id} was cancelled on the service.", task_id=task_id)
+    if status.state is TaskState.UNKNOWN:
+        raise UnexpectedResponseError(
+            f"The service reported status {status.raw_status!r} for task {task_id}, which this "
+            f"pack does not know. {resume_hint(task_id)}",
+            task_id=task_id,
+        )
+    return False
+
+
+def _transient(exc: Exception) -> bool:
+    """Failures worth polling through: network, unreadable answers, 429 and 5xx."""
+    if isinstance(exc, TransportError | UnexpectedResponseError | RateLimitedError):
+        return True
+    return isinstance(exc, ServiceError) and ((exc.status or 0) >= 500 or (exc.code or 0) >= 500)
+
+
+class _Waiter:
+    """The deadline, cancellation and transient-error memory of one wait."""
+
+    def __init__(
+        self,
+        task_id: str,
+        timeout_s: float,
+        should_cancel: ShouldCancel,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+    ) -> None:
+        self.task_id = task_id
+        self.timeout_s = timeout_s
+        self.should_cancel = should_cancel
+        self.sleep = sleep
+        self.clock = clock
+        self.start = clock()
+        self.last_error: str | None = None
+
+    def elapsed(self) -> float:
+        return self.clock() - self.start
+
+    async def poll(self, client: FreeSoraClient) -> TaskStatus | None:
+        """One status call; a transient failure is remembered and the wait goes on."""
+        self.check()
+        try:
+            return await self.cancellable(client.status(self.task_id))
+        except TaskNotFoundError:
+            raise
+        except (TransportError, UnexpectedResponseError, ServiceError) as exc:
+            if not _transient(exc):
+                raise  # 401 and friends: waiting longer will not help
+            self.last_error = str(exc)
+        return None
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep `seconds` in short slices, checking cancellation and the deadline."""
+        until = self.clock() + seconds
+        while (left := until - self.clock()) > 0:
+            self.check()
+            await self.sleep(min(CANCEL_CHECK_S, left))
+
+    def check(self) -> None:
+        if self.should_cancel():
+            raise WaitCancelledError(
+                f"Stopped waiting for task {self.task_id}. {resume_hint(self.task_id)}",
+                task_id=self.task_id,
+            )
+        if self.elapsed() >= self.timeout_s:
+            last = f" Last problem: {self.last_error}" if self.last_error else ""
+            raise TaskTimeoutError(
+                f"Task {self.task_id} did not finish within {self.timeout_s:g} s. "
+                f"{resume_hint(self.task_id)}{last}",
+                task_id=self.task_id,
+            )
+
+    async def cancellable(self, call: Awaitable[T]) -> T:
+        """Run a request, abandoning it within CANCEL_CHECK_S when the user cancels."""
+        task = asyncio.ensure_future(call)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=CANCEL_CHECK_S)
+                if done:
+                    return task.result()
+                self.check()
+        finally:
+            if not task.done():
+                task.cancel()

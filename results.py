@@ -1,0 +1,56 @@
+"""From a task id to a video file: wait for the task, then download its result.
+
+One code path for `freesora wait`, the demo and the result node.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidRequestError
+from .schemas import TaskStatus
+
+if TYPE_CHECKING:
+    from .client import FreeSoraClient
+
+_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    task_id: str
+    path: Path
+    url: str
+    status: TaskStatus
+
+
+def clean_task_id(raw: str) -> str:
+    """A pasted task id, trimmed; refuses anything that could not be an id (or a file name)."""
+    task_id = raw.strip().strip("\"'").strip()
+    if not _TASK_ID.match(task_id):
+        shown = task_id if len(task_id) <= 40 else task_id[:40] + "..."
+        raise InvalidRequestError(
+            f"task_id must be the id printed when the task was created (letters, digits, - and _),"
+            f" got {shown!r}",
+            field="task_id",
+        )
+    return task_id
+
+
+def video_filename(task_id: str) -> str:
+    return f"freesora_{task_id}.mp4"
+
+
+async def collect_video(
+    client: FreeSoraClient, task_id: str, out_dir: Path, **wait_options: Any
+) -> VideoResult:
+    """Wait for `task_id` (options as `polling.wait_for_task`) and save its video in `out_dir`."""
+    task_id = clean_task_id(task_id)
+    status = await client.wait(task_id, **wait_options)
+    url = status.video_url
+    assert url is not None  # wait returns only succeeded tasks that have a URL
+    path = await client.download(url, Path(out_dir) / video_filename(task_id), task_id=task_id)
+    return VideoResult(task_id=task_id, path=path, url=url, status=status)

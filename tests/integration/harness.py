@@ -1,0 +1,68 @@
+"""Loopback helpers: a real sandbox server on 127.0.0.1 and a real client pointed at it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from freesora.client import FreeSoraClient, Timeouts
+from freesora.config import ApiKey, Settings
+from freesora.retry import RetryPolicy
+from freesora.sandbox import SANDBOX_KEY, Sandbox, run_sandbox
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps: shared by the sandbox and the client."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Harness:
+    sandbox: Sandbox
+    base_url: str
+    client: FreeSoraClient
+    clock: FakeClock
+    session: aiohttp.ClientSession
+
+    def client_with(self, **kwargs: Any) -> FreeSoraClient:
+        """Another client on the same session, e.g. with another key or timeouts."""
+        key = kwargs.pop("key", SANDBOX_KEY)
+        settings = Settings(self.base_url, ApiKey(key), "test")
+        kwargs.setdefault("sleep", self.clock.sleep)
+        kwargs.setdefault("rand", lambda: 0.5)
+        return FreeSoraClient(self.session, settings, **kwargs)
+
+
+@asynccontextmanager
+async def start_harness() -> AsyncIterator[Harness]:
+    clock = FakeClock()
+    async with (
+        run_sandbox(task_seconds=10.0, clock=clock) as running,
+        aiohttp.ClientSession() as session,
+    ):
+        settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "test")
+        client = FreeSoraClient(
+            session,
+            settings,
+            policy=RetryPolicy(attempts=4),
+            timeouts=Timeouts(create_s=5, status_s=5),
+            sleep=clock.sleep,
+            rand=lambda: 0.5,
+        )
+        yield Harness(running.sandbox, running.base_url, client, clock, session)
