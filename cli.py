@@ -1,0 +1,178 @@
+"""The `freesora` command: create, wait, sandbox, demo and key setup, from a terminal.
+
+Results go to stdout (the task id or the saved path is always the last line, for scripts);
+progress and errors go to stderr. Nothing here prints or logs the key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from .client import FreeSoraClient, open_session
+from .config import load_settings, save_profile
+from .errors import FreeSoraError, InvalidRequestError, WaitCancelledError
+from .progress import ProgressLine
+from .schemas import CreateVideoRequest, VideoModel, build_create_request
+
+EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _shot(text: str) -> dict[str, Any]:
+    seconds, sep, scene = text.partition(":")
+    try:
+        duration = float(seconds)
+    except ValueError:
+        duration = None
+    if not sep or duration is None:
+        raise argparse.ArgumentTypeError(f"must look like SECONDS:SCENE, got {text!r}")
+    return {"scene": scene, "duration": duration}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="freesora", description=__doc__)
+    parser.add_argument("--profile", help="config file profile to use (default: default)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    create = sub.add_parser("create", help="create a task and print its id (spends credits)")
+    create.add_argument("--model", required=True, choices=[m.value for m in VideoModel])
+    create.add_argument("--prompt")
+    image = create.add_mutually_exclusive_group()
+    image.add_argument("--image", type=Path, help="a local image file (JPEG, PNG, WEBP, ...)")
+    image.add_argument("--image-url", help="a public http(s) URL of an image")
+    create.add_argument("--fit", choices=["crop", "pad", "none"], default="none")
+    create.add_argument("--aspect-ratio", choices=["landscape", "portrait"])
+    create.add_argument("--n-frames", help="clip length in seconds: 10 or 15 (storyboard: 25)")
+    create.add_argument("--size", choices=["standard", "high"], help="Pro text/image models only")
+    create.add_argument("--no-remove-watermark", action="store_true")
+    create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
+    create.add_argument("--shot", type=_shot, action="append", metavar="SECONDS:SCENE")
+    create.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+
+    wait = sub.add_parser("wait", help="wait for a task and download its video")
+    wait.add_argument("task_id")
+    wait.add_argument("--out", type=Path, default=Path("."), help="folder for the video")
+    wait.add_argument("--timeout", type=float, default=20 * 60, help="seconds (default 1200)")
+    wait.add_argument("--interval", type=float, help="seconds between checks (default: adaptive)")
+
+    sandbox = sub.add_parser("sandbox", help="run the local emulator of the service")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--task-seconds", type=float, default=20.0)
+
+    demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
+    demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
+    demo.add_argument("--task-seconds", type=float, default=3.0)
+
+    key = sub.add_parser("key", help="store the API key in the config file (outside the pack)")
+    key.add_argument("action", choices=["set"])
+    return parser
+
+
+def _request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
+    fields: dict[str, Any] = {"model": args.model, "prompt": args.prompt}
+    if args.image is not None:
+        from .media import encode_file
+
+        encoded = encode_file(args.image, fit=args.fit, aspect_ratio=args.aspect_ratio)
+        print(f"image: {encoded.describe()}", file=sys.stderr)
+        fields["image_data"] = encoded.data_url
+    optional = {
+        "image_url": args.image_url,
+        "aspect_ratio": args.aspect_ratio,
+        "n_frames": args.n_frames,
+        "size": args.size,
+        "remove_watermark": False if args.no_remove_watermark else None,
+        "is_public": False if args.private else None,
+        "shots": args.shot,
+    }
+    fields.update({name: value for name, value in optional.items() if value is not None})
+    return build_create_request(**fields)
+
+
+async def _create(args: argparse.Namespace) -> int:
+    request = _request_from_args(args)
+    print(f"request: {request.describe()}", file=sys.stderr)
+    if args.dry_run:
+        print("dry run: nothing was sent and no credits were spent", file=sys.stderr)
+        return 0
+    settings = load_settings(args.profile)
+    settings.require_key()
+    async with open_session(settings) as session:
+        task_id = await FreeSoraClient(session, settings).create(request)
+    print(task_id)
+    return 0
+
+
+async def _wait(args: argparse.Namespace) -> int:
+    from .results import collect_video
+
+    settings = load_settings(args.profile)
+    settings.require_key()
+    line = ProgressLine(sys.stderr, args.task_id)
+    async with open_session(settings) as session:
+        client = FreeSoraClient(session, settings)
+        result = await collect_video(
+            client,
+            args.task_id,
+            args.out,
+            timeout_s=args.timeout,
+            interval_s=args.interval,
+            on_progress=line.update,
+        )
+    line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
+    print(result.path)
+    return 0
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    await serve_forever(args.host, args.port, task_seconds=args.task_seconds)
+    return 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    key = getpass.getpass("FreeSora API key (input hidden): ")
+    if not key.strip():
+        print("freesora: no key given; nothing saved", file=sys.stderr)
+        return EXIT_INVALID
+    path = save_profile(args.profile or "default", api_key=key)
+    print(f"saved to {path} (readable by you only)", file=sys.stderr)
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return await run_demo(args.out, task_seconds=args.task_seconds)
+
+
+COMMANDS = {"create": _create, "wait": _wait, "sandbox": _sandbox, "demo": _demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "key":
+            return _key(args)
+        return asyncio.run(COMMANDS[args.command](args))
+    except InvalidRequestError as exc:
+        print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
+        return EXIT_INVALID
+    except (KeyboardInterrupt, WaitCancelledError) as exc:
+        print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except FreeSoraError as exc:
+        print(f"freesora: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""`freesora demo`: the pack's whole job against an in-process sandbox, with no key and no credits.
+
+Creates a text, an image and a storyboard task plus one the sandbox is told to fail, waits for
+them together, downloads the videos and says what happened at every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .client import FreeSoraClient, open_session
+from .config import ApiKey, Settings
+from .errors import FreeSoraError, TaskFailedError
+from .media import encode_image
+from .results import VideoResult, collect_video
+from .retry import RetryPolicy
+from .sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
+from .schemas import CreateVideoRequest, build_create_request
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def demo_image(width: int = 1280, height: int = 720) -> np.ndarray[Any, Any]:
+    """A small photo-like frame ([1, H, W, 3] float in 0..1, like a ComfyUI IMAGE)."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    red = 0.5 + 0.5 * np.sin(x / 97.0)
+    green = 0.5 + 0.5 * np.cos(y / 53.0)
+    blue = (x + y) / (width + height)
+    return np.stack([red, green, blue], axis=-1)[None]
+
+
+def demo_requests() -> dict[str, CreateVideoRequest]:
+    image = encode_image(demo_image(), fit="crop", aspect_ratio="landscape")
+    _say(f"  image encoded: {image.describe()}")
+    return {
+        "text": build_create_request(
+            model="sora-2-pro-text-to-video", prompt="A paper boat drifting down a rainy street"
+        ),
+        "image": build_create_request(
+            model="sora-2-image-to-video",
+            prompt="The colours start to swirl slowly",
+            image_data=image.data_url,
+            n_frames=15,
+        ),
+        "storyboard": build_create_request(
+            model="sora-2-pro-storyboard",
+            n_frames=15,
+            shots=[
+                {"scene": "Establishing shot of a harbour at dawn", "duration": 5},
+                {"scene": "A gull lands on a mooring post", "duration": 4.5},
+                {"scene": "Close-up of waves against the hull", "duration": 5.5},
+            ],
+        ),
+        "refused": build_create_request(
+            model="sora-2-text-to-video-stable", prompt=f"Anything {FAIL_MARKER}"
+        ),
+    }
+
+
+async def _run_one(
+    client: FreeSoraClient, name: str, request: CreateVideoRequest, out: Path, timeout_s: float
+) -> VideoResult | FreeSoraError:
+    task_id = await client.create(request)
+    _say(f"  {name:<10} created task {task_id}  nFrames={request.n_frames}")
+    try:
+        return await collect_video(client, task_id, out, timeout_s=timeout_s, interval_s=0.5)
+    except FreeSoraError as exc:
+        return exc
+
+
+async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
+    """Run the demo; 0 when everything behaved as the sandbox was told to."""
+    _say("FreeSora demo: the real client against a local sandbox (no key, no credits).")
+    async with run_sandbox(task_seconds=task_seconds) as running:
+        _say(f"sandbox listening on {running.base_url}")
+        settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "demo", proxy=None)
+        _say("1. building and validating requests")
+        requests = demo_requests()
+        _say("2. creating the tasks (credits are spent here on the real service)")
+        async with open_session(settings) as session:
+            client = FreeSoraClient(session, settings, policy=RetryPolicy())
+            outcomes = await asyncio.gather(
+                *(
+                    _run_one(client, name, req, out, timeout_s=task_seconds * 10 + 30)
+                    for name, req in requests.items()
+                )
+            )
+        _say("3. results")
+        ok = _report(dict(zip(requests, outcomes, strict=True)))
+        credits = running.sandbox.credits(SANDBOX_KEY)
+        _say(f"credits left on the sandbox key: {credits}")
+    _say("demo finished: all as expected" if ok else "demo finished with surprises (see above)")
+    return 0 if ok else 1
+
+
+def _report(outcomes: dict[str, VideoResult | FreeSoraError]) -> bool:
+    ok = True
+    for name, outcome in outcomes.items():
+        if isinstance(outcome, VideoResult):
+            size = outcome.path.stat().st_size
+            _say(f"  {name:<10} saved {outcome.path} ({size:,} bytes)")
+            ok = ok and name != "refused" and size > 0
+        else:
+            expected = name == "refused" and isinstance(outcome, TaskFailedError)
+            label = "failed as expected:" if expected else "FAILED:"
+            print(f"  {name:<10} {label} {outcome}", file=sys.stdout if expected else sys.stderr)
+            ok = ok and expected
+    return ok

@@ -1,0 +1,160 @@
+"""What the creation nodes do, without ComfyUI: widget values -> requests -> task ids.
+
+The nodes in `nodes/` only unwrap ComfyUI's inputs and hooks and call these functions, so the
+whole path is tested without ComfyUI. Must not import comfy, torch or anything from `nodes/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from .client import FreeSoraClient
+from .errors import FreeSoraError, InvalidRequestError
+from .media import EncodedImage, batch_size, encode_image, orientation_of
+from .schemas import (
+    CreateVideoRequest,
+    Shot,
+    as_invalid_request,
+    request_from_widgets,
+    shots_total,
+)
+from .schemas.models import MAX_SHOTS
+
+AUTO = "auto"
+# A stand-in for a linked (not yet known) input at queue time: valid for every rule.
+_PLACEHOLDER_DATA_URL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
+    "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """One create request and, for image tasks, what was encoded for it."""
+
+    request: CreateVideoRequest
+    image: EncodedImage | None = None
+
+    def describe(self) -> str:
+        req = self.request
+        parts = [req.model.value, req.aspect_ratio.value, f"{req.n_frames} s"]
+        if req.size is not None:
+            parts.append(req.size.value)
+        if self.image is not None:
+            parts.append(self.image.describe())
+        return ", ".join(parts)
+
+
+def check_widgets(**widgets: Any) -> str | None:
+    """Queue-time check: the first problem with these widget values, or None.
+
+    Linked inputs arrive as None before the graph runs; a placeholder that satisfies every rule
+    stands in for them, so only the values the user typed can fail here.
+    """
+    values = dict(widgets)
+    if values.get("prompt") is None and "prompt" in values:
+        values["prompt"] = "linked"
+    linked_image = values.pop("image_linked", False)
+    if linked_image and not values.get("image_url"):
+        values["image_data"] = _PLACEHOLDER_DATA_URL
+    if values.get("aspect_ratio") == AUTO:
+        values["aspect_ratio"] = "landscape"
+    if values.get("shots") is None and "shots" in values:
+        values["shots"] = [{"scene": "linked", "duration": 1}]
+    try:
+        request_from_widgets(**values)
+    except InvalidRequestError as exc:
+        return str(exc)
+    return None
+
+
+def plan_image_tasks(image: Any, *, fit: str, **widgets: Any) -> list[PlannedTask]:
+    """One task per image of the batch (or one from `image_url` when no image is given)."""
+    if image is None:
+        return [PlannedTask(request_from_widgets(**widgets))]
+    widgets.pop("image_url", None)  # the image wins over a URL; never send both
+    ratio = widgets.pop("aspect_ratio", AUTO)
+    # Frames of one IMAGE batch share a shape, so `auto` picks one orientation for all.
+    chosen = orientation_of(image) if ratio == AUTO else ratio
+    # Validate the widgets before spending time on encoding.
+    request_from_widgets(**widgets, aspect_ratio=chosen, image_data=_PLACEHOLDER_DATA_URL)
+    planned = []
+    for index in range(batch_size(image)):
+        encoded = encode_image(image, index=index, fit=fit, aspect_ratio=chosen)
+        request = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=encoded.data_url)
+        planned.append(PlannedTask(request, encoded))
+    return planned
+
+
+async def create_tasks(
+    client: FreeSoraClient,
+    planned: Sequence[PlannedTask],
+    on_created: Callable[[int, str], None] | None = None,
+) -> list[str]:
+    """Create every task (a few at a time: the client limits it); ids in input order.
+
+    When some fail, the ones already created are named in the error: they are paid for and
+    must not be lost.
+    """
+
+    async def one(index: int, task: PlannedTask) -> str:
+        task_id = await client.create(task.request)
+        if on_created is not None:
+            on_created(index, task_id)
+        return task_id
+
+    results = await asyncio.gather(
+        *(one(i, task) for i, task in enumerate(planned)), return_exceptions=True
+    )
+    created = [r for r in results if isinstance(r, str)]
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if not failures:
+        return created
+    first = failures[0]
+    if len(planned) == 1 or not isinstance(first, FreeSoraError):
+        raise first
+    made = ", ".join(created) if created else "none"
+    message = (
+        f"{len(failures)} of {len(planned)} tasks could not be created: {first} "
+        f"Created (and charged): {made}."
+    )
+    if type(first).__init__ is FreeSoraError.__init__:
+        raise type(first)(message, status=first.status, code=first.code) from first
+    raise FreeSoraError(message) from first
+
+
+def add_shot(
+    shots: Sequence[dict[str, Any]] | None, scene: str, duration_s: float
+) -> list[dict[str, Any]]:
+    """The shot list with one more shot, checked by the same rules as the request."""
+    current = list(shots or [])
+    if len(current) >= MAX_SHOTS:
+        raise InvalidRequestError(
+            f"shots: a storyboard takes at most {MAX_SHOTS} shots; this would be shot "
+            f"{len(current) + 1}",
+            field="shots",
+        )
+    try:
+        shot = Shot.model_validate({"scene": scene, "duration": duration_s})
+    except ValidationError as exc:
+        raise as_invalid_request(exc) from None
+    return [*current, shot.model_dump(mode="json")]
+
+
+def describe_shots(shots: Sequence[dict[str, Any]]) -> str:
+    """`3 shots, 14.5 s in all: fits n_frames 15 or 25`: what the Shot Builder shows."""
+    total = shots_total([Shot.model_validate(s) for s in shots])
+    fits = [str(n) for n in (10, 15, 25) if total <= n]
+    if fits:
+        where = "fits n_frames " + (
+            f"{', '.join(fits[:-1])} or {fits[-1]}" if fits[1:] else fits[0]
+        )
+    else:
+        where = "too long for a storyboard (25 s at most)"
+    count = len(shots)
+    return f"{count} shot{'s' if count != 1 else ''}, {total:g} s in all: {where}"
