@@ -1,0 +1,28 @@
+"""The pack's ComfyExtension: the list of nodes ComfyUI registers."""
+
+from __future__ import annotations
+
+from comfy_api.latest import ComfyExtension, io
+
+from .image_to_video import FreeSoraImageToVideo
+from .shot_builder import FreeSoraShotBuilder
+from .storyboard import FreeSoraStoryboard
+from .text_to_video import FreeSoraTextToVideo
+from .video_result import FreeSoraVideoResult
+
+NODES: list[type[io.ComfyNode]] = [
+    FreeSoraTextToVideo,
+    FreeSoraImageToVideo,
+    FreeSoraShotBuilder,
+    FreeSoraStoryboard,
+    FreeSoraVideoResult,
+]
+
+
+class FreeSoraExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return list(NODES)
+
+
+async def comfy_entrypoint() -> FreeSoraExtension:
+    return FreeSoraExtension()

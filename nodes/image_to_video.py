@@ -1,0 +1,85 @@
+"""FreeSoraImageToVideo: an image (or a batch: one task each) becomes Sora 2 tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from comfy_api.latest import io, ui
+
+from ..jobs import plan_image_tasks
+from ..schemas import ModelKind
+from . import widgets as w
+from .creating import create_planned, created_text, queue_time_check
+
+
+class FreeSoraImageToVideo(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="FreeSoraImageToVideo",
+            display_name="Sora 2 Image to Video",
+            category="FreeSora",
+            description="Animate an image with Sora 2 (spends credits). A batch of N images "
+            "creates N tasks and outputs a list of task ids, in batch order.",
+            inputs=[
+                w.model_input(ModelKind.IMAGE),
+                w.prompt_input(),
+                io.Image.Input(
+                    "image",
+                    optional=True,
+                    tooltip="The first frame / reference. Encoded to fit the service's 10 MB "
+                    "limit. Each image of a batch becomes its own task.",
+                ),
+                io.String.Input(
+                    "image_url",
+                    default="",
+                    optional=True,
+                    tooltip="A public http(s) image URL, used only when no image is connected.",
+                ),
+                w.aspect_ratio_input(with_auto=True),
+                io.Combo.Input(
+                    "fit",
+                    options=["crop", "pad", "none"],
+                    default="crop",
+                    tooltip="How the image is made 16:9 or 9:16 before sending: crop the centre, "
+                    "pad with black bars, or send it as it is.",
+                ),
+                w.n_frames_input(ModelKind.IMAGE),
+                w.size_input(),
+                w.remove_watermark_input(),
+                w.is_public_input(),
+                w.seed_input(),
+            ],
+            outputs=[w.task_id_output(is_list=True)],
+            hidden=[io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def validate_inputs(cls, **inputs: Any) -> bool | str:
+        # A connected image arrives here as None: it is checked when the graph runs.
+        fit = inputs.pop("fit", "crop")
+        if fit not in ("crop", "pad", "none"):
+            return f"fit must be one of crop, pad, none; got {fit!r}"
+        image = inputs.pop("image", None)
+        url = (inputs.pop("image_url", None) or "").strip()
+        if url:
+            inputs["image_url"] = url
+        return queue_time_check(image_linked=image is None and not url, **inputs)
+
+    @classmethod
+    async def execute(
+        cls,
+        image: Any = None,
+        image_url: str = "",
+        fit: str = "crop",
+        seed: int = 0,
+        **widgets: Any,
+    ) -> io.NodeOutput:
+        del seed  # only decides whether ComfyUI runs the node again
+        if image is None and (image_url or "").strip():
+            widgets["image_url"] = image_url.strip()
+        # Encoding is CPU work: keep it off the executor's event loop.
+        planned = await asyncio.to_thread(plan_image_tasks, image, fit=fit, **widgets)
+        task_ids = await create_planned(cls, planned)
+        return io.NodeOutput(task_ids, ui=ui.PreviewText(created_text(task_ids, planned)))

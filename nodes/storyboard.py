@@ -1,0 +1,50 @@
+"""FreeSoraStoryboard: chained shots become one Sora 2 Pro storyboard task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comfy_api.latest import io, ui
+
+from ..jobs import PlannedTask
+from ..schemas import ModelKind, VideoModel, request_from_widgets
+from . import widgets as w
+from .creating import create_planned, created_text, queue_time_check
+
+
+class FreeSoraStoryboard(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="FreeSoraStoryboard",
+            display_name="Sora 2 Storyboard",
+            category="FreeSora",
+            description="Create one sora-2-pro-storyboard task from chained Shot Builders "
+            "(spends credits). The shots must fit n_frames; checked before anything is sent.",
+            inputs=[
+                w.SHOTS.Input("shots", tooltip="The shot list from the last Shot Builder."),
+                w.aspect_ratio_input(),
+                w.n_frames_input(ModelKind.STORYBOARD),
+                w.is_public_input(),
+                w.seed_input(),
+            ],
+            outputs=[w.task_id_output()],
+            hidden=[io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def validate_inputs(cls, **inputs: Any) -> bool | str:
+        inputs.setdefault("shots", None)
+        return queue_time_check(model=VideoModel.PRO_STORYBOARD.value, **inputs)
+
+    @classmethod
+    async def execute(
+        cls, shots: list[dict[str, Any]], seed: int = 0, **widgets: Any
+    ) -> io.NodeOutput:
+        del seed  # only decides whether ComfyUI runs the node again
+        request = request_from_widgets(
+            model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets
+        )
+        planned = [PlannedTask(request)]
+        [task_id] = await create_planned(cls, planned)
+        return io.NodeOutput(task_id, ui=ui.PreviewText(created_text([task_id], planned)))

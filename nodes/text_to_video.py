@@ -1,0 +1,45 @@
+"""FreeSoraTextToVideo: a prompt becomes a Sora 2 task; outputs its task id."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io, ui
+
+from ..jobs import PlannedTask
+from ..schemas import ModelKind, request_from_widgets
+from . import widgets as w
+from .creating import create_planned, created_text, queue_time_check
+
+
+class FreeSoraTextToVideo(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="FreeSoraTextToVideo",
+            display_name="Sora 2 Text to Video",
+            category="FreeSora",
+            description="Create a Sora 2 video task from a prompt (spends credits) and output "
+            "its task id. Connect FreeSora Video Result to get the video.",
+            inputs=[
+                w.model_input(ModelKind.TEXT),
+                w.prompt_input(),
+                w.aspect_ratio_input(),
+                w.n_frames_input(ModelKind.TEXT),
+                w.size_input(),
+                w.remove_watermark_input(),
+                w.is_public_input(),
+                w.seed_input(),
+            ],
+            outputs=[w.task_id_output()],
+            hidden=[io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def validate_inputs(cls, **inputs: object) -> bool | str:
+        return queue_time_check(**inputs)
+
+    @classmethod
+    async def execute(cls, seed: int = 0, **widgets: object) -> io.NodeOutput:
+        del seed  # only decides whether ComfyUI runs the node again
+        planned = [PlannedTask(request_from_widgets(**widgets))]
+        [task_id] = await create_planned(cls, planned)
+        return io.NodeOutput(task_id, ui=ui.PreviewText(created_text([task_id], planned)))

@@ -1,0 +1,119 @@
+"""FreeSoraVideoResult: a task id becomes a native VIDEO (waits, downloads, hands it on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from comfy_api.latest import InputImpl, io, ui
+
+from ..client import FreeSoraClient, open_session
+from ..config import load_settings
+from ..errors import WaitCancelledError
+from ..polling import DEFAULT_TIMEOUT_S
+from ..progress import status_text
+from ..results import clean_task_id, collect_video
+from ..schemas import TaskStatus
+from .hooks import interrupt_error, interrupted, progress_bar, show_text
+
+
+def _download_dir() -> Path:
+    import folder_paths
+
+    return Path(folder_paths.get_temp_directory()) / "freesora"
+
+
+class FreeSoraVideoResult(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="FreeSoraVideoResult",
+            display_name="Sora 2 Video Result",
+            category="FreeSora",
+            description="Wait for a task and output its video. Connect a creation node's task_id, "
+            "or paste a task id from earlier (another session, the freesora command). Spends "
+            "no credits. A list of task ids is awaited concurrently.",
+            inputs=[
+                io.String.Input(
+                    "task_id",
+                    default="",
+                    tooltip="The task to collect: link it from a creation node or paste an id.",
+                ),
+                io.Int.Input(
+                    "timeout_s",
+                    default=int(DEFAULT_TIMEOUT_S),
+                    min=30,
+                    max=6 * 3600,
+                    step=30,
+                    tooltip="How long to wait before giving up (the task goes on; paste its id "
+                    "here later). Sora 2 Pro clips often take 5-15 minutes.",
+                ),
+                io.Float.Input(
+                    "poll_interval_s",
+                    default=0.0,
+                    min=0.0,
+                    max=120.0,
+                    step=0.5,
+                    optional=True,
+                    tooltip="Seconds between status checks. 0 = adaptive (3 s at first, then "
+                    "8 s, then 15 s), as the provider advises.",
+                ),
+            ],
+            outputs=[
+                io.Video.Output(id="video", display_name="video"),
+                io.String.Output(id="video_url", display_name="video_url"),
+                io.String.Output(id="status", display_name="status"),
+            ],
+            hidden=[io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def validate_inputs(cls, task_id: Any = None, timeout_s: Any = None) -> bool | str:
+        if timeout_s is not None and not 30 <= int(timeout_s) <= 6 * 3600:
+            return f"timeout_s must be 30 to {6 * 3600}, got {timeout_s}"
+        if task_id is None:  # linked: known only when the graph runs
+            return True
+        try:
+            clean_task_id(str(task_id))
+        except ValueError as exc:
+            return str(exc)
+        return True
+
+    @classmethod
+    async def execute(
+        cls, task_id: str, timeout_s: int, poll_interval_s: float = 0.0
+    ) -> io.NodeOutput:
+        task_id = clean_task_id(task_id)
+        settings = load_settings()
+        settings.require_key()
+        bar = progress_bar(100)
+
+        def on_progress(status: TaskStatus, elapsed_s: float) -> None:
+            if interrupted():  # before the bar: its own check clears the flag for the others
+                raise interrupt_error()
+            bar.update_absolute(int(status.progress or 0))
+            show_text(cls, f"task {task_id}: {status_text(status, elapsed_s)}")
+
+        async with open_session(settings) as session:
+            try:
+                result = await collect_video(
+                    FreeSoraClient(session, settings),
+                    task_id,
+                    _download_dir(),
+                    timeout_s=float(timeout_s),
+                    interval_s=poll_interval_s or None,
+                    on_progress=on_progress,
+                    should_cancel=interrupted,
+                )
+            except WaitCancelledError:
+                raise interrupt_error() from None
+        bar.update_absolute(100)
+        size_mb = result.path.stat().st_size / 1024 / 1024
+        summary = f"task {task_id}: succeeded, {size_mb:.1f} MB"
+        show_text(cls, summary)
+        return io.NodeOutput(
+            InputImpl.VideoFromFile(str(result.path)),
+            result.url,
+            result.status.state.value,
+            ui=ui.PreviewText(summary),
+        )

@@ -1,0 +1,110 @@
+"""The inputs several nodes share, defined once (ids frozen: saved workflows refer to them)."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from ..schemas import AspectRatio, ModelKind, Size, VideoModel, models_of, spec_of
+
+SEED_MAX = 2**31 - 1
+SHOTS = io.Custom("FREESORA_SHOTS")
+
+
+def model_input(kind: ModelKind) -> io.Combo.Input:
+    choices = [model.value for model in models_of(kind)]
+    return io.Combo.Input(
+        "model",
+        options=choices,
+        default=choices[0],
+        tooltip="Sora 2 model. 'stable' models have no watermark option; 'pro' models cost more "
+        "and accept a size.",
+    )
+
+
+def prompt_input() -> io.String.Input:
+    return io.String.Input(
+        "prompt",
+        multiline=True,
+        default="",
+        tooltip="What the video shows: subject, action, camera, style. Up to 10,000 characters.",
+    )
+
+
+def aspect_ratio_input(*, with_auto: bool = False) -> io.Combo.Input:
+    choices = (["auto"] if with_auto else []) + [ratio.value for ratio in AspectRatio]
+    auto = (
+        " 'auto' follows each image's orientation (wider than tall: landscape)."
+        if with_auto
+        else ""
+    )
+    return io.Combo.Input(
+        "aspect_ratio",
+        options=choices,
+        default=choices[0],
+        tooltip=f"landscape = 16:9, portrait = 9:16.{auto}",
+    )
+
+
+def n_frames_input(kind: ModelKind) -> io.Combo.Input:
+    spec = spec_of(models_of(kind)[0])
+    choices = [str(seconds) for seconds in spec.frames]
+    return io.Combo.Input(
+        "n_frames",
+        options=choices,
+        default=str(spec.frames_default),
+        tooltip="Clip length in seconds (sent as nFrames). Longer clips cost more credits.",
+    )
+
+
+def size_input() -> io.Combo.Input:
+    return io.Combo.Input(
+        "size",
+        options=[size.value for size in Size],
+        default=Size.STANDARD.value,
+        tooltip="Applies to the pro models only (not sent for the others). high is about 1080p "
+        "and costs about 2.2x the credits of standard.",
+    )
+
+
+def remove_watermark_input() -> io.Boolean.Input:
+    return io.Boolean.Input(
+        "remove_watermark",
+        default=True,
+        tooltip="Ask for a clip without the Sora watermark. Not sent for the 'stable' models, "
+        "which have no such option.",
+    )
+
+
+def is_public_input() -> io.Boolean.Input:
+    return io.Boolean.Input(
+        "is_public",
+        default=True,
+        tooltip="Whether the clip may be listed publicly by the service. Off needs a VIP account.",
+    )
+
+
+def seed_input() -> io.Int.Input:
+    return io.Int.Input(
+        "seed",
+        default=0,
+        min=0,
+        max=SEED_MAX,
+        control_after_generate=True,
+        display_mode=io.NumberDisplay.number,
+        tooltip="Never sent. Same inputs and seed = the node is not run again (no new charge); "
+        "change the seed for a new take (a new paid task).",
+    )
+
+
+def task_id_output(*, is_list: bool = False) -> io.String.Output:
+    return io.String.Output(
+        id="task_id",
+        display_name="task_id",
+        is_output_list=is_list,
+        tooltip="The created task's id: connect it to FreeSora Video Result, or keep it to "
+        "collect the video later.",
+    )
+
+
+def text_models() -> list[VideoModel]:
+    return models_of(ModelKind.TEXT)
