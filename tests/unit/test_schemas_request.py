@@ -143,7 +143,7 @@ def test_the_data_url_wins_and_both_image_fields_are_never_sent(model: VideoMode
     assert "imageUrl" not in payload
 
 
-@pytest.mark.parametrize("model", TEXT_MODELS + [STORYBOARD])
+@pytest.mark.parametrize("model", [*TEXT_MODELS, STORYBOARD])
 @pytest.mark.parametrize(
     ("field", "value"), [("image_data", DATA_URL), ("image_url", "https://example.com/a.png")]
 )
