@@ -1,0 +1,197 @@
+"""The `freesora` command, run as a user runs it, against the sandbox on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from freesora.sandbox import FAIL_MARKER, Sandbox, run_sandbox
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
+KEY = "sk-sandbox-cli-0123456789abcdef"
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def last_line(self) -> str:
+        return self.out.strip().splitlines()[-1]
+
+
+@dataclass
+class Cli:
+    sandbox: Sandbox
+    env: dict[str, str]
+    cwd: Path
+
+    async def __call__(self, *args: str) -> Ran:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "freesora.cli",
+            *args,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        return Ran(proc.returncode or 0, out.decode(), err.decode())
+
+
+@pytest.fixture
+async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
+    async with run_sandbox(task_seconds=1.0) as running:
+        env = {
+            **os.environ,
+            "FREESORA_BASE_URL": running.base_url,
+            "FREESORA_API_KEY": KEY,
+            "FREESORA_CONFIG": str(tmp_path / "config.json"),
+        }
+        yield Cli(running.sandbox, env, tmp_path)
+
+
+async def test_create_prints_the_task_id_as_the_last_line(cli: Cli) -> None:
+    ran = await cli(
+        "create", "--model", "sora-2-text-to-video", "--prompt", "A boat", "--n-frames", "15"
+    )
+    assert ran.code == 0, ran.err
+    assert ran.last_line in cli.sandbox.tasks
+    [received] = cli.sandbox.received.creates
+    assert received.body["nFrames"] == "15"
+    assert KEY not in ran.out + ran.err
+
+
+async def test_create_sends_a_local_image_encoded_to_fit(cli: Cli) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), (200, 40, 40)).save(cli.cwd / "cat.png")
+    ran = await cli(
+        "create",
+        "--model",
+        "sora-2-image-to-video",
+        "--prompt",
+        "Move",
+        "--image",
+        "cat.png",
+        "--fit",
+        "crop",
+        "--aspect-ratio",
+        "portrait",
+    )
+    assert ran.code == 0, ran.err
+    body = cli.sandbox.received.creates[0].body
+    assert body["imageData"].startswith("data:image/jpeg;base64,")
+    assert body["aspectRatio"] == "portrait"
+    assert "crop to 9:16" in ran.err
+
+
+async def test_a_storyboard_is_built_from_shot_arguments(cli: Cli) -> None:
+    ran = await cli(
+        "create",
+        "--model",
+        "sora-2-pro-storyboard",
+        "--shot",
+        "5:A harbour",
+        "--shot",
+        "4.5:A gull",
+    )
+    assert ran.code == 0, ran.err
+    assert cli.sandbox.received.creates[0].body["shots"] == [
+        {"Scene": "A harbour", "duration": 5},
+        {"Scene": "A gull", "duration": 4.5},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--model", "sora-2-text-to-video"], "prompt is required"),
+        (
+            ["--model", "sora-2-text-to-video", "--prompt", "x", "--size", "high"],
+            "size applies only",
+        ),
+        (["--model", "sora-2-pro-storyboard", "--shot", "9:a", "--shot", "9:b"], "18 s"),
+        (["--model", "sora-2-text-to-video", "--prompt", "x", "--n-frames", "many"], "n_frames"),
+    ],
+)
+async def test_an_invalid_request_exits_2_with_one_line_and_sends_nothing(
+    cli: Cli, args: list[str], fragment: str
+) -> None:
+    ran = await cli("create", *args)
+    assert ran.code == 2
+    assert fragment in ran.err
+    assert "nothing was sent" in ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+    assert cli.sandbox.received.creates == []
+
+
+async def test_a_dry_run_prints_the_request_and_sends_nothing(cli: Cli) -> None:
+    ran = await cli("create", "--model", "sora-2-pro-text-to-video", "--prompt", "x", "--dry-run")
+    assert ran.code == 0
+    assert "'nFrames': '10'" in ran.err
+    assert "'size': 'high'" in ran.err
+    assert cli.sandbox.received.creates == []
+
+
+async def test_a_service_refusal_exits_1_with_its_message_and_never_the_key(cli: Cli) -> None:
+    cli.sandbox.faults.add("create", "code", code=402, message="Insufficient credits (sandbox)")
+    ran = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "x")
+    assert ran.code == 1
+    assert "Insufficient credits (sandbox)" in ran.err
+    assert KEY not in ran.err
+    assert ran.out == ""
+
+
+async def test_a_missing_key_is_explained_before_anything_is_sent(cli: Cli) -> None:
+    del cli.env["FREESORA_API_KEY"]
+    ran = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "x")
+    assert ran.code == 1
+    assert "FREESORA_API_KEY" in ran.err
+    assert cli.sandbox.received.creates == []
+
+
+async def test_wait_saves_the_video_and_prints_its_path_last(cli: Cli) -> None:
+    created = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "A boat")
+    task_id = created.last_line
+    ran = await cli("wait", task_id, "--out", "videos", "--interval", "0.2")
+    assert ran.code == 0, ran.err
+    saved = Path(ran.last_line)
+    assert saved == Path("videos") / f"freesora_{task_id}.mp4"
+    assert (cli.cwd / saved).read_bytes() == SAMPLE.read_bytes()
+    assert "succeeded" in ran.err
+
+
+async def test_wait_on_a_failed_task_exits_1_with_the_services_reason(cli: Cli) -> None:
+    created = await cli("create", "--model", "sora-2-text-to-video", "--prompt", f"x {FAIL_MARKER}")
+    ran = await cli("wait", created.last_line, "--interval", "0.2")
+    assert ran.code == 1
+    assert "Content moderation" in ran.err
+    assert "refunded" in ran.err
+
+
+async def test_wait_gives_up_at_its_timeout_with_the_id_to_resume(cli: Cli) -> None:
+    cli.sandbox.state.task_seconds = 3600
+    created = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "x")
+    ran = await cli("wait", created.last_line, "--timeout", "1", "--interval", "0.2")
+    assert ran.code == 1
+    assert f"freesora wait {created.last_line}" in ran.err
+
+
+async def test_the_demo_runs_the_whole_job_without_a_key(cli: Cli) -> None:
+    del cli.env["FREESORA_API_KEY"]
+    ran = await cli("demo", "--out", "demo", "--task-seconds", "0.5")
+    assert ran.code == 0, ran.err
+    assert "demo finished: all as expected" in ran.out
+    assert len(list((cli.cwd / "demo").glob("freesora_*.mp4"))) == 3
