@@ -23,14 +23,13 @@ from .errors import (
     UnexpectedResponseError,
     WaitCancelledError,
 )
-from .retry import poll_interval
+from .retry import DEFAULT_WAIT_TIMEOUT_S, poll_interval
 from .schemas import TaskState, TaskStatus
 
 if TYPE_CHECKING:
     from .client import FreeSoraClient
 
 CANCEL_CHECK_S = 0.5
-DEFAULT_TIMEOUT_S = 20 * 60  # Sora 2 Pro clips often take 5-15 minutes
 
 _REFUND_TEXT = {
     True: "credits were refunded",
@@ -54,7 +53,7 @@ async def wait_for_task(
     client: FreeSoraClient,
     task_id: str,
     *,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
+    timeout_s: float = DEFAULT_WAIT_TIMEOUT_S,
     interval_s: float | None = None,
     on_progress: ProgressCallback | None = None,
     should_cancel: ShouldCancel | None = None,

@@ -14,6 +14,7 @@ from enum import Enum
 
 import aiohttp
 
+DEFAULT_WAIT_TIMEOUT_S = 20 * 60  # Sora 2 Pro clips often take 5-15 minutes
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Envelope codes meaning "the server had a problem" (501 generation failed and 505 feature
 # disabled are answers, not glitches).

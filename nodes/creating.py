@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import io
 
-from ..client import FreeSoraClient, open_session
-from ..config import load_settings
-from ..jobs import PlannedTask, check_widgets, create_tasks
 from .hooks import show_text
 from .widgets import SEED_MAX
+
+if TYPE_CHECKING:
+    from ..jobs import PlannedTask
+
+# The pure layer (pydantic models, aiohttp client, Pillow) is imported inside the functions:
+# ComfyUI imports every pack at start-up, and this keeps ours to a few milliseconds.
 
 
 def queue_time_check(seed: Any = None, **widgets: Any) -> bool | str:
@@ -20,6 +23,8 @@ def queue_time_check(seed: Any = None, **widgets: Any) -> bool | str:
     ComfyUI skips its own min/max checks for inputs that `validate_inputs` receives, and does not
     check combo values at all, so everything is checked here.
     """
+    from ..jobs import check_widgets
+
     if seed is not None and not 0 <= int(seed) <= SEED_MAX:
         return f"seed must be 0 to {SEED_MAX}, got {seed}"
     problem = check_widgets(**widgets)
@@ -28,6 +33,10 @@ def queue_time_check(seed: Any = None, **widgets: Any) -> bool | str:
 
 async def create_planned(node: type[io.ComfyNode], planned: Sequence[PlannedTask]) -> list[str]:
     """Create the planned tasks (credits are spent here) and show their ids on the node."""
+    from ..client import FreeSoraClient, open_session
+    from ..config import load_settings
+    from ..jobs import create_tasks
+
     settings = load_settings()
     settings.require_key()  # before any request: a missing key costs nothing
     count = len(planned)

@@ -7,8 +7,7 @@ from typing import Any
 
 from comfy_api.latest import io, ui
 
-from ..jobs import plan_image_tasks
-from ..schemas import ModelKind
+from ..schemas.models import ModelKind
 from . import widgets as w
 from .creating import create_planned, created_text, queue_time_check
 
@@ -76,6 +75,8 @@ class FreeSoraImageToVideo(io.ComfyNode):
         seed: int = 0,
         **widgets: Any,
     ) -> io.NodeOutput:
+        from ..jobs import plan_image_tasks
+
         del seed  # only decides whether ComfyUI runs the node again
         if image is None and (image_url or "").strip():
             widgets["image_url"] = image_url.strip()

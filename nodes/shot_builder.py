@@ -7,7 +7,6 @@ from typing import Any
 from comfy_api.latest import io, ui
 
 from ..errors import InvalidRequestError
-from ..jobs import add_shot, describe_shots
 from ..schemas.models import MAX_SHOT_S, MIN_SHOT_S
 from .widgets import SHOTS
 
@@ -49,6 +48,8 @@ class FreeSoraShotBuilder(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, scene: Any = None, duration_s: Any = None) -> bool | str:
+        from ..jobs import add_shot
+
         try:
             add_shot(
                 None,
@@ -63,5 +64,7 @@ class FreeSoraShotBuilder(io.ComfyNode):
     def execute(
         cls, scene: str, duration_s: float, shots: list[dict[str, Any]] | None = None
     ) -> io.NodeOutput:
+        from ..jobs import add_shot, describe_shots
+
         chained = add_shot(shots, scene, duration_s)
         return io.NodeOutput(chained, ui=ui.PreviewText(describe_shots(chained)))

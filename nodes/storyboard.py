@@ -6,8 +6,7 @@ from typing import Any
 
 from comfy_api.latest import io, ui
 
-from ..jobs import PlannedTask
-from ..schemas import ModelKind, VideoModel, request_from_widgets
+from ..schemas.models import ModelKind, VideoModel
 from . import widgets as w
 from .creating import create_planned, created_text, queue_time_check
 
@@ -41,6 +40,9 @@ class FreeSoraStoryboard(io.ComfyNode):
     async def execute(
         cls, shots: list[dict[str, Any]], seed: int = 0, **widgets: Any
     ) -> io.NodeOutput:
+        from ..jobs import PlannedTask
+        from ..schemas import request_from_widgets
+
         del seed  # only decides whether ComfyUI runs the node again
         request = request_from_widgets(
             model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets

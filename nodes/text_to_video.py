@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io, ui
 
-from ..jobs import PlannedTask
-from ..schemas import ModelKind, request_from_widgets
+from ..schemas.models import ModelKind
 from . import widgets as w
 from .creating import create_planned, created_text, queue_time_check
 
@@ -39,6 +38,9 @@ class FreeSoraTextToVideo(io.ComfyNode):
 
     @classmethod
     async def execute(cls, seed: int = 0, **widgets: object) -> io.NodeOutput:
+        from ..jobs import PlannedTask
+        from ..schemas import request_from_widgets
+
         del seed  # only decides whether ComfyUI runs the node again
         planned = [PlannedTask(request_from_widgets(**widgets))]
         [task_id] = await create_planned(cls, planned)

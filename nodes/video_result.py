@@ -7,13 +7,8 @@ from typing import Any
 
 from comfy_api.latest import InputImpl, io, ui
 
-from ..client import FreeSoraClient, open_session
-from ..config import load_settings
 from ..errors import WaitCancelledError
-from ..polling import DEFAULT_TIMEOUT_S
-from ..progress import status_text
-from ..results import clean_task_id, collect_video
-from ..schemas import TaskStatus
+from ..retry import DEFAULT_WAIT_TIMEOUT_S
 from .hooks import interrupt_error, interrupted, progress_bar, show_text
 
 
@@ -41,7 +36,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                 ),
                 io.Int.Input(
                     "timeout_s",
-                    default=int(DEFAULT_TIMEOUT_S),
+                    default=DEFAULT_WAIT_TIMEOUT_S,
                     min=30,
                     max=6 * 3600,
                     step=30,
@@ -73,6 +68,8 @@ class FreeSoraVideoResult(io.ComfyNode):
             return f"timeout_s must be 30 to {6 * 3600}, got {timeout_s}"
         if task_id is None:  # linked: known only when the graph runs
             return True
+        from ..results import clean_task_id
+
         try:
             clean_task_id(str(task_id))
         except ValueError as exc:
@@ -83,6 +80,13 @@ class FreeSoraVideoResult(io.ComfyNode):
     async def execute(
         cls, task_id: str, timeout_s: int, poll_interval_s: float = 0.0
     ) -> io.NodeOutput:
+        # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
+        from ..client import FreeSoraClient, open_session
+        from ..config import load_settings
+        from ..progress import status_text
+        from ..results import clean_task_id, collect_video
+        from ..schemas import TaskStatus
+
         task_id = clean_task_id(task_id)
         settings = load_settings()
         settings.require_key()
@@ -108,8 +112,8 @@ class FreeSoraVideoResult(io.ComfyNode):
             except WaitCancelledError:
                 raise interrupt_error() from None
         bar.update_absolute(100)
-        size_mb = result.path.stat().st_size / 1024 / 1024
-        summary = f"task {task_id}: succeeded, {size_mb:.1f} MB"
+        size_kb = result.path.stat().st_size / 1024
+        summary = f"task {task_id}: succeeded, video of {size_kb:,.0f} KB"
         show_text(cls, summary)
         return io.NodeOutput(
             InputImpl.VideoFromFile(str(result.path)),

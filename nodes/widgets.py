@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..schemas import AspectRatio, ModelKind, Size, VideoModel, models_of, spec_of
+# Only the light table of models: the pydantic models load on first use (start-up time).
+from ..schemas.models import AspectRatio, ModelKind, Size, VideoModel, models_of, spec_of
 
 SEED_MAX = 2**31 - 1
 SHOTS = io.Custom("FREESORA_SHOTS")

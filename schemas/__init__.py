@@ -1,4 +1,13 @@
-"""Every rule of the service, in one place: strict request models, tolerant response models."""
+"""Every rule of the service, in one place: strict request models, tolerant response models.
+
+The pydantic models are loaded on first use (PEP 562): ComfyUI imports every pack at start-up,
+and the nodes' definitions need only the light table in `models`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .models import (
     MAX_IMAGE_BYTES,
@@ -12,16 +21,38 @@ from .models import (
     models_of,
     spec_of,
 )
-from .request import (
-    CreateVideoRequest,
-    Shot,
-    as_invalid_request,
-    build_create_request,
-    normalize_n_frames,
-    request_from_widgets,
-    shots_total,
-)
-from .response import CreatedTask, TaskState, TaskStatus
+
+if TYPE_CHECKING:
+    from .request import (
+        CreateVideoRequest,
+        Shot,
+        as_invalid_request,
+        build_create_request,
+        normalize_n_frames,
+        request_from_widgets,
+        shots_total,
+    )
+    from .response import CreatedTask, TaskState, TaskStatus
+
+_LAZY = {
+    "CreateVideoRequest": "request",
+    "Shot": "request",
+    "as_invalid_request": "request",
+    "build_create_request": "request",
+    "normalize_n_frames": "request",
+    "request_from_widgets": "request",
+    "shots_total": "request",
+    "CreatedTask": "response",
+    "TaskState": "response",
+    "TaskStatus": "response",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MAX_IMAGE_BYTES",

@@ -89,7 +89,7 @@ class TaskStatus(BaseModel):
     raw_status: str = ""
     state: TaskState = TaskState.UNKNOWN
     progress: float | None = None
-    result_urls: list[str] = Field(default_factory=list)
+    result_urls: tuple[str, ...] = ()
     failure_reason: str | None = None
     error_message: str | None = None
     credits_refunded: bool | None = None
@@ -106,7 +106,7 @@ class TaskStatus(BaseModel):
             "raw_status": "" if raw is None else str(raw),
             "state": parse_state(raw),
             "progress": _progress(data.get("progress")),
-            "result_urls": [urls] if isinstance(urls, str) else [u for u in urls or [] if u],
+            "result_urls": (urls,) if isinstance(urls, str) else tuple(u for u in urls or () if u),
             "failure_reason": data.get("failure_reason") or data.get("failReason"),
             "error_message": data.get("error_message") or data.get("errorMessage"),
             "credits_refunded": data.get("credits_refunded"),
