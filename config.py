@@ -25,7 +25,8 @@ ENV_CONFIG = "FREESORA_CONFIG"
 
 KEY_HELP = (
     f"Set the {ENV_KEY} environment variable before starting ComfyUI, or run "
-    "`freesora key set` to store it in the config file (see the README, 'Your API key')."
+    "`python run_freesora.py key set` in the pack's folder (or `freesora key set`) to store it "
+    "in the config file (see the README, 'Your API key')."
 )
 
 
