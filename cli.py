@@ -17,7 +17,8 @@ from typing import Any
 from .client import FreeSoraClient, open_session
 from .config import load_settings, save_profile
 from .errors import FreeSoraError, InvalidRequestError, WaitCancelledError
-from .progress import ProgressLine
+from .jobs import PlannedTask
+from .progress import ProgressLine, format_record
 from .schemas import CreateVideoRequest, VideoModel, build_create_request
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
 
     key = sub.add_parser("key", help="store the API key in the config file (outside the pack)")
     key.add_argument("action", choices=["set"])
+
+    sub.add_parser("check", help="tell whether the key is accepted (spends nothing)")
+
+    tasks = sub.add_parser("tasks", help="list the task journal, newest first")
+    tasks.add_argument("--limit", type=int, default=20)
+    tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
+    tasks.add_argument("--model", choices=[m.value for m in VideoModel])
     return parser
 
 
@@ -103,13 +111,23 @@ async def _create(args: argparse.Namespace) -> int:
         return 0
     settings = load_settings(args.profile)
     settings.require_key()
+    from .journal import Journal, default_journal_path
+    from .submit import submit_tasks
+
+    # Journaled like the nodes' tasks, but never reused: a command line is an explicit order.
     async with open_session(settings) as session:
-        task_id = await FreeSoraClient(session, settings).create(request)
-    print(task_id)
+        [done] = await submit_tasks(
+            FreeSoraClient(session, settings),
+            [PlannedTask(request)],
+            journal=Journal(default_journal_path()),
+            reuse=False,
+        )
+    print(done.task_id)
     return 0
 
 
 async def _wait(args: argparse.Namespace) -> int:
+    from .journal import Journal, default_journal_path
     from .results import collect_video
 
     settings = load_settings(args.profile)
@@ -124,6 +142,7 @@ async def _wait(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
             interval_s=args.interval,
             on_progress=line.update,
+            journal=Journal(default_journal_path()),
         )
     line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
     print(result.path)
@@ -154,7 +173,38 @@ async def _demo(args: argparse.Namespace) -> int:
     return await run_demo(args.out, task_seconds=args.task_seconds)
 
 
-COMMANDS = {"create": _create, "wait": _wait, "sandbox": _sandbox, "demo": _demo}
+async def _check(args: argparse.Namespace) -> int:
+    from .keycheck import check_key
+
+    settings = load_settings(args.profile)
+    print(f"key: {settings.key_source}; service: {settings.base_url}", file=sys.stderr)
+    settings.require_key()
+    async with open_session(settings) as session:
+        verdict = await check_key(FreeSoraClient(session, settings))
+    print(verdict)
+    return 0
+
+
+def _tasks(args: argparse.Namespace) -> int:
+    from .journal import Journal, default_journal_path, select
+
+    journal = Journal(default_journal_path())
+    rows = select(
+        journal.records(), limit=args.limit, only_unfinished=args.unfinished, model=args.model
+    )
+    print(f"journal: {journal.path} ({len(rows)} shown)", file=sys.stderr)
+    for record in rows:
+        print(format_record(record))
+    return 0
+
+
+COMMANDS = {
+    "create": _create,
+    "wait": _wait,
+    "sandbox": _sandbox,
+    "demo": _demo,
+    "check": _check,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "key":
             return _key(args)
+        if args.command == "tasks":
+            return _tasks(args)
         return asyncio.run(COMMANDS[args.command](args))
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)

@@ -145,6 +145,15 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     return Settings(base_url, ApiKey(key) if key else None, source, profile, proxy)
 
 
+def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:
+    """Why `profile` cannot be used (for queue-time checks), or None."""
+    try:
+        load_settings(profile.strip() or None, env)
+    except ConfigError as exc:
+        return f"profile: {exc}"
+    return None
+
+
 def save_profile(
     profile: str,
     *,

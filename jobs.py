@@ -1,4 +1,4 @@
-"""What the creation nodes do, without ComfyUI: widget values -> requests -> task ids.
+"""What the creation nodes do, without ComfyUI: widget values -> planned requests, shot lists.
 
 The nodes in `nodes/` only unwrap ComfyUI's inputs and hooks and call these functions, so the
 whole path is tested without ComfyUI. Must not import comfy, torch or anything from `nodes/`.
@@ -6,15 +6,13 @@ whole path is tested without ComfyUI. Must not import comfy, torch or anything f
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from .client import FreeSoraClient
-from .errors import FreeSoraError, InvalidRequestError
+from .errors import InvalidRequestError
 from .media import EncodedImage, batch_size, encode_image, orientation_of
 from .schemas import (
     CreateVideoRequest,
@@ -89,43 +87,6 @@ def plan_image_tasks(image: Any, *, fit: str, **widgets: Any) -> list[PlannedTas
         request = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=encoded.data_url)
         planned.append(PlannedTask(request, encoded))
     return planned
-
-
-async def create_tasks(
-    client: FreeSoraClient,
-    planned: Sequence[PlannedTask],
-    on_created: Callable[[int, str], None] | None = None,
-) -> list[str]:
-    """Create every task (a few at a time: the client limits it); ids in input order.
-
-    When some fail, the ones already created are named in the error: they are paid for and
-    must not be lost.
-    """
-
-    async def one(index: int, task: PlannedTask) -> str:
-        task_id = await client.create(task.request)
-        if on_created is not None:
-            on_created(index, task_id)
-        return task_id
-
-    results = await asyncio.gather(
-        *(one(i, task) for i, task in enumerate(planned)), return_exceptions=True
-    )
-    created = [r for r in results if isinstance(r, str)]
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if not failures:
-        return created
-    first = failures[0]
-    if len(planned) == 1 or not isinstance(first, FreeSoraError):
-        raise first
-    made = ", ".join(created) if created else "none"
-    message = (
-        f"{len(failures)} of {len(planned)} tasks could not be created: {first} "
-        f"Created (and charged): {made}."
-    )
-    if type(first).__init__ is FreeSoraError.__init__:
-        raise type(first)(message, status=first.status, code=first.code) from first
-    raise FreeSoraError(message) from first
 
 
 def add_shot(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidRequestError
+from .errors import InvalidRequestError, TaskCancelledError, TaskFailedError
+from .journal import Journal
 from .schemas import TaskStatus
 
 if TYPE_CHECKING:
@@ -45,12 +46,29 @@ def video_filename(task_id: str) -> str:
 
 
 async def collect_video(
-    client: FreeSoraClient, task_id: str, out_dir: Path, **wait_options: Any
+    client: FreeSoraClient,
+    task_id: str,
+    out_dir: Path,
+    *,
+    journal: Journal | None = None,
+    **wait_options: Any,
 ) -> VideoResult:
-    """Wait for `task_id` (options as `polling.wait_for_task`) and save its video in `out_dir`."""
+    """Wait for `task_id` (options as `polling.wait_for_task`) and save its video in `out_dir`.
+
+    The journal, when given, records how the task ended (succeeded with its file, failed with
+    the reason, or cancelled), so `freesora tasks` and the history node can tell.
+    """
     task_id = clean_task_id(task_id)
-    status = await client.wait(task_id, **wait_options)
+    try:
+        status = await client.wait(task_id, **wait_options)
+    except (TaskFailedError, TaskCancelledError) as exc:
+        if journal is not None:
+            ended = "failed" if isinstance(exc, TaskFailedError) else "cancelled"
+            journal.record_finished(task_id, ended, reason=getattr(exc, "reason", None))
+        raise
     url = status.video_url
     assert url is not None  # wait returns only succeeded tasks that have a URL
     path = await client.download(url, Path(out_dir) / video_filename(task_id), task_id=task_id)
+    if journal is not None:
+        journal.record_finished(task_id, "succeeded", url=url, file=str(path))
     return VideoResult(task_id=task_id, path=path, url=url, status=status)

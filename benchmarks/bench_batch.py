@@ -18,8 +18,9 @@ import numpy as np
 
 from freesora.client import FreeSoraClient
 from freesora.config import ApiKey, Settings
-from freesora.jobs import create_tasks, plan_image_tasks
+from freesora.jobs import plan_image_tasks
 from freesora.sandbox import SANDBOX_KEY, run_sandbox
+from freesora.submit import submit_tasks
 
 LATENCY_S, TASK_S, RUNS = 0.2, 3.0, 3
 WIDGETS = {
@@ -43,14 +44,14 @@ def image_batch(count: int) -> np.ndarray:
 async def time_creates(client: FreeSoraClient, count: int) -> float:
     planned = plan_image_tasks(image_batch(count), fit="crop", **WIDGETS)
     start = time.perf_counter()
-    ids = await create_tasks(client, planned)
+    ids = [s.task_id for s in await submit_tasks(client, planned)]
     assert len(ids) == count
     return time.perf_counter() - start
 
 
 async def time_waits(client: FreeSoraClient, count: int) -> float:
     planned = plan_image_tasks(image_batch(count), fit="crop", **WIDGETS)
-    ids = await create_tasks(client, planned)
+    ids = [s.task_id for s in await submit_tasks(client, planned)]
     start = time.perf_counter()
     await asyncio.gather(*(client.wait(task_id, interval_s=0.25) for task_id in ids))
     return time.perf_counter() - start

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from comfy_api.latest import io
@@ -33,6 +35,17 @@ def interrupt_error() -> Exception:
     import comfy.model_management
 
     return comfy.model_management.InterruptProcessingException()
+
+
+def journal_path() -> Path:
+    """ComfyUI's user directory (FREESORA_JOURNAL, when set, wins)."""
+    import folder_paths
+
+    from ..journal import ENV_JOURNAL, default_journal_path
+
+    if os.environ.get(ENV_JOURNAL):
+        return default_journal_path()
+    return Path(folder_paths.get_user_directory()) / "freesora" / "tasks.jsonl"
 
 
 def progress_bar(total: int) -> Any:

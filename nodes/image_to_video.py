@@ -49,6 +49,7 @@ class FreeSoraImageToVideo(io.ComfyNode):
                 w.remove_watermark_input(),
                 w.is_public_input(),
                 w.seed_input(),
+                w.profile_input(),
             ],
             outputs=[w.task_id_output(is_list=True)],
             hidden=[io.Hidden.unique_id],
@@ -73,14 +74,16 @@ class FreeSoraImageToVideo(io.ComfyNode):
         image_url: str = "",
         fit: str = "crop",
         seed: int = 0,
+        profile: str = "",
         **widgets: Any,
     ) -> io.NodeOutput:
         from ..jobs import plan_image_tasks
 
-        del seed  # only decides whether ComfyUI runs the node again
         if image is None and (image_url or "").strip():
             widgets["image_url"] = image_url.strip()
         # Encoding is CPU work: keep it off the executor's event loop.
         planned = await asyncio.to_thread(plan_image_tasks, image, fit=fit, **widgets)
-        task_ids = await create_planned(cls, planned)
-        return io.NodeOutput(task_ids, ui=ui.PreviewText(created_text(task_ids, planned)))
+        # The seed is never sent: with the request it decides whether a journaled task is reused.
+        results = await create_planned(cls, planned, seed=seed, profile=profile)
+        text = created_text(results, planned)
+        return io.NodeOutput([r.task_id for r in results], ui=ui.PreviewText(text))

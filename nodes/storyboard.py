@@ -26,6 +26,7 @@ class FreeSoraStoryboard(io.ComfyNode):
                 w.n_frames_input(ModelKind.STORYBOARD),
                 w.is_public_input(),
                 w.seed_input(),
+                w.profile_input(),
             ],
             outputs=[w.task_id_output()],
             hidden=[io.Hidden.unique_id],
@@ -38,15 +39,16 @@ class FreeSoraStoryboard(io.ComfyNode):
 
     @classmethod
     async def execute(
-        cls, shots: list[dict[str, Any]], seed: int = 0, **widgets: Any
+        cls, shots: list[dict[str, Any]], seed: int = 0, profile: str = "", **widgets: Any
     ) -> io.NodeOutput:
         from ..jobs import PlannedTask
         from ..schemas import request_from_widgets
 
-        del seed  # only decides whether ComfyUI runs the node again
         request = request_from_widgets(
             model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets
         )
         planned = [PlannedTask(request)]
-        [task_id] = await create_planned(cls, planned)
-        return io.NodeOutput(task_id, ui=ui.PreviewText(created_text([task_id], planned)))
+        # The seed is never sent: with the request it decides whether a journaled task is reused.
+        results = await create_planned(cls, planned, seed=seed, profile=profile)
+        text = created_text(results, planned)
+        return io.NodeOutput(results[0].task_id, ui=ui.PreviewText(text))

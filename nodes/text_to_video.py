@@ -27,6 +27,7 @@ class FreeSoraTextToVideo(io.ComfyNode):
                 w.remove_watermark_input(),
                 w.is_public_input(),
                 w.seed_input(),
+                w.profile_input(),
             ],
             outputs=[w.task_id_output()],
             hidden=[io.Hidden.unique_id],
@@ -37,11 +38,12 @@ class FreeSoraTextToVideo(io.ComfyNode):
         return queue_time_check(**inputs)
 
     @classmethod
-    async def execute(cls, seed: int = 0, **widgets: object) -> io.NodeOutput:
+    async def execute(cls, seed: int = 0, profile: str = "", **widgets: object) -> io.NodeOutput:
         from ..jobs import PlannedTask
         from ..schemas import request_from_widgets
 
-        del seed  # only decides whether ComfyUI runs the node again
         planned = [PlannedTask(request_from_widgets(**widgets))]
-        [task_id] = await create_planned(cls, planned)
-        return io.NodeOutput(task_id, ui=ui.PreviewText(created_text([task_id], planned)))
+        # The seed is never sent: with the request it decides whether a journaled task is reused.
+        results = await create_planned(cls, planned, seed=seed, profile=profile)
+        text = created_text(results, planned)
+        return io.NodeOutput(results[0].task_id, ui=ui.PreviewText(text))

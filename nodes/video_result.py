@@ -9,7 +9,8 @@ from comfy_api.latest import InputImpl, io, ui
 
 from ..errors import WaitCancelledError
 from ..retry import DEFAULT_WAIT_TIMEOUT_S
-from .hooks import interrupt_error, interrupted, progress_bar, show_text
+from .hooks import interrupt_error, interrupted, journal_path, progress_bar, show_text
+from .widgets import profile_input
 
 
 def _download_dir() -> Path:
@@ -53,6 +54,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                     tooltip="Seconds between status checks. 0 = adaptive (3 s at first, then "
                     "8 s, then 15 s), as the provider advises.",
                 ),
+                profile_input(),
             ],
             outputs=[
                 io.Video.Output(id="video", display_name="video"),
@@ -63,9 +65,17 @@ class FreeSoraVideoResult(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, task_id: Any = None, timeout_s: Any = None) -> bool | str:
+    def validate_inputs(
+        cls, task_id: Any = None, timeout_s: Any = None, profile: Any = None
+    ) -> bool | str:
         if timeout_s is not None and not 30 <= int(timeout_s) <= 6 * 3600:
             return f"timeout_s must be 30 to {6 * 3600}, got {timeout_s}"
+        if profile:
+            from ..config import profile_problem
+
+            problem = profile_problem(str(profile))
+            if problem:
+                return problem
         if task_id is None:  # linked: known only when the graph runs
             return True
         from ..results import clean_task_id
@@ -78,17 +88,18 @@ class FreeSoraVideoResult(io.ComfyNode):
 
     @classmethod
     async def execute(
-        cls, task_id: str, timeout_s: int, poll_interval_s: float = 0.0
+        cls, task_id: str, timeout_s: int, poll_interval_s: float = 0.0, profile: str = ""
     ) -> io.NodeOutput:
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
         from ..client import FreeSoraClient, open_session
         from ..config import load_settings
+        from ..journal import Journal
         from ..progress import status_text
         from ..results import clean_task_id, collect_video
         from ..schemas import TaskStatus
 
         task_id = clean_task_id(task_id)
-        settings = load_settings()
+        settings = load_settings(profile.strip() or None)
         settings.require_key()
         bar = progress_bar(100)
 
@@ -108,6 +119,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                     interval_s=poll_interval_s or None,
                     on_progress=on_progress,
                     should_cancel=interrupted,
+                    journal=Journal(journal_path()),
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None

@@ -97,6 +97,16 @@ def seed_input() -> io.Int.Input:
     )
 
 
+def profile_input() -> io.String.Input:
+    return io.String.Input(
+        "profile",
+        default="",
+        optional=True,
+        tooltip="Which key to use: the name of a profile in the FreeSora config file. Empty = "
+        "the default profile (FREESORA_API_KEY wins there). Never type a key here.",
+    )
+
+
 def task_id_output(*, is_list: bool = False) -> io.String.Output:
     return io.String.Output(
         id="task_id",

@@ -58,6 +58,7 @@ async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
             "FREESORA_BASE_URL": running.base_url,
             "FREESORA_API_KEY": KEY,
             "FREESORA_CONFIG": str(tmp_path / "config.json"),
+            "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
         }
         yield Cli(running.sandbox, env, tmp_path)
 
