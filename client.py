@@ -7,7 +7,6 @@ Whether a failed attempt may be resent is decided by `retry.may_resend`, never h
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,16 +17,13 @@ import aiohttp
 from pydantic import ValidationError
 
 from . import __version__
-from .config import KEY_HELP, Settings
+from .answers import read_answer
+from .config import Settings
 from .errors import (
-    AuthenticationError,
     CreateOutcomeUnknownError,
     DownloadError,
     FreeSoraError,
-    InsufficientCreditsError,
-    RateLimitedError,
     ServiceError,
-    TaskNotFoundError,
     TransportError,
     UnexpectedResponseError,
 )
@@ -40,7 +36,6 @@ from .retry import (
     retry_delay,
 )
 from .schemas import CreatedTask, CreateVideoRequest, TaskStatus
-from .schemas.response import Envelope
 
 CREATE_PATH = "/api/v1/video/sora-pro"
 STATUS_PATH = "/api/video-generations/check-result"
@@ -200,8 +195,14 @@ class FreeSoraClient:
         while True:
             attempt += 1
             try:
+                # No redirects: the key must never follow a request to another host.
                 async with self._session.post(
-                    url, json=body, headers=headers, timeout=timeout, proxy=self._settings.proxy
+                    url,
+                    json=body,
+                    headers=headers,
+                    timeout=timeout,
+                    proxy=self._settings.proxy,
+                    allow_redirects=False,
                 ) as resp:
                     text = await resp.text(errors="replace")
                     retry_after = resp.headers.get("Retry-After")
@@ -229,53 +230,6 @@ class _RetryableHTTPError(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
-
-
-def read_answer(status: int, content_type: str, text: str, *, task_id: str | None) -> Envelope:
-    """The envelope of an answer, or the error it carries (HTML pages and HTTP 200 errors too)."""
-    envelope: Envelope | None = None
-    try:
-        envelope = Envelope.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
-        envelope = None
-    if envelope is None:
-        if 200 <= status < 300:
-            raise UnexpectedResponseError(
-                f"The service answered HTTP {status} with something that is not its JSON "
-                f"envelope ({_snippet(text, content_type)})",
-                status=status,
-                task_id=task_id,
-            )
-        raise service_error(status, None, _snippet(text, content_type), task_id)
-    if envelope.code != 0 or not 200 <= status < 300:
-        raise service_error(status, envelope.code or None, envelope.message, task_id)
-    return envelope
-
-
-def service_error(status: int, code: int | None, message: str, task_id: str | None) -> ServiceError:
-    """The error for a refusal, with the service's own words and what to do next."""
-    which = code or status
-    said = f"{message} (" if message else "("
-    said += f"HTTP {status}" + (f", code {code})" if code else ")")
-    kwargs: dict[str, Any] = {"status": status, "code": code, "task_id": task_id}
-    if which == 401:
-        return AuthenticationError(f"The service refused the API key: {said}. {KEY_HELP}", **kwargs)
-    if which == 402:
-        return InsufficientCreditsError(
-            f"Not enough credits for this task: {said}. Top up your FreeSoraGenerator account, "
-            "or choose a shorter clip or standard size.",
-            **kwargs,
-        )
-    if which == 404 and task_id:
-        return TaskNotFoundError(
-            f"The service does not know task {task_id}: {said}. Check the id and that it was "
-            "created with the same API key.",
-            **kwargs,
-        )
-    if which == 429:
-        return RateLimitedError(f"The service is rate limiting this key: {said}", **kwargs)
-    where = f" for task {task_id}" if task_id else ""
-    return ServiceError(f"The service answered with an error{where}: {said}", **kwargs)
 
 
 def _answer_outcome(exc: FreeSoraError) -> Outcome:
@@ -314,14 +268,6 @@ def _describe_exception(exc: BaseException, seconds: float) -> str:
         return f"no answer within {seconds:g} s"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _snippet(text: str, content_type: str) -> str:
-    """A short, safe description of a body that is not JSON (often a proxy's HTML page)."""
-    if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
-        return "an HTML page, likely from a proxy in front of the service"
-    flat = " ".join(text.split())
-    return repr(flat[:120]) if flat else "an empty body"
 
 
 def _check_size(size: int | None, max_bytes: int, task_id: str | None) -> None:

@@ -7,6 +7,7 @@ from comfy_api.latest import ComfyExtension, io
 from .image_to_video import FreeSoraImageToVideo
 from .shot_builder import FreeSoraShotBuilder
 from .storyboard import FreeSoraStoryboard
+from .task_history import FreeSoraTaskHistory
 from .text_to_video import FreeSoraTextToVideo
 from .video_result import FreeSoraVideoResult
 
@@ -16,6 +17,7 @@ NODES: list[type[io.ComfyNode]] = [
     FreeSoraShotBuilder,
     FreeSoraStoryboard,
     FreeSoraVideoResult,
+    FreeSoraTaskHistory,
 ]
 
 

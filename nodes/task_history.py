@@ -1,0 +1,92 @@
+"""FreeSoraTaskHistory: journaled task ids as a list, to collect many tasks later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comfy_api.latest import io, ui
+
+from ..schemas.models import VideoModel
+from .hooks import journal_path
+
+ANY_MODEL = "any"
+
+
+class FreeSoraTaskHistory(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="FreeSoraTaskHistory",
+            display_name="Sora 2 Task History",
+            category="FreeSora",
+            description="Task ids from the pack's task journal, newest first, as a list: connect "
+            "Video Result to collect them all (it runs once per task). Spends no credits.",
+            inputs=[
+                io.Int.Input(
+                    "limit",
+                    default=10,
+                    min=1,
+                    max=500,
+                    tooltip="At most this many tasks, the most recent first.",
+                ),
+                io.Boolean.Input(
+                    "only_unfinished",
+                    default=True,
+                    tooltip="Only tasks whose video has not been collected yet (and that did not "
+                    "fail), e.g. after queueing many create-only prompts.",
+                ),
+                io.Combo.Input(
+                    "model",
+                    options=[ANY_MODEL] + [m.value for m in VideoModel],
+                    default=ANY_MODEL,
+                    tooltip="Only tasks of this model.",
+                ),
+            ],
+            outputs=[
+                io.String.Output(
+                    id="task_ids",
+                    display_name="task_ids",
+                    is_output_list=True,
+                    tooltip="One task id per item; nodes after this run once per task.",
+                )
+            ],
+        )
+
+    @classmethod
+    def fingerprint_inputs(cls, **inputs: Any) -> Any:
+        # The journal changes between runs: run again whenever it did.
+        try:
+            info = journal_path().stat()
+        except OSError:
+            return "no journal"
+        return f"{info.st_mtime_ns}:{info.st_size}"
+
+    @classmethod
+    def validate_inputs(cls, model: Any = None, limit: Any = None) -> bool | str:
+        if model is not None and model != ANY_MODEL and model not in {m.value for m in VideoModel}:
+            return f"model must be 'any' or a Sora 2 model id, got {model!r}"
+        if limit is not None and not 1 <= int(limit) <= 500:
+            return f"limit must be 1 to 500, got {limit}"
+        return True
+
+    @classmethod
+    def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
+        from ..errors import FreeSoraError
+        from ..journal import Journal, select
+        from ..progress import format_record
+
+        journal = Journal(journal_path())
+        records = journal.records()
+        chosen = select(
+            records,
+            limit=limit,
+            only_unfinished=only_unfinished,
+            model=None if model == ANY_MODEL else model,
+        )
+        if not chosen:
+            raise FreeSoraError(
+                f"No journaled task matches (only_unfinished={only_unfinished}, model={model}); "
+                f"the journal {journal.path} holds {len(records)} task(s)."
+            )
+        text = "\n".join(format_record(record) for record in chosen)
+        return io.NodeOutput([r.task_id for r in chosen], ui=ui.PreviewText(text))
