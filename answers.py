@@ -32,6 +32,13 @@ def read_answer(status: int, content_type: str, text: str, *, task_id: str | Non
     except (ValueError, ValidationError):
         envelope = None
     if envelope is None:
+        if 300 <= status < 400:
+            raise ServiceError(
+                f"The service answered with a redirect (HTTP {status}). Redirects are not followed, "
+                "so the key never goes to another host: check FREESORA_BASE_URL (https, www).",
+                status=status,
+                task_id=task_id,
+            )
         if 200 <= status < 300:
             raise UnexpectedResponseError(
                 f"The service answered HTTP {status} with something that is not its JSON "

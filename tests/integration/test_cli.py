@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -196,3 +197,48 @@ async def test_the_demo_runs_the_whole_job_without_a_key(cli: Cli) -> None:
     assert ran.code == 0, ran.err
     assert "demo finished: all as expected" in ran.out
     assert len(list((cli.cwd / "demo").glob("freesora_*.mp4"))) == 3
+
+
+async def test_check_says_the_key_works_without_creating_anything(cli: Cli) -> None:
+    ran = await cli("check")
+    assert ran.code == 0, ran.err
+    assert "the key works" in ran.last_line
+    assert "environment variable FREESORA_API_KEY" in ran.err
+    assert KEY not in ran.out + ran.err
+    assert cli.sandbox.tasks == {}
+
+
+async def test_check_with_a_refused_key_says_how_to_fix_it(cli: Cli) -> None:
+    cli.env["FREESORA_API_KEY"] = "sk-wrong-key-0123456789"
+    ran = await cli("check")
+    assert ran.code == 1
+    assert "refused the API key" in ran.err
+    assert "sk-wrong-key-0123456789" not in ran.err
+
+
+async def test_check_reads_a_named_profile_from_the_config_file(cli: Cli) -> None:
+    base_url = cli.env["FREESORA_BASE_URL"]
+    config = {"profiles": {"work": {"api_key": "sk-sandbox-work", "base_url": base_url}}}
+    Path(cli.env["FREESORA_CONFIG"]).write_text(json.dumps(config), encoding="utf-8")
+    ran = await cli("--profile", "work", "check")
+    assert ran.code == 0, ran.err
+    assert "profile work" in ran.err
+    assert "sk-sandbox-work" not in ran.err
+
+
+async def test_tasks_lists_the_journal_newest_first_with_filters(cli: Cli) -> None:
+    first = (await cli("create", "--model", "sora-2-text-to-video", "--prompt", "one")).last_line
+    second = (
+        await cli("create", "--model", "sora-2-pro-text-to-video", "--prompt", "two")
+    ).last_line
+    await cli("wait", first, "--out", "videos", "--interval", "0.2")
+    listed = await cli("tasks")
+    assert listed.code == 0, listed.err
+    lines = listed.out.strip().splitlines()
+    assert [line.split()[2] for line in lines] == [second, first]
+    assert "succeeded" in lines[1]
+    assert f"freesora_{first}.mp4" in lines[1]
+    unfinished = await cli("tasks", "--unfinished")
+    assert [line.split()[2] for line in unfinished.out.strip().splitlines()] == [second]
+    by_model = await cli("tasks", "--model", "sora-2-text-to-video")
+    assert [line.split()[2] for line in by_model.out.strip().splitlines()] == [first]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from harness import FakeClock, Harness
 
-from freesora.client import FreeSoraClient, Timeouts
-from freesora.config import ApiKey, Settings
+from freesora.client import FreeSoraClient, Timeouts, open_session
+from freesora.config import ApiKey, Settings, load_settings
 from freesora.errors import (
     AuthenticationError,
     CreateOutcomeUnknownError,
@@ -181,11 +185,9 @@ async def test_a_service_that_never_comes_up_is_reported_as_unreachable() -> Non
     assert len(clock.sleeps) == 2
 
 
-async def test_requests_go_through_http_proxy_from_the_environment(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from aiohttp import web
-
+@pytest.fixture
+async def recording_proxy() -> AsyncIterator[tuple[str, list[str]]]:
+    """A stand-in HTTP proxy on 127.0.0.1 that records each URL and answers as the service."""
     seen: list[str] = []
 
     async def proxy(request: web.Request) -> web.Response:
@@ -196,19 +198,85 @@ async def test_requests_go_through_http_proxy_from_the_environment(
     app.router.add_route("*", "/{tail:.*}", proxy)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        from freesora.client import open_session
-
-        async with open_session() as session:
-            settings = Settings("http://service.invalid", ApiKey(SANDBOX_KEY), "test")
-            task_id = await FreeSoraClient(session, settings).create(text_request())
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}", seen
     finally:
         await runner.cleanup()
+
+
+async def test_requests_go_through_http_proxy_from_the_environment(
+    recording_proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy_url, seen = recording_proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with open_session() as session:
+        settings = Settings("http://service.invalid", ApiKey(SANDBOX_KEY), "test")
+        task_id = await FreeSoraClient(session, settings).create(text_request())
     assert task_id == "via-proxy"
     assert seen == ["http://service.invalid/api/v1/video/sora-pro"]
+
+
+async def test_no_proxy_exempts_the_service_host(
+    harness: Harness, recording_proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy_url, seen = recording_proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with open_session() as session:
+        settings = Settings(harness.base_url, ApiKey(SANDBOX_KEY), "test")
+        task_id = await FreeSoraClient(session, settings).create(text_request())
+    assert task_id in harness.sandbox.tasks
+    assert seen == []
+
+
+async def test_a_profiles_proxy_is_used_for_its_requests(
+    recording_proxy: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    proxy_url, seen = recording_proxy
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "profiles": {
+                    "office": {
+                        "api_key": "sk-office",
+                        "base_url": "http://service.invalid",
+                        "proxy": proxy_url,
+                    }
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    settings = load_settings("office", env={"FREESORA_CONFIG": str(config)})
+    async with open_session(settings) as session:
+        task_id = await FreeSoraClient(session, settings).create(text_request())
+    assert task_id == "via-proxy"
+    assert seen == ["http://service.invalid/api/v1/video/sora-pro"]
+
+
+async def test_a_redirect_is_not_followed_so_the_key_never_reaches_another_host(
+    recording_proxy: tuple[str, list[str]],
+) -> None:
+    other_host, seen_elsewhere = recording_proxy
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"{other_host}/api/v1/video/sora-pro")
+
+    app = web.Application()
+    app.router.add_post("/api/v1/video/sora-pro", redirect)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = FreeSoraClient(session, Settings(base_url, ApiKey(SANDBOX_KEY), "test"))
+            with pytest.raises(ServiceError, match=r"redirect \(HTTP 302\)"):
+                await client.create(text_request())
+    finally:
+        await runner.cleanup()
+    assert seen_elsewhere == []

@@ -65,7 +65,7 @@ def test_an_unreadable_success_is_unexpected() -> None:
 
 
 def test_a_redirect_is_an_error_not_followed() -> None:
-    with pytest.raises(ServiceError, match="HTTP 302"):
+    with pytest.raises(ServiceError, match="FREESORA_BASE_URL"):
         read_answer(302, "text/plain", "", task_id=None)
 
 
