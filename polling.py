@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 def resume_hint(task_id: str) -> str:
     return (
-        f"Task {task_id} may still finish: collect it later with the FreeSora Video Result node "
+        f"Task {task_id} may still finish: collect it later with the Sora 2 Video Result node "
         f"or `freesora wait {task_id}` (no new credits are spent)."
     )
 

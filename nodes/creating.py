@@ -63,13 +63,16 @@ async def create_planned(
         show_text(node, "\n".join(line for line in lines if line))
 
     async with open_session(settings) as session:
-        return await submit_tasks(
+        results = await submit_tasks(
             FreeSoraClient(session, settings),
             planned,
             journal=Journal(journal_path()),
             seed=seed,
             on_submitted=submitted,
         )
+    # The frontend shows progress text on the node, not a V3 node's PreviewText: say it here.
+    show_text(node, created_text(results, planned))
+    return results
 
 
 def created_text(results: Sequence[Submitted], planned: Sequence[PlannedTask]) -> str:

@@ -24,17 +24,17 @@ class FreeSoraImageToVideo(io.ComfyNode):
             inputs=[
                 w.model_input(ModelKind.IMAGE),
                 w.prompt_input(),
+                io.String.Input(
+                    "image_url",
+                    default="",
+                    tooltip="Or a public http(s) image URL, used only when no image is connected. "
+                    "Leave empty to use the image.",
+                ),
                 io.Image.Input(
                     "image",
                     optional=True,
                     tooltip="The first frame / reference. Encoded to fit the service's 10 MB "
                     "limit. Each image of a batch becomes its own task.",
-                ),
-                io.String.Input(
-                    "image_url",
-                    default="",
-                    optional=True,
-                    tooltip="A public http(s) image URL, used only when no image is connected.",
                 ),
                 w.aspect_ratio_input(with_auto=True),
                 io.Combo.Input(

@@ -8,6 +8,7 @@ from comfy_api.latest import io, ui
 
 from ..errors import InvalidRequestError
 from ..schemas.models import MAX_SHOT_S, MIN_SHOT_S
+from .hooks import show_text
 from .widgets import SHOTS
 
 
@@ -44,6 +45,7 @@ class FreeSoraShotBuilder(io.ComfyNode):
                 ),
             ],
             outputs=[SHOTS.Output(id="shots_out", display_name="shots")],
+            hidden=[io.Hidden.unique_id],
         )
 
     @classmethod
@@ -67,4 +69,6 @@ class FreeSoraShotBuilder(io.ComfyNode):
         from ..jobs import add_shot, describe_shots
 
         chained = add_shot(shots, scene, duration_s)
-        return io.NodeOutput(chained, ui=ui.PreviewText(describe_shots(chained)))
+        summary = describe_shots(chained)
+        show_text(cls, summary)  # the running total, on the node's face
+        return io.NodeOutput(chained, ui=ui.PreviewText(summary))

@@ -17,7 +17,7 @@ class FreeSoraTextToVideo(io.ComfyNode):
             display_name="Sora 2 Text to Video",
             category="FreeSora",
             description="Create a Sora 2 video task from a prompt (spends credits) and output "
-            "its task id. Connect FreeSora Video Result to get the video.",
+            "its task id. Connect Sora 2 Video Result to get the video.",
             inputs=[
                 w.model_input(ModelKind.TEXT),
                 w.prompt_input(),

@@ -112,7 +112,7 @@ def task_id_output(*, is_list: bool = False) -> io.String.Output:
         id="task_id",
         display_name="task_id",
         is_output_list=is_list,
-        tooltip="The created task's id: connect it to FreeSora Video Result, or keep it to "
+        tooltip="The created task's id: connect it to Sora 2 Video Result, or keep it to "
         "collect the video later.",
     )
 
