@@ -34,8 +34,9 @@ def read_answer(status: int, content_type: str, text: str, *, task_id: str | Non
     if envelope is None:
         if 300 <= status < 400:
             raise ServiceError(
-                f"The service answered with a redirect (HTTP {status}). Redirects are not followed, "
-                "so the key never goes to another host: check FREESORA_BASE_URL (https, www).",
+                f"The service answered with a redirect (HTTP {status}). Redirects are not "
+                "followed, so the key never goes to another host: check FREESORA_BASE_URL "
+                "(https, www).",
                 status=status,
                 task_id=task_id,
             )

@@ -74,6 +74,10 @@ def check_widgets(**widgets: Any) -> str | None:
 def plan_image_tasks(image: Any, *, fit: str, **widgets: Any) -> list[PlannedTask]:
     """One task per image of the batch (or one from `image_url` when no image is given)."""
     if image is None:
+        # An image at a URL is not seen here, so `auto` cannot follow it: landscape (the
+        # service's own default), as the widget's tooltip says.
+        if widgets.get("aspect_ratio") == AUTO:
+            widgets["aspect_ratio"] = "landscape"
         return [PlannedTask(request_from_widgets(**widgets))]
     widgets.pop("image_url", None)  # the image wins over a URL; never send both
     ratio = widgets.pop("aspect_ratio", AUTO)

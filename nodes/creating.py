@@ -18,6 +18,29 @@ if TYPE_CHECKING:
 # ComfyUI imports every pack at start-up, and this keeps ours to a few milliseconds.
 
 
+def combo_problem(node: type[io.ComfyNode], values: dict[str, Any]) -> str | None:
+    """A combo value that is not one of the node's options, or None.
+
+    ComfyUI 0.3.64 does not check V3 combo values, and the schemas would quietly snap an
+    unknown clip length to an allowed one: on a node, only the offered choices are valid.
+    """
+    for spec in node.define_schema().inputs or []:
+        options: list[Any] = list(getattr(spec, "options", None) or [])
+        value = values.get(spec.id)
+        if options and value is not None and value not in options:
+            return f"{spec.id} must be one of {', '.join(map(str, options))}; got {value!r}"
+    return None
+
+
+def require_choices(node: type[io.ComfyNode], values: dict[str, Any]) -> None:
+    """`combo_problem` at run time: refuse before anything is encoded or sent."""
+    from ..errors import InvalidRequestError
+
+    problem = combo_problem(node, values)
+    if problem:
+        raise InvalidRequestError(problem, field=problem.split(" ", 1)[0])
+
+
 def queue_time_check(seed: Any = None, profile: Any = None, **widgets: Any) -> bool | str:
     """`validate_inputs` result: True, or the first problem naming the widget.
 

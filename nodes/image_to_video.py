@@ -9,7 +9,13 @@ from comfy_api.latest import io, ui
 
 from ..schemas.models import ModelKind
 from . import widgets as w
-from .creating import create_planned, created_text, queue_time_check
+from .creating import (
+    combo_problem,
+    create_planned,
+    created_text,
+    queue_time_check,
+    require_choices,
+)
 
 
 class FreeSoraImageToVideo(io.ComfyNode):
@@ -57,15 +63,18 @@ class FreeSoraImageToVideo(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, **inputs: Any) -> bool | str:
-        # A connected image arrives here as None: it is checked when the graph runs.
-        fit = inputs.pop("fit", "crop")
-        if fit not in ("crop", "pad", "none"):
-            return f"fit must be one of crop, pad, none; got {fit!r}"
-        image = inputs.pop("image", None)
+        problem = combo_problem(cls, inputs)
+        if problem:
+            return problem
+        inputs.pop("fit", None)
+        # ComfyUI passes a connected input as a key holding None (its value comes at run
+        # time) and leaves an unconnected optional input out.
+        image_linked = "image" in inputs
+        inputs.pop("image", None)
         url = (inputs.pop("image_url", None) or "").strip()
         if url:
             inputs["image_url"] = url
-        return queue_time_check(image_linked=image is None and not url, **inputs)
+        return queue_time_check(image_linked=image_linked and not url, **inputs)
 
     @classmethod
     async def execute(
@@ -79,6 +88,7 @@ class FreeSoraImageToVideo(io.ComfyNode):
     ) -> io.NodeOutput:
         from ..jobs import plan_image_tasks
 
+        require_choices(cls, {**widgets, "fit": fit})
         if image is None and (image_url or "").strip():
             widgets["image_url"] = image_url.strip()
         # Encoding is CPU work: keep it off the executor's event loop.

@@ -8,7 +8,13 @@ from comfy_api.latest import io, ui
 
 from ..schemas.models import ModelKind, VideoModel
 from . import widgets as w
-from .creating import create_planned, created_text, queue_time_check
+from .creating import (
+    combo_problem,
+    create_planned,
+    created_text,
+    queue_time_check,
+    require_choices,
+)
 
 
 class FreeSoraStoryboard(io.ComfyNode):
@@ -35,7 +41,8 @@ class FreeSoraStoryboard(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, **inputs: Any) -> bool | str:
         inputs.setdefault("shots", None)
-        return queue_time_check(model=VideoModel.PRO_STORYBOARD.value, **inputs)
+        problem = combo_problem(cls, inputs)
+        return problem or queue_time_check(model=VideoModel.PRO_STORYBOARD.value, **inputs)
 
     @classmethod
     async def execute(
@@ -44,6 +51,7 @@ class FreeSoraStoryboard(io.ComfyNode):
         from ..jobs import PlannedTask
         from ..schemas import request_from_widgets
 
+        require_choices(cls, widgets)
         request = request_from_widgets(
             model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets
         )

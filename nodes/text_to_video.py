@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from comfy_api.latest import io, ui
 
 from ..schemas.models import ModelKind
 from . import widgets as w
-from .creating import create_planned, created_text, queue_time_check
+from .creating import (
+    combo_problem,
+    create_planned,
+    created_text,
+    queue_time_check,
+    require_choices,
+)
 
 
 class FreeSoraTextToVideo(io.ComfyNode):
@@ -34,14 +42,15 @@ class FreeSoraTextToVideo(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, **inputs: object) -> bool | str:
-        return queue_time_check(**inputs)
+    def validate_inputs(cls, **inputs: Any) -> bool | str:
+        return combo_problem(cls, inputs) or queue_time_check(**inputs)
 
     @classmethod
-    async def execute(cls, seed: int = 0, profile: str = "", **widgets: object) -> io.NodeOutput:
+    async def execute(cls, seed: int = 0, profile: str = "", **widgets: Any) -> io.NodeOutput:
         from ..jobs import PlannedTask
         from ..schemas import request_from_widgets
 
+        require_choices(cls, widgets)
         planned = [PlannedTask(request_from_widgets(**widgets))]
         # The seed is never sent: with the request it decides whether a journaled task is reused.
         results = await create_planned(cls, planned, seed=seed, profile=profile)

@@ -34,7 +34,8 @@ def prompt_input() -> io.String.Input:
 def aspect_ratio_input(*, with_auto: bool = False) -> io.Combo.Input:
     choices = (["auto"] if with_auto else []) + [ratio.value for ratio in AspectRatio]
     auto = (
-        " 'auto' follows each image's orientation (wider than tall: landscape)."
+        " 'auto' follows the image's orientation (wider than tall: landscape); with an "
+        "image_url it means landscape."
         if with_auto
         else ""
     )

@@ -166,3 +166,13 @@ def test_a_shot_builder_refuses_durations_outside_the_range(duration: float) -> 
 def test_the_shot_summary_says_when_the_shots_are_too_long() -> None:
     shots = [{"scene": str(i), "duration": 13} for i in range(2)]
     assert describe_shots(shots) == "2 shots, 26 s in all: too long for a storyboard (25 s at most)"
+
+
+def test_auto_with_an_image_url_means_landscape() -> None:
+    [task] = plan_image_tasks(
+        None,
+        fit="crop",
+        image_url="https://example.com/a.png",
+        **{**IMAGE_WIDGETS, "aspect_ratio": "auto"},
+    )
+    assert task.request.to_payload()["aspectRatio"] == "landscape"

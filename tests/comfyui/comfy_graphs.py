@@ -1,0 +1,103 @@
+"""Constants and graph helpers shared by the tests inside a real ComfyUI (no fixtures here)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from comfy_server import ComfyServer
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+WORKFLOWS = HERE / "workflows"
+SAMPLE_MP4 = REPO_ROOT / "sandbox" / "assets" / "sample.mp4"
+PACK_ENTRY = "freesora-nodes.dev"  # '-' and '.' on purpose: ComfyUI must cope with both
+CANARY_KEY = "sk-sandbox-CANARY-7f3a9c"
+CREATION_NODES = ("FreeSoraTextToVideo", "FreeSoraImageToVideo", "FreeSoraStoryboard")
+TASK_SECONDS = 2.0
+_SEEDS = itertools.count(random.randrange(1, 2**30))
+
+
+def load_workflow(name: str) -> dict[str, Any]:
+    return dict(json.loads((WORKFLOWS / name).read_text(encoding="utf-8")))
+
+
+def fresh_seed() -> int:
+    return next(_SEEDS)
+
+
+def with_fresh_seeds(prompt: dict[str, Any]) -> dict[str, Any]:
+    """A copy whose seeded nodes differ from every earlier run, so the cache cannot skip them."""
+    fresh = copy.deepcopy(prompt)
+    for node in fresh.values():
+        if "seed" in node["inputs"]:
+            node["inputs"]["seed"] = fresh_seed()
+    return fresh
+
+
+def run_prompt(
+    comfy: ComfyServer, prompt: dict[str, Any], timeout_s: float = 60.0
+) -> dict[str, Any]:
+    """Queue a prompt (fresh seeds), insist it is accepted, and return its finished history."""
+    status, answer = comfy.queue(with_fresh_seeds(prompt))
+    assert status == 200, f"/prompt refused the graph: {answer}"
+    return comfy.wait_history(answer["prompt_id"], timeout_s)
+
+
+def messages(entry: dict[str, Any], event: str) -> list[dict[str, Any]]:
+    return [data for name, data in entry["status"]["messages"] if name == event]
+
+
+def creation_node_count(prompt: dict[str, Any]) -> int:
+    return sum(node["class_type"] in CREATION_NODES for node in prompt.values())
+
+
+def text_to_preview(**inputs: Any) -> dict[str, Any]:
+    """Text to Video whose task id goes to PreviewAny: creates the task without waiting for it."""
+    text = load_workflow("text_to_video.json")["1"]
+    text["inputs"].update({"seed": fresh_seed(), **inputs})
+    return {"1": text, "9": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}
+
+
+def saved_videos(comfy: ComfyServer, entry: dict[str, Any]) -> list[Path]:
+    """The files SaveVideo reported in a history entry, in output order."""
+    files = [
+        comfy.base_dir / item["type"] / item["subfolder"] / item["filename"]
+        for node in entry["outputs"].values()
+        if node.get("animated")
+        for item in node["images"]
+    ]
+    return files
+
+
+def mdat_payload(data: bytes) -> bytes:
+    """The media data of an MP4: what a remux without re-encoding must keep byte for byte."""
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        kind = data[offset + 4 : offset + 8]
+        header = 8
+        if size == 1:
+            size, header = int.from_bytes(data[offset + 8 : offset + 16], "big"), 16
+        elif size == 0:
+            size = len(data) - offset
+        if kind == b"mdat":
+            return data[offset + header : offset + size]
+        offset += size
+    raise AssertionError("no mdat box: not an MP4 file")
+
+
+def assert_sample_videos_saved(comfy: ComfyServer, entry: dict[str, Any], count: int) -> list[Path]:
+    """SaveVideo wrote `count` mp4s under output/video holding the sandbox's sample stream."""
+    files = saved_videos(comfy, entry)
+    assert len(files) == count, entry["outputs"]
+    sample = mdat_payload(SAMPLE_MP4.read_bytes())
+    for path in files:
+        assert path.parent == comfy.base_dir / "output" / "video"
+        assert path.suffix == ".mp4"
+        assert mdat_payload(path.read_bytes()) == sample, f"{path.name} is not the sample video"
+    return files

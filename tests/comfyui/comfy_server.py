@@ -1,0 +1,192 @@
+"""A real ComfyUI with the pack, talking to a sandbox in a thread: the plumbing behind the fixtures.
+
+Owns the sandbox thread, the ComfyUI subprocess and plain-HTTP helpers. Writes only under the
+temp base dir it is given; the pack is reached through a symlink, so nothing lands in the repo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PIL import Image
+
+from freesora.sandbox import Sandbox, run_sandbox
+
+T = TypeVar("T")
+POLL_S = 0.2
+# Loopback only: an inherited HTTP(S)_PROXY must not capture requests to 127.0.0.1.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_example_image(path: Path) -> None:
+    """A 640x480 photo-like picture (gradients and grain), so no binary file is committed."""
+    size = (640, 480)
+    red = Image.linear_gradient("L").rotate(90).resize(size)
+    green = Image.effect_noise(size, 48)
+    blue = Image.radial_gradient("L").resize(size)
+    Image.merge("RGB", (red, green, blue)).save(path)
+
+
+class SandboxThread:
+    """The sandbox served from its own event loop; `call` runs a function on that loop."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self.sandbox: Sandbox | None = None
+        self.base_url = ""
+        self._thread = threading.Thread(target=self._run, name="freesora-sandbox", daemon=True)
+
+    def start(self, timeout_s: float = 10.0) -> SandboxThread:
+        self._thread.start()
+        if not self._ready.wait(timeout_s) or self.sandbox is None:
+            raise RuntimeError(f"the sandbox did not start: {self._error!r}")
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported by start(); the thread must not die silently
+            self._error = exc
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        async with run_sandbox("127.0.0.1", 0, **self._options) as running:
+            self.sandbox, self.base_url = running.sandbox, running.base_url
+            self._ready.set()
+            await self._stop.wait()
+
+    def call(self, fn: Callable[[Sandbox], T], timeout_s: float = 10.0) -> T:
+        """`fn(sandbox)` on the sandbox's loop: state is never touched from two threads."""
+        sandbox = self.sandbox
+        assert sandbox is not None
+
+        async def run() -> T:
+            return fn(sandbox)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout_s)
+
+    def request_counts(self) -> tuple[int, int, int]:
+        """(creates, status calls, downloads) received so far."""
+        return self.call(
+            lambda s: (
+                len(s.received.creates),
+                len(s.received.status_calls),
+                len(s.received.downloads),
+            )
+        )
+
+    def stop(self) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+
+@dataclass
+class ComfyServer:
+    """A running ComfyUI; every helper is a plain HTTP call on 127.0.0.1."""
+
+    url: str
+    base_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        try:
+            with _OPENER.open(req, timeout=30) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        return status, json.loads(raw) if raw.strip() else None
+
+    def queue(self, prompt: dict[str, Any]) -> tuple[int, Any]:
+        return self.request("POST", "/prompt", {"prompt": prompt, "client_id": "freesora-tests"})
+
+    def wait_history(self, prompt_id: str, timeout_s: float = 60.0) -> dict[str, Any]:
+        """The /history entry of a prompt once it has finished (success or error)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            _, history = self.request("GET", f"/history/{prompt_id}")
+            entry = (history or {}).get(prompt_id)
+            if entry and entry.get("status", {}).get("completed") is not None:
+                return dict(entry)
+            time.sleep(POLL_S)
+        raise AssertionError(f"prompt {prompt_id} did not finish in {timeout_s} s\n{self.tail()}")
+
+    def object_info(self, node_id: str) -> dict[str, Any]:
+        status, info = self.request("GET", f"/object_info/{node_id}")
+        assert status == 200, f"/object_info/{node_id} answered {status}"
+        assert node_id in info, f"{node_id} is not registered\n{self.tail()}"
+        return dict(info[node_id])
+
+    def interrupt(self) -> None:
+        status, _ = self.request("POST", "/interrupt", {})
+        assert status == 200
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def tail(self, lines: int = 40) -> str:
+        return "ComfyUI log tail:\n" + "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_comfyui(
+    python: str, comfy_dir: Path, base_dir: Path, env: dict[str, str], timeout_s: float = 90.0
+) -> ComfyServer:
+    """Start ComfyUI on a free port and wait until GET /object_info answers."""
+    port = free_port()
+    log_path = base_dir / "comfyui.log"
+    command = [python, str(comfy_dir / "main.py"), "--cpu", "--listen", "127.0.0.1"]
+    command += ["--port", str(port), "--base-directory", str(base_dir)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=comfy_dir, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = ComfyServer(f"http://127.0.0.1:{port}", base_dir, log_path, process)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"ComfyUI exited with {process.returncode}\n{server.tail()}")
+        try:
+            if server.request("GET", "/object_info")[0] == 200:
+                return server
+        except (OSError, ValueError):
+            pass  # not listening yet
+        time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"ComfyUI did not answer /object_info within {timeout_s} s\n{server.tail()}")

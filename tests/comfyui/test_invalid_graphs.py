@@ -1,0 +1,160 @@
+"""Invalid graphs inside a real ComfyUI: refused before any request reaches the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from comfy_graphs import (
+    fresh_seed,
+    load_workflow,
+    messages,
+    run_prompt,
+    text_to_preview,
+    with_fresh_seeds,
+)
+from comfy_server import ComfyServer, SandboxThread
+
+pytestmark = pytest.mark.comfyui
+
+
+def _refused(comfy: ComfyServer, sandbox: SandboxThread, prompt: dict[str, Any]) -> dict[str, Any]:
+    """The node_errors of a graph /prompt must refuse, with no request sent to the service."""
+    before = sandbox.request_counts()
+    status, answer = comfy.queue(prompt)
+    if status == 200:
+        comfy.wait_history(answer["prompt_id"])  # leave the server idle for the next test
+    assert status == 400, f"/prompt accepted the graph: {answer}"
+    assert sandbox.request_counts() == before, "(creates, status calls, downloads) changed"
+    return dict(answer["node_errors"])
+
+
+def _run_failed(
+    comfy: ComfyServer, sandbox: SandboxThread, prompt: dict[str, Any], node_id: str
+) -> str:
+    """The message of a graph that must fail (at queue or run time) with no request sent."""
+    before = sandbox.request_counts()
+    status, answer = comfy.queue(with_fresh_seeds(prompt))
+    if status == 400:
+        problem = _problem(answer["node_errors"], node_id)
+    else:
+        entry = comfy.wait_history(answer["prompt_id"])
+        assert entry["status"]["status_str"] == "error", entry["status"]
+        [error] = messages(entry, "execution_error")
+        assert error["node_type"] == prompt[node_id]["class_type"]
+        problem = str(error["exception_message"])
+    assert sandbox.request_counts() == before, "(creates, status calls, downloads) changed"
+    return problem
+
+
+def _problem(node_errors: dict[str, Any], node_id: str) -> str:
+    """The node's own message; ComfyUI repeats it once per input as '<input> - <message>'."""
+    details = [error["details"] for error in node_errors[node_id]["errors"]]
+    problems = {detail.partition(" - ")[2] for detail in details}
+    assert len(problems) == 1, details
+    return problems.pop()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "widget", "fragment"),
+    [
+        pytest.param({"aspect_ratio": "square"}, "aspect_ratio", "square", id="aspect_ratio"),
+        pytest.param({"prompt": ""}, "prompt", "empty", id="empty_prompt"),
+        pytest.param({"prompt": " \n "}, "prompt", "empty", id="blank_prompt"),
+        pytest.param({"model": "sora-3"}, "model", "sora-3", id="unknown_model"),
+        pytest.param({"seed": -1}, "seed", "-1", id="negative_seed"),
+    ],
+)
+def test_a_widget_value_the_service_would_refuse_is_refused_at_queue_time(
+    comfy: ComfyServer, sandbox: SandboxThread, inputs: dict[str, Any], widget: str, fragment: str
+) -> None:
+    problem = _problem(_refused(comfy, sandbox, text_to_preview(**inputs)), "1")
+    assert problem.startswith(widget), problem
+    assert fragment in problem
+
+
+def test_an_n_frames_value_not_in_the_combo_is_refused_at_queue_time(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    problem = _problem(_refused(comfy, sandbox, text_to_preview(n_frames="12")), "1")
+    assert problem.startswith("n_frames"), problem
+
+
+def test_an_image_model_without_image_or_image_url_is_refused_at_queue_time(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    problem = _problem(_refused(comfy, sandbox, _image_to_preview()), "2")
+    assert problem.startswith("image"), problem
+
+
+def test_an_image_model_without_image_or_image_url_never_reaches_the_service(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    # aspect_ratio set: with "auto" the message names aspect_ratio instead (see the next test)
+    problem = _run_failed(comfy, sandbox, _image_to_preview(aspect_ratio="landscape"), "2")
+    assert problem.startswith("image or image_url is required"), problem
+
+
+def test_an_image_url_with_aspect_ratio_auto_is_sent_as_landscape(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    """`auto` cannot follow an image it does not see: it means landscape, as the tooltip says."""
+    before = len(sandbox.call(lambda s: list(s.received.creates)))
+    graph = _image_to_preview(image_url="https://example.com/harbour.jpg", aspect_ratio="auto")
+    status, answer = comfy.queue(graph)
+    assert status == 200, answer
+    entry = comfy.wait_history(answer["prompt_id"])
+    failures = [error["exception_message"] for error in messages(entry, "execution_error")]
+    assert entry["status"]["status_str"] == "success", failures
+    creates = sandbox.call(lambda s: [c.body for c in s.received.creates])
+    assert len(creates) == before + 1
+    assert creates[-1]["aspectRatio"] == "landscape"
+    assert creates[-1]["imageUrl"] == "https://example.com/harbour.jpg"
+    assert "imageData" not in creates[-1]
+
+
+def _image_to_preview(**inputs: Any) -> dict[str, Any]:
+    """Image to Video with no image connected, its task ids going to PreviewAny."""
+    image = load_workflow("image_to_video.json")["2"]
+    del image["inputs"]["image"]
+    image["inputs"].update({"seed": fresh_seed(), **inputs})
+    return {"2": image, "9": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}}}
+
+
+def test_shots_longer_than_n_frames_fail_before_any_request(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    """Linked shots arrive as None at queue time, so this can only fail when the graph runs."""
+    graph: dict[str, Any] = {}
+    for index in range(3):
+        node = {"scene": f"Shot {index + 1}: the harbour at dawn", "duration_s": 6.0}
+        if index:
+            node["shots"] = [str(index), 0]
+        graph[str(index + 1)] = {"class_type": "FreeSoraShotBuilder", "inputs": node}
+    storyboard = load_workflow("storyboard.json")["4"]
+    storyboard["inputs"].update(shots=["3", 0], n_frames="15")
+    graph["4"] = storyboard
+    graph["9"] = {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}}
+    problem = _run_failed(comfy, sandbox, with_fresh_seeds(graph), "4")
+    assert "18" in problem, problem
+    assert "15" in problem, problem
+
+
+@pytest.mark.parametrize(
+    ("model", "absent"),
+    [
+        ("sora-2-text-to-video", {"size"}),
+        ("sora-2-text-to-video-stable", {"size", "removeWatermark"}),
+    ],
+)
+def test_a_pro_only_size_on_another_model_is_dropped_not_refused(
+    comfy: ComfyServer, sandbox: SandboxThread, model: str, absent: set[str]
+) -> None:
+    before = sandbox.request_counts()[0]
+    graph = text_to_preview(model=model, size="high", remove_watermark=True)
+    entry = run_prompt(comfy, graph)
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    [body] = sandbox.call(lambda s: [r.body for r in s.received.creates[before:]])
+    assert body["model"] == model
+    assert not absent & body.keys(), body.keys()
+    assert body.get("removeWatermark", True) is True
