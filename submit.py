@@ -60,7 +60,9 @@ async def submit_tasks(
     failures = [r for r in results if isinstance(r, BaseException)]
     if not failures:
         return done
-    raise _batch_error(failures[0], len(failures), len(planned), done)
+    # A possible charge outweighs any other failure: report it first.
+    unknown = [f for f in failures if isinstance(f, CreateOutcomeUnknownError)]
+    raise _batch_error((unknown or failures)[0], len(failures), len(planned), done)
 
 
 async def _submit_one(

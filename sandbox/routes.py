@@ -72,6 +72,19 @@ class _Routes:
         self._state = sandbox.state
 
     async def create(self, request: web.Request) -> web.StreamResponse:
+        # Counts concurrent creates (Received.creates_in_flight) for load tests; a handler
+        # ends before its answer reaches the client, so this never over-counts the client's.
+        received = self._state.received
+        received.creates_in_flight += 1
+        received.max_creates_in_flight = max(
+            received.max_creates_in_flight, received.creates_in_flight
+        )
+        try:
+            return await self._handle_create(request)
+        finally:
+            received.creates_in_flight -= 1
+
+    async def _handle_create(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         body = _parse_json(raw)
         self._state.received.creates.append(_record(request, raw, body))

@@ -58,6 +58,10 @@ class Received:
     creates: list[ReceivedRequest] = field(default_factory=list)
     status_calls: list[ReceivedRequest] = field(default_factory=list)
     downloads: list[ReceivedRequest] = field(default_factory=list)
+    # Create requests being handled right now, and the most ever handled at once: lets load
+    # tests check the client's concurrency limit from the server's side (kept by routes.py).
+    creates_in_flight: int = 0
+    max_creates_in_flight: int = 0
 
 
 class Ledger:

@@ -138,3 +138,18 @@ async def test_the_journal_never_holds_the_key_or_the_image(
     text = journal.path.read_text(encoding="utf-8")
     assert SANDBOX_KEY not in text
     assert "base64" not in text
+
+
+async def test_in_a_batch_a_possible_charge_is_reported_before_a_plain_refusal(
+    harness: Harness, journal: Journal
+) -> None:
+    harness.sandbox.faults.add("create", "code", code=402, message="Insufficient credits")
+    harness.sandbox.faults.add("create", "reset_after")
+    batch = planned("one") + planned("two") + planned("three")
+    client = harness.client_with(max_concurrent_creates=1)
+    with pytest.raises(CreateOutcomeUnknownError) as info:
+        await submit_tasks(client, batch, journal=journal, seed=1)
+    assert "may have been created" in str(info.value)
+    assert "2 of 3 tasks could not be created" in str(info.value)
+    assert str(journal.path) in str(info.value)
+    assert sorted(r.status for r in journal.records()) == ["created", "unknown"]
