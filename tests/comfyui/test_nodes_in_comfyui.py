@@ -28,6 +28,7 @@ EXPECTED_OUTPUTS = {
     "FreeSoraShotBuilder": ["shots"],
     "FreeSoraStoryboard": ["task_id"],
     "FreeSoraVideoResult": ["video", "video_url", "status"],
+    "FreeSoraTaskHistory": ["task_ids"],
 }
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -186,3 +187,37 @@ def test_an_unknown_profile_is_refused_at_queue_time(
     status, answer = comfy.queue(graph)
     assert status == 400
     assert "profile" in json.dumps(answer["node_errors"])
+
+
+def test_create_only_prompts_are_collected_later_through_the_task_history(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    """Queue creates without waiting, then one history graph collects every unfinished task."""
+    created = []
+    for take in range(2):
+        graph = load_workflow("text_to_video.json")
+        graph["1"]["inputs"]["prompt"] = f"A lighthouse at night, take {take}"
+        only_create = {
+            "1": graph["1"],
+            "9": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}},
+        }
+        entry = run_prompt(comfy, only_create)
+        assert entry["status"]["status_str"] == "success"
+        created.append(entry["outputs"]["9"]["text"][0])
+    collect = {
+        "1": {
+            "class_type": "FreeSoraTaskHistory",
+            "inputs": {"limit": 2, "only_unfinished": True, "model": "sora-2-pro-text-to-video"},
+        },
+        "2": load_workflow("text_to_video.json")["2"],
+        "3": load_workflow("text_to_video.json")["3"],
+    }
+    entry = run_prompt(comfy, collect)
+    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    collected = " ".join(entry["outputs"]["2"]["text"])
+    for task_id in created:
+        assert task_id in collected
+    assert len(entry["outputs"]["3"]["images"]) == 2
+    journal = (comfy.base_dir / "user" / "freesora" / "tasks.jsonl").read_text(encoding="utf-8")
+    finished = [json.loads(line) for line in journal.splitlines() if '"finished"' in line]
+    assert {e["task_id"] for e in finished} >= set(created)
