@@ -60,7 +60,8 @@ def check_widgets(**widgets: Any) -> str | None:
     linked_image = values.pop("image_linked", False)
     if linked_image and not values.get("image_url"):
         values["image_data"] = _PLACEHOLDER_DATA_URL
-    if values.get("aspect_ratio") == AUTO:
+    # Only the image node offers `auto`; it resolves to a valid ratio when the graph runs.
+    if values.pop("allows_auto", False) and values.get("aspect_ratio") == AUTO:
         values["aspect_ratio"] = "landscape"
     if values.get("shots") is None and "shots" in values:
         values["shots"] = [{"scene": "linked", "duration": 1}]

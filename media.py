@@ -190,7 +190,7 @@ def decode_data_url(data_url: str) -> tuple[str, bytes]:
 def _as_array(value: Any) -> npt.NDArray[Any]:
     """numpy as is; torch-like via detach/cpu/numpy (never importing torch); or `__array__`."""
     if isinstance(value, np.ndarray):
-        return value
+        return np.asarray(value)  # ndarray subclasses (np.matrix) index differently
     if hasattr(value, "detach"):
         tensor = value.detach().cpu()
         try:

@@ -74,7 +74,7 @@ class FreeSoraImageToVideo(io.ComfyNode):
         url = (inputs.pop("image_url", None) or "").strip()
         if url:
             inputs["image_url"] = url
-        return queue_time_check(image_linked=image_linked and not url, **inputs)
+        return queue_time_check(image_linked=image_linked and not url, allows_auto=True, **inputs)
 
     @classmethod
     async def execute(

@@ -65,7 +65,10 @@ def check_image_url(value: object) -> list[str]:
     """Problems with an `imageUrl` value: an absolute http(s) URL with a host."""
     if not isinstance(value, str):
         return [f"imageUrl: must be a string URL, got {type(value).__name__}"]
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return [f"imageUrl: must be an absolute http(s) URL, got {value[:80]!r}"]
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return [f"imageUrl: must be an absolute http(s) URL, got {value[:80]!r}"]
     return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import math
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,13 +131,32 @@ def _check_data_url(data_url: str) -> None:
         mb = decoded_size(data_url) / 1024 / 1024
         raise _fail("image", f"must be at most 10 MB once decoded, got {mb:.1f} MB")
     try:
-        base64.b64decode(payload[:4096] + "=" * (-len(payload[:4096]) % 4), validate=True)
+        raw = base64.b64decode(payload, validate=True)
     except binascii.Error:
-        raise _fail("image", "holds invalid base64 data") from None
+        raise _fail("image", "holds invalid or truncated base64 data") from None
+    _check_image_bytes(raw, mime)
+
+
+def _check_image_bytes(raw: bytes, mime: str) -> None:
+    """The bytes must be an image of the declared type (the service decodes it)."""
+    from PIL import Image, UnidentifiedImageError  # here: keeps start-up light
+
+    if not raw:
+        raise _fail("image", "holds no image data")
+    try:
+        with Image.open(io.BytesIO(raw)) as picture:
+            found = (picture.format or "").lower()
+    except (UnidentifiedImageError, OSError):
+        raise _fail("image", f"holds data that is not a {mime} image") from None
+    if f"image/{found}" != mime:
+        raise _fail("image", f"is declared {mime} but holds a {found.upper()} image")
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}")
 
@@ -156,6 +176,14 @@ class CreateVideoRequest(BaseModel):
     remove_watermark: bool | None = Field(None, alias="removeWatermark")
     is_public: bool = Field(True, alias="isPublic")
     shots: list[Shot] | None = None
+
+    @field_validator("image_data", "image_url", mode="before")
+    @classmethod
+    def _empty_means_absent(cls, value: Any) -> Any:
+        # Widgets hold "" when unused: an empty field is no field, and is never sent.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("n_frames", mode="before")
     @classmethod
@@ -224,8 +252,10 @@ class CreateVideoRequest(BaseModel):
         count = len(self.shots or [])
         if not MIN_SHOTS <= count <= MAX_SHOTS:
             raise _fail("shots", f"must be {MIN_SHOTS} to {MAX_SHOTS} shots, got {count}")
+        # Compared unrounded: the service adds the durations exactly.
+        exact = sum(shot.duration for shot in self.shots or [])
         total = shots_total(self.shots or [])
-        if total > int(self.n_frames or 0) + 1e-9:
+        if exact > int(self.n_frames or 0) + 1e-9:
             raise _fail(
                 "shots",
                 f"add up to {total:g} s, more than the n_frames length of {self.n_frames} s: "

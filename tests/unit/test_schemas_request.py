@@ -159,7 +159,9 @@ def test_models_without_an_image_input_refuse_images(
     [
         ("iVBORw0KGgo=", "data URL"),
         ("data:image/gif;base64,R0lGODlh", "JPEG, PNG or WEBP"),
-        ("data:image/png;base64,@@@not-base64@@@", "invalid base64"),
+        ("data:image/png;base64,@@@not-base64@@@", "invalid or truncated base64"),
+        ("data:image/png;base64,aGVsbG8=", "not a image/png image"),
+        ("data:image/webp;base64," + base64.b64encode(PNG_1PX).decode(), "holds a PNG image"),
         ("data:image/png," + "A" * 8, "data URL"),
     ],
 )
