@@ -16,11 +16,14 @@ import numpy as np
 from .client import FreeSoraClient, open_session
 from .config import ApiKey, Settings
 from .errors import FreeSoraError, TaskFailedError
+from .jobs import PlannedTask
+from .journal import Journal
 from .media import encode_image
 from .results import VideoResult, collect_video
 from .retry import RetryPolicy
 from .sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
 from .schemas import CreateVideoRequest, build_create_request
+from .submit import submit_tasks
 
 
 def _say(text: str) -> None:
@@ -65,19 +68,36 @@ def demo_requests() -> dict[str, CreateVideoRequest]:
 
 
 async def _run_one(
-    client: FreeSoraClient, name: str, request: CreateVideoRequest, out: Path, timeout_s: float
+    client: FreeSoraClient,
+    name: str,
+    request: CreateVideoRequest,
+    out: Path,
+    journal: Journal,
+    timeout_s: float,
 ) -> VideoResult | FreeSoraError:
-    task_id = await client.create(request)
-    _say(f"  {name:<10} created task {task_id}  nFrames={request.n_frames}")
+    [done] = await submit_tasks(client, [PlannedTask(request)], journal=journal, seed=0)
+    _say(f"  {name:<10} {done.describe()}  nFrames={request.n_frames}")
     try:
-        return await collect_video(client, task_id, out, timeout_s=timeout_s, interval_s=0.5)
+        return await collect_video(
+            client, done.task_id, out, journal=journal, timeout_s=timeout_s, interval_s=0.5
+        )
     except FreeSoraError as exc:
         return exc
+
+
+async def _run_again(client: FreeSoraClient, request: CreateVideoRequest, journal: Journal) -> bool:
+    """The same request and seed again (as after a ComfyUI restart): reused, nothing spent."""
+    [again] = await submit_tasks(client, [PlannedTask(request)], journal=journal, seed=0)
+    _say(f"  text       {again.describe()}")
+    return again.reused
 
 
 async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
     """Run the demo; 0 when everything behaved as the sandbox was told to."""
     _say("FreeSora demo: the real client against a local sandbox (no key, no credits).")
+    journal = Journal(Path(out) / "demo-journal.jsonl")
+    # Each demo has a new sandbox, whose tasks an older demo journal would wrongly name.
+    journal.path.unlink(missing_ok=True)
     async with run_sandbox(task_seconds=task_seconds) as running:
         _say(f"sandbox listening on {running.base_url}")
         settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "demo", proxy=None)
@@ -88,14 +108,16 @@ async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
             client = FreeSoraClient(session, settings, policy=RetryPolicy())
             outcomes = await asyncio.gather(
                 *(
-                    _run_one(client, name, req, out, timeout_s=task_seconds * 10 + 30)
+                    _run_one(client, name, req, out, journal, timeout_s=task_seconds * 10 + 30)
                     for name, req in requests.items()
                 )
             )
-        _say("3. results")
-        ok = _report(dict(zip(requests, outcomes, strict=True)))
+            _say("3. results")
+            ok = _report(dict(zip(requests, outcomes, strict=True)))
+            _say("4. the text request again, same seed (as after a restart): from the journal")
+            ok = await _run_again(client, requests["text"], journal) and ok
         credits = running.sandbox.credits(SANDBOX_KEY)
-        _say(f"credits left on the sandbox key: {credits}")
+        _say(f"credits left on the sandbox key: {credits}; task journal: {journal.path}")
     _say("demo finished: all as expected" if ok else "demo finished with surprises (see above)")
     return 0 if ok else 1
 
