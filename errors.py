@@ -45,6 +45,11 @@ class InvalidRequestError(FreeSoraError, ValueError):
         super().__init__(message)
         self.field = field
 
+    @classmethod
+    def about(cls, field: str, problem: str) -> InvalidRequestError:
+        """`about("prompt", "is required")` -> "prompt is required", naming the field."""
+        return cls(f"{field} {problem}", field=field)
+
 
 class InvalidImageError(InvalidRequestError):
     """An image that cannot be encoded into something the service accepts."""

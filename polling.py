@@ -44,8 +44,8 @@ T = TypeVar("T")
 
 def resume_hint(task_id: str) -> str:
     return (
-        f"Task {task_id} may still finish: collect it later with the Sora 2 Video Result node "
-        f"or `freesora wait {task_id}` (no new credits are spent)."
+        f"Task {task_id} may still finish: paste its id into the task_id of a Sora 2 Video "
+        f"Result node later, or run `freesora wait {task_id}` (no new credits are spent)."
     )
 
 

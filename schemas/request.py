@@ -7,12 +7,8 @@ is normalized, and inapplicable fields are absent.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import math
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -25,9 +21,8 @@ from pydantic import (
 )
 
 from ..errors import InvalidRequestError
+from .image_fields import check_data_url, check_url, decoded_size
 from .models import (
-    IMAGE_MIME_TYPES,
-    MAX_IMAGE_BYTES,
     MAX_PROMPT_CHARS,
     MAX_SHOT_S,
     MAX_SHOTS,
@@ -60,8 +55,7 @@ FIELD_LABELS = {
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=False)
 
 
-def _fail(field: str, message: str) -> InvalidRequestError:
-    return InvalidRequestError(f"{field} {message}", field=field)
+_fail = InvalidRequestError.about
 
 
 class Shot(BaseModel):
@@ -112,53 +106,6 @@ def normalize_n_frames(model: VideoModel, value: int | float | str | None) -> st
         raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
     nearest = min(spec.frames, key=lambda allowed: (abs(allowed - seconds), allowed))
     return str(nearest)
-
-
-def decoded_size(data_url: str) -> int:
-    """Bytes the base64 payload of a data URL decodes to, without decoding it."""
-    payload = data_url.partition(",")[2]
-    return len(payload) * 3 // 4 - payload[-2:].count("=")
-
-
-def _check_data_url(data_url: str) -> None:
-    header, sep, payload = data_url.partition(",")
-    mime = header.removeprefix("data:").removesuffix(";base64")
-    if not sep or not header.startswith("data:") or not header.endswith(";base64"):
-        raise _fail("image", "must be a base64 data URL (data:image/png;base64,...)")
-    if mime not in IMAGE_MIME_TYPES:
-        raise _fail("image", f"must be JPEG, PNG or WEBP, got {mime or 'no type'}")
-    if decoded_size(data_url) > MAX_IMAGE_BYTES:
-        mb = decoded_size(data_url) / 1024 / 1024
-        raise _fail("image", f"must be at most 10 MB once decoded, got {mb:.1f} MB")
-    try:
-        raw = base64.b64decode(payload, validate=True)
-    except binascii.Error:
-        raise _fail("image", "holds invalid or truncated base64 data") from None
-    _check_image_bytes(raw, mime)
-
-
-def _check_image_bytes(raw: bytes, mime: str) -> None:
-    """The bytes must be an image of the declared type (the service decodes it)."""
-    from PIL import Image, UnidentifiedImageError  # here: keeps start-up light
-
-    if not raw:
-        raise _fail("image", "holds no image data")
-    try:
-        with Image.open(io.BytesIO(raw)) as picture:
-            found = (picture.format or "").lower()
-    except (UnidentifiedImageError, OSError):
-        raise _fail("image", f"holds data that is not a {mime} image") from None
-    if f"image/{found}" != mime:
-        raise _fail("image", f"is declared {mime} but holds a {found.upper()} image")
-
-
-def _check_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}")
 
 
 class CreateVideoRequest(BaseModel):
@@ -224,10 +171,10 @@ class CreateVideoRequest(BaseModel):
                 raise _fail(given, f"is not accepted by {self.model.value} (an image model is)")
             return
         if self.image_data:
-            _check_data_url(self.image_data)
+            check_data_url(self.image_data)
             self.image_url = None  # the data URL wins; never send both
         elif self.image_url:
-            _check_url(self.image_url)
+            check_url(self.image_url)
         else:
             raise _fail("image", f"or image_url is required for {self.model.value}")
 

@@ -221,3 +221,22 @@ def test_create_only_prompts_are_collected_later_through_the_task_history(
     journal = (comfy.base_dir / "user" / "freesora" / "tasks.jsonl").read_text(encoding="utf-8")
     finished = [json.loads(line) for line in journal.splitlines() if '"finished"' in line]
     assert {e["task_id"] for e in finished} >= set(created)
+
+
+def test_a_profile_without_a_key_stops_before_any_request_saying_where_to_set_it(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    config = {"profiles": {"keyless": {"base_url": sandbox.base_url}}}
+    (comfy.base_dir / "freesora-config.json").write_text(json.dumps(config), encoding="utf-8")
+    graph = load_workflow("text_to_video.json")
+    graph["1"]["inputs"]["profile"] = "keyless"
+    before = sandbox.call(lambda s: len(s.received.creates))
+    try:
+        entry = run_prompt(comfy, graph)
+    finally:
+        (comfy.base_dir / "freesora-config.json").unlink()
+    [error] = messages(entry, "execution_error")
+    assert "No FreeSora API key is set" in error["exception_message"]
+    assert "FREESORA_API_KEY" in error["exception_message"]
+    assert "run_freesora.py key set" in error["exception_message"]
+    assert sandbox.call(lambda s: len(s.received.creates)) == before
