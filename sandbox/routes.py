@@ -121,14 +121,9 @@ class _Routes:
         body = _parse_json(raw)
         self._state.received.status_calls.append(_record(request, raw, body))
         fault = self._sandbox.faults.take("status")
-        if fault is not None:
-            canned = canned_fault_response(fault)
-            if canned is not None:
-                return canned
-            if fault.kind == "reset_before":
-                return drop_connection(request, graceful=_graceful(fault))
-            if fault.kind == "delay":
-                await asyncio.sleep(float(fault.params["seconds"]))
+        early = await _answer_fault(request, fault)
+        if early is not None:
+            return early
         await self._latency()
         base = f"{request.scheme}://{request.host}"
         reply = self._state.status(
@@ -145,14 +140,9 @@ class _Routes:
     async def download(self, request: web.Request) -> web.StreamResponse:
         self._state.received.downloads.append(_record(request, b"", None))
         fault = self._sandbox.faults.take("download")
-        if fault is not None:
-            canned = canned_fault_response(fault)
-            if canned is not None:
-                return canned
-            if fault.kind == "reset_before":
-                return drop_connection(request, graceful=_graceful(fault))
-            if fault.kind == "delay":
-                await asyncio.sleep(float(fault.params["seconds"]))
+        early = await _answer_fault(request, fault)
+        if early is not None:
+            return early
         task_id = request.match_info["task_id"]
         if not self._state.is_downloadable(task_id, self._sandbox.clock()):
             # Storage, not the API: a bare 404 page, no envelope.
@@ -170,3 +160,17 @@ class _Routes:
     async def _latency(self) -> None:
         if self._sandbox.latency_s > 0:
             await asyncio.sleep(self._sandbox.latency_s)
+
+
+async def _answer_fault(request: web.Request, fault: Fault | None) -> web.StreamResponse | None:
+    """The faults status calls and downloads share: a canned answer, a hang-up, or a delay."""
+    if fault is None:
+        return None
+    canned = canned_fault_response(fault)
+    if canned is not None:
+        return canned
+    if fault.kind == "reset_before":
+        return drop_connection(request, graceful=_graceful(fault))
+    if fault.kind == "delay":
+        await asyncio.sleep(float(fault.params["seconds"]))
+    return None
