@@ -64,7 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run the local emulator of the service")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
-    sandbox.add_argument("--task-seconds", type=float, default=20.0)
+    sandbox.add_argument("--task-seconds", type=float, default=20.0, help="how long tasks take")
+    sandbox.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added to every API answer"
+    )
 
     demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
     demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
@@ -153,7 +156,9 @@ async def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    await serve_forever(args.host, args.port, task_seconds=args.task_seconds)
+    await serve_forever(
+        args.host, args.port, task_seconds=args.task_seconds, latency_s=args.latency
+    )
     return 0
 
 
