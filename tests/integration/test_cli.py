@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -242,3 +243,39 @@ async def test_tasks_lists_the_journal_newest_first_with_filters(cli: Cli) -> No
     assert [line.split()[2] for line in unfinished.out.strip().splitlines()] == [second]
     by_model = await cli("tasks", "--model", "sora-2-text-to-video")
     assert [line.split()[2] for line in by_model.out.strip().splitlines()] == [first]
+
+
+async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "freesora.cli",
+        "sandbox",
+        "--port",
+        str(port),
+        "--latency",
+        "0.05",
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        started = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        assert f"http://127.0.0.1:{port}" in started
+        assert "sk-sandbox" in started
+        env = {
+            **os.environ,
+            "FREESORA_BASE_URL": f"http://127.0.0.1:{port}",
+            "FREESORA_API_KEY": "sk-sandbox",
+            "FREESORA_JOURNAL": str(tmp_path / "j.jsonl"),
+        }
+        ran = await Cli(Sandbox(), env, tmp_path)(
+            "create", "--model", "sora-2-text-to-video", "--prompt", "x"
+        )
+        assert ran.code == 0, ran.err
+        assert len(ran.last_line) == 32
+    finally:
+        process.terminate()
+        await process.wait()
