@@ -174,12 +174,11 @@ class FreeSoraClient:
                 )
             _check_size(resp.content_length, max_bytes, task_id)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with part.open("wb") as handle:
-                async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
-                    written += len(chunk)
-                    _check_size(written, max_bytes, task_id)
-                    handle.write(chunk)
+            try:
+                await _stream_to(part, resp, max_bytes, task_id)
+            except BaseException:
+                part.unlink(missing_ok=True)  # never leave half a video behind
+                raise
         part.replace(dest)
         return dest
 
@@ -268,6 +267,17 @@ def _describe_exception(exc: BaseException, seconds: float) -> str:
         return f"no answer within {seconds:g} s"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def _stream_to(
+    part: Path, resp: aiohttp.ClientResponse, max_bytes: int, task_id: str | None
+) -> None:
+    written = 0
+    with part.open("wb") as handle:
+        async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
+            written += len(chunk)
+            _check_size(written, max_bytes, task_id)
+            handle.write(chunk)
 
 
 def _check_size(size: int | None, max_bytes: int, task_id: str | None) -> None:

@@ -174,7 +174,19 @@ async def test_a_download_over_the_size_limit_is_refused(harness: Harness, tmp_p
     assert status.video_url
     with pytest.raises(DownloadError, match="limit"):
         await harness.client.download(status.video_url, tmp_path / "x.mp4", max_bytes=1000)
-    assert not (tmp_path / "x.mp4").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_download_cut_off_midway_leaves_no_partial_file(
+    harness: Harness, tmp_path: Path
+) -> None:
+    task_id = await create(harness)
+    status = await wait(harness, task_id)
+    assert status.video_url
+    harness.sandbox.faults.add("download", "truncated", times=10)
+    with pytest.raises(DownloadError, match=task_id):
+        await harness.client.download(status.video_url, tmp_path / "x.mp4", task_id=task_id)
+    assert list(tmp_path.iterdir()) == []
 
 
 async def test_a_download_that_fails_transiently_is_retried(
