@@ -37,7 +37,7 @@ COMFY = f"""
 import asyncio, importlib.util, sys, time
 sys.path.insert(0, {{comfy!r}})
 {DEPS}
-from comfy_api.latest import io, ui, InputImpl, ComfyExtension
+importlib.import_module("comfy_api.latest")  # ComfyUI's own, loaded before any pack
 t = time.perf_counter()
 name = "/custom_nodes/freesora-nodes_x_dev"  # ComfyUI turns "." into "_x_"
 spec = importlib.util.spec_from_file_location(name, {str(ROOT / "__init__.py")!r},

@@ -46,6 +46,16 @@ PROPERTY = settings(
 )
 
 
+def check_widgets_property(widgets: dict[str, Any]) -> Any:
+    """The property every node's inputs share: an accepted request or a named refusal."""
+    result = outcome(widgets)
+    event(label(result))
+    check_queue_time_agrees(widgets, result)
+    if isinstance(result, dict):
+        check_echoed(widgets, result)
+    return result
+
+
 @PROPERTY
 @given(
     model=model_ids(TEXT_IDS),
@@ -60,12 +70,7 @@ PROPERTY = settings(
 def test_text_to_video_inputs_become_an_accepted_request_or_a_named_refusal(
     extra: dict[str, Any], **widgets: Any
 ) -> None:
-    widgets.update(extra)
-    result = outcome(widgets)
-    event(label(result))
-    check_queue_time_agrees(widgets, result)
-    if isinstance(result, dict):
-        check_echoed(widgets, result)
+    check_widgets_property({**widgets, **extra})
 
 
 @PROPERTY
@@ -84,14 +89,9 @@ def test_text_to_video_inputs_become_an_accepted_request_or_a_named_refusal(
 def test_image_to_video_inputs_become_an_accepted_request_or_a_named_refusal(
     extra: dict[str, Any], **widgets: Any
 ) -> None:
-    widgets.update(extra)
-    result = outcome(widgets)
-    event(label(result))
-    check_queue_time_agrees(widgets, result)
-    if isinstance(result, dict):
-        check_echoed(widgets, result)
-        if widgets["image_data"] and "image-to-video" in result["model"]:
-            assert result.get("imageData") == widgets["image_data"], "the data URL must win"
+    result = check_widgets_property({**widgets, **extra})
+    if isinstance(result, dict) and widgets["image_data"] and "image-to-video" in result["model"]:
+        assert result.get("imageData") == widgets["image_data"], "the data URL must win"
 
 
 @PROPERTY
