@@ -25,10 +25,11 @@ def combo_problem(node: type[io.ComfyNode], values: dict[str, Any]) -> str | Non
     unknown clip length to an allowed one: on a node, only the offered choices are valid.
     """
     for spec in node.define_schema().inputs or []:
-        options: list[Any] = list(getattr(spec, "options", None) or [])
+        options = [str(option) for option in getattr(spec, "options", None) or []]
         value = values.get(spec.id)
-        if options and value is not None and value not in options:
-            return f"{spec.id} must be one of {', '.join(map(str, options))}; got {value!r}"
+        # Compared as text: a hand-written API workflow may say 10 where the combo says "10".
+        if options and value is not None and str(value) not in options:
+            return f"{spec.id} must be one of {', '.join(options)}; got {value!r}"
     return None
 
 
