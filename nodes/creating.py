@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from comfy_api.latest import io
+from comfy_api.latest import io, ui
 
 from .hooks import journal_path, show_text
 from .widgets import SEED_MAX
@@ -63,12 +63,18 @@ def queue_time_check(seed: Any = None, profile: Any = None, **widgets: Any) -> b
 
 
 async def create_planned(
-    node: type[io.ComfyNode], planned: Sequence[PlannedTask], *, seed: int, profile: str = ""
-) -> list[Submitted]:
-    """Create (or reuse, per the journal) the planned tasks and show their ids on the node.
+    node: type[io.ComfyNode],
+    planned: Sequence[PlannedTask],
+    *,
+    seed: int,
+    profile: str = "",
+    as_list: bool = False,
+) -> io.NodeOutput:
+    """Create (or reuse, per the journal) the planned tasks; the node's output and face text.
 
     Credits are spent here, and only for tasks the journal does not already hold for the same
-    request and seed.
+    request and seed. The seed is never sent: with the request it identifies a take. The
+    output is the task id, or with `as_list` the ids in input order (one downstream run each).
     """
     from ..client import FreeSoraClient, open_session
     from ..config import load_settings
@@ -94,9 +100,11 @@ async def create_planned(
             seed=seed,
             on_submitted=submitted,
         )
+    text = created_text(results, planned)
     # The frontend shows progress text on the node, not a V3 node's PreviewText: say it here.
-    show_text(node, created_text(results, planned))
-    return results
+    show_text(node, text)
+    task_ids = [result.task_id for result in results]
+    return io.NodeOutput(task_ids if as_list else task_ids[0], ui=ui.PreviewText(text))
 
 
 def created_text(results: Sequence[Submitted], planned: Sequence[PlannedTask]) -> str:

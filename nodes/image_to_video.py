@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 
 from ..schemas.models import ModelKind
 from . import widgets as w
 from .creating import (
     combo_problem,
     create_planned,
-    created_text,
     queue_time_check,
     require_choices,
 )
@@ -93,7 +92,4 @@ class FreeSoraImageToVideo(io.ComfyNode):
             widgets["image_url"] = image_url.strip()
         # Encoding is CPU work: keep it off the executor's event loop.
         planned = await asyncio.to_thread(plan_image_tasks, image, fit=fit, **widgets)
-        # The seed is never sent: with the request it decides whether a journaled task is reused.
-        results = await create_planned(cls, planned, seed=seed, profile=profile)
-        text = created_text(results, planned)
-        return io.NodeOutput([r.task_id for r in results], ui=ui.PreviewText(text))
+        return await create_planned(cls, planned, seed=seed, profile=profile, as_list=True)

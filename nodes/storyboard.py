@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 
 from ..schemas.models import ModelKind, VideoModel
 from . import widgets as w
 from .creating import (
     combo_problem,
     create_planned,
-    created_text,
     queue_time_check,
     require_choices,
 )
@@ -56,7 +55,4 @@ class FreeSoraStoryboard(io.ComfyNode):
             model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets
         )
         planned = [PlannedTask(request)]
-        # The seed is never sent: with the request it decides whether a journaled task is reused.
-        results = await create_planned(cls, planned, seed=seed, profile=profile)
-        text = created_text(results, planned)
-        return io.NodeOutput(results[0].task_id, ui=ui.PreviewText(text))
+        return await create_planned(cls, planned, seed=seed, profile=profile)

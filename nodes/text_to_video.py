@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 
 from ..schemas.models import ModelKind
 from . import widgets as w
 from .creating import (
     combo_problem,
     create_planned,
-    created_text,
     queue_time_check,
     require_choices,
 )
@@ -52,7 +51,4 @@ class FreeSoraTextToVideo(io.ComfyNode):
 
         require_choices(cls, widgets)
         planned = [PlannedTask(request_from_widgets(**widgets))]
-        # The seed is never sent: with the request it decides whether a journaled task is reused.
-        results = await create_planned(cls, planned, seed=seed, profile=profile)
-        text = created_text(results, planned)
-        return io.NodeOutput(results[0].task_id, ui=ui.PreviewText(text))
+        return await create_planned(cls, planned, seed=seed, profile=profile)
