@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from .errors import (
-    RateLimitedError,
     ServiceError,
     TaskCancelledError,
     TaskFailedError,
@@ -23,7 +22,7 @@ from .errors import (
     UnexpectedResponseError,
     WaitCancelledError,
 )
-from .retry import DEFAULT_WAIT_TIMEOUT_S, poll_interval
+from .retry import DEFAULT_WAIT_TIMEOUT_S, Outcome, classify_status, poll_interval
 from .schemas import TaskState, TaskStatus
 
 if TYPE_CHECKING:
@@ -99,10 +98,13 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
 
 
 def _transient(exc: Exception) -> bool:
-    """Failures worth polling through: network, unreadable answers, 429 and 5xx."""
-    if isinstance(exc, TransportError | UnexpectedResponseError | RateLimitedError):
+    """Failures worth polling through: network, unreadable answers, and what the retry rules
+    call retryable (408, 429, 5xx). 501 "generation failed" and 505 are answers, not glitches."""
+    if isinstance(exc, TransportError | UnexpectedResponseError):
         return True
-    return isinstance(exc, ServiceError) and ((exc.status or 0) >= 500 or (exc.code or 0) >= 500)
+    if not isinstance(exc, ServiceError):
+        return False
+    return classify_status(exc.status or 200, exc.code) is not Outcome.FINAL
 
 
 class _Waiter:

@@ -11,6 +11,7 @@ from harness import Harness
 
 from freesora.errors import (
     DownloadError,
+    ServiceError,
     TaskCancelledError,
     TaskFailedError,
     TaskNotFoundError,
@@ -210,3 +211,13 @@ async def test_many_tasks_are_awaited_concurrently(harness: Harness) -> None:
     statuses = await asyncio.gather(*(wait(harness, task_id) for task_id in ids))
     assert [s.task_id for s in statuses] == ids
     assert all(s.state is TaskState.SUCCEEDED for s in statuses)
+
+
+async def test_a_final_service_error_while_polling_is_reported_not_awaited(
+    harness: Harness,
+) -> None:
+    task_id = await create(harness)
+    harness.sandbox.faults.add("status", "code", code=501, message="generation failed upstream")
+    with pytest.raises(ServiceError, match="generation failed upstream"):
+        await wait(harness, task_id)
+    assert len(harness.sandbox.received.status_calls) == 1
