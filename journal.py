@@ -145,14 +145,18 @@ class Journal:
         return fold(_read_lines(self.path))
 
     def reusable(self, print_: str, seed: int | None) -> TaskRecord | None:
-        """The newest task for this exact request and seed, unless it failed or was cancelled.
+        return find_reusable(self.records(), print_, seed)
 
-        A record with status "unknown" is returned too: the caller must not create blindly.
-        """
-        for record in reversed(self.records()):
-            if record.fingerprint == print_ and record.seed == seed:
-                return None if record.status in NOT_REUSABLE else record
-        return None
+
+def find_reusable(records: list[TaskRecord], print_: str, seed: int | None) -> TaskRecord | None:
+    """The newest task for this exact request and seed, unless it failed or was cancelled.
+
+    A record with status "unknown" is returned too: the caller must not create blindly.
+    """
+    for record in reversed(records):
+        if record.fingerprint == print_ and record.seed == seed:
+            return None if record.status in NOT_REUSABLE else record
+    return None
 
 
 def _read_lines(path: Path) -> Iterable[dict[str, Any]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .client import FreeSoraClient
 from .errors import CreateOutcomeUnknownError, FreeSoraError
 from .jobs import PlannedTask
-from .journal import Journal, TaskRecord, fingerprint
+from .journal import Journal, TaskRecord, find_reusable, fingerprint
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,11 @@ async def submit_tasks(
     must not be lost.
     """
 
+    # Read once for the whole batch: its slots never match each other's fingerprints.
+    known = journal.records() if journal is not None and reuse else None
+
     async def one(index: int, task: PlannedTask) -> Submitted:
-        result = await _submit_one(client, task, index, journal, seed, reuse)
+        result = await _submit_one(client, task, index, journal, seed, known)
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -71,12 +74,12 @@ async def _submit_one(
     slot: int,
     journal: Journal | None,
     seed: int | None,
-    reuse: bool,
+    known: list[TaskRecord] | None,
 ) -> Submitted:
     model = task.request.model.value
     print_ = fingerprint(task.request.to_payload(), client.settings.base_url, slot)
-    if journal is not None and reuse:
-        earlier = journal.reusable(print_, seed)
+    if journal is not None and known is not None:
+        earlier = find_reusable(known, print_, seed)
         if earlier is not None and earlier.task_id and earlier.status != "unknown":
             return Submitted(earlier.task_id, reused=True)
         if earlier is not None:
