@@ -1,15 +1,17 @@
 """FreeSora nodes: ComfyUI entry point. Imports nothing from ComfyUI at module level.
 
 ComfyUI loads this folder as a package and calls `comfy_entrypoint()`; outside ComfyUI the same
-folder is the importable package `freesora` (pure layer: schemas, client, media, config, sandbox).
+folder is the importable package `freesora` (the pure layer: see ARCHITECTURE.md). Nothing in the
+pack imports this module back, so the entry point can never take part in an import circle.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["comfy_entrypoint"]
-__version__ = "0.1.0"
+from .service import VERSION as __version__
+
+__all__ = ["__version__", "comfy_entrypoint"]
 
 
 async def comfy_entrypoint() -> Any:

@@ -39,9 +39,22 @@ def ensure_venv() -> None:
     if STAMP.exists() and STAMP.read_text() == _install_fingerprint():
         return
     print("dev.py: installing the pack and its dev tools into .venv", flush=True)
-    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
+    quiet([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    quiet([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
     STAMP.write_text(_install_fingerprint())
+
+
+def quiet(cmd: list[str]) -> None:
+    """Run an install step, showing its output only when it fails.
+
+    setuptools announces every editable install of a mapped package folder ("Editable
+    installation", an informational notice pip prints as a warning); a working install has
+    nothing to say to someone who asked for the demo or the tests.
+    """
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(done.returncode)
 
 
 def run(cmd: list[str], **kwargs: object) -> int:

@@ -26,7 +26,7 @@ def main() -> int:
         package = importlib.util.module_from_spec(spec)
         sys.modules["freesora"] = package
         spec.loader.exec_module(package)
-    from freesora.cli import main as cli_main
+    from freesora.cli.main import main as cli_main
 
     return cli_main()
 

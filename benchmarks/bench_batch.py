@@ -18,11 +18,12 @@ import time
 import aiohttp
 import numpy as np
 
-from freesora.client import FreeSoraClient
 from freesora.config import ApiKey, Settings
-from freesora.jobs import plan_image_tasks
+from freesora.create.plan import plan_image_tasks
+from freesora.create.submit import submit_tasks
 from freesora.sandbox import SANDBOX_KEY
-from freesora.submit import submit_tasks
+from freesora.service.client import FreeSoraClient
+from freesora.service.polling import wait_for_task
 
 LATENCY_S, TASK_S, RUNS = 0.2, 3.0, 3
 WIDGETS = {
@@ -55,7 +56,7 @@ async def time_waits(client: FreeSoraClient, count: int) -> float:
     planned = plan_image_tasks(image_batch(count), fit="crop", **WIDGETS)
     ids = [s.task_id for s in await submit_tasks(client, planned)]
     start = time.perf_counter()
-    await asyncio.gather(*(client.wait(task_id, interval_s=0.25) for task_id in ids))
+    await asyncio.gather(*(wait_for_task(client, task_id, interval_s=0.25) for task_id in ids))
     return time.perf_counter() - start
 
 

@@ -29,7 +29,8 @@ PURE = f"""
 import time
 {DEPS}
 t = time.perf_counter()
-import freesora.jobs, freesora.client, freesora.media, freesora.results, freesora.config
+import freesora.create.plan, freesora.service.client, freesora.media.encode
+import freesora.collect, freesora.config
 print((time.perf_counter() - t) * 1000)
 """
 

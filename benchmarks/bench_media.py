@@ -5,7 +5,7 @@ is missed: at least 5x faster than the reference, a payload no larger, PSNR >= 4
 
 The reference (ComfyUI API nodes): `np.clip(255.0 * x, 0, 255).astype(np.uint8)` (truncating),
 `PIL.Image.fromarray(...).save(buf, format="PNG")` with default settings, `base64.b64encode`.
-Ours: `freesora.media.encode_image(x)` with its defaults, data URL included.
+Ours: `freesora.media.encode.encode_image(x)` with its defaults, data URL included.
 Both are timed from the float IMAGE to the base64 text. PSNR is against the float source x*255,
 so it counts every error (our rounding, the reference's truncation, the JPEG loss).
 The frame is photo-like: smooth gradients, fine periodic texture and gaussian noise of sigma 1%
@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from freesora.media import DEFAULT_FORMAT, DEFAULT_QUALITY, decode_data_url, encode_image
+from freesora.media.encode import DEFAULT_FORMAT, DEFAULT_QUALITY, decode_data_url, encode_image
 
 TARGET_SPEEDUP, TARGET_PSNR_DB = 5.0, 40.0
 SIZES = [("720p", 1280, 720, 7), ("1080p", 1920, 1080, 7), ("4K", 3840, 2160, 3)]

@@ -11,8 +11,8 @@ from .hooks import journal_path, show_text
 from .widgets import SEED_MAX
 
 if TYPE_CHECKING:
-    from ..jobs import PlannedTask
-    from ..submit import Submitted
+    from ..create.plan import PlannedTask
+    from ..create.submit import Submitted
 
 # The pure layer (pydantic models, aiohttp client, Pillow) is imported inside the functions:
 # ComfyUI imports every pack at start-up, and this keeps ours to a few milliseconds.
@@ -48,7 +48,7 @@ def queue_time_check(seed: Any = None, profile: Any = None, **widgets: Any) -> b
     ComfyUI skips its own min/max checks for inputs that `validate_inputs` receives, and does not
     check combo values at all, so everything is checked here.
     """
-    from ..jobs import check_widgets
+    from ..create.plan import check_widgets
 
     if seed is not None and not 0 <= int(seed) <= SEED_MAX:
         return f"seed must be 0 to {SEED_MAX}, got {seed}"
@@ -76,10 +76,10 @@ async def create_planned(
     request and seed. The seed is never sent: with the request it identifies a take. The
     output is the task id, or with `as_list` the ids in input order (one downstream run each).
     """
-    from ..client import FreeSoraClient, open_session
     from ..config import load_settings
-    from ..journal import Journal
-    from ..submit import submit_tasks
+    from ..create.submit import submit_tasks
+    from ..ledger.journal import Journal
+    from ..service.client import FreeSoraClient, open_session
 
     settings = load_settings(profile.strip() or None)
     settings.require_key()  # before any request: a missing key costs nothing

@@ -41,7 +41,7 @@ def journal_path() -> Path:
     """ComfyUI's user directory (FREESORA_JOURNAL, when set, wins)."""
     import folder_paths
 
-    from ..journal import ENV_JOURNAL, default_journal_path
+    from ..ledger.journal import ENV_JOURNAL, default_journal_path
 
     if os.environ.get(ENV_JOURNAL):
         return default_journal_path()

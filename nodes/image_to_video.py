@@ -85,7 +85,7 @@ class FreeSoraImageToVideo(io.ComfyNode):
         profile: str = "",
         **widgets: Any,
     ) -> io.NodeOutput:
-        from ..jobs import plan_image_tasks
+        from ..create.plan import plan_image_tasks
 
         require_choices(cls, {**widgets, "fit": fit})
         if image is None and (image_url or "").strip():

@@ -50,7 +50,7 @@ class FreeSoraShotBuilder(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, scene: Any = None, duration_s: Any = None) -> bool | str:
-        from ..jobs import add_shot
+        from ..create.plan import add_shot
 
         try:
             add_shot(
@@ -66,7 +66,7 @@ class FreeSoraShotBuilder(io.ComfyNode):
     def execute(
         cls, scene: str, duration_s: float, shots: list[dict[str, Any]] | None = None
     ) -> io.NodeOutput:
-        from ..jobs import add_shot, describe_shots
+        from ..create.plan import add_shot, describe_shots
 
         chained = add_shot(shots, scene, duration_s)
         summary = describe_shots(chained)

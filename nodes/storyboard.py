@@ -47,7 +47,7 @@ class FreeSoraStoryboard(io.ComfyNode):
     async def execute(
         cls, shots: list[dict[str, Any]], seed: int = 0, profile: str = "", **widgets: Any
     ) -> io.NodeOutput:
-        from ..jobs import PlannedTask
+        from ..create.plan import PlannedTask
         from ..schemas import request_from_widgets
 
         require_choices(cls, widgets)

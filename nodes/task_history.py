@@ -72,8 +72,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
     @classmethod
     def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
         from ..errors import FreeSoraError
-        from ..journal import Journal, select
-        from ..progress import format_record
+        from ..ledger.journal import Journal, format_record, select
 
         journal = Journal(journal_path())
         records = journal.records()

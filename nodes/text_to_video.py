@@ -46,7 +46,7 @@ class FreeSoraTextToVideo(io.ComfyNode):
 
     @classmethod
     async def execute(cls, seed: int = 0, profile: str = "", **widgets: Any) -> io.NodeOutput:
-        from ..jobs import PlannedTask
+        from ..create.plan import PlannedTask
         from ..schemas import request_from_widgets
 
         require_choices(cls, widgets)

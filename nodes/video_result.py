@@ -8,7 +8,7 @@ from typing import Any
 from comfy_api.latest import InputImpl, io, ui
 
 from ..errors import WaitCancelledError
-from ..retry import DEFAULT_WAIT_TIMEOUT_S
+from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
 from .hooks import interrupt_error, interrupted, journal_path, progress_bar, show_text
 from .widgets import profile_input
 
@@ -37,9 +37,9 @@ class FreeSoraVideoResult(io.ComfyNode):
                 ),
                 io.Int.Input(
                     "timeout_s",
-                    default=DEFAULT_WAIT_TIMEOUT_S,
-                    min=30,
-                    max=6 * 3600,
+                    default=WAIT_TIMEOUT_DEFAULT_S,
+                    min=WAIT_TIMEOUT_MIN_S,
+                    max=WAIT_TIMEOUT_MAX_S,
                     step=30,
                     tooltip="How long to wait before giving up (the task goes on; paste its id "
                     "here later). Sora 2 Pro clips often take 5-15 minutes.",
@@ -68,8 +68,10 @@ class FreeSoraVideoResult(io.ComfyNode):
     def validate_inputs(
         cls, task_id: Any = None, timeout_s: Any = None, profile: Any = None
     ) -> bool | str:
-        if timeout_s is not None and not 30 <= int(timeout_s) <= 6 * 3600:
-            return f"timeout_s must be 30 to {6 * 3600}, got {timeout_s}"
+        if timeout_s is not None and not WAIT_TIMEOUT_MIN_S <= int(timeout_s) <= WAIT_TIMEOUT_MAX_S:
+            return (
+                f"timeout_s must be {WAIT_TIMEOUT_MIN_S} to {WAIT_TIMEOUT_MAX_S}, got {timeout_s}"
+            )
         if profile:
             from ..config import profile_problem
 
@@ -78,7 +80,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                 return problem
         if task_id is None:  # linked: known only when the graph runs
             return True
-        from ..results import clean_task_id
+        from ..collect import clean_task_id
 
         try:
             clean_task_id(str(task_id))
@@ -91,12 +93,11 @@ class FreeSoraVideoResult(io.ComfyNode):
         cls, task_id: str, timeout_s: int, poll_interval_s: float = 0.0, profile: str = ""
     ) -> io.NodeOutput:
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
-        from ..client import FreeSoraClient, open_session
+        from ..collect import clean_task_id, collect_video, status_text
         from ..config import load_settings
-        from ..journal import Journal
-        from ..progress import status_text
-        from ..results import clean_task_id, collect_video
+        from ..ledger.journal import Journal
         from ..schemas import TaskStatus
+        from ..service.client import FreeSoraClient, open_session
 
         task_id = clean_task_id(task_id)
         settings = load_settings(profile.strip() or None)

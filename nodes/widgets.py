@@ -5,7 +5,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 # Only the light table of models: the pydantic models load on first use (start-up time).
-from ..schemas.models import AspectRatio, ModelKind, Size, VideoModel, models_of, spec_of
+from ..schemas.models import DEFAULTS, AspectRatio, ModelKind, Size, VideoModel, models_of, spec_of
 
 SEED_MAX = 2**31 - 1
 SHOTS = io.Custom("FREESORA_SHOTS")
@@ -32,7 +32,7 @@ def prompt_input() -> io.String.Input:
 
 
 def aspect_ratio_input(*, with_auto: bool = False) -> io.Combo.Input:
-    choices = (["auto"] if with_auto else []) + [ratio.value for ratio in AspectRatio]
+    ratios = [ratio.value for ratio in AspectRatio]
     auto = (
         " 'auto' follows the image's orientation (wider than tall: landscape); with an "
         "image_url it means landscape."
@@ -41,8 +41,8 @@ def aspect_ratio_input(*, with_auto: bool = False) -> io.Combo.Input:
     )
     return io.Combo.Input(
         "aspect_ratio",
-        options=choices,
-        default=choices[0],
+        options=(["auto"] if with_auto else []) + ratios,
+        default="auto" if with_auto else DEFAULTS.aspect_ratio.value,
         tooltip=f"landscape = 16:9, portrait = 9:16.{auto}",
     )
 
@@ -62,7 +62,7 @@ def size_input() -> io.Combo.Input:
     return io.Combo.Input(
         "size",
         options=[size.value for size in Size],
-        default=Size.STANDARD.value,
+        default=DEFAULTS.size.value,
         tooltip="Applies to the pro models only (not sent for the others). high is about 1080p "
         "and costs about 2.2x the credits of standard.",
     )
@@ -71,7 +71,7 @@ def size_input() -> io.Combo.Input:
 def remove_watermark_input() -> io.Boolean.Input:
     return io.Boolean.Input(
         "remove_watermark",
-        default=True,
+        default=DEFAULTS.remove_watermark,
         tooltip="Ask for a clip without the Sora watermark. Not sent for the 'stable' models, "
         "which have no such option.",
     )
@@ -80,7 +80,7 @@ def remove_watermark_input() -> io.Boolean.Input:
 def is_public_input() -> io.Boolean.Input:
     return io.Boolean.Input(
         "is_public",
-        default=True,
+        default=DEFAULTS.is_public,
         tooltip="Whether the clip may be listed publicly by the service. Off needs a VIP account.",
     )
 

@@ -1,5 +1,8 @@
 """A local emulator of the FreeSoraGenerator service, for tests, demos and credit-free wiring.
 
+May import `schemas.models` (the service's defaults, one table) and nothing else of the pack;
+ComfyUI never imports it (only the CLI, the demo and the tests do).
+
 Independent of `freesora.schemas` on purpose (its rules come straight from API.md). Use the key
 `SANDBOX_KEY` ("sk-sandbox"), or any key starting with it such as "sk-sandbox-alice". Put
 `FAIL_MARKER`, `FAIL_NO_REFUND_MARKER` or `CANCEL_MARKER` in a prompt to choose how a task ends.

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -19,11 +20,10 @@ from .canned import (
     sample_video,
     truncated_video,
 )
-from .faults import Fault
-from .state import NOT_JSON, ReceivedRequest, Reply
+from .faults import Fault, FaultQueue
+from .state import NOT_JSON, ReceivedRequest, Reply, SandboxState
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+T = TypeVar("T")
 
 CREATE_PATH = "/api/v1/video/sora-pro"
 STATUS_PATH = "/api/video-generations/check-result"
@@ -31,6 +31,21 @@ FILES_PATH = "/files/{task_id}.mp4"
 STATE_PATH = "/sandbox/state"
 # imageData may decode to 10 MB, i.e. ~13.4 MB of base64; aiohttp's 1 MB default would refuse it.
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
+
+
+class Sandbox(Protocol):
+    """What the routes need of `app.Sandbox` (a protocol, so this module never imports it)."""
+
+    state: SandboxState
+    faults: FaultQueue
+    latency_s: float
+    clock: Callable[[], float]
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
+    async def cancel_background(self) -> None: ...
 
 
 def build_app(sandbox: Sandbox) -> web.Application:

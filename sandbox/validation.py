@@ -1,7 +1,8 @@
 """The sandbox's own rules for a create body, written straight from API.md.
 
-Deliberately independent of `freesora.schemas`: property tests compare the two, so sharing code
-would make that comparison vacuous. Stricter than the real service where API.md says it
+Deliberately independent of the pack's request model: property tests compare the two, so
+sharing code would make that comparison vacuous. Only the service's defaults for absent fields
+come from the one table in `schemas/models.py`. Stricter than the real service where API.md says it
 normalizes (e.g. `nFrames`): the sandbox exists to catch a pack that relies on normalization.
 Pure: no I/O, no aiohttp.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..schemas.models import MODEL_SPECS, VideoModel
 from .images import check_image_data, check_image_url
 
 STORYBOARD = "sora-2-pro-storyboard"
@@ -47,8 +49,8 @@ MAX_SHOT_S = 15.0
 
 
 def default_n_frames(model: str) -> str:
-    """The upstream default clip length for a model when `nFrames` is absent."""
-    return "15" if model == STORYBOARD else "10"
+    """The upstream default clip length for a model when `nFrames` is absent (one table)."""
+    return str(MODEL_SPECS[VideoModel(model)].frames_default)
 
 
 def validate_create(body: Any) -> list[str]:

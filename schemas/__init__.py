@@ -1,7 +1,9 @@
 """Every rule of the service, in one place: strict request models, tolerant response models.
 
-The pydantic models are loaded on first use (PEP 562): ComfyUI imports every pack at start-up,
-and the nodes' definitions need only the light table in `models`.
+`models` is the one table of models, limits and defaults (nodes, CLI, sandbox read it);
+`request`/`response` the pydantic models; `data_url` the one data-URL reader. May import only
+`errors`. The pydantic models load on first use (PEP 562): ComfyUI imports every pack at
+start-up, and the nodes' definitions need only the light table.
 """
 
 from __future__ import annotations

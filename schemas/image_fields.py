@@ -6,38 +6,24 @@ and that the bytes really are an image of the declared type.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from urllib.parse import urlsplit
 
 from ..errors import InvalidRequestError
+from .data_url import decode_data_url, decoded_size, split_data_url
 from .models import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES
 
 _fail = InvalidRequestError.about
 
 
-def decoded_size(data_url: str) -> int:
-    """Bytes the base64 payload of a data URL decodes to, without decoding it."""
-    payload = data_url.partition(",")[2]
-    return len(payload) * 3 // 4 - payload[-2:].count("=")
-
-
 def check_data_url(data_url: str) -> None:
-    header, sep, payload = data_url.partition(",")
-    mime = header.removeprefix("data:").removesuffix(";base64")
-    if not sep or not header.startswith("data:") or not header.endswith(";base64"):
-        raise _fail("image", "must be a base64 data URL (data:image/png;base64,...)")
+    mime, _ = split_data_url(data_url)
     if mime not in IMAGE_MIME_TYPES:
         raise _fail("image", f"must be JPEG, PNG or WEBP, got {mime or 'no type'}")
     if decoded_size(data_url) > MAX_IMAGE_BYTES:
         mb = decoded_size(data_url) / 1024 / 1024
         raise _fail("image", f"must be at most 10 MB once decoded, got {mb:.1f} MB")
-    try:
-        raw = base64.b64decode(payload, validate=True)
-    except binascii.Error:
-        raise _fail("image", "holds invalid or truncated base64 data") from None
-    _check_image_bytes(raw, mime)
+    _check_image_bytes(decode_data_url(data_url)[1], mime)
 
 
 def _check_image_bytes(raw: bytes, mime: str) -> None:

@@ -38,17 +38,39 @@ class Size(str, Enum):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What one model accepts. `size_default` is None where the model takes no `size`."""
+    """What one model accepts, and what the service assumes when a field is absent.
+
+    `frames_default` is both the service's default and the pack's. `service_size_default` is
+    what the service uses when `size` is absent (None: the model takes no `size`); the pack
+    never relies on it and always sends `DEFAULTS.size` explicitly.
+    """
 
     kind: ModelKind
     frames: tuple[int, ...]
     frames_default: int
-    size_default: Size | None
+    service_size_default: Size | None
     takes_remove_watermark: bool
 
     @property
     def takes_size(self) -> bool:
-        return self.size_default is not None
+        return self.service_size_default is not None
+
+
+@dataclass(frozen=True)
+class RequestDefaults:
+    """The pack's default for every optional field: nodes, CLI and request model read these.
+
+    `size` is standard although upstream assumes high for Pro text: high costs about 2.2x the
+    credits, so the dearer choice must be asked for, never inherited.
+    """
+
+    aspect_ratio: AspectRatio = AspectRatio.LANDSCAPE
+    size: Size = Size.STANDARD
+    remove_watermark: bool = True
+    is_public: bool = True
+
+
+DEFAULTS = RequestDefaults()
 
 
 _STD_FRAMES = (10, 15)
@@ -63,6 +85,10 @@ MODEL_SPECS: dict[VideoModel, ModelSpec] = {
     VideoModel.PRO_IMAGE_TO_VIDEO: ModelSpec(ModelKind.IMAGE, _STD_FRAMES, 10, Size.STANDARD, True),
     VideoModel.PRO_STORYBOARD: ModelSpec(ModelKind.STORYBOARD, (10, 15, 25), 15, None, False),
 }
+
+# The wait for a result (a pack rule, not the service's): Sora 2 Pro clips often take 5-15 min.
+WAIT_TIMEOUT_DEFAULT_S = 20 * 60
+WAIT_TIMEOUT_MIN_S, WAIT_TIMEOUT_MAX_S = 30, 6 * 3600
 
 MAX_PROMPT_CHARS = 10_000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # decoded size of one image, upstream limit

@@ -21,8 +21,10 @@ from pydantic import (
 )
 
 from ..errors import InvalidRequestError
-from .image_fields import check_data_url, check_url, decoded_size
+from .data_url import decoded_size
+from .image_fields import check_data_url, check_url
 from .models import (
+    DEFAULTS,
     MAX_PROMPT_CHARS,
     MAX_SHOT_S,
     MAX_SHOTS,
@@ -117,11 +119,11 @@ class CreateVideoRequest(BaseModel):
     prompt: str | None = None
     image_data: str | None = Field(None, alias="imageData")
     image_url: str | None = Field(None, alias="imageUrl")
-    aspect_ratio: AspectRatio = Field(AspectRatio.LANDSCAPE, alias="aspectRatio")
+    aspect_ratio: AspectRatio = Field(DEFAULTS.aspect_ratio, alias="aspectRatio")
     n_frames: str | None = Field(None, alias="nFrames")
     size: Size | None = None
     remove_watermark: bool | None = Field(None, alias="removeWatermark")
-    is_public: bool = Field(True, alias="isPublic")
+    is_public: bool = Field(DEFAULTS.is_public, alias="isPublic")
     shots: list[Shot] | None = None
 
     @field_validator("image_data", "image_url", mode="before")
@@ -184,12 +186,12 @@ class CreateVideoRequest(BaseModel):
             raise _fail(
                 "size", f"applies only to the Pro text/image models, not {self.model.value}"
             )
-        if self.size is None:
-            self.size = spec.size_default
+        if self.size is None and spec.takes_size:
+            self.size = DEFAULTS.size
         if self.remove_watermark is not None and not spec.takes_remove_watermark:
             raise _fail("remove_watermark", f"does not apply to {self.model.value}")
         if self.remove_watermark is None and spec.takes_remove_watermark:
-            self.remove_watermark = True
+            self.remove_watermark = DEFAULTS.remove_watermark
 
     def _check_shots(self, kind: ModelKind) -> None:
         if kind is not ModelKind.STORYBOARD:

@@ -10,10 +10,10 @@ from typing import Any
 
 import aiohttp
 
-from freesora.client import FreeSoraClient, Timeouts
 from freesora.config import ApiKey, Settings
-from freesora.retry import RetryPolicy
 from freesora.sandbox import SANDBOX_KEY, Sandbox, run_sandbox
+from freesora.service.client import FreeSoraClient, Timeouts
+from freesora.service.retry import RetryPolicy
 
 
 class FakeClock:

@@ -144,7 +144,8 @@ async def test_a_dry_run_prints_the_request_and_sends_nothing(cli: Cli) -> None:
     ran = await cli("create", "--model", "sora-2-pro-text-to-video", "--prompt", "x", "--dry-run")
     assert ran.code == 0
     assert "'nFrames': '10'" in ran.err
-    assert "'size': 'high'" in ran.err
+    # The node's default, sent explicitly: never upstream's dearer `high`.
+    assert "'size': 'standard'" in ran.err
     assert cli.sandbox.received.creates == []
 
 

@@ -13,7 +13,6 @@ import pytest
 from aiohttp import web
 from harness import FakeClock, Harness
 
-from freesora.client import FreeSoraClient, Timeouts, open_session
 from freesora.config import ApiKey, Settings, load_settings
 from freesora.errors import (
     AuthenticationError,
@@ -23,9 +22,10 @@ from freesora.errors import (
     ServiceError,
     TransportError,
 )
-from freesora.retry import RetryPolicy
 from freesora.sandbox import SANDBOX_KEY, run_sandbox
 from freesora.schemas import CreateVideoRequest, build_create_request
+from freesora.service.client import FreeSoraClient, Timeouts, open_session
+from freesora.service.retry import RetryPolicy
 
 
 def text_request(**extra: object) -> CreateVideoRequest:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from harness import Harness
 
+from freesora.collect import collect_video
 from freesora.errors import (
     DownloadError,
     ServiceError,
@@ -19,9 +20,9 @@ from freesora.errors import (
     UnexpectedResponseError,
     WaitCancelledError,
 )
-from freesora.results import collect_video
 from freesora.sandbox import CANCEL_MARKER, FAIL_MARKER, FAIL_NO_REFUND_MARKER, SANDBOX_KEY
 from freesora.schemas import TaskState, TaskStatus, build_create_request
+from freesora.service.polling import wait_for_task
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
 
@@ -33,7 +34,7 @@ async def create(harness: Harness, prompt: str = "A paper boat") -> str:
 
 async def wait(harness: Harness, task_id: str, **options: object) -> TaskStatus:
     options.setdefault("clock", harness.clock)
-    return await harness.client.wait(task_id, **options)
+    return await wait_for_task(harness.client, task_id, **options)
 
 
 async def test_a_task_is_awaited_through_pending_and_running_to_its_video(harness: Harness) -> None:
@@ -112,7 +113,9 @@ async def test_cancelling_abandons_a_status_call_that_hangs(harness: Harness) ->
     started = time.monotonic()
     cancel_at = started + 0.3
     with pytest.raises(WaitCancelledError):
-        await harness.client.wait(task_id, should_cancel=lambda: time.monotonic() >= cancel_at)
+        await wait_for_task(
+            harness.client, task_id, should_cancel=lambda: time.monotonic() >= cancel_at
+        )
     assert time.monotonic() - started < 1.5
 
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from harness import Harness
 
-from freesora.client import Timeouts
+from freesora.collect import collect_video
+from freesora.create.plan import PlannedTask
+from freesora.create.submit import Submitted, submit_tasks
 from freesora.errors import (
     CreateOutcomeUnknownError,
     FreeSoraError,
@@ -22,13 +24,11 @@ from freesora.errors import (
     TaskFailedError,
     UnexpectedResponseError,
 )
-from freesora.jobs import PlannedTask
-from freesora.journal import Journal
-from freesora.results import collect_video
+from freesora.ledger.journal import Journal
 from freesora.sandbox import FAIL_MARKER, FAIL_NO_REFUND_MARKER, MODERATION_REASON
 from freesora.sandbox.tasks import GENERATION_REASON
 from freesora.schemas import build_create_request
-from freesora.submit import Submitted, submit_tasks
+from freesora.service.client import Timeouts
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
 # What every "the task may exist" message must tell the user.

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from harness import Harness
 
-from freesora.jobs import PlannedTask
-from freesora.journal import Journal, fingerprint
-from freesora.retry import RetryPolicy
+from freesora.create.plan import PlannedTask
+from freesora.create.submit import Submitted, submit_tasks
+from freesora.ledger.journal import Journal, fingerprint
 from freesora.schemas import build_create_request
-from freesora.submit import Submitted, submit_tasks
+from freesora.service.retry import RetryPolicy
 
 BATCH = 100
 RATE_LIMITED = 30

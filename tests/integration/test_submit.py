@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from harness import Harness
 
+from freesora.collect import collect_video
+from freesora.create.plan import PlannedTask
+from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError, InsufficientCreditsError, TaskFailedError
-from freesora.jobs import PlannedTask
-from freesora.journal import Journal
-from freesora.results import collect_video
+from freesora.ledger.journal import Journal
 from freesora.sandbox import FAIL_MARKER, SANDBOX_KEY
 from freesora.schemas import build_create_request
-from freesora.submit import submit_tasks
 
 
 def planned(prompt: str = "A paper boat") -> list[PlannedTask]:
@@ -128,7 +128,7 @@ async def test_the_journal_never_holds_the_key_or_the_image(
 ) -> None:
     import numpy as np
 
-    from freesora.jobs import plan_image_tasks
+    from freesora.create.plan import plan_image_tasks
 
     image = np.full((1, 90, 160, 3), 0.5, dtype=np.float32)
     batch = plan_image_tasks(

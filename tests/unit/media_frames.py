@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from freesora.media import EncodedImage, decode_data_url
+from freesora.media.encode import EncodedImage, decode_data_url
 
 RED = (1.0, 0.0, 0.0)
 

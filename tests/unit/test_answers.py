@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from freesora.answers import read_answer
 from freesora.errors import (
     AuthenticationError,
     InsufficientCreditsError,
@@ -13,6 +12,7 @@ from freesora.errors import (
     TaskNotFoundError,
     UnexpectedResponseError,
 )
+from freesora.service.answers import read_answer
 
 JSON = "application/json"
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from freesora.create.plan import plan_image_tasks
 from freesora.errors import InvalidImageError, InvalidRequestError
-from freesora.jobs import plan_image_tasks
-from freesora.media import EncodedImage, decode_data_url, encode_image
+from freesora.media.encode import EncodedImage, decode_data_url, encode_image
 from freesora.sandbox.validation import validate_create
 
 TEN_MB = 10 * 1024 * 1024

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from freesora.create.plan import add_shot, check_widgets, describe_shots, plan_image_tasks
 from freesora.errors import InvalidImageError, InvalidRequestError
-from freesora.jobs import add_shot, check_widgets, describe_shots, plan_image_tasks
-from freesora.media import decode_data_url
+from freesora.media.encode import decode_data_url
 
 TEXT_WIDGETS: dict[str, Any] = {
     "model": "sora-2-text-to-video",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from freesora.journal import Journal, default_journal_path, fingerprint, select
+from freesora.ledger.journal import Journal, default_journal_path, fingerprint, select
 
 PAYLOAD = {"model": "sora-2-text-to-video", "prompt": "A boat", "nFrames": "10"}
 BASE = "https://freesoragenerator.com"

@@ -12,7 +12,7 @@ from media_frames import RED, decoded, pixels, solid
 from PIL import Image
 
 from freesora.errors import InvalidImageError
-from freesora.media import (
+from freesora.media.encode import (
     MAX_IMAGE_BYTES,
     decode_data_url,
     encode_file,

@@ -10,7 +10,7 @@ import pytest
 from media_frames import RED, decoded, pixels, solid
 
 from freesora.errors import InvalidImageError, InvalidRequestError
-from freesora.media import batch_size, encode_image, orientation_of, to_uint8_frames
+from freesora.media.encode import batch_size, encode_image, orientation_of, to_uint8_frames
 
 
 class FakeTensor:

@@ -32,8 +32,8 @@ from widget_strategies import (
     sizes,
 )
 
+from freesora.create.plan import add_shot, describe_shots
 from freesora.errors import InvalidRequestError
-from freesora.jobs import add_shot, describe_shots
 from freesora.schemas.models import MAX_SHOTS
 
 # 4 properties x 300 examples = 1,200 in CI; deterministic and without a local example database.

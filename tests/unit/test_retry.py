@@ -8,7 +8,8 @@ import email.utils
 import aiohttp
 import pytest
 
-from freesora.retry import (
+from freesora.service.polling import poll_interval
+from freesora.service.retry import (
     Outcome,
     RetryPolicy,
     backoff_delay,
@@ -16,7 +17,6 @@ from freesora.retry import (
     classify_status,
     may_resend,
     parse_retry_after,
-    poll_interval,
     retry_delay,
 )
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from widget_strategies import SIZED, STORYBOARD
 
+from freesora.create.plan import check_widgets
 from freesora.errors import InvalidRequestError
-from freesora.jobs import check_widgets
 from freesora.sandbox.validation import validate_create
 from freesora.schemas import request_from_widgets
 

@@ -16,17 +16,19 @@ from typing import Any
 import aiohttp
 from pydantic import ValidationError
 
-from . import __version__
-from .answers import read_answer
-from .config import Settings
-from .errors import (
+from ..config import Settings
+from ..errors import (
     CreateOutcomeUnknownError,
-    DownloadError,
     FreeSoraError,
     ServiceError,
     TransportError,
     UnexpectedResponseError,
 )
+from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
+from . import VERSION
+from .answers import read_answer
+from .download import MAX_DOWNLOAD_BYTES, DownloadTimeouts
+from .download import download as download_to
 from .retry import (
     Outcome,
     RetryPolicy,
@@ -35,13 +37,10 @@ from .retry import (
     may_resend,
     retry_delay,
 )
-from .schemas import CreatedTask, CreateVideoRequest, TaskStatus
 
 CREATE_PATH = "/api/v1/video/sora-pro"
 STATUS_PATH = "/api/video-generations/check-result"
-USER_AGENT = f"freesora-nodes/{__version__}"
-MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024  # far above a 25 s 1080p clip; stops a runaway body
-CHUNK_BYTES = 256 * 1024
+USER_AGENT = f"freesora-nodes/{VERSION}"
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -121,11 +120,9 @@ class FreeSoraClient:
         status = TaskStatus.model_validate(data)
         return status if status.task_id else status.model_copy(update={"task_id": task_id})
 
-    async def wait(self, task_id: str, **options: Any) -> TaskStatus:
-        """Poll until the task ends; see `polling.wait_for_task` for the options."""
-        from .polling import wait_for_task
-
-        return await wait_for_task(self, task_id, sleep=self._sleep, **options)
+    async def sleep(self, seconds: float) -> None:
+        """The client's clock (injected in tests): waits and backoff sleep through it."""
+        await self._sleep(seconds)
 
     async def download(
         self,
@@ -135,52 +132,19 @@ class FreeSoraClient:
         max_bytes: int = MAX_DOWNLOAD_BYTES,
         task_id: str | None = None,
     ) -> Path:
-        """Stream `url` into `dest` (atomically) without our Authorization header."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._download_once(url, dest, max_bytes, task_id)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                outcome = classify_exception(exc)
-                detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            except _RetryableHTTPError as exc:
-                outcome, detail = Outcome.SERVER_ERROR, f"HTTP {exc.status}"
-            if not may_resend(outcome, idempotent=True) or attempt >= self._policy.attempts:
-                raise DownloadError(
-                    f"Could not download the video of task {task_id or '?'} ({detail}). "
-                    "The result URL may have expired; run the result step again to get a fresh "
-                    "one.",
-                    task_id=task_id,
-                )
-            await self._sleep(retry_delay(attempt, self._policy, self._rand()))
-
-    async def _download_once(
-        self, url: str, dest: Path, max_bytes: int, task_id: str | None
-    ) -> Path:
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=self._timeouts.connect_s, sock_read=self._timeouts.download_read_s
+        """Stream a result URL into `dest` (see `download.download`): no Authorization header."""
+        return await download_to(
+            self._session,
+            url,
+            dest,
+            proxy=self._settings.proxy,
+            policy=self._policy,
+            timeouts=DownloadTimeouts(self._timeouts.connect_s, self._timeouts.download_read_s),
+            max_bytes=max_bytes,
+            task_id=task_id,
+            sleep=self._sleep,
+            rand=self._rand,
         )
-        part = dest.with_name(dest.name + ".part")
-        async with self._session.get(url, timeout=timeout, proxy=self._settings.proxy) as resp:
-            if resp.status in (408, 429) or resp.status >= 500:
-                raise _RetryableHTTPError(resp.status)
-            if resp.status != 200:
-                raise DownloadError(
-                    f"The video of task {task_id or '?'} could not be fetched: HTTP {resp.status}. "
-                    "The result URL may have expired (they last about 24 h).",
-                    status=resp.status,
-                    task_id=task_id,
-                )
-            _check_size(resp.content_length, max_bytes, task_id)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                await _stream_to(part, resp, max_bytes, task_id)
-            except BaseException:
-                part.unlink(missing_ok=True)  # never leave half a video behind
-                raise
-        part.replace(dest)
-        return dest
 
     async def _post(
         self, path: str, body: dict[str, Any], *, idempotent: bool, task_id: str | None = None
@@ -223,14 +187,6 @@ class FreeSoraClient:
             await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))
 
 
-class _RetryableHTTPError(Exception):
-    """Internal signal: a download answered 408/429/5xx."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
 def _answer_outcome(exc: FreeSoraError) -> Outcome:
     if isinstance(exc, UnexpectedResponseError):
         return Outcome.SERVER_ERROR
@@ -267,23 +223,3 @@ def _describe_exception(exc: BaseException, seconds: float) -> str:
         return f"no answer within {seconds:g} s"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-async def _stream_to(
-    part: Path, resp: aiohttp.ClientResponse, max_bytes: int, task_id: str | None
-) -> None:
-    written = 0
-    with part.open("wb") as handle:
-        async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
-            written += len(chunk)
-            _check_size(written, max_bytes, task_id)
-            handle.write(chunk)
-
-
-def _check_size(size: int | None, max_bytes: int, task_id: str | None) -> None:
-    if size is not None and size > max_bytes:
-        raise DownloadError(
-            f"The video of task {task_id or '?'} is larger than the {max_bytes:,}-byte limit; "
-            "not downloaded.",
-            task_id=task_id,
-        )

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .client import FreeSoraClient, open_session
-from .config import load_settings, save_profile
-from .errors import FreeSoraError, InvalidRequestError, WaitCancelledError
-from .jobs import PlannedTask
-from .progress import ProgressLine, format_record
-from .schemas import CreateVideoRequest, VideoModel, build_create_request
+from ..config import load_settings, save_profile
+from ..create.plan import PlannedTask
+from ..errors import FreeSoraError, InvalidRequestError, WaitCancelledError
+from ..ledger.journal import format_record
+from ..schemas import CreateVideoRequest, VideoModel, build_create_request
+from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
+from ..service.client import FreeSoraClient, open_session
+from .display import ProgressLine
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -58,7 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     wait = sub.add_parser("wait", help="wait for a task and download its video")
     wait.add_argument("task_id")
     wait.add_argument("--out", type=Path, default=Path("."), help="folder for the video")
-    wait.add_argument("--timeout", type=float, default=20 * 60, help="seconds (default 1200)")
+    wait.add_argument(
+        "--timeout",
+        type=float,
+        default=WAIT_TIMEOUT_DEFAULT_S,
+        help=f"seconds (default {WAIT_TIMEOUT_DEFAULT_S})",
+    )
     wait.add_argument("--interval", type=float, help="seconds between checks (default: adaptive)")
 
     sandbox = sub.add_parser("sandbox", help="run the local emulator of the service")
@@ -88,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 def _request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
     fields: dict[str, Any] = {"model": args.model, "prompt": args.prompt}
     if args.image is not None:
-        from .media import encode_file
+        from ..media.encode import encode_file
 
         encoded = encode_file(args.image, fit=args.fit, aspect_ratio=args.aspect_ratio)
         print(f"image: {encoded.describe()}", file=sys.stderr)
@@ -114,8 +121,8 @@ async def _create(args: argparse.Namespace) -> int:
         return 0
     settings = load_settings(args.profile)
     settings.require_key()
-    from .journal import Journal, default_journal_path
-    from .submit import submit_tasks
+    from ..create.submit import submit_tasks
+    from ..ledger.journal import Journal, default_journal_path
 
     # Journaled like the nodes' tasks, but never reused: a command line is an explicit order.
     async with open_session(settings) as session:
@@ -130,8 +137,8 @@ async def _create(args: argparse.Namespace) -> int:
 
 
 async def _wait(args: argparse.Namespace) -> int:
-    from .journal import Journal, default_journal_path
-    from .results import collect_video
+    from ..collect import collect_video
+    from ..ledger.journal import Journal, default_journal_path
 
     settings = load_settings(args.profile)
     settings.require_key()
@@ -153,7 +160,7 @@ async def _wait(args: argparse.Namespace) -> int:
 
 
 async def _sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import serve_forever
+    from ..sandbox import serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     await serve_forever(
@@ -179,7 +186,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 async def _check(args: argparse.Namespace) -> int:
-    from .keycheck import check_key
+    from ..service.keycheck import check_key
 
     settings = load_settings(args.profile)
     print(f"key: {settings.key_source}; service: {settings.base_url}", file=sys.stderr)
@@ -191,7 +198,7 @@ async def _check(args: argparse.Namespace) -> int:
 
 
 def _tasks(args: argparse.Namespace) -> int:
-    from .journal import Journal, default_journal_path, select
+    from ..ledger.journal import Journal, default_journal_path, select
 
     journal = Journal(default_journal_path())
     rows = select(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ..errors import TaskNotFoundError
 from .client import FreeSoraClient
-from .errors import TaskNotFoundError
 
 PROBE_TASK_ID = "freesora-key-check-00000000"
 KEY_WORKS = "the key works: the service accepted it (no credits were spent)"

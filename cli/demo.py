@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from .client import FreeSoraClient, open_session
-from .config import ApiKey, Settings
-from .errors import FreeSoraError, TaskFailedError
-from .jobs import PlannedTask
-from .journal import Journal
-from .media import encode_image
-from .results import VideoResult, collect_video
-from .retry import RetryPolicy
-from .sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
-from .schemas import CreateVideoRequest, build_create_request
-from .submit import submit_tasks
+from ..collect import VideoResult, collect_video
+from ..config import ApiKey, Settings
+from ..create.plan import PlannedTask
+from ..create.submit import submit_tasks
+from ..errors import FreeSoraError, TaskFailedError
+from ..ledger.journal import Journal
+from ..media.encode import encode_image
+from ..sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
+from ..schemas import CreateVideoRequest, build_create_request
+from ..service.client import FreeSoraClient, open_session
+from ..service.retry import RetryPolicy
 
 
 def _say(text: str) -> None:

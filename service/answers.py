@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .config import KEY_HELP
-from .errors import (
+from ..config import KEY_HELP
+from ..errors import (
     AuthenticationError,
     InsufficientCreditsError,
     RateLimitedError,
@@ -21,7 +21,7 @@ from .errors import (
     TaskNotFoundError,
     UnexpectedResponseError,
 )
-from .schemas.response import Envelope
+from ..schemas.response import Envelope
 
 
 def read_answer(status: int, content_type: str, text: str, *, task_id: str | None) -> Envelope:

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .client import FreeSoraClient
-from .errors import CreateOutcomeUnknownError, FreeSoraError
-from .jobs import PlannedTask
-from .journal import Journal, TaskRecord, find_reusable, fingerprint
+from ..errors import CreateOutcomeUnknownError, FreeSoraError
+from ..ledger.journal import Journal, TaskRecord, find_reusable, fingerprint
+from ..service.client import FreeSoraClient
+from .plan import PlannedTask
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,9 @@ async def _submit_one(
     known: list[TaskRecord] | None,
 ) -> Submitted:
     model = task.request.model.value
-    print_ = fingerprint(task.request.to_payload(), client.settings.base_url, slot)
+    take_key = fingerprint(task.request.to_payload(), client.settings.base_url, slot)
     if journal is not None and known is not None:
-        earlier = find_reusable(known, print_, seed)
+        earlier = find_reusable(known, take_key, seed)
         if earlier is not None and earlier.task_id and earlier.status != "unknown":
             return Submitted(earlier.task_id, reused=True)
         if earlier is not None:
@@ -88,11 +88,11 @@ async def _submit_one(
         task_id = await client.create(task.request)
     except CreateOutcomeUnknownError as exc:
         if journal is not None:
-            journal.record_unknown(model, print_, seed, str(exc))
+            journal.record_unknown(model, take_key, seed, str(exc))
             exc.message += f" This attempt is recorded in the task journal ({journal.path})."
         raise
     if journal is not None:
-        journal.record_created(task_id, model, print_, seed)
+        journal.record_created(task_id, model, take_key, seed)
     return Submitted(task_id)
 
 

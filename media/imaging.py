@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from .errors import InvalidImageError, InvalidRequestError
+from ..errors import InvalidImageError, InvalidRequestError
 
 Orientation = Literal["landscape", "portrait"]
 

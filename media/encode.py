@@ -17,7 +17,6 @@ Input rules, decided here:
 from __future__ import annotations
 
 import base64
-import binascii
 import math
 import os
 from dataclasses import dataclass
@@ -26,7 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import InvalidImageError, InvalidRequestError
+from ..errors import InvalidImageError, InvalidRequestError
+from ..schemas.data_url import decode_data_url
+from ..schemas.models import MAX_IMAGE_BYTES
 from .imaging import (
     DEFAULT_FORMAT,
     DEFAULT_QUALITY,
@@ -38,7 +39,6 @@ from .imaging import (
     fit_size,
     read_pixels,
 )
-from .schemas.models import MAX_IMAGE_BYTES
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -167,21 +167,6 @@ def to_uint8_frames(image: Any) -> UInt8Array:
 def encode_file(path: str | os.PathLike[str], **options: Any) -> EncodedImage:
     """An image file (any format Pillow reads, EXIF rotation applied) encoded like an IMAGE."""
     return encode_image(read_pixels(path), **options)
-
-
-def decode_data_url(data_url: str) -> tuple[str, bytes]:
-    """`data:<mime>;base64,<payload>` -> (mime, decoded bytes)."""
-    header, sep, payload = data_url.partition(",")
-    if not sep or not header.startswith("data:") or not header.endswith(";base64"):
-        raise InvalidImageError(
-            f"image must be a base64 data URL (data:image/jpeg;base64,...), got {data_url[:40]!r}",
-            field="image",
-        )
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except binascii.Error:
-        raise InvalidImageError("image holds invalid base64 data", field="image") from None
-    return header[len("data:") : -len(";base64")], data
 
 
 # --- Reading the input --------------------------------------------------------------------------

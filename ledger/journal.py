@@ -7,7 +7,6 @@ fingerprints, seeds, times and results: never the key, never image data.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -18,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..schemas.data_url import decode_data_url
 
 ENV_JOURNAL = "FREESORA_JOURNAL"
 FINISHED_OK = "succeeded"
@@ -46,7 +47,7 @@ def fingerprint(payload: Mapping[str, Any], base_url: str, slot: int = 0) -> str
     canonical = dict(payload)
     data_url = canonical.get("imageData")
     if isinstance(data_url, str):
-        raw = base64.b64decode(data_url.partition(",")[2] + "==")
+        raw = decode_data_url(data_url)[1]
         canonical["imageData"] = "sha256:" + hashlib.sha256(raw).hexdigest()
     text = json.dumps([base_url, slot, canonical], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -89,14 +90,14 @@ class Journal:
                 os.fsync(handle.fileno())  # the task id must survive a crash right after
 
     def record_created(
-        self, task_id: str, model: str, print_: str, seed: int | None, **extra: Any
+        self, task_id: str, model: str, take_key: str, seed: int | None, **extra: Any
     ) -> None:
         self._append(
             {
                 "event": "created",
                 "task_id": task_id,
                 "model": model,
-                "fingerprint": print_,
+                "fingerprint": take_key,
                 "seed": seed,
                 "time": time.time(),
                 **extra,
@@ -104,14 +105,14 @@ class Journal:
         )
 
     def record_unknown(
-        self, model: str, print_: str, seed: int | None, error: str, **extra: Any
+        self, model: str, take_key: str, seed: int | None, error: str, **extra: Any
     ) -> None:
         self._append(
             {
                 "event": "unknown",
                 "task_id": None,
                 "model": model,
-                "fingerprint": print_,
+                "fingerprint": take_key,
                 "seed": seed,
                 "time": time.time(),
                 "error": error,
@@ -144,17 +145,17 @@ class Journal:
         """Every task, oldest first; unreadable lines (a torn write) are skipped."""
         return fold(_read_lines(self.path))
 
-    def reusable(self, print_: str, seed: int | None) -> TaskRecord | None:
-        return find_reusable(self.records(), print_, seed)
+    def reusable(self, take_key: str, seed: int | None) -> TaskRecord | None:
+        return find_reusable(self.records(), take_key, seed)
 
 
-def find_reusable(records: list[TaskRecord], print_: str, seed: int | None) -> TaskRecord | None:
+def find_reusable(records: list[TaskRecord], take_key: str, seed: int | None) -> TaskRecord | None:
     """The newest task for this exact request and seed, unless it failed or was cancelled.
 
     A record with status "unknown" is returned too: the caller must not create blindly.
     """
     for record in reversed(records):
-        if record.fingerprint == print_ and record.seed == seed:
+        if record.fingerprint == take_key and record.seed == seed:
             return None if record.status in NOT_REUSABLE else record
     return None
 
@@ -219,3 +220,13 @@ def select(
         and (model is None or r.model == model)
     ]
     return chosen if limit is None else chosen[:limit]
+
+
+def format_record(record: TaskRecord) -> str:
+    """One journal entry as a terminal line: when, id, model, status, file or reason."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))
+    detail = record.file or record.reason or ""
+    seed = "" if record.seed is None else f" seed={record.seed}"
+    task = record.task_id or "-"
+    line = f"{when}  {task:<34} {record.model:<30} {record.status:<10}{seed} {detail}"
+    return line.rstrip()

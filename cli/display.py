@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import TextIO
 
-from .journal import TaskRecord
-from .schemas import TaskStatus
+from ..collect import status_text
+from ..schemas import TaskStatus
 
 BAR_WIDTH = 24
-
-
-def format_elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{secs:02d}"
-
-
-def status_text(status: TaskStatus, elapsed_s: float) -> str:
-    """`running 45% 01:23`: the words shown on a node or a terminal line."""
-    progress = "" if status.progress is None else f" {status.progress:.0f}%"
-    state = status.raw_status or status.state.value
-    return f"{state}{progress} {format_elapsed(elapsed_s)}"
-
-
-def format_record(record: TaskRecord) -> str:
-    """One journal entry as a terminal line: when, id, model, status, file or reason."""
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))
-    detail = record.file or record.reason or ""
-    seed = "" if record.seed is None else f" seed={record.seed}"
-    task = record.task_id or "-"
-    line = f"{when}  {task:<34} {record.model:<30} {record.status:<10}{seed} {detail}"
-    return line.rstrip()
 
 
 class ProgressLine:

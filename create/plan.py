@@ -12,16 +12,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import InvalidRequestError
-from .media import EncodedImage, batch_size, encode_image, orientation_of
-from .schemas import (
+from ..errors import InvalidRequestError
+from ..media.encode import EncodedImage, batch_size, encode_image, orientation_of
+from ..schemas import (
     CreateVideoRequest,
     Shot,
     as_invalid_request,
     request_from_widgets,
     shots_total,
 )
-from .schemas.models import MAX_SHOTS
+from ..schemas.models import MAX_SHOTS
 
 AUTO = "auto"
 # A stand-in for a linked (not yet known) input at queue time: valid for every rule.

@@ -14,7 +14,6 @@ from enum import Enum
 
 import aiohttp
 
-DEFAULT_WAIT_TIMEOUT_S = 20 * 60  # Sora 2 Pro clips often take 5-15 minutes
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Envelope codes meaning "the server had a problem" (501 generation failed and 505 feature
 # disabled are answers, not glitches).
@@ -103,12 +102,3 @@ def retry_delay(
     if asked is not None:
         return min(asked, policy.retry_after_cap_s)
     return backoff_delay(attempt, policy, rand)
-
-
-def poll_interval(elapsed_s: float) -> float:
-    """Upstream's advice: every 2-3 s for 30 s, then 5-10 s, then 15-30 s."""
-    if elapsed_s < 30:
-        return 3.0
-    if elapsed_s < 180:
-        return 8.0
-    return 15.0

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequestError, TaskCancelledError, TaskFailedError
-from .journal import Journal
+from .ledger.journal import Journal
 from .schemas import TaskStatus
+from .service.polling import wait_for_task
 
 if TYPE_CHECKING:
-    from .client import FreeSoraClient
+    from .service.client import FreeSoraClient
 
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 
@@ -60,7 +61,7 @@ async def collect_video(
     """
     task_id = clean_task_id(task_id)
     try:
-        status = await client.wait(task_id, **wait_options)
+        status = await wait_for_task(client, task_id, **wait_options)
     except (TaskFailedError, TaskCancelledError) as exc:
         if journal is not None:
             ended = "failed" if isinstance(exc, TaskFailedError) else "cancelled"
@@ -72,3 +73,15 @@ async def collect_video(
     if journal is not None:
         journal.record_finished(task_id, "succeeded", url=url, file=str(path))
     return VideoResult(task_id=task_id, path=path, url=url, status=status)
+
+
+def format_elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def status_text(status: TaskStatus, elapsed_s: float) -> str:
+    """`running 45% 01:23`: the words shown on a node or a terminal line."""
+    progress = "" if status.progress is None else f" {status.progress:.0f}%"
+    state = status.raw_status or status.state.value
+    return f"{state}{progress} {format_elapsed(elapsed_s)}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
-from .errors import (
+from ..errors import (
     ServiceError,
     TaskCancelledError,
     TaskFailedError,
@@ -22,11 +22,9 @@ from .errors import (
     UnexpectedResponseError,
     WaitCancelledError,
 )
-from .retry import DEFAULT_WAIT_TIMEOUT_S, Outcome, classify_status, poll_interval
-from .schemas import TaskState, TaskStatus
-
-if TYPE_CHECKING:
-    from .client import FreeSoraClient
+from ..schemas import TaskState, TaskStatus
+from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
+from .retry import Outcome, classify_status
 
 CANCEL_CHECK_S = 0.5
 
@@ -41,6 +39,24 @@ ShouldCancel = Callable[[], bool]
 T = TypeVar("T")
 
 
+class StatusSource(Protocol):
+    """What a wait needs of a client: one check-result call (`FreeSoraClient` is one)."""
+
+    async def status(self, task_id: str) -> TaskStatus: ...
+
+    async def sleep(self, seconds: float) -> None:
+        """The client's clock: injected in tests, so waits need no real sleeping."""
+
+
+def poll_interval(elapsed_s: float) -> float:
+    """Upstream's advice: every 2-3 s for 30 s, then 5-10 s, then 15-30 s."""
+    if elapsed_s < 30:
+        return 3.0
+    if elapsed_s < 180:
+        return 8.0
+    return 15.0
+
+
 def resume_hint(task_id: str) -> str:
     return (
         f"Task {task_id} may still finish: paste its id into the task_id of a Sora 2 Video "
@@ -49,18 +65,19 @@ def resume_hint(task_id: str) -> str:
 
 
 async def wait_for_task(
-    client: FreeSoraClient,
+    client: StatusSource,
     task_id: str,
     *,
-    timeout_s: float = DEFAULT_WAIT_TIMEOUT_S,
+    timeout_s: float = WAIT_TIMEOUT_DEFAULT_S,
     interval_s: float | None = None,
     on_progress: ProgressCallback | None = None,
     should_cancel: ShouldCancel | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> TaskStatus:
     """Poll until the task succeeds (returned) or ends otherwise (raised)."""
-    waiter = _Waiter(task_id, timeout_s, should_cancel or (lambda: False), sleep, clock)
+    cancel = should_cancel or (lambda: False)
+    waiter = _Waiter(task_id, timeout_s, cancel, sleep or client.sleep, clock)
     while True:
         status = await waiter.poll(client)
         if status is not None:
@@ -129,7 +146,7 @@ class _Waiter:
     def elapsed(self) -> float:
         return self.clock() - self.start
 
-    async def poll(self, client: FreeSoraClient) -> TaskStatus | None:
+    async def poll(self, client: StatusSource) -> TaskStatus | None:
         """One status call; a transient failure is remembered and the wait goes on."""
         self.check()
         try:
