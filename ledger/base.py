@@ -1,0 +1,174 @@
+"""The ledger's one small interface: what every store (file, PostgreSQL) promises.
+
+A *take* is one paid create: account + request + seed + batch slot. Its life in the ledger:
+
+    claim ──> SENDING ──> CREATED (task id) ──> SUCCEEDED | FAILED | CANCELLED
+                 │──────> REFUSED   (the service said no: nothing charged)
+                 │──────> UNKNOWN   (sent, answer lost: may be charged)
+                 └─ crash: a SENDING whose claimant is gone reads as UNKNOWN
+
+Guarantees every store gives, across every process that names the same ledger:
+- **Write-ahead**: `claim` makes the SENDING record durable (fsync / commit) before it returns,
+  so no create leaves the machine unrecorded.
+- **At most once**: while a claim is held, no other claim of the same take succeeds; a second
+  claimant waits for the first to settle, then reuses its task (or is blocked by its unknown
+  outcome). A take whose task was created is reused, never created again.
+- **Unknown outcomes block only their own take** until adopted (`adopt`) or released
+  (`forget`); failed, refused and cancelled takes may be created again.
+- **Nothing is lost**: every task id ever recorded is listed by `entries`, compaction included.
+
+Stores must never hold the API key, image data or anything that could rebuild either.
+May import `errors` and the standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+
+class TakeState(str, Enum):
+    SENDING = "sending"
+    CREATED = "created"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    FORGOTTEN = "forgotten"  # released by the user: the take may be created again
+
+    @property
+    def reusable(self) -> bool:
+        """A task exists for this take and is worth collecting: never create it again."""
+        return self in (TakeState.CREATED, TakeState.SUCCEEDED)
+
+    @property
+    def blocks_resend(self) -> bool:
+        """The service may have charged for it, and we do not know the task: do not resend."""
+        return self in (TakeState.SENDING, TakeState.UNKNOWN)
+
+    @property
+    def finished(self) -> bool:
+        return self in (
+            TakeState.SUCCEEDED,
+            TakeState.FAILED,
+            TakeState.CANCELLED,
+            TakeState.REFUSED,
+            TakeState.FORGOTTEN,
+        )
+
+
+def account_id(profile: str, api_key: str, secret: bytes) -> str:
+    """`profile:hmac` — the key never appears, and a keyed hash cannot be looked up in a table
+    of known keys without the ledger's own secret."""
+    digest = hmac.new(secret, api_key.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{profile}:{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class Take:
+    """One paid create, as the ledger identifies it."""
+
+    account: str  # from `account_id`
+    request: str  # sha256 of the canonical request (image bytes hashed, never stored)
+    seed: int | None
+    slot: int = 0  # position in a batch: two identical takes of one batch are two tasks
+
+    @property
+    def key(self) -> str:
+        text = json.dumps([self.account, self.request, self.seed, self.slot])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Entry:
+    """One take as the ledger knows it now (the fold of its records)."""
+
+    take_key: str
+    account: str
+    model: str
+    seed: int | None
+    slot: int
+    state: TakeState
+    created_at: float  # when the take was claimed (epoch seconds)
+    updated_at: float
+    task_id: str | None = None
+    url: str | None = None
+    file: str | None = None
+    reason: str | None = None  # why it failed, was refused or is unknown
+    summary: str = ""  # a short, key-free description for lists (prompt excerpt, size)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Claim(Protocol):
+    """A held claim on one take: settle it exactly once (then the take is released)."""
+
+    take: Take
+
+    async def created(self, task_id: str) -> None: ...
+
+    async def refused(self, reason: str) -> None: ...
+
+    async def unknown(self, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What `claim` decided: `claim` to send, or `earlier` to reuse (or to refuse to resend)."""
+
+    claim: Claim | None
+    earlier: Entry | None
+
+
+class Ledger(Protocol):
+    """The interface the verbs use; `FileLedger` is the default store."""
+
+    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+        """Atomically: the take's entry if it is reusable or blocks a resend (`earlier`), else a
+        held claim after a durable SENDING record. Waits while another claimant holds it."""
+        ...
+
+    async def record_outcome(
+        self,
+        task_id: str,
+        state: TakeState,
+        *,
+        url: str | None = None,
+        file: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """How a created task ended (or that its file was saved): SUCCEEDED, FAILED, ..."""
+        ...
+
+    async def lookup(self, take: Take) -> Entry | None: ...
+
+    async def find_task(self, task_id: str) -> Entry | None: ...
+
+    async def entries(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        only_unfinished: bool = False,
+        model: str | None = None,
+    ) -> list[Entry]:
+        """Newest first: what Task History, `freesora tasks` and the inbox list."""
+        ...
+
+    async def adopt(self, take_key: str, task_id: str) -> Entry:
+        """The user says this take's task is `task_id` (an unknown outcome resolved)."""
+        ...
+
+    async def forget(self, take_key: str) -> Entry:
+        """Release a take blocked by an unknown outcome: it may be created again."""
+        ...
+
+    async def compact(self) -> int:
+        """Rewrite the store keeping one record per take; returns how many remain."""
+        ...
+
+    async def close(self) -> None: ...
