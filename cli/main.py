@@ -19,7 +19,7 @@ from ..create.plan import PlannedTask
 from ..errors import FreeSoraError, InvalidRequestError, WaitCancelledError
 from ..ledger.journal import format_record
 from ..schemas import CreateVideoRequest, VideoModel, build_create_request
-from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
+from ..schemas.models import DEFAULTS, WAIT_TIMEOUT_DEFAULT_S, Size
 from ..service.client import FreeSoraClient, open_session
 from .display import ProgressLine
 
@@ -44,14 +44,24 @@ def _parser() -> argparse.ArgumentParser:
 
     create = sub.add_parser("create", help="create a task and print its id (spends credits)")
     create.add_argument("--model", required=True, choices=[m.value for m in VideoModel])
-    create.add_argument("--prompt")
+    create.add_argument(
+        "--prompt", help="what happens (sora-2-pro-storyboard: not sent; use --shot instead)"
+    )
     image = create.add_mutually_exclusive_group()
     image.add_argument("--image", type=Path, help="a local image file (JPEG, PNG, WEBP, ...)")
     image.add_argument("--image-url", help="a public http(s) URL of an image")
     create.add_argument("--fit", choices=["crop", "pad", "none"], default="none")
     create.add_argument("--aspect-ratio", choices=["landscape", "portrait"])
-    create.add_argument("--n-frames", help="clip length in seconds: 10 or 15 (storyboard: 25)")
-    create.add_argument("--size", choices=["standard", "high"], help="Pro text/image models only")
+    create.add_argument(
+        "--n-frames",
+        help="clip length in seconds: 10 or 15 (storyboard: 25); another value becomes the "
+        "smallest allowed length at least that long (and at least the shots' total)",
+    )
+    create.add_argument(
+        "--size",
+        choices=[size.value for size in Size],
+        help=f"Pro text/image models only (default {DEFAULTS.size.value}; high costs about 2.2x)",
+    )
     create.add_argument("--no-remove-watermark", action="store_true")
     create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
     create.add_argument("--shot", type=_shot, action="append", metavar="SECONDS:SCENE")
@@ -115,6 +125,8 @@ def _request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
 
 async def _create(args: argparse.Namespace) -> int:
     request = _request_from_args(args)
+    for note in request.notes():
+        print(f"note: {note}", file=sys.stderr)
     print(f"request: {request.describe()}", file=sys.stderr)
     if args.dry_run:
         print("dry run: nothing was sent and no credits were spent", file=sys.stderr)

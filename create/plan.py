@@ -45,7 +45,8 @@ class PlannedTask:
             parts.append(req.size.value)
         if self.image is not None:
             parts.append(self.image.describe())
-        return ", ".join(parts)
+        # Shown wherever the plan is: a normalized clip length, a prompt that is not sent.
+        return "; ".join([", ".join(parts), *req.notes()])
 
 
 def check_widgets(**widgets: Any) -> str | None:

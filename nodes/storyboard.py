@@ -24,7 +24,10 @@ class FreeSoraStoryboard(io.ComfyNode):
             display_name="Sora 2 Storyboard",
             category="FreeSora",
             description="Create one sora-2-pro-storyboard task from chained Shot Builders "
-            "(spends credits). The shots must fit n_frames; checked before anything is sent.",
+            "(spends credits). A storyboard takes no prompt (the service never passes one "
+            "upstream): each shot's scene says what happens. When the shots add up to more than "
+            "n_frames, the next longer length that holds them is sent (shown on the node); "
+            "more than 25 s is refused before anything is sent.",
             inputs=[
                 w.SHOTS.Input("shots", tooltip="The shot list from the last Shot Builder."),
                 w.aspect_ratio_input(),

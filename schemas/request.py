@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_serializer,
     field_validator,
@@ -90,24 +91,40 @@ class Shot(BaseModel):
         return int(value) if float(value).is_integer() else value
 
 
-def normalize_n_frames(model: VideoModel, value: int | float | str | None) -> str:
-    """The clip length the service will use for `value`, as the string it expects.
+def normalize_n_frames(
+    model: VideoModel, value: int | float | str | None, *, at_least: float = 0.0
+) -> str:
+    """The clip length that will be sent for `value`, as the string the service expects.
 
-    The service snaps unknown lengths to an allowed one; we do the same here so the value shown
-    is the value sent: the nearest allowed length, the shorter (cheaper) one on a tie.
+    A length the model does not offer becomes the smallest allowed length that is at least the
+    value asked (and at least `at_least`: a storyboard's shots must fit). A length above every
+    allowed one is refused, naming them: the pack never shortens a clip the user asked for.
     """
     spec = spec_of(model)
+    allowed = ", ".join(map(str, spec.frames))
     if value is None or (isinstance(value, str) and not value.strip()):
-        return str(spec.frames_default)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        allowed = ", ".join(map(str, spec.frames))
-        raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
-    nearest = min(spec.frames, key=lambda allowed: (abs(allowed - seconds), allowed))
-    return str(nearest)
+        seconds = float(spec.frames_default)
+    else:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
+    wanted = max(seconds, at_least)
+    fitting = [length for length in spec.frames if length >= wanted - 1e-9]
+    if not fitting:
+        if at_least > seconds:
+            raise _fail(
+                "shots",
+                f"add up to {at_least:g} s, more than the longest {model.value} clip "
+                f"({spec.frames[-1]} s): shorten the shots",
+            )
+        raise _fail(
+            "n_frames", f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), "
+            f"got {value!r}"
+        )
+    return str(fitting[0])
 
 
 class CreateVideoRequest(BaseModel):
@@ -125,6 +142,9 @@ class CreateVideoRequest(BaseModel):
     remove_watermark: bool | None = Field(None, alias="removeWatermark")
     is_public: bool = Field(DEFAULTS.is_public, alias="isPublic")
     shots: list[Shot] | None = None
+    # What the user asked for where the pack had to decide: shown, never sent.
+    _asked_n_frames: str | None = PrivateAttr(None)
+    _dropped_prompt: bool = PrivateAttr(False)
 
     @field_validator("image_data", "image_url", mode="before")
     @classmethod
@@ -147,16 +167,40 @@ class CreateVideoRequest(BaseModel):
         spec = spec_of(self.model)
         self._check_prompt(spec.kind)
         self._check_images(spec.kind)
-        self.n_frames = normalize_n_frames(self.model, self.n_frames)
-        self._check_options()
         self._check_shots(spec.kind)
+        self._asked_n_frames = self.n_frames
+        # Compared unrounded: the service adds the durations exactly.
+        total = sum(shot.duration for shot in self.shots or [])
+        self.n_frames = normalize_n_frames(self.model, self.n_frames, at_least=total)
+        self._check_options()
         return self
+
+    def notes(self) -> list[str]:
+        """What the pack decided for the user: a clip length normalized, a prompt not sent."""
+        notes = []
+        if self._dropped_prompt:
+            notes.append(
+                f"prompt is not sent for {self.model.value} (the service does not pass it "
+                "upstream): describe each shot instead"
+            )
+        asked = self._asked_n_frames
+        if asked is None and self.n_frames != str(spec_of(self.model).frames_default):
+            asked = f"{spec_of(self.model).frames_default} (the default)"
+        if asked is not None and _as_length(asked) != self.n_frames:
+            why = f"the shots add up to {shots_total(self.shots):g} s" if self.shots else ""
+            offered = ", ".join(map(str, spec_of(self.model).frames))
+            notes.append(
+                f"n_frames {asked} -> {self.n_frames} s ({self.model.value} offers {offered} s"
+                + (f"; {why}" if why else "")
+                + ")"
+            )
+        return notes
 
     def _check_prompt(self, kind: ModelKind) -> None:
         if kind is ModelKind.STORYBOARD:
-            if self.prompt is not None and self.prompt.strip():
-                raise _fail("prompt", f"is not used by {self.model.value}; describe each shot")
-            self.prompt = None  # the service does not pass it upstream, so it is never sent
+            # Accepted, like the service does, and never sent: it does not pass it upstream.
+            self._dropped_prompt = bool(self.prompt and self.prompt.strip())
+            self.prompt = None
             return
         if self.prompt is None or not self.prompt.strip():
             raise _fail("prompt", f"is required for {self.model.value}, got an empty text")
@@ -201,15 +245,6 @@ class CreateVideoRequest(BaseModel):
         count = len(self.shots or [])
         if not MIN_SHOTS <= count <= MAX_SHOTS:
             raise _fail("shots", f"must be {MIN_SHOTS} to {MAX_SHOTS} shots, got {count}")
-        # Compared unrounded: the service adds the durations exactly.
-        exact = sum(shot.duration for shot in self.shots or [])
-        total = shots_total(self.shots or [])
-        if exact > int(self.n_frames or 0) + 1e-9:
-            raise _fail(
-                "shots",
-                f"add up to {total:g} s, more than the n_frames length of {self.n_frames} s: "
-                "shorten the shots or choose a longer n_frames",
-            )
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON body, spelled as the service spells it, with only the fields that apply."""
@@ -222,6 +257,14 @@ class CreateVideoRequest(BaseModel):
             data = payload["imageData"]
             payload["imageData"] = f"{data[:32]}... ({decoded_size(data):,} bytes)"
         return payload
+
+
+def _as_length(value: str) -> str:
+    try:
+        seconds = float(value)
+    except ValueError:
+        return value
+    return str(int(seconds)) if seconds.is_integer() else value
 
 
 def shots_total(shots: list[Shot]) -> float:

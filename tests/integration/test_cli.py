@@ -125,7 +125,8 @@ async def test_a_storyboard_is_built_from_shot_arguments(cli: Cli) -> None:
             ["--model", "sora-2-text-to-video", "--prompt", "x", "--size", "high"],
             "size applies only",
         ),
-        (["--model", "sora-2-pro-storyboard", "--shot", "9:a", "--shot", "9:b"], "18 s"),
+        (["--model", "sora-2-pro-storyboard", "--shot", "15:a", "--shot", "11:b"], "26 s"),
+        (["--model", "sora-2-text-to-video", "--prompt", "x", "--n-frames", "16"], "10, 15"),
         (["--model", "sora-2-text-to-video", "--prompt", "x", "--n-frames", "many"], "n_frames"),
     ],
 )
@@ -138,6 +139,39 @@ async def test_an_invalid_request_exits_2_with_one_line_and_sends_nothing(
     assert "nothing was sent" in ran.err
     assert len(ran.err.strip().splitlines()) == 1
     assert cli.sandbox.received.creates == []
+
+
+async def test_a_storyboard_takes_a_prompt_without_sending_it_and_says_so(cli: Cli) -> None:
+    # Issue 10: the seed says a storyboard's prompt is optional and not passed upstream.
+    ran = await cli(
+        "create", "--model", "sora-2-pro-storyboard", "--prompt", "A story", "--shot", "5:A gull"
+    )
+    assert ran.code == 0, ran.err
+    assert "prompt is not sent for sora-2-pro-storyboard" in ran.err
+    assert "prompt" not in cli.sandbox.received.creates[0].body
+
+
+async def test_twenty_seconds_of_shots_with_n_frames_20_are_sent_as_25_and_shown(cli: Cli) -> None:
+    ran = await cli(
+        "create",
+        "--model",
+        "sora-2-pro-storyboard",
+        "--n-frames",
+        "20",
+        "--shot",
+        "10:A harbour",
+        "--shot",
+        "10:A gull",
+    )
+    assert ran.code == 0, ran.err
+    assert "n_frames 20 -> 25 s" in ran.err
+    assert cli.sandbox.received.creates[0].body["nFrames"] == "25"
+
+
+async def test_the_pro_size_default_is_sent_as_standard(cli: Cli) -> None:
+    ran = await cli("create", "--model", "sora-2-pro-text-to-video", "--prompt", "x")
+    assert ran.code == 0, ran.err
+    assert cli.sandbox.received.creates[0].body["size"] == "standard"
 
 
 async def test_a_dry_run_prints_the_request_and_sends_nothing(cli: Cli) -> None:

@@ -118,9 +118,14 @@ def test_a_prompt_of_ten_thousand_characters_is_accepted_and_one_more_is_not() -
     assert "10,001" in str(error)
 
 
-def test_the_storyboard_refuses_a_prompt_and_never_sends_one() -> None:
-    assert rejected(**minimal(STORYBOARD, prompt="a story")).field == "prompt"
-    assert "prompt" not in build_create_request(**minimal(STORYBOARD, prompt="")).to_payload()
+def test_a_storyboard_accepts_a_prompt_never_sends_it_and_says_so() -> None:
+    # The seed: optional for storyboard and simply not passed upstream.
+    request = build_create_request(**minimal(STORYBOARD, prompt="a story"))
+    assert "prompt" not in request.to_payload()
+    assert any("prompt is not sent for sora-2-pro-storyboard" in n for n in request.notes())
+    quiet = build_create_request(**minimal(STORYBOARD, prompt=""))
+    assert "prompt" not in quiet.to_payload()
+    assert not any("prompt" in note for note in quiet.notes())
 
 
 @pytest.mark.parametrize("model", IMAGE_MODELS)
@@ -203,13 +208,14 @@ def test_aspect_ratio_must_be_landscape_or_portrait(ratio: str) -> None:
         (VideoModel.TEXT_TO_VIDEO, 10, "10"),
         (VideoModel.TEXT_TO_VIDEO, "15", "15"),
         (VideoModel.TEXT_TO_VIDEO, 15.0, "15"),
-        (VideoModel.TEXT_TO_VIDEO, 12, "10"),
-        (VideoModel.TEXT_TO_VIDEO, 12.5, "10"),  # a tie goes to the shorter, cheaper clip
-        (VideoModel.TEXT_TO_VIDEO, 13, "15"),
-        (VideoModel.TEXT_TO_VIDEO, 25, "15"),
+        # Not offered: the smallest allowed length that is at least the value asked.
+        (VideoModel.TEXT_TO_VIDEO, 11, "15"),
+        (VideoModel.TEXT_TO_VIDEO, 12.5, "15"),
+        (VideoModel.TEXT_TO_VIDEO, 10.01, "15"),
         (VideoModel.TEXT_TO_VIDEO, 1, "10"),
         (STORYBOARD, 25, "25"),
-        (STORYBOARD, 21, "25"),
+        (STORYBOARD, 16, "25"),
+        (STORYBOARD, 11, "15"),
         (STORYBOARD, None, "15"),
         (VideoModel.PRO_IMAGE_TO_VIDEO, None, "10"),
     ],
@@ -220,6 +226,26 @@ def test_n_frames_is_normalized_per_model_and_sent_as_a_string(
     assert normalize_n_frames(model, given) == sent
     request = build_create_request(**minimal(model, n_frames=given))
     assert request.to_payload()["nFrames"] == sent
+
+
+def test_a_normalized_clip_length_is_shown() -> None:
+    request = build_create_request(**minimal(VideoModel.TEXT_TO_VIDEO, n_frames=12))
+    assert request.n_frames == "15"
+    assert request.notes() == ["n_frames 12 -> 15 s (sora-2-text-to-video offers 10, 15 s)"]
+    assert build_create_request(**minimal(VideoModel.TEXT_TO_VIDEO, n_frames=15)).notes() == []
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "allowed"),
+    [(VideoModel.TEXT_TO_VIDEO, 16, "10, 15"), (STORYBOARD, 26, "10, 15, 25")],
+)
+def test_a_clip_length_above_every_allowed_one_is_refused_naming_them(
+    model: VideoModel, given: int, allowed: str
+) -> None:
+    error = rejected(**minimal(model, n_frames=given))
+    assert error.field == "n_frames"
+    assert allowed in str(error)
+    assert str(given) in str(error)
 
 
 @pytest.mark.parametrize("given", ["abc", 0, -10, float("nan"), True])
@@ -293,13 +319,26 @@ def test_a_blank_scene_is_refused_naming_the_shot() -> None:
     assert str(error).startswith("shot 1: scene")
 
 
-def test_shots_longer_than_the_clip_are_refused_naming_both_numbers() -> None:
-    shots = [{"scene": "a", "duration": 8}, {"scene": "b", "duration": 8.5}]
-    error = rejected(**minimal(STORYBOARD, n_frames=15, shots=shots))
+def test_shots_longer_than_n_frames_get_the_smallest_length_that_holds_them_shown() -> None:
+    # Issue 10: 20 s of shots with n_frames 20 was snapped to 15 and then refused.
+    shots = [{"scene": "a", "duration": 10}, {"scene": "b", "duration": 10}]
+    request = build_create_request(**minimal(STORYBOARD, n_frames=20, shots=shots))
+    assert request.to_payload()["nFrames"] == "25"
+    assert request.notes() == [
+        "n_frames 20 -> 25 s (sora-2-pro-storyboard offers 10, 15, 25 s; "
+        "the shots add up to 20 s)"
+    ]
+    short = [{"scene": "a", "duration": 8}, {"scene": "b", "duration": 8.5}]
+    assert build_create_request(**minimal(STORYBOARD, n_frames=15, shots=short)).n_frames == "25"
+    assert build_create_request(**minimal(STORYBOARD, shots=short)).n_frames == "25"
+
+
+def test_shots_longer_than_the_longest_storyboard_are_refused_naming_both_numbers() -> None:
+    shots = [{"scene": "a", "duration": 15}, {"scene": "b", "duration": 11.5}]
+    error = rejected(**minimal(STORYBOARD, n_frames=25, shots=shots))
     assert error.field == "shots"
-    assert "16.5 s" in str(error)
-    assert "15 s" in str(error)
-    assert build_create_request(**minimal(STORYBOARD, n_frames=25, shots=shots)).n_frames == "25"
+    assert "26.5 s" in str(error)
+    assert "25 s" in str(error)
 
 
 def test_shots_that_exactly_fill_the_clip_are_accepted() -> None:

@@ -67,24 +67,36 @@ def test_every_invalid_image_url_of_the_pool_is_refused_naming_image_url(url: st
 
 
 @pytest.mark.parametrize(
-    ("durations", "n_frames", "accepted"),
-    [([5, 5], "10", True), ([5, 5.5], "10", False), ([3.3, 3.3, 3.4], "10", True)],
+    ("durations", "n_frames", "sent"),
+    [
+        ([5, 5], "10", "10"),
+        ([5, 5.5], "10", "15"),
+        ([3.3, 3.3, 3.4], "10", "10"),
+        ([10, 10], "15", "25"),
+        ([15, 10.5], "25", None),
+    ],
 )
-def test_storyboard_shots_must_fit_n_frames(
-    durations: list[float], n_frames: str, accepted: bool
+def test_storyboard_n_frames_grows_to_hold_the_shots_up_to_the_longest_length(
+    durations: list[float], n_frames: str, sent: str | None
 ) -> None:
     shots = [{"scene": "A shot", "duration": d} for d in durations]
     result = outcome({"model": STORYBOARD, "n_frames": n_frames, "shots": shots})
-    assert isinstance(result, dict) is accepted
+    if sent is None:
+        assert isinstance(result, InvalidRequestError)
+        assert result.field == "shots"
+    else:
+        assert isinstance(result, dict)
+        assert result["nFrames"] == sent
 
 
 # --- Bugs this file found, fixed since: kept as regression tests ---------------------------
 
 
-def test_shots_a_fraction_of_a_millisecond_too_long_are_refused() -> None:
+def test_shots_a_fraction_of_a_millisecond_too_long_get_the_next_length() -> None:
     shots = [{"scene": "A", "duration": 9.9004}, {"scene": "B", "duration": 0.1}]
     result = outcome({"model": STORYBOARD, "n_frames": "10", "shots": shots})
-    assert isinstance(result, InvalidRequestError)
+    assert isinstance(result, dict)
+    assert result["nFrames"] == "15"
 
 
 def test_a_malformed_ipv6_image_url_is_refused_naming_image_url() -> None:

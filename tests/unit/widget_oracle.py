@@ -78,8 +78,10 @@ def check_echoed(widgets: dict[str, Any], payload: dict[str, Any]) -> None:
         assert payload["size"] == widgets["size"]
     if "removeWatermark" in payload and isinstance(widgets["remove_watermark"], bool):
         assert payload["removeWatermark"] is widgets["remove_watermark"]
+    # The seed's rule, restated: the smallest allowed length at least the value asked and, for
+    # a storyboard, at least the shots' total.
     frames = widgets["n_frames"]
-    if frames is None or frames == "":
-        assert payload["nFrames"] == ("15" if model == STORYBOARD else "10")
-    elif not isinstance(frames, bool) and str(frames) in ("10", "15", "10.0", "15.0"):
-        assert payload["nFrames"] == str(int(float(frames)))
+    allowed = (10, 15, 25) if model == STORYBOARD else (10, 15)
+    asked = (15 if model == STORYBOARD else 10) if frames is None or frames == "" else frames
+    floor = max(float(asked), sum(shot["duration"] for shot in payload.get("shots", [])))
+    assert payload["nFrames"] == str(min(n for n in allowed if n >= floor - 1e-9))
