@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ DEFAULT_PROFILE = "default"
 ENV_KEY = "FREESORA_API_KEY"
 ENV_BASE_URL = "FREESORA_BASE_URL"
 ENV_CONFIG = "FREESORA_CONFIG"
+ENV_MAX_DOWNLOAD = "FREESORA_MAX_DOWNLOAD_BYTES"
+# Far above a 25 s 1080p clip (tens of MB); stops a runaway body from filling the disk.
+DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
 
 KEY_HELP = (
     f"Set the {ENV_KEY} environment variable before starting ComfyUI, or run "
@@ -62,6 +66,7 @@ class Settings:
     key_source: str
     profile: str = DEFAULT_PROFILE
     proxy: str | None = None
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
 
     def require_key(self) -> ApiKey:
         if self.api_key is None:
@@ -142,7 +147,19 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     else:
         base_url = normalize_base_url(str(entry.get("base_url") or DEFAULT_BASE_URL), str(path))
     proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
-    return Settings(base_url, ApiKey(key) if key else None, source, profile, proxy)
+    limit = max_download_bytes(env)
+    return Settings(base_url, ApiKey(key) if key else None, source, profile, proxy, limit)
+
+
+def max_download_bytes(env: Mapping[str, str] | None = None) -> int:
+    """The largest result download, from FREESORA_MAX_DOWNLOAD_BYTES (default 2 GB)."""
+    env = os.environ if env is None else env
+    raw = env.get(ENV_MAX_DOWNLOAD, "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MAX_DOWNLOAD_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{ENV_MAX_DOWNLOAD} must be a whole number of bytes >= 1, got {raw!r}")
+    return int(raw)
 
 
 def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -177,14 +194,43 @@ def save_profile(
 
 
 def _write_private(path: Path, text: str) -> None:
-    # Create with 0600 from the start (no window in which the key is world-readable), then
-    # replace atomically so a crash never leaves half a file.
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    if sys.platform != "win32":
-        os.chmod(path, 0o600)
+    """Write through a fresh file beside `path`, then replace `path` with it atomically.
+
+    The temp name is random and created exclusively (O_EXCL, and O_NOFOLLOW where the OS has
+    it), so a symlink planted at any name can neither receive the key nor be followed; the file
+    is 0600 from its first byte; `os.replace` swaps the name, never writing through a link.
+    """
+    fd, tmp = _create_exclusive(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _create_exclusive(path: Path) -> tuple[int, Path]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise ConfigError(f"Could not create a temporary file beside {path}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The rename itself survives a crash only once the folder is synced (POSIX only).
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -129,3 +129,41 @@ def test_the_config_file_lives_in_the_users_config_folder_not_in_the_pack(
     assert config_path({"APPDATA": str(tmp_path)}) == tmp_path / "freesora" / "config.json"
     pack = Path(__file__).resolve().parents[2]
     assert pack not in config_path({}).parents
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+@pytest.mark.parametrize("planted", ["config.json.tmp", ".config.json.tmp", "config.json"])
+def test_a_symlink_planted_beside_the_config_file_never_receives_the_key(
+    env: dict[str, str], tmp_path: Path, planted: str
+) -> None:
+    # Issue 10: the rewrite used a fixed temp name, so a symlink there received the key.
+    victim = tmp_path / "elsewhere" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_text("{}", encoding="utf-8")
+    (tmp_path / planted).symlink_to(victim)
+    path = save_profile("default", api_key=FAKE_KEY, env=env)
+    assert FAKE_KEY not in victim.read_text(encoding="utf-8")
+    assert not path.is_symlink()
+    assert load_settings(env=env).require_key().reveal() == FAKE_KEY
+    extra = {p.name for p in tmp_path.iterdir()} - {"config.json", planted, "elsewhere"}
+    assert extra == set()  # no temp file left behind
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_the_config_file_is_owner_only_from_its_first_byte(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modes: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync_noting_the_mode(fd: int) -> None:
+        modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        real_fsync(fd)
+
+    old_umask = os.umask(0)  # a careless umask must not open the file to others
+    try:
+        monkeypatch.setattr(os, "fsync", fsync_noting_the_mode)
+        save_profile("default", api_key=FAKE_KEY, env=env)
+    finally:
+        os.umask(old_umask)
+    assert modes and modes[0] == 0o600  # the temp file, while the key is in it
