@@ -17,6 +17,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps
 
 from ..errors import InvalidImageError, InvalidRequestError
+from ..schemas.image_fields import check_pixels, quiet_bomb_warning, too_many_pixels
 
 Orientation = Literal["landscape", "portrait"]
 
@@ -132,13 +133,18 @@ def encode_frame(pixels: npt.NDArray[np.uint8], options: EncodeOptions) -> Encod
 def read_pixels(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     """An image file as an array `media` takes: uint8 RGB(A), or 0..1 floats for 16-bit gray."""
     try:
-        with Image.open(path) as opened:
+        with quiet_bomb_warning(), Image.open(path) as opened:
+            check_pixels(*opened.size)  # before decoding: a header may claim 30000x30000
             image = ImageOps.exif_transpose(opened)
             if image.mode.startswith("I"):  # 16-bit gray: Pillow's own conversion would clip it
                 return np.asarray(image, dtype=np.float32) / np.float32(65535.0)
             alpha = "A" in image.getbands() or "transparency" in image.info
             return np.asarray(image.convert("RGBA" if alpha else "RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except InvalidImageError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise too_many_pixels(None, str(exc)) from None
+    except (OSError, ValueError) as exc:
         raise InvalidImageError(
             f"image must be a readable image file (JPEG, PNG, WEBP, ...), got {path}: {exc}",
             field="image",

@@ -92,6 +92,9 @@ WAIT_TIMEOUT_MIN_S, WAIT_TIMEOUT_MAX_S = 30, 6 * 3600
 
 MAX_PROMPT_CHARS = 10_000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # decoded size of one image, upstream limit
+# Pixels an input image may claim (a pack rule: 8192x8192). A 10 MB PNG can claim 30000x30000,
+# which would decode to 2.7 GB; the header is checked before any pixel is decoded.
+MAX_IMAGE_PIXELS = 8192 * 8192
 IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/webp")
 MIN_SHOTS, MAX_SHOTS = 1, 10
 MIN_SHOT_S, MAX_SHOT_S = 0.1, 15.0
