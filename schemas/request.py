@@ -304,7 +304,8 @@ def as_invalid_request(exc: ValidationError) -> InvalidRequestError:
     where = f"shot {index + 1}: " if index is not None and "shots" in loc else ""
     original = (error.get("ctx") or {}).get("error")
     if isinstance(original, InvalidRequestError):
-        return InvalidRequestError(where + original.message, field=original.field)
+        # The same class (an image refusal stays an InvalidImageError), the shot's place added.
+        return type(original)(where + original.message, field=original.field)
     field = FIELD_LABELS.get(loc[-1], loc[-1]) if loc else "request"
     got = error.get("input")
     if error["type"] == "extra_forbidden":
