@@ -4,9 +4,11 @@ video, and dropped or truncated connections. Knows aiohttp; knows nothing of tas
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import socket
 import struct
+import zlib
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,14 @@ PROXY_HTML = (
 )
 # Cut mid-object, as a proxy or a crashed worker would: valid start, no end.
 MALFORMED_JSON = '{"code": 0, "message": "ok", "data": {"taskId": '
+# What a storage host that is not a video answers (the issue's 24 bytes of text).
+NOT_A_VIDEO = b"this is not a video :-)\n"
+RETIRED_MESSAGE = "The model is retired and no longer available on this service (sandbox)"
+MAINTENANCE_MESSAGE = "The service is under maintenance, please try again later (sandbox)"
+DISABLED_MESSAGE = "This feature is currently disabled (sandbox)"
+HUGE_ANSWER_BYTES = 8 * 1024 * 1024
+GZIP_BOMB_BYTES = 64 * 1024 * 1024
+_PAD_CHUNK = b" " * (1024 * 1024)
 
 
 @functools.cache
@@ -81,7 +91,97 @@ def canned_fault_response(fault: Fault) -> web.Response | None:
         return web.Response(text=MALFORMED_JSON, content_type="application/json")
     if fault.kind == "missing_task_id":
         return envelope(0, "ok", {"status": "queued"})
+    return _unavailable_response(fault) or _download_response(fault)
+
+
+def _unavailable_response(fault: Fault) -> web.Response | None:
+    """Retired models, maintenance (455) and disabled features (505), in a reseller's words."""
+    params = fault.params
+    if fault.kind == "retired_model":
+        return envelope(int(params.get("code", 400)), params.get("message", RETIRED_MESSAGE))
+    if fault.kind in ("maintenance", "feature_disabled"):
+        code, said = (
+            (455, MAINTENANCE_MESSAGE) if fault.kind == "maintenance" else (505, DISABLED_MESSAGE)
+        )
+        return envelope(code, params.get("message", said), status=int(params.get("status", 200)))
+    if fault.kind == "gzip_bomb":
+        body = gzip_bomb(int(params.get("size", GZIP_BOMB_BYTES)))
+        headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        return web.Response(body=body, headers=headers)
     return None
+
+
+def _download_response(fault: Fault) -> web.Response | None:
+    if fault.kind == "not_video":
+        return web.Response(body=NOT_A_VIDEO, content_type="text/plain")
+    return None
+
+
+def redirect_response(fault: Fault, task_id: str, port: int | None) -> web.Response:
+    """A redirect to `location` (default: the file itself), `{task_id}` and `{port}` filled in."""
+    location = str(fault.params.get("location", "/files/{task_id}.mp4"))
+    location = location.replace("{task_id}", task_id).replace("{port}", str(port or 80))
+    return web.Response(status=int(fault.params.get("status", 302)), headers={"Location": location})
+
+
+@functools.cache
+def gzip_bomb(size: int) -> bytes:
+    """A valid envelope padded to `size` bytes of spaces, gzip-compressed (~1000:1)."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [squeeze.compress(b'{"code": 0, "message": "ok", "data": {"pad": "')]
+    left = size
+    while left > 0:
+        piece = _PAD_CHUNK[: min(left, len(_PAD_CHUNK))]
+        parts.append(squeeze.compress(piece))
+        left -= len(piece)
+    parts.append(squeeze.compress(b'"}}') + squeeze.flush())
+    return b"".join(parts)
+
+
+def reshape_status(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """check-result's data in a shape the docs do not promise, as some deployments send it."""
+    data = dict(data)
+    if kind == "object_result_urls" and data.get("result_urls"):
+        data["result_urls"] = [{"url": url, "type": "video/mp4"} for url in data["result_urls"]]
+    if kind == "string_progress" and data.get("progress") is not None:
+        data["progress"] = f"{data['progress']}%"
+    if kind == "object_failure_reason":
+        for name in ("failure_reason", "error_message"):
+            if isinstance(data.get(name), str):
+                data[name] = {"code": "E1001", "message": data[name]}
+    return data
+
+
+async def huge_answer(request: web.BaseRequest, size: int) -> web.StreamResponse:
+    """A JSON envelope padded to `size` bytes, streamed: an answer no API should give."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    try:
+        await response.write(b'{"code": 0, "message": "')
+        left = size
+        while left > 0:
+            piece = _PAD_CHUNK[: min(left, 64 * 1024)]
+            await response.write(piece)
+            left -= len(piece)
+        await response.write(b'"}')
+    except ConnectionError:
+        pass  # the client stopped reading, as it should
+    return response
+
+
+async def drip_video(request: web.BaseRequest, seconds: float) -> web.StreamResponse:
+    """The sample video, one byte every `seconds`: a download that never quite stalls."""
+    data = sample_video()
+    response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+    response.content_length = len(data)
+    await response.prepare(request)
+    try:
+        for index in range(len(data)):
+            await response.write(data[index : index + 1])
+            await asyncio.sleep(seconds)
+    except ConnectionError:
+        pass  # the client gave up, as it should
+    return response
 
 
 def drop_connection(request: web.BaseRequest, *, graceful: bool = False) -> web.Response:

@@ -36,6 +36,20 @@ KINDS: dict[str, _Kind] = {
     "missing_task_id": _Kind(frozenset({"create"})),
     "unknown_status": _Kind(frozenset({"status"}), optional=frozenset({"value"})),
     "truncated": _Kind(frozenset({"download"})),
+    # Answers in shapes the docs do not promise (issue 10): the pack must read them anyway.
+    "object_result_urls": _Kind(frozenset({"status"})),
+    "string_progress": _Kind(frozenset({"status"})),
+    "object_failure_reason": _Kind(frozenset({"status"})),
+    "huge_answer": _Kind(_CALLS, optional=frozenset({"size"})),
+    "gzip_bomb": _Kind(_CALLS, optional=frozenset({"size"})),
+    # Retired models and switched-off features, as resellers answer since the Sora 2 shutdown.
+    "retired_model": _Kind(_CALLS, optional=frozenset({"code", "message"})),
+    "maintenance": _Kind(_CALLS, optional=frozenset({"status", "message"})),
+    "feature_disabled": _Kind(_CALLS, optional=frozenset({"status", "message"})),
+    # Downloads that misbehave: redirects anywhere, a body that is not a video, a slow drip.
+    "redirect": _Kind(frozenset({"download"}), optional=frozenset({"location", "status"})),
+    "not_video": _Kind(frozenset({"download"})),
+    "drip": _Kind(frozenset({"download"}), optional=frozenset({"seconds"})),
 }
 
 
@@ -64,6 +78,8 @@ _PARAMS: dict[str, tuple[Callable[[object], bool], str]] = {
     "seconds": (_is_seconds, "a number of seconds >= 0"),
     "then": (lambda v: v in ("create", "drop"), "'create' or 'drop'"),
     "value": (lambda v: isinstance(v, str), "a string"),
+    "size": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "bytes >= 1"),
+    "location": (lambda v: isinstance(v, str) and bool(v), "a URL or path ({task_id}, {port})"),
 }
 
 

@@ -14,9 +14,14 @@ from typing import Any, Protocol, TypeVar
 from aiohttp import web
 
 from .canned import (
+    HUGE_ANSWER_BYTES,
     canned_fault_response,
+    drip_video,
     drop_connection,
+    huge_answer,
+    redirect_response,
     reply_response,
+    reshape_status,
     sample_video,
     truncated_video,
 )
@@ -77,6 +82,9 @@ def _record(request: web.Request, raw: bytes, body: Any) -> ReceivedRequest:
     )
 
 
+_RESHAPES = ("object_result_urls", "string_progress", "object_failure_reason")
+
+
 def _graceful(fault: Fault) -> bool:
     return bool(fault.params.get("graceful", False))
 
@@ -108,6 +116,10 @@ class _Routes:
         if fault is None:
             await self._latency()
             return reply_response(self._create(auth, body))
+        if fault.kind in ("huge_answer", "gzip_bomb"):
+            self._create(auth, body)  # the service acted; only its answer is unreadable
+            if fault.kind == "huge_answer":
+                return await huge_answer(request, int(fault.params.get("size", HUGE_ANSWER_BYTES)))
         canned = canned_fault_response(fault)
         if canned is not None:
             return canned
@@ -150,6 +162,8 @@ class _Routes:
         if fault is not None and fault.kind == "unknown_status" and reply.code == 0:
             value = fault.params.get("value", "teleporting")
             reply = Reply(reply.code, reply.message, {**reply.data, "status": value})
+        if fault is not None and fault.kind in _RESHAPES and reply.code == 0:
+            reply = Reply(reply.code, reply.message, reshape_status(fault.kind, reply.data))
         return reply_response(reply)
 
     async def download(self, request: web.Request) -> web.StreamResponse:
@@ -164,6 +178,10 @@ class _Routes:
             return web.Response(status=404, text=f"No such file: {task_id}.mp4")
         if fault is not None and fault.kind == "truncated":
             return await truncated_video(request)
+        if fault is not None and fault.kind == "redirect":
+            return redirect_response(fault, task_id, request.url.port)
+        if fault is not None and fault.kind == "drip":
+            return await drip_video(request, float(fault.params.get("seconds", 1.0)))
         return web.Response(body=sample_video(), content_type="video/mp4")
 
     async def summary(self, request: web.Request) -> web.StreamResponse:
@@ -186,6 +204,8 @@ async def _answer_fault(request: web.Request, fault: Fault | None) -> web.Stream
         return canned
     if fault.kind == "reset_before":
         return drop_connection(request, graceful=_graceful(fault))
+    if fault.kind == "huge_answer":
+        return await huge_answer(request, int(fault.params.get("size", HUGE_ANSWER_BYTES)))
     if fault.kind == "delay":
         await asyncio.sleep(float(fault.params["seconds"]))
     return None
