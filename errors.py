@@ -78,12 +78,23 @@ class TaskNotFoundError(ServiceError):
     """The service does not know the task id (wrong id, other account, or expired)."""
 
 
+class ServiceUnavailableError(ServiceError):
+    """A refusal that resending will not change: maintenance (455), a feature disabled (505).
+
+    Nothing was created, so nothing is charged; the message says what to do instead.
+    """
+
+
+class ModelUnavailableError(ServiceUnavailableError):
+    """The service says the model is retired, unavailable or moved elsewhere."""
+
+
 class TransportError(FreeSoraError):
     """The network failed (refused, reset, timed out) and retrying did not help."""
 
 
 class UnexpectedResponseError(FreeSoraError):
-    """The service answered something the pack cannot read (not JSON, no task id, ...)."""
+    """The service answered something the pack cannot read (not JSON, no task id, too large)."""
 
 
 class CreateOutcomeUnknownError(FreeSoraError):

@@ -121,8 +121,8 @@ def normalize_n_frames(
                 f"({spec.frames[-1]} s): shorten the shots",
             )
         raise _fail(
-            "n_frames", f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), "
-            f"got {value!r}"
+            "n_frames",
+            f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), got {value!r}",
         )
     return str(fitting[0])
 

@@ -1,10 +1,13 @@
 """What the service answers, read tolerantly: unknown fields ignored, missing ones optional.
 
-Both status spellings of API.md (the service's and upstream's) map to one `TaskState`.
+Both status spellings of API.md (the service's and upstream's) map to one `TaskState`. Ids and
+progress may come as numbers or strings (`"50%"`), reasons as strings or objects, result URLs as
+strings or `{"url": ...}` objects: each is normalized here, so nothing downstream sees the shapes.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from enum import Enum
 from typing import Any
@@ -61,7 +64,7 @@ class Envelope(BaseModel):
     @field_validator("message", mode="before")
     @classmethod
     def _message_as_text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
+        return as_text(value) or ""
 
 
 class CreatedTask(BaseModel):
@@ -75,8 +78,7 @@ class CreatedTask(BaseModel):
     @classmethod
     def _pick_id(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            task_id = data.get("taskId") or data.get("task_id") or data.get("id")
-            return {"task_id": str(task_id) if task_id not in (None, "") else None}
+            return {"task_id": _first_id(data)}
         return data
 
 
@@ -100,16 +102,16 @@ class TaskStatus(BaseModel):
         if not isinstance(data, dict):
             return data
         urls = data.get("result_urls") or data.get("resultUrls") or data.get("result_url")
-        raw = data.get("status", "")
+        raw = as_text(data.get("status")) or ""
         return {
-            "task_id": data.get("taskId") or data.get("task_id") or data.get("id"),
-            "raw_status": "" if raw is None else str(raw),
+            "task_id": _first_id(data),
+            "raw_status": raw,
             "state": parse_state(raw),
             "progress": _progress(data.get("progress")),
-            "result_urls": (urls,) if isinstance(urls, str) else tuple(u for u in urls or () if u),
-            "failure_reason": data.get("failure_reason") or data.get("failReason"),
-            "error_message": data.get("error_message") or data.get("errorMessage"),
-            "credits_refunded": data.get("credits_refunded"),
+            "result_urls": _urls(urls),
+            "failure_reason": as_text(data.get("failure_reason") or data.get("failReason")),
+            "error_message": as_text(data.get("error_message") or data.get("errorMessage")),
+            "credits_refunded": _flag(data.get("credits_refunded")),
         }
 
     @property
@@ -122,11 +124,87 @@ class TaskStatus(BaseModel):
         return self.result_urls[0] if self.result_urls else None
 
 
+_TEXT_KEYS = ("message", "msg", "reason", "detail", "error", "description", "text", "code")
+_URL_KEYS = ("url", "video_url", "videoUrl", "uri", "href", "src")
+MAX_TEXT_CHARS = 2000  # a reason is shown to the user, not a data dump
+
+
+def as_text(value: Any, depth: int = 0) -> str | None:
+    """A message in words: strings as they are, objects by their `message`-like field."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value).lower()
+    if isinstance(value, str):
+        return value.strip()[:MAX_TEXT_CHARS] or None
+    if isinstance(value, int | float):
+        return str(value)
+    if depth < 3 and isinstance(value, dict):
+        for key in _TEXT_KEYS:
+            found = as_text(value.get(key), depth + 1)
+            if found:
+                return found
+    if depth < 3 and isinstance(value, list):
+        parts = [part for item in value[:10] if (part := as_text(item, depth + 1))]
+        return "; ".join(parts)[:MAX_TEXT_CHARS] or None
+    try:
+        return json.dumps(value, default=str)[:MAX_TEXT_CHARS] or None
+    except (TypeError, ValueError, RecursionError):
+        return "an unreadable value"
+
+
+def _as_id(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return None
+
+
+def _first_id(data: dict[str, Any]) -> str | None:
+    for key in ("taskId", "task_id", "id"):
+        found = _as_id(data.get(key))
+        if found:
+            return found
+    return None
+
+
+def _url(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = next((value[k] for k in _URL_KEYS if isinstance(value.get(k), str)), None)
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    return url if url.lower().startswith(("https://", "http://")) else None
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    """Result URLs as strings, from a string, a `{"url": ...}` object or a list of either."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(url for item in items if (url := _url(item)))
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(
+            value.strip().lower()
+        )
+    return None
+
+
 def _progress(value: Any) -> float | None:
-    """0-100, or None when absent or unreadable (progress is advisory)."""
+    """0-100, or None when absent or unreadable (progress is advisory): 50, "50", "50%"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip().rstrip("%").strip()
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not math.isfinite(number):
         return None

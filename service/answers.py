@@ -8,6 +8,7 @@ service's own message and what to do next.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,12 +17,27 @@ from ..config import KEY_HELP
 from ..errors import (
     AuthenticationError,
     InsufficientCreditsError,
+    ModelUnavailableError,
     RateLimitedError,
     ServiceError,
+    ServiceUnavailableError,
     TaskNotFoundError,
     UnexpectedResponseError,
 )
-from ..schemas.response import Envelope
+from ..schemas.response import Envelope, TaskStatus
+from .polling import resume_hint
+
+MAINTENANCE_CODE, FEATURE_DISABLED_CODE = 455, 505
+# How resellers word "this model is gone" (OpenAI shut its Sora 2 API down on 2026-09-24).
+_MODEL_GONE = re.compile(
+    r"retired|deprecated|discontinued|no longer (available|supported|offered)|not available|"
+    r"unavailable|not supported|shut ?down|sunset|offline|moved to",
+    re.IGNORECASE,
+)
+SHUTDOWN_NOTE = (
+    "OpenAI shut its Sora 2 API down on 2026-09-24; resellers may retire models or move their "
+    "names to other engines"
+)
 
 
 def read_answer(status: int, content_type: str, text: str, *, task_id: str | None) -> Envelope:
@@ -29,7 +45,7 @@ def read_answer(status: int, content_type: str, text: str, *, task_id: str | Non
     envelope: Envelope | None = None
     try:
         envelope = Envelope.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):
         envelope = None
     if envelope is None:
         if 300 <= status < 400:
@@ -41,16 +57,39 @@ def read_answer(status: int, content_type: str, text: str, *, task_id: str | Non
                 task_id=task_id,
             )
         if 200 <= status < 300:
-            raise UnexpectedResponseError(
+            raise unexpected_answer(
                 f"The service answered HTTP {status} with something that is not its JSON "
                 f"envelope ({_snippet(text, content_type)})",
+                task_id,
                 status=status,
-                task_id=task_id,
             )
         raise service_error(status, None, _snippet(text, content_type), task_id)
     if envelope.code != 0 or not 200 <= status < 300:
         raise service_error(status, envelope.code or None, envelope.message, task_id)
     return envelope
+
+
+def parse_status(data: Any, task_id: str) -> TaskStatus:
+    """check-result's `data`, read tolerantly; what is still unreadable is an unexpected answer."""
+    if not isinstance(data, dict):
+        raise unexpected_answer(
+            f"check-result for task {task_id} returned no status object", task_id
+        )
+    try:
+        status = TaskStatus.model_validate(data)
+    except ValidationError:
+        raise unexpected_answer(
+            f"check-result for task {task_id} returned a status the pack cannot read", task_id
+        ) from None
+    return status if status.task_id else status.model_copy(update={"task_id": task_id})
+
+
+def unexpected_answer(
+    what: str, task_id: str | None, *, status: int | None = None
+) -> UnexpectedResponseError:
+    """An answer the pack cannot read, with the way back to the task when there is one."""
+    hint = f" {resume_hint(task_id)}" if task_id else ""
+    return UnexpectedResponseError(f"{what}.{hint}", status=status, task_id=task_id)
 
 
 def service_error(status: int, code: int | None, message: str, task_id: str | None) -> ServiceError:
@@ -59,6 +98,9 @@ def service_error(status: int, code: int | None, message: str, task_id: str | No
     said = f"{message} (" if message else "("
     said += f"HTTP {status}" + (f", code {code})" if code else ")")
     kwargs: dict[str, Any] = {"status": status, "code": code, "task_id": task_id}
+    unavailable = _unavailable(code, message, said, task_id, kwargs)
+    if unavailable is not None:
+        return unavailable
     if which == 401:
         return AuthenticationError(f"The service refused the API key: {said}. {KEY_HELP}", **kwargs)
     if which == 402:
@@ -77,6 +119,33 @@ def service_error(status: int, code: int | None, message: str, task_id: str | No
         return RateLimitedError(f"The service is rate limiting this key: {said}", **kwargs)
     where = f" for task {task_id}" if task_id else ""
     return ServiceError(f"The service answered with an error{where}: {said}", **kwargs)
+
+
+def _unavailable(
+    code: int | None, message: str, said: str, task_id: str | None, kwargs: dict[str, Any]
+) -> ServiceError | None:
+    """Maintenance, a disabled feature, a retired model: refusals that resending cannot change."""
+    nothing = "Nothing was created, so no credits were spent."
+    if task_id:
+        nothing = resume_hint(task_id)
+    if code == MAINTENANCE_CODE:
+        return ServiceUnavailableError(
+            f"The service is under maintenance: {said}. Try again later. {nothing}", **kwargs
+        )
+    if code == FEATURE_DISABLED_CODE:
+        return ServiceUnavailableError(
+            f"The service has disabled this feature: {said}. Choose another model or check the "
+            f"service's announcements ({SHUTDOWN_NOTE}). {nothing}",
+            **kwargs,
+        )
+    gone = "model" in message.lower() and _MODEL_GONE.search(message)
+    if code not in (None, 401, 402, 429, 500, 502, 503, 504) and gone:
+        return ModelUnavailableError(
+            f"The service says this model is not available: {said}. Choose another model "
+            f"(see the service's model list; {SHUTDOWN_NOTE}). {nothing}",
+            **kwargs,
+        )
+    return None
 
 
 def _snippet(text: str, content_type: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,8 @@ from ..errors import (
 )
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
 from . import VERSION
-from .answers import read_answer
-from .download import MAX_DOWNLOAD_BYTES, DownloadTimeouts
+from .answers import parse_status, read_answer, unexpected_answer
+from .download import DownloadTimeouts
 from .download import download as download_to
 from .retry import (
     Outcome,
@@ -41,6 +42,12 @@ from .retry import (
 CREATE_PATH = "/api/v1/video/sora-pro"
 STATUS_PATH = "/api/video-generations/check-result"
 USER_AGENT = f"freesora-nodes/{VERSION}"
+# The largest answer read (after decompression): an envelope is a few hundred bytes, so this
+# only stops a runaway or hostile body (a 300 KB gzip answer can inflate to gigabytes).
+MAX_ANSWER_BYTES = 1024 * 1024
+ANSWER_CHUNK_BYTES = 64 * 1024
+# Only what `_Inflater` can decode with a size bound; aiohttp would otherwise offer br/zstd.
+ACCEPT_ENCODING = "gzip, deflate"
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -113,12 +120,7 @@ class FreeSoraClient:
     async def status(self, task_id: str) -> TaskStatus:
         """One check-result call (transient failures retried)."""
         data = await self._post(STATUS_PATH, {"taskId": task_id}, idempotent=True, task_id=task_id)
-        if not isinstance(data, dict):
-            raise UnexpectedResponseError(
-                f"check-result for task {task_id} returned no status object", task_id=task_id
-            )
-        status = TaskStatus.model_validate(data)
-        return status if status.task_id else status.model_copy(update={"task_id": task_id})
+        return parse_status(data, task_id)
 
     async def sleep(self, seconds: float) -> None:
         """The client's clock (injected in tests): waits and backoff sleep through it."""
@@ -129,10 +131,15 @@ class FreeSoraClient:
         url: str,
         dest: Path,
         *,
-        max_bytes: int = MAX_DOWNLOAD_BYTES,
+        max_bytes: int | None = None,
         task_id: str | None = None,
+        deadline_s: float | None = None,
+        should_cancel: Callable[[], bool] | None = None,
     ) -> Path:
-        """Stream a result URL into `dest` (see `download.download`): no Authorization header."""
+        """Stream a result URL into `dest` (see `download.download`): no Authorization header.
+
+        `max_bytes` defaults to the settings' limit (FREESORA_MAX_DOWNLOAD_BYTES, 2 GB).
+        """
         return await download_to(
             self._session,
             url,
@@ -140,17 +147,23 @@ class FreeSoraClient:
             proxy=self._settings.proxy,
             policy=self._policy,
             timeouts=DownloadTimeouts(self._timeouts.connect_s, self._timeouts.download_read_s),
-            max_bytes=max_bytes,
+            max_bytes=self._settings.max_download_bytes if max_bytes is None else max_bytes,
             task_id=task_id,
             sleep=self._sleep,
             rand=self._rand,
+            deadline_s=deadline_s,
+            should_cancel=should_cancel,
+            base_url=self._settings.base_url,
         )
 
     async def _post(
         self, path: str, body: dict[str, Any], *, idempotent: bool, task_id: str | None = None
     ) -> Any:
         """The choke point: send, read the envelope, retry only what `may_resend` allows."""
-        headers = {"Authorization": f"Bearer {self._settings.require_key().reveal()}"}
+        headers = {
+            "Authorization": f"Bearer {self._settings.require_key().reveal()}",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
         seconds = self._timeouts.create_s if not idempotent else self._timeouts.status_s
         timeout = aiohttp.ClientTimeout(total=seconds, sock_connect=self._timeouts.connect_s)
         url = self._settings.base_url + path
@@ -158,7 +171,8 @@ class FreeSoraClient:
         while True:
             attempt += 1
             try:
-                # No redirects: the key must never follow a request to another host.
+                # No redirects: the key must never follow a request to another host. No
+                # automatic decompression: `_read_capped` inflates with a bound.
                 async with self._session.post(
                     url,
                     json=body,
@@ -166,10 +180,18 @@ class FreeSoraClient:
                     timeout=timeout,
                     proxy=self._settings.proxy,
                     allow_redirects=False,
+                    auto_decompress=False,
                 ) as resp:
-                    text = await resp.text(errors="replace")
+                    text = await _read_capped(resp, MAX_ANSWER_BYTES, task_id)
                     retry_after = resp.headers.get("Retry-After")
                     status, content_type = resp.status, resp.content_type
+            except UnexpectedResponseError:
+                # Too large or undecodable: like any unreadable answer (a create's outcome is
+                # then unknown; a status call may be asked again).
+                if not idempotent or attempt >= self._policy.attempts:
+                    raise
+                await self._sleep(retry_delay(attempt, self._policy, self._rand()))
+                continue
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
                 outcome = classify_exception(exc)
                 if may_resend(outcome, idempotent=idempotent) and attempt < self._policy.attempts:
@@ -185,6 +207,49 @@ class FreeSoraClient:
                 if attempt >= self._policy.attempts:
                     raise _gave_up(exc, attempt) from None
             await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))
+
+
+class _Inflater:
+    """Undoes a Content-Encoding chunk by chunk, never producing more than it is asked for."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        # wbits 47: a zlib or a gzip header, detected (servers mislabel deflate as gzip).
+        self._zlib = zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        if self._zlib is None:
+            return chunk
+        return self._zlib.decompress(chunk, room)
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int, task_id: str | None) -> str:
+    """The answer's text, read in chunks with a counter of decompressed bytes."""
+    encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise unexpected_answer(
+            f"The service answered in an unknown encoding {encoding!r}", task_id
+        )
+    inflater = _Inflater(encoding)
+    body = bytearray()
+    try:
+        async for chunk in resp.content.iter_chunked(ANSWER_CHUNK_BYTES):
+            body += inflater.feed(chunk, limit - len(body) + 1)
+            if len(body) > limit:
+                raise unexpected_answer(
+                    f"The service's answer is larger than {limit // 1024:,} KB (decompressed), "
+                    "far more than any answer of its API; it was not read",
+                    task_id,
+                    status=resp.status,
+                )
+    except zlib.error:
+        raise unexpected_answer(
+            "The service's answer is corrupt (bad compression)", task_id
+        ) from None
+    try:
+        return body.decode(resp.charset or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset name
+        return body.decode("utf-8", errors="replace")
 
 
 def _answer_outcome(exc: FreeSoraError) -> Outcome:

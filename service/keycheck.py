@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ..errors import TaskNotFoundError
+from ..errors import ServiceUnavailableError, TaskNotFoundError
 from .client import FreeSoraClient
 
 PROBE_TASK_ID = "freesora-key-check-00000000"
@@ -18,6 +18,18 @@ KEY_WORKS = "the key works: the service accepted it (no credits were spent)"
 async def check_key(client: FreeSoraClient) -> str:
     """A one-line verdict; raises AuthenticationError (with how to fix it) when refused."""
     # "Not found" means the service looked the id up for this key: the key is good.
-    with contextlib.suppress(TaskNotFoundError):
-        await client.status(PROBE_TASK_ID)
+    try:
+        with contextlib.suppress(TaskNotFoundError):
+            await client.status(PROBE_TASK_ID)
+    except ServiceUnavailableError as exc:
+        # Maintenance, a disabled feature, a retired model: said in the service's own words.
+        exc.task_id = None
+        exc.message = f"Could not tell whether the key works: {_without_probe(exc.message)}"
+        raise
     return KEY_WORKS
+
+
+def _without_probe(message: str) -> str:
+    # The probe id is not a task of the user's: drop the resume hint that names it.
+    head, _, _ = message.partition(f"Task {PROBE_TASK_ID}")
+    return head.rstrip() + (" Nothing was created, so no credits were spent." if head else "")

@@ -27,6 +27,9 @@ from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .retry import Outcome, classify_status
 
 CANCEL_CHECK_S = 0.5
+# Unreadable answers are polled through (a proxy's glitch), but not forever: this many in a row
+# means the service now answers in a shape the pack cannot read.
+MAX_UNREADABLE_IN_A_ROW = 5
 
 _REFUND_TEXT = {
     True: "credits were refunded",
@@ -142,6 +145,7 @@ class _Waiter:
         self.clock = clock
         self.start = clock()
         self.last_error: str | None = None
+        self.unreadable = 0
 
     def elapsed(self) -> float:
         return self.clock() - self.start
@@ -150,14 +154,19 @@ class _Waiter:
         """One status call; a transient failure is remembered and the wait goes on."""
         self.check()
         try:
-            return await self.cancellable(client.status(self.task_id))
+            status = await self.cancellable(client.status(self.task_id))
         except TaskNotFoundError:
             raise
         except (TransportError, UnexpectedResponseError, ServiceError) as exc:
             if not _transient(exc):
                 raise  # 401 and friends: waiting longer will not help
+            self.unreadable = self.unreadable + 1 if isinstance(exc, UnexpectedResponseError) else 0
+            if self.unreadable >= MAX_UNREADABLE_IN_A_ROW:
+                raise
             self.last_error = str(exc)
-        return None
+            return None
+        self.unreadable = 0
+        return status
 
     async def pause(self, seconds: float) -> None:
         """Sleep `seconds` in short slices, checking cancellation and the deadline."""

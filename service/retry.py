@@ -18,6 +18,9 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Envelope codes meaning "the server had a problem" (501 generation failed and 505 feature
 # disabled are answers, not glitches).
 RETRYABLE_CODES = frozenset({500, 502, 503, 504})
+# Envelope codes that end a request whatever the HTTP status around them (a proxy may wrap a
+# maintenance answer in a 503): 455 under maintenance, 501 generation failed, 505 disabled.
+FINAL_CODES = frozenset({455, 501, 505})
 
 
 class Outcome(str, Enum):
@@ -67,6 +70,8 @@ def classify_status(status: int, code: int | None = None) -> Outcome:
     """The outcome of an answer: its HTTP status, and the envelope's code when there was one."""
     if status == 429 or code == 429:
         return Outcome.RATE_LIMITED
+    if code in FINAL_CODES:
+        return Outcome.FINAL
     if status in RETRYABLE_STATUSES or code in RETRYABLE_CODES:
         return Outcome.SERVER_ERROR
     return Outcome.FINAL

@@ -314,3 +314,13 @@ async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_check_reports_a_service_under_maintenance_without_a_traceback(cli: Cli) -> None:
+    from freesora.sandbox.canned import MAINTENANCE_MESSAGE
+
+    cli.sandbox.faults.add("status", "maintenance")
+    ran = await cli("check")
+    assert ran.code == 1
+    assert MAINTENANCE_MESSAGE in ran.err
+    assert "Traceback" not in ran.err

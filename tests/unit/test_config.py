@@ -166,4 +166,5 @@ def test_the_config_file_is_owner_only_from_its_first_byte(
         save_profile("default", api_key=FAKE_KEY, env=env)
     finally:
         os.umask(old_umask)
-    assert modes and modes[0] == 0o600  # the temp file, while the key is in it
+    assert modes
+    assert modes[0] == 0o600  # the temp file, while the key is in it

@@ -325,8 +325,7 @@ def test_shots_longer_than_n_frames_get_the_smallest_length_that_holds_them_show
     request = build_create_request(**minimal(STORYBOARD, n_frames=20, shots=shots))
     assert request.to_payload()["nFrames"] == "25"
     assert request.notes() == [
-        "n_frames 20 -> 25 s (sora-2-pro-storyboard offers 10, 15, 25 s; "
-        "the shots add up to 20 s)"
+        "n_frames 20 -> 25 s (sora-2-pro-storyboard offers 10, 15, 25 s; the shots add up to 20 s)"
     ]
     short = [{"scene": "a", "duration": 8}, {"scene": "b", "duration": 8.5}]
     assert build_create_request(**minimal(STORYBOARD, n_frames=15, shots=short)).n_frames == "25"
