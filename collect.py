@@ -6,6 +6,7 @@ One code path for `freesora wait`, the demo and the result node.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidRequestError, TaskCancelledError, TaskFailedError
 from .ledger.journal import Journal
 from .schemas import TaskStatus
+from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .service.polling import wait_for_task
 
 if TYPE_CHECKING:
@@ -60,6 +62,9 @@ async def collect_video(
     the reason, or cancelled), so `freesora tasks` and the history node can tell.
     """
     task_id = clean_task_id(task_id)
+    # The wait's timeout covers the download too, and Cancel reaches it.
+    clock = wait_options.get("clock") or time.monotonic
+    until = clock() + float(wait_options.get("timeout_s", WAIT_TIMEOUT_DEFAULT_S))
     try:
         status = await wait_for_task(client, task_id, **wait_options)
     except (TaskFailedError, TaskCancelledError) as exc:
@@ -69,7 +74,13 @@ async def collect_video(
         raise
     url = status.video_url
     assert url is not None  # wait returns only succeeded tasks that have a URL
-    path = await client.download(url, Path(out_dir) / video_filename(task_id), task_id=task_id)
+    path = await client.download(
+        url,
+        Path(out_dir) / video_filename(task_id),
+        task_id=task_id,
+        deadline_s=max(0.0, until - clock()),
+        should_cancel=wait_options.get("should_cancel"),
+    )
     if journal is not None:
         journal.record_finished(task_id, "succeeded", url=url, file=str(path))
     return VideoResult(task_id=task_id, path=path, url=url, status=status)
