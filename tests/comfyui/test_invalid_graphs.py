@@ -121,23 +121,42 @@ def _image_to_preview(**inputs: Any) -> dict[str, Any]:
     return {"2": image, "9": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}}}
 
 
-def test_shots_longer_than_n_frames_fail_before_any_request(
-    comfy: ComfyServer, sandbox: SandboxThread
-) -> None:
-    """Linked shots arrive as None at queue time, so this can only fail when the graph runs."""
+def _storyboard_graph(durations: list[float], n_frames: str) -> dict[str, Any]:
     graph: dict[str, Any] = {}
-    for index in range(3):
-        node = {"scene": f"Shot {index + 1}: the harbour at dawn", "duration_s": 6.0}
+    for index, duration in enumerate(durations):
+        node = {"scene": f"Shot {index + 1}: the harbour at dawn", "duration_s": duration}
         if index:
             node["shots"] = [str(index), 0]
         graph[str(index + 1)] = {"class_type": "FreeSoraShotBuilder", "inputs": node}
     storyboard = load_workflow("storyboard.json")["4"]
-    storyboard["inputs"].update(shots=["3", 0], n_frames="15")
+    storyboard["inputs"].update(shots=[str(len(durations)), 0], n_frames=n_frames)
     graph["4"] = storyboard
     graph["9"] = {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}}
-    problem = _run_failed(comfy, sandbox, with_fresh_seeds(graph), "4")
-    assert "18" in problem, problem
-    assert "15" in problem, problem
+    return graph
+
+
+def test_shots_longer_than_the_longest_storyboard_fail_before_any_request(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    """Linked shots arrive as None at queue time, so this can only fail when the graph runs."""
+    problem = _run_failed(
+        comfy, sandbox, with_fresh_seeds(_storyboard_graph([15, 6, 6], "15")), "4"
+    )
+    assert "27" in problem, problem
+    assert "25" in problem, problem
+
+
+def test_shots_longer_than_n_frames_are_sent_with_the_length_that_holds_them_shown(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    """Issue 10: 18 s of shots with n_frames 15 become nFrames 25, said on the node."""
+    before = len(sandbox.call(lambda s: list(s.received.creates)))
+    entry = run_prompt(comfy, _storyboard_graph([6, 6, 6], "15"))
+    failures = [error["exception_message"] for error in messages(entry, "execution_error")]
+    assert entry["status"]["status_str"] == "success", failures
+    [body] = sandbox.call(lambda s: [c.body for c in s.received.creates[before:]])
+    assert body["nFrames"] == "25"
+    assert "n_frames 15 -> 25 s" in str(entry["outputs"]["4"]), entry["outputs"]
 
 
 @pytest.mark.parametrize(
