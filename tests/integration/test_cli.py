@@ -324,3 +324,19 @@ async def test_check_reports_a_service_under_maintenance_without_a_traceback(cli
     assert ran.code == 1
     assert MAINTENANCE_MESSAGE in ran.err
     assert "Traceback" not in ran.err
+
+
+async def test_wait_timeout_covers_a_dripping_download_and_leaves_no_partial_file(
+    cli: Cli,
+) -> None:
+    # Issue 10: `freesora wait --timeout 8` on a download dripping a byte a second ran on.
+    created = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "A boat")
+    cli.sandbox.faults.add("download", "drip", seconds=1.0)
+    started = asyncio.get_running_loop().time()
+    ran = await cli("wait", created.last_line, "--out", "videos", "--timeout", "4")
+    assert asyncio.get_running_loop().time() - started < 30  # generous: it must end at all
+    assert ran.code == 1
+    assert "did not finish downloading" in ran.err
+    assert f"freesora wait {created.last_line}" in ran.err
+    videos = cli.cwd / "videos"
+    assert not videos.exists() or list(videos.iterdir()) == []
