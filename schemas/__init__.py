@@ -25,12 +25,12 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from .lengths import normalize_n_frames
     from .request import (
         CreateVideoRequest,
         Shot,
         as_invalid_request,
         build_create_request,
-        normalize_n_frames,
         request_from_widgets,
         shots_total,
     )
@@ -41,7 +41,7 @@ _LAZY = {
     "Shot": "request",
     "as_invalid_request": "request",
     "build_create_request": "request",
-    "normalize_n_frames": "request",
+    "normalize_n_frames": "lengths",
     "request_from_widgets": "request",
     "shots_total": "request",
     "CreatedTask": "response",

@@ -24,6 +24,7 @@ from pydantic import (
 from ..errors import InvalidRequestError
 from .data_url import decoded_size
 from .image_fields import check_data_url, check_url
+from .lengths import normalize_n_frames
 from .models import (
     DEFAULTS,
     MAX_PROMPT_CHARS,
@@ -89,42 +90,6 @@ class Shot(BaseModel):
     def _whole_seconds_as_int(self, value: float) -> int | float:
         # The service's own examples send `5`, not `5.0`.
         return int(value) if float(value).is_integer() else value
-
-
-def normalize_n_frames(
-    model: VideoModel, value: int | float | str | None, *, at_least: float = 0.0
-) -> str:
-    """The clip length that will be sent for `value`, as the string the service expects.
-
-    A length the model does not offer becomes the smallest allowed length that is at least the
-    value asked (and at least `at_least`: a storyboard's shots must fit). A length above every
-    allowed one is refused, naming them: the pack never shortens a clip the user asked for.
-    """
-    spec = spec_of(model)
-    allowed = ", ".join(map(str, spec.frames))
-    if value is None or (isinstance(value, str) and not value.strip()):
-        seconds = float(spec.frames_default)
-    else:
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            seconds = math.nan
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
-    wanted = max(seconds, at_least)
-    fitting = [length for length in spec.frames if length >= wanted - 1e-9]
-    if not fitting:
-        if at_least > seconds:
-            raise _fail(
-                "shots",
-                f"add up to {at_least:g} s, more than the longest {model.value} clip "
-                f"({spec.frames[-1]} s): shorten the shots",
-            )
-        raise _fail(
-            "n_frames",
-            f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), got {value!r}",
-        )
-    return str(fitting[0])
 
 
 class CreateVideoRequest(BaseModel):

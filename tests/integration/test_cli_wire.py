@@ -1,0 +1,84 @@
+"""The `freesora` command on the wire rules of issue 10, run as a user runs it, on the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from test_cli import KEY, Cli
+
+from freesora.sandbox import run_sandbox
+from freesora.sandbox.canned import MAINTENANCE_MESSAGE
+
+
+@pytest.fixture
+async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
+    async with run_sandbox(task_seconds=1.0) as running:
+        env = {
+            **os.environ,
+            "FREESORA_BASE_URL": running.base_url,
+            "FREESORA_API_KEY": KEY,
+            "FREESORA_CONFIG": str(tmp_path / "config.json"),
+            "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
+        }
+        yield Cli(running.sandbox, env, tmp_path)
+
+
+async def test_a_storyboard_takes_a_prompt_without_sending_it_and_says_so(cli: Cli) -> None:
+    # Issue 10: the seed says a storyboard's prompt is optional and not passed upstream.
+    ran = await cli(
+        "create", "--model", "sora-2-pro-storyboard", "--prompt", "A story", "--shot", "5:A gull"
+    )
+    assert ran.code == 0, ran.err
+    assert "prompt is not sent for sora-2-pro-storyboard" in ran.err
+    assert "prompt" not in cli.sandbox.received.creates[0].body
+
+
+async def test_twenty_seconds_of_shots_with_n_frames_20_are_sent_as_25_and_shown(cli: Cli) -> None:
+    ran = await cli(
+        "create",
+        "--model",
+        "sora-2-pro-storyboard",
+        "--n-frames",
+        "20",
+        "--shot",
+        "10:A harbour",
+        "--shot",
+        "10:A gull",
+    )
+    assert ran.code == 0, ran.err
+    assert "n_frames 20 -> 25 s" in ran.err
+    assert cli.sandbox.received.creates[0].body["nFrames"] == "25"
+
+
+async def test_the_pro_size_default_is_sent_as_standard(cli: Cli) -> None:
+    ran = await cli("create", "--model", "sora-2-pro-text-to-video", "--prompt", "x")
+    assert ran.code == 0, ran.err
+    assert cli.sandbox.received.creates[0].body["size"] == "standard"
+
+
+async def test_check_reports_a_service_under_maintenance_without_a_traceback(cli: Cli) -> None:
+    cli.sandbox.faults.add("status", "maintenance")
+    ran = await cli("check")
+    assert ran.code == 1
+    assert MAINTENANCE_MESSAGE in ran.err
+    assert "Traceback" not in ran.err
+
+
+async def test_wait_timeout_covers_a_dripping_download_and_leaves_no_partial_file(
+    cli: Cli,
+) -> None:
+    # Issue 10: `freesora wait --timeout 8` on a download dripping a byte a second ran on.
+    created = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "A boat")
+    cli.sandbox.faults.add("download", "drip", seconds=1.0)
+    started = asyncio.get_running_loop().time()
+    ran = await cli("wait", created.last_line, "--out", "videos", "--timeout", "4")
+    assert asyncio.get_running_loop().time() - started < 30  # generous: it must end at all
+    assert ran.code == 1
+    assert "did not finish downloading" in ran.err
+    assert f"freesora wait {created.last_line}" in ran.err
+    videos = cli.cwd / "videos"
+    assert not videos.exists() or list(videos.iterdir()) == []
