@@ -104,3 +104,13 @@ def models_of(kind: ModelKind) -> list[VideoModel]:
 
 def spec_of(model: VideoModel) -> ModelSpec:
     return MODEL_SPECS[model]
+
+
+# The account's limits (upstream, API.md): about 20 unfinished tasks, and 20 new tasks per 10 s;
+# beyond either the service answers 429. The client keeps to them (`service/limits.py`); the
+# environment variables FREESORA_MAX_IN_FLIGHT and FREESORA_CREATES_PER_10S override them.
+ACCOUNT_MAX_IN_FLIGHT = 20
+ACCOUNT_CREATES_PER_WINDOW = 20
+ACCOUNT_WINDOW_S = 10.0
+# How long creates may keep waiting out 429s before the user is told (the account stays full).
+RATE_LIMIT_PATIENCE_S = 15 * 60
