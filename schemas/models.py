@@ -90,6 +90,9 @@ MODEL_SPECS: dict[VideoModel, ModelSpec] = {
 WAIT_TIMEOUT_DEFAULT_S = 20 * 60
 WAIT_TIMEOUT_MIN_S, WAIT_TIMEOUT_MAX_S = 30, 6 * 3600
 
+# Takes of one request per run of Text to Video / Storyboard (ComfyUI's usual `batch_size`).
+BATCH_SIZE_MIN, BATCH_SIZE_MAX = 1, 8
+
 MAX_PROMPT_CHARS = 10_000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # decoded size of one image, upstream limit
 IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/webp")
