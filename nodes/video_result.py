@@ -198,7 +198,7 @@ def _profile_problem(value: Any) -> str | None:
 
 def _outputs(task_ids: list[str], results: list[Collected], summary: str) -> io.NodeOutput:
     """Lists, one item per task; a failed task's video and URL block only their own item."""
-    from comfy_execution.graph_utils import ExecutionBlocker
+    from comfy_execution.graph_utils import ExecutionBlocker  # type: ignore[import-not-found]
 
     from ..collect import failure_line
 
