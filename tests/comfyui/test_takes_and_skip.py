@@ -1,0 +1,158 @@
+"""Takes and failures inside a real ComfyUI: batch_size makes N videos; on_error skip saves the rest."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from comfy_graphs import (
+    assert_sample_videos_saved,
+    fresh_seed,
+    load_workflow,
+    messages,
+    run_prompt,
+    saved_videos,
+)
+from comfy_server import ComfyServer, SandboxThread
+
+pytestmark = pytest.mark.comfyui
+
+TASK_ID = r"[A-Za-z0-9][A-Za-z0-9_\-]*"
+COLOURS = (0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00)
+
+
+def _takes(batch_size: int, seed: int) -> dict[str, Any]:
+    graph = load_workflow("text_to_video.json")
+    graph["1"]["inputs"].update(batch_size=batch_size, seed=seed)
+    return graph
+
+
+def _four_images(on_error: str) -> dict[str, Any]:
+    """Four solid frames batched -> Image to Video -> Video Result(on_error) -> SaveVideo, and
+    the status output shown by PreviewAny."""
+    graph: dict[str, Any] = {}
+    for index, colour in enumerate(COLOURS, start=1):
+        size = {"width": 640, "height": 360, "batch_size": 1, "color": colour}
+        graph[str(index)] = {"class_type": "EmptyImage", "inputs": size}
+    graph["5"] = {"class_type": "ImageBatch", "inputs": {"image1": ["1", 0], "image2": ["2", 0]}}
+    graph["6"] = {"class_type": "ImageBatch", "inputs": {"image1": ["5", 0], "image2": ["3", 0]}}
+    graph["7"] = {"class_type": "ImageBatch", "inputs": {"image1": ["6", 0], "image2": ["4", 0]}}
+    flow = load_workflow("image_to_video.json")
+    flow["2"]["inputs"].update(image=["7", 0], seed=fresh_seed())
+    flow["3"]["inputs"].update(task_id=["8", 0], on_error=on_error)
+    flow["4"]["inputs"]["video"] = ["9", 0]
+    graph.update({"8": flow["2"], "9": flow["3"], "10": flow["4"]})
+    graph["11"] = {"class_type": "PreviewAny", "inputs": {"source": ["9", 2]}}
+    return graph
+
+
+def _run_as_is(comfy: ComfyServer, prompt: dict[str, Any]) -> dict[str, Any]:
+    """Queue a prompt keeping its seeds (run_prompt gives every run fresh ones)."""
+    status, answer = comfy.queue(prompt)
+    assert status == 200, answer
+    return comfy.wait_history(answer["prompt_id"], timeout_s=60)
+
+
+def _new_tasks(sandbox: SandboxThread, before: int) -> list[tuple[str, str]]:
+    """(task id, outcome status) of the tasks created since `before`."""
+    return sandbox.call(
+        lambda s: [(t.task_id, t.outcome.status) for t in list(s.tasks.values())[before:]]
+    )
+
+
+def test_batch_size_four_creates_four_takes_saves_four_videos_and_a_rerun_reuses_all_four(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    seed = fresh_seed()
+    before = sandbox.call(lambda s: s.tasks_created)
+    entry = _run_as_is(comfy, _takes(4, seed))
+    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    created = [task for task, _ in _new_tasks(sandbox, before)]
+    assert len(created) == 4
+    [face] = entry["outputs"]["1"]["text"]
+    assert face.startswith("4 takes of: sora-2-pro-text-to-video"), face
+    takes = re.findall(rf"take (\d): created task ({TASK_ID})", face)
+    assert [n for n, _ in takes] == ["1", "2", "3", "4"]
+    assert sorted(t for _, t in takes) == sorted(created)
+    assert_sample_videos_saved(comfy, entry, count=4)
+    # Another prompt in between evicts the cached node, so the same graph really runs again.
+    run_prompt(comfy, _takes(1, fresh_seed()))
+    between = sandbox.call(lambda s: s.tasks_created)
+    again = _run_as_is(comfy, _takes(4, seed))
+    assert again["status"]["status_str"] == "success", messages(again, "execution_error")
+    assert sandbox.call(lambda s: s.tasks_created) == between, "a re-run created new tasks"
+    [face] = again["outputs"]["1"]["text"]
+    reused = re.findall(rf"take \d: reused task ({TASK_ID}) \(no credits spent\)", face)
+    assert reused == [t for _, t in takes]
+    assert_sample_videos_saved(comfy, again, count=4)
+
+
+def test_on_error_skip_saves_the_three_good_videos_and_names_the_failed_task(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    before = sandbox.call(lambda s: s.tasks_created)
+    sandbox.call(lambda s: s.fail_create(before + 2))
+    entry = run_prompt(comfy, _four_images("skip"))
+    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    assert not messages(entry, "execution_error")
+    tasks = _new_tasks(sandbox, before)
+    [failed] = [task for task, outcome in tasks if outcome == "failed"]
+    assert len(tasks) == 4
+    assert_sample_videos_saved(comfy, entry, count=3)
+    face = "\n".join(entry["outputs"]["9"]["text"])
+    assert f"failed: Task {failed} failed:" in face
+    assert "(credits were refunded)" in face
+    assert face.count(": succeeded, video of") == 3
+    statuses = entry["outputs"]["11"]["text"]
+    assert sorted(s.split(":")[0] for s in statuses) == [
+        "failed",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+    ]
+    [status] = [s for s in statuses if s.startswith("failed")]
+    assert failed in status and "told to fail" in status and "credits were refunded" in status
+
+
+def test_on_error_raise_fails_the_prompt_naming_the_failed_tasks_and_reasons(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    before = sandbox.call(lambda s: s.tasks_created)
+    sandbox.call(lambda s: (s.fail_create(before + 1), s.fail_create(before + 3)))
+    entry = run_prompt(comfy, _four_images("raise"))
+    assert entry["status"]["status_str"] == "error"
+    [error] = messages(entry, "execution_error")
+    assert error["node_type"] == "FreeSoraVideoResult"
+    failed = [task for task, outcome in _new_tasks(sandbox, before) if outcome == "failed"]
+    assert len(failed) == 2
+    text = error["exception_message"]
+    assert text.startswith("2 of 4 tasks gave no video"), text
+    for task in failed:
+        assert f"Task {task} failed: Generation failed: this task was told to fail" in text
+    assert "Traceback" not in text
+    assert saved_videos(comfy, entry) == []
+
+
+def test_eight_takes_finish_in_about_the_time_of_one(
+    comfy: ComfyServer, sandbox: SandboxThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Prints the wall-time figure for the README (never a timed assertion)."""
+    walls = {}
+    for count in (1, 8, 1, 8):
+        started = time.monotonic()
+        entry = run_prompt(comfy, _takes(count, fresh_seed()), timeout_s=120)
+        walls.setdefault(count, []).append(time.monotonic() - started)
+        assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+        assert len(saved_videos(comfy, entry)) == count
+    one, eight = min(walls[1]), min(walls[8])
+    with capsys.disabled():
+        print(
+            f"\nreal ComfyUI: 1 take -> 1 saved video {one:.2f} s; 8 takes -> 8 saved videos "
+            f"{eight:.2f} s; ratio {eight / one:.2f}x (tasks take {sandbox_task_seconds(sandbox)} s)"
+        )
+
+
+def sandbox_task_seconds(sandbox: SandboxThread) -> float:
+    return float(sandbox.call(lambda s: s.state.task_seconds))
