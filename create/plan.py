@@ -21,7 +21,7 @@ from ..schemas import (
     request_from_widgets,
     shots_total,
 )
-from ..schemas.models import MAX_SHOTS
+from ..schemas.models import MAX_SHOTS, render_frame
 
 AUTO = "auto"
 # A stand-in for a linked (not yet known) input at queue time: valid for every rule.
@@ -85,10 +85,12 @@ def plan_image_tasks(image: Any, *, fit: str, **widgets: Any) -> list[PlannedTas
     # Frames of one IMAGE batch share a shape, so `auto` picks one orientation for all.
     chosen = orientation_of(image) if ratio == AUTO else ratio
     # Validate the widgets before spending time on encoding.
-    request_from_widgets(**widgets, aspect_ratio=chosen, image_data=_PLACEHOLDER_DATA_URL)
+    checked = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=_PLACEHOLDER_DATA_URL)
+    # The frame the model renders: sending more pixels buys nothing but upload time.
+    frame = render_frame(checked.model, checked.size, checked.aspect_ratio)
     planned = []
     for index in range(batch_size(image)):
-        encoded = encode_image(image, index=index, fit=fit, aspect_ratio=chosen)
+        encoded = encode_image(image, index=index, fit=fit, aspect_ratio=chosen, frame=frame)
         request = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=encoded.data_url)
         planned.append(PlannedTask(request, encoded))
     return planned

@@ -117,3 +117,20 @@ ACCOUNT_CREATES_PER_WINDOW = 20
 ACCOUNT_WINDOW_S = 10.0
 # How long creates may keep waiting out 429s before the user is told (the account stays full).
 RATE_LIMIT_PATIENCE_S = 15 * 60
+
+# The frame each model renders (landscape; portrait swaps the sides): an image is fitted and
+# scaled to it before encoding, never upscaled. sora-2 and Pro standard render 720p; Pro high
+# renders 1792x1024 (7:4, not 16:9).
+RENDER_FRAMES: dict[Size, tuple[int, int]] = {
+    Size.STANDARD: (1280, 720),
+    Size.HIGH: (1792, 1024),
+}
+
+
+def render_frame(
+    model: VideoModel, size: Size | None, aspect_ratio: AspectRatio
+) -> tuple[int, int]:
+    """(width, height) the model renders for this request; `size` counts only where it is sent."""
+    chosen = size if size is not None and spec_of(model).takes_size else Size.STANDARD
+    width, height = RENDER_FRAMES[chosen]
+    return (width, height) if aspect_ratio is AspectRatio.LANDSCAPE else (height, width)
