@@ -89,6 +89,21 @@ def test_batch_size_four_creates_four_takes_saves_four_videos_and_a_rerun_reuses
     assert_sample_videos_saved(comfy, again, count=4)
 
 
+def test_a_storyboard_with_batch_size_two_makes_two_tasks_of_the_same_shots_and_two_videos(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    graph = load_workflow("storyboard.json")
+    graph["4"]["inputs"]["batch_size"] = 2
+    before = sandbox.call(lambda s: len(s.received.creates))
+    entry = run_prompt(comfy, graph)
+    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    bodies = sandbox.call(lambda s: [r.body for r in s.received.creates[before:]])
+    assert len(bodies) == 2
+    assert bodies[0] == bodies[1], "takes are the same request"
+    assert bodies[0]["model"] == "sora-2-pro-storyboard"
+    assert_sample_videos_saved(comfy, entry, count=2)
+
+
 def test_on_error_skip_saves_the_three_good_videos_and_names_the_failed_task(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
