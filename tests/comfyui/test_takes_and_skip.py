@@ -174,3 +174,41 @@ def test_eight_takes_finish_in_about_the_time_of_one(
 
 def sandbox_task_seconds(sandbox: SandboxThread) -> float:
     return float(sandbox.call(lambda s: s.state.task_seconds))
+
+
+def _queue_refused(comfy: ComfyServer, sandbox: SandboxThread, prompt: dict[str, Any]) -> str:
+    """The node errors' text of a graph /prompt must refuse, with no request sent."""
+    before = sandbox.request_counts()
+    status, answer = comfy.queue(prompt)
+    if status == 200:
+        comfy.wait_history(answer["prompt_id"])
+    assert status == 400, f"/prompt accepted the graph: {answer}"
+    assert sandbox.request_counts() == before
+    return str(answer["node_errors"])
+
+
+@pytest.mark.parametrize("batch_size", [0, 9])
+def test_a_batch_size_outside_1_to_8_is_refused_at_queue_time(
+    comfy: ComfyServer, sandbox: SandboxThread, batch_size: int
+) -> None:
+    errors = _queue_refused(comfy, sandbox, _takes(batch_size, fresh_seed()))
+    assert f"batch_size must be 1 to 8, got {batch_size}" in errors
+
+
+def test_an_unknown_on_error_is_refused_at_queue_time(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    graph = load_workflow("text_to_video.json")
+    graph["2"]["inputs"]["on_error"] = "ignore"
+    errors = _queue_refused(comfy, sandbox, graph)
+    assert "on_error must be one of raise, skip; got 'ignore'" in errors
+
+
+def test_a_pasted_task_id_is_still_checked_at_queue_time(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    graph = load_workflow("text_to_video.json")
+    graph["2"]["inputs"]["task_id"] = "not an id!"
+    del graph["1"]
+    errors = _queue_refused(comfy, sandbox, graph)
+    assert "task_id must be the id printed when the task was created" in errors
