@@ -146,18 +146,15 @@ class FreeSoraVideoResult(io.ComfyNode):
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
         from ..collect import clean_task_id, collect_videos, failures_error
         from ..config import load_settings
-        from ..errors import FreeSoraError, InvalidRequestError
+        from ..errors import FreeSoraError
         from ..ledger.journal import Journal
         from ..service.client import FreeSoraClient, open_session
 
         task_ids = [clean_task_id(str(value)) for value in _items(task_id)]
-        mode = _at(_items(on_error), 0, ON_ERROR[0])
+        mode = _one_value(on_error, "on_error", ON_ERROR[0])
         if mode not in ON_ERROR:
-            raise InvalidRequestError(
-                f"on_error must be one of {', '.join(ON_ERROR)}; got {mode!r}", field="on_error"
-            )
-        # One account per run: the profile of the first item (a batch shares its profile).
-        settings = load_settings((_at(_items(profile), 0, "") or "").strip() or None)
+            raise _invalid("on_error", f"must be one of {', '.join(ON_ERROR)}; got {mode!r}")
+        settings = load_settings(str(_one_value(profile, "profile", "") or "").strip() or None)
         settings.require_key()
         face = _Face(cls, task_ids)
         timeouts, intervals = _items(timeout_s), _items(poll_interval_s)
@@ -186,6 +183,20 @@ class FreeSoraVideoResult(io.ComfyNode):
             face.finish(results)
             raise failures_error(task_ids, results)
         return _outputs(task_ids, results, face.finish(results))
+
+
+def _one_value(values: Any, name: str, default: Any) -> Any:
+    """The single value of a setting for the whole run (one wait, one account, one rule)."""
+    distinct = list(dict.fromkeys(_items(values)))
+    if len(distinct) > 1:
+        raise _invalid(name, f"must be one value for all the tasks of a run; got {distinct}")
+    return distinct[0] if distinct else default
+
+
+def _invalid(name: str, problem: str) -> Exception:
+    from ..errors import InvalidRequestError
+
+    return InvalidRequestError(f"{name} {problem}", field=name)
 
 
 def _profile_problem(value: Any) -> str | None:
