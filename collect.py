@@ -93,19 +93,20 @@ async def collect_videos(
     out_dir: Path,
     *,
     options_for: Callable[[int], dict[str, Any]],
-    journal: Journal | None = None,
+    **common: Any,
 ) -> list[Collected]:
     """Every task collected at once; each a `VideoResult` or the error that ended it, in order.
 
-    `options_for(i)` gives task i's wait options (`collect_video`'s). A task that fails, times
-    out or cannot be downloaded does not stop the others; a cancelled wait (the user's Cancel)
-    or anything unforeseen stops them all and is raised.
+    `options_for(i)` gives task i's own options and `common` those of all (`collect_video`'s,
+    e.g. where to record the ends). A task that fails, times out or cannot be downloaded does
+    not stop the others; a cancelled wait (the user's Cancel) or anything unforeseen stops them
+    all and is raised.
     """
 
     async def one(index: int) -> Collected:
         try:
             return await collect_video(
-                client, task_ids[index], out_dir, journal=journal, **options_for(index)
+                client, task_ids[index], out_dir, **common, **options_for(index)
             )
         except WaitCancelledError:
             raise
