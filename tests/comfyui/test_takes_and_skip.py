@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import time
 from typing import Any
@@ -16,6 +18,7 @@ from comfy_graphs import (
     saved_videos,
 )
 from comfy_server import ComfyServer, SandboxThread
+from PIL import Image
 
 pytestmark = pytest.mark.comfyui
 
@@ -212,3 +215,26 @@ def test_a_pasted_task_id_is_still_checked_at_queue_time(
     del graph["1"]
     errors = _queue_refused(comfy, sandbox, graph)
     assert "task_id must be the id printed when the task was created" in errors
+
+
+def test_a_4k_image_goes_out_at_the_models_720p_frame_and_the_node_says_so(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    flow = load_workflow("image_to_video.json")
+    size = {"width": 3840, "height": 2160, "batch_size": 1, "color": 0x336699}
+    graph = {
+        "1": {"class_type": "EmptyImage", "inputs": size},
+        "2": {**flow["2"], "inputs": {**flow["2"]["inputs"], "image": ["1", 0]}},
+        "9": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}},
+    }
+    before = sandbox.call(lambda s: len(s.received.creates))
+    entry = run_prompt(comfy, graph)
+    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    [body] = sandbox.call(lambda s: [r.body for r in s.received.creates[before:]])
+    raw = base64.b64decode(body["imageData"].partition(",")[2])
+    with Image.open(io.BytesIO(raw)) as sent:
+        assert sent.size == (1280, 720)
+    [face] = entry["outputs"]["2"]["text"]
+    assert re.search(
+        r"JPEG 1280x720, \d+ KB, q=98, scaled down from 3840x2160 \(crop to 16:9\)", face
+    )
