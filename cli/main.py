@@ -116,9 +116,15 @@ def _parser() -> argparse.ArgumentParser:
 def _request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
     fields: dict[str, Any] = {"model": args.model, "prompt": args.prompt}
     if args.image is not None:
-        from ..media.encode import encode_file
+        from ..create.plan import encode_file_for
 
-        encoded = encode_file(args.image, fit=args.fit, aspect_ratio=args.aspect_ratio)
+        encoded = encode_file_for(
+            args.image,
+            model=args.model,
+            size=args.size,
+            aspect_ratio=args.aspect_ratio,
+            fit=args.fit,
+        )
         print(f"image: {encoded.describe()}", file=sys.stderr)
         fields["image_data"] = encoded.data_url
     optional = {

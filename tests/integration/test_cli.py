@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import os
 import socket
@@ -339,3 +341,17 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def test_create_sends_a_large_image_at_the_frame_its_model_renders(cli: Cli) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (3840, 2160), (20, 90, 160)).save(cli.cwd / "big.png")
+    args = ["--model", "sora-2-pro-image-to-video", "--size", "high", "--prompt", "Move"]
+    ran = await cli("create", *args, "--image", "big.png", "--fit", "crop")
+    assert ran.code == 0, ran.err
+    body = cli.sandbox.received.creates[0].body
+    raw = base64.b64decode(body["imageData"].partition(",")[2])
+    with Image.open(io.BytesIO(raw)) as sent:
+        assert sent.size == (1792, 1008), "no aspect ratio: Pro high's frame, the image's shape"
+    assert "scaled down from 3840x2160" in ran.err
