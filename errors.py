@@ -127,6 +127,14 @@ class TaskCancelledError(FreeSoraError):
     """The service reports the task as cancelled."""
 
 
+class TasksFailedError(FreeSoraError):
+    """Several tasks of one batch did not give a video; `failures` holds each one's error."""
+
+    def __init__(self, message: str, *, failures: list[FreeSoraError]) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
 class TaskTimeoutError(FreeSoraError):
     """The wait's deadline passed; the task may still finish and can be collected later."""
 

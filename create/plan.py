@@ -6,6 +6,7 @@ whole path is tested without ComfyUI. Must not import comfy, torch or anything f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from ..errors import InvalidRequestError
 from ..media.encode import EncodedImage, batch_size, encode_image, orientation_of
+from ..media.imaging import read_pixels
 from ..schemas import (
     CreateVideoRequest,
     Shot,
@@ -21,7 +23,7 @@ from ..schemas import (
     request_from_widgets,
     shots_total,
 )
-from ..schemas.models import MAX_SHOTS
+from ..schemas.models import MAX_SHOTS, AspectRatio, Size, VideoModel, render_frame
 
 AUTO = "auto"
 # A stand-in for a linked (not yet known) input at queue time: valid for every rule.
@@ -86,13 +88,33 @@ def plan_image_tasks(image: Any, *, fit: str, **widgets: Any) -> list[PlannedTas
     # Frames of one IMAGE batch share a shape, so `auto` picks one orientation for all.
     chosen = orientation_of(image) if ratio == AUTO else ratio
     # Validate the widgets before spending time on encoding.
-    request_from_widgets(**widgets, aspect_ratio=chosen, image_data=_PLACEHOLDER_DATA_URL)
+    checked = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=_PLACEHOLDER_DATA_URL)
+    # The frame the model renders: sending more pixels buys nothing but upload time.
+    frame = render_frame(checked.model, checked.size, checked.aspect_ratio)
     planned = []
     for index in range(batch_size(image)):
-        encoded = encode_image(image, index=index, fit=fit, aspect_ratio=chosen)
+        encoded = encode_image(image, index=index, fit=fit, aspect_ratio=chosen, frame=frame)
         request = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=encoded.data_url)
         planned.append(PlannedTask(request, encoded))
     return planned
+
+
+def encode_file_for(
+    path: str | os.PathLike[str],
+    *,
+    model: str,
+    size: str | None,
+    aspect_ratio: str | None,
+    fit: str,
+) -> EncodedImage:
+    """An image file encoded at the frame `model` renders (the CLI's --image), like the node's.
+
+    Without an aspect ratio the frame follows the image's orientation, and nothing is fitted.
+    """
+    pixels = read_pixels(path)
+    orientation = AspectRatio(aspect_ratio or orientation_of(pixels))
+    frame = render_frame(VideoModel(model), Size(size) if size else None, orientation)
+    return encode_image(pixels, fit=fit, aspect_ratio=aspect_ratio, frame=frame)
 
 
 def add_shot(

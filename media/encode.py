@@ -39,6 +39,7 @@ from .imaging import (
     fit_size,
     read_pixels,
 )
+from .scaling import scale_to, target_size
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -87,10 +88,9 @@ class EncodedImage:
         parts = [f"{self.fmt.upper()} {self.width}x{self.height}", size]
         if self.quality is not None:
             parts.append(f"q={self.quality}")
-        notes = [] if self.fitted == "none" else [self.fitted]
         if self.scaled_from is not None:
-            notes.append(f"scaled down from {self.scaled_from[0]}x{self.scaled_from[1]}")
-        return ", ".join(parts) + (f" ({'; '.join(notes)})" if notes else "")
+            parts.append(f"scaled down from {self.scaled_from[0]}x{self.scaled_from[1]}")
+        return ", ".join(parts) + (f" ({self.fitted})" if self.fitted != "none" else "")
 
 
 def encode_image(
@@ -103,13 +103,16 @@ def encode_image(
     aspect_ratio: str | None = None,
     max_bytes: int = MAX_IMAGE_BYTES,
     max_side: int = MAX_SIDE,
+    frame: tuple[int, int] | None = None,
 ) -> EncodedImage:
     """Encode frame `index` of an IMAGE as a data URL the service accepts.
 
     `fit` ("crop", "pad" or "none") shapes the frame to 16:9 or 9:16 after `aspect_ratio`
-    ("landscape", "portrait"); with `aspect_ratio=None` nothing is fitted. `quality` defaults to
-    the format's (None for PNG, which is lossless). The result always fits `max_bytes` decoded:
-    quality steps down first, then the image is scaled down.
+    ("landscape", "portrait"); with `aspect_ratio=None` nothing is fitted. `frame` (width,
+    height), the size the model renders (`schemas.models.render_frame`), sets the fit's shape
+    and scales the image down to it (never up; `fit="none"` keeps the aspect inside it).
+    `quality` defaults to the format's (None for PNG, which is lossless). The result always
+    fits `max_bytes` decoded: quality steps down first, then the image is scaled down.
     """
     options = check_options(
         fmt=fmt,
@@ -118,11 +121,20 @@ def encode_image(
         aspect_ratio=aspect_ratio,
         max_bytes=max_bytes,
         max_side=max_side,
+        frame=frame,
     )
-    frame = _frame(image, index)
+    pixels = _frame(image, index)
     if options.crop_to is not None:
-        frame = _centre_crop(frame, options.crop_to)
-    encoded = encode_frame(_to_uint8(frame), options)
+        pixels = _centre_crop(pixels, options.crop_to, options.ratio)
+    scaled_from = None
+    if frame is None:
+        converted = _to_uint8(pixels)
+    else:
+        source = (pixels.shape[1], pixels.shape[0])
+        size = target_size(*source, frame)
+        converted = scale_to(pixels, size, _to_uint8)
+        scaled_from = source if size != source else None
+    encoded = encode_frame(converted, options)
     payload = base64.b64encode(encoded.data).decode("ascii")
     return EncodedImage(
         data_url=f"data:{MIME_TYPES[options.fmt]};base64,{payload}",
@@ -132,7 +144,7 @@ def encode_image(
         bytes=len(encoded.data),
         quality=encoded.quality,
         fitted=options.fitted,
-        scaled_from=encoded.scaled_from,
+        scaled_from=scaled_from or encoded.scaled_from,
     )
 
 
@@ -236,10 +248,12 @@ def _check_index(index: int, count: int) -> None:
         )
 
 
-def _centre_crop(frame: npt.NDArray[Any], orientation: Orientation) -> npt.NDArray[Any]:
+def _centre_crop(
+    frame: npt.NDArray[Any], orientation: Orientation, ratio: tuple[int, int] | None
+) -> npt.NDArray[Any]:
     """A view of the centred 16:9 or 9:16 region; cropping first spares converting the rest."""
     height, width = frame.shape[:2]
-    new_width, new_height = fit_size(width, height, "crop", orientation)
+    new_width, new_height = fit_size(width, height, "crop", orientation, ratio)
     top, left = (height - new_height) // 2, (width - new_width) // 2
     return frame[top : top + new_height, left : left + new_width]
 

@@ -55,6 +55,7 @@ class EncodeOptions:
     fitted: str  # "none", "crop to 16:9", "pad to 9:16", ...
     max_bytes: int
     max_side: int
+    ratio: tuple[int, int] | None = None  # the fit's shape (oriented); None: 16:9 or 9:16
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,22 @@ class EncodedFrame:
     scaled_from: tuple[int, int] | None  # the size before any downscaling, if there was one
 
 
-def fit_size(width: int, height: int, fit: str, orientation: Orientation | None) -> tuple[int, int]:
+def fit_size(
+    width: int,
+    height: int,
+    fit: str,
+    orientation: Orientation | None,
+    ratio: tuple[int, int] | None = None,
+) -> tuple[int, int]:
     """The size after fitting to 16:9 (landscape) or 9:16 (portrait), rounded to the nearest px.
 
     "crop" keeps the largest centred region of that shape, "pad" the smallest box around the
-    whole image; "none" or no orientation keeps the size.
+    whole image; "none" or no orientation keeps the size. `ratio` (across, down) replaces
+    16:9 / 9:16, e.g. the 1792:1024 frame of Pro high.
     """
     if orientation is None or fit == "none":
         return width, height
-    across, down = (16, 9) if orientation == "landscape" else (9, 16)
+    across, down = ratio or ((16, 9) if orientation == "landscape" else (9, 16))
     too_wide = width * down > height * across
     if fit == "crop":
         if too_wide:
@@ -86,7 +94,14 @@ def fit_size(width: int, height: int, fit: str, orientation: Orientation | None)
 
 
 def check_options(
-    *, fmt: str, quality: int | None, fit: str, aspect_ratio: Any, max_bytes: int, max_side: int
+    *,
+    fmt: str,
+    quality: int | None,
+    fit: str,
+    aspect_ratio: Any,
+    max_bytes: int,
+    max_side: int,
+    frame: tuple[int, int] | None = None,
 ) -> EncodeOptions:
     """Validate the widget-facing options; "jpg" means "jpeg", the schemas' enum is accepted."""
     fmt = {"jpg": "jpeg"}.get(str(fmt).lower(), str(fmt).lower())
@@ -103,8 +118,13 @@ def check_options(
         raise _bad("max_bytes", f"an integer of at least {MIN_MAX_BYTES}", max_bytes)
     if type(max_side) is not int or not MIN_BUDGET_SIDE <= max_side <= MAX_WEBP_SIDE:
         raise _bad("max_side", f"an integer {MIN_BUDGET_SIDE}..{MAX_WEBP_SIDE}", max_side)
+    if frame is not None and (len(frame) != 2 or min(frame) < 1):
+        raise _bad("frame", "(width, height) in px", frame)
     fitting = orientation is not None and fit != "none"
+    ratio = None if frame is None else _reduced(*frame)
     shape = "16:9" if orientation == "landscape" else "9:16"
+    if ratio is not None:
+        shape = f"{ratio[0]}:{ratio[1]}"
     return EncodeOptions(
         fmt=fmt,
         quality=None if fmt == "png" else (quality or DEFAULT_QUALITY[fmt]),
@@ -113,18 +133,24 @@ def check_options(
         fitted=f"{fit} to {shape}" if fitting else "none",
         max_bytes=max_bytes,
         max_side=max_side,
+        ratio=ratio,
     )
+
+
+def _reduced(width: int, height: int) -> tuple[int, int]:
+    divisor = math.gcd(width, height)
+    return width // divisor, height // divisor
 
 
 def encode_frame(pixels: npt.NDArray[np.uint8], options: EncodeOptions) -> EncodedFrame:
     """`[H,W,C]` uint8 -> encoded bytes: alpha handled, padded, capped at `max_side`, in budget."""
     image = _for_format(_to_pil(pixels), options.fmt)
-    natural = fit_size(image.width, image.height, "pad", options.pad_to)
+    natural = fit_size(image.width, image.height, "pad", options.pad_to, options.ratio)
     scale = min(1.0, options.max_side / max(natural))
     if scale < 1.0:
         image = _resize(image, round(image.width * scale), round(image.height * scale))
     if options.pad_to is not None:
-        image = _pad(image, options.pad_to)
+        image = _pad(image, options.pad_to, options.ratio)
     data, quality, image = _within_budget(image, options.fmt, options.quality, options.max_bytes)
     scaled_from = natural if image.size != natural else None
     return EncodedFrame(data, image.width, image.height, quality, scaled_from)
@@ -176,8 +202,10 @@ def _for_format(image: Image.Image, fmt: str) -> Image.Image:
     return canvas
 
 
-def _pad(image: Image.Image, orientation: Orientation) -> Image.Image:
-    width, height = fit_size(image.width, image.height, "pad", orientation)
+def _pad(
+    image: Image.Image, orientation: Orientation, ratio: tuple[int, int] | None
+) -> Image.Image:
+    width, height = fit_size(image.width, image.height, "pad", orientation, ratio)
     if (width, height) == image.size:
         return image
     canvas = Image.new(image.mode, (width, height), _BLACK[image.mode])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from comfy_api.latest import io, ui
 
 from .hooks import journal_path, show_text
-from .widgets import SEED_MAX
+from .widgets import SEED_MAX, batch_size_problem
 
 if TYPE_CHECKING:
     from ..create.plan import PlannedTask
@@ -42,7 +42,19 @@ def require_choices(node: type[io.ComfyNode], values: dict[str, Any]) -> None:
         raise InvalidRequestError(problem, field=problem.split(" ", 1)[0])
 
 
-def queue_time_check(seed: Any = None, profile: Any = None, **widgets: Any) -> bool | str:
+def takes(planned: PlannedTask, batch_size: int) -> list[PlannedTask]:
+    """`batch_size` takes of one request: each its own task and ledger slot (its index)."""
+    from ..errors import InvalidRequestError
+
+    problem = batch_size_problem(batch_size)
+    if problem:
+        raise InvalidRequestError(problem, field="batch_size")
+    return [planned] * int(batch_size)
+
+
+def queue_time_check(
+    seed: Any = None, profile: Any = None, batch_size: Any = None, **widgets: Any
+) -> bool | str:
     """`validate_inputs` result: True, or the first problem naming the widget.
 
     ComfyUI skips its own min/max checks for inputs that `validate_inputs` receives, and does not
@@ -52,6 +64,9 @@ def queue_time_check(seed: Any = None, profile: Any = None, **widgets: Any) -> b
 
     if seed is not None and not 0 <= int(seed) <= SEED_MAX:
         return f"seed must be 0 to {SEED_MAX}, got {seed}"
+    problem = batch_size_problem(batch_size)
+    if problem:
+        return problem
     if profile:
         from ..config import profile_problem
 
@@ -108,7 +123,14 @@ async def create_planned(
 
 
 def created_text(results: Sequence[Submitted], planned: Sequence[PlannedTask]) -> str:
-    """What stays on the node after the run: each task id and what was sent for it."""
+    """What stays on the node after the run: each task id and what was sent for it.
+
+    Takes of one request (`batch_size`) say the request once, then one line per take.
+    """
+    if len(planned) > 1 and all(task is planned[0] for task in planned):
+        lines = [f"{len(planned)} takes of: {planned[0].describe()}"]
+        lines += [f"take {i}: {result.describe()}" for i, result in enumerate(results, start=1)]
+        return "\n".join(lines)
     return "\n".join(
         f"{result.describe()}\n  {task.describe()}"
         for result, task in zip(results, planned, strict=True)

@@ -13,6 +13,7 @@ from .creating import (
     create_planned,
     queue_time_check,
     require_choices,
+    takes,
 )
 
 
@@ -35,8 +36,11 @@ class FreeSoraStoryboard(io.ComfyNode):
                 w.is_public_input(),
                 w.seed_input(),
                 w.profile_input(),
+                w.batch_size_input(),
             ],
-            outputs=[w.task_id_output()],
+            # A list (one Video Result and SaveVideo run per take); still a STRING output, so
+            # saved links to STRING inputs stay valid.
+            outputs=[w.task_id_output(is_list=True)],
             hidden=[io.Hidden.unique_id],
         )
 
@@ -48,7 +52,12 @@ class FreeSoraStoryboard(io.ComfyNode):
 
     @classmethod
     async def execute(
-        cls, shots: list[dict[str, Any]], seed: int = 0, profile: str = "", **widgets: Any
+        cls,
+        shots: list[dict[str, Any]],
+        seed: int = 0,
+        profile: str = "",
+        batch_size: int = 1,
+        **widgets: Any,
     ) -> io.NodeOutput:
         from ..create.plan import PlannedTask
         from ..schemas import request_from_widgets
@@ -57,5 +66,5 @@ class FreeSoraStoryboard(io.ComfyNode):
         request = request_from_widgets(
             model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets
         )
-        planned = [PlannedTask(request)]
-        return await create_planned(cls, planned, seed=seed, profile=profile)
+        planned = takes(PlannedTask(request), batch_size)
+        return await create_planned(cls, planned, seed=seed, profile=profile, as_list=True)

@@ -1,9 +1,16 @@
-"""FreeSoraVideoResult: a task id becomes a native VIDEO (waits, downloads, hands it on)."""
+"""FreeSoraVideoResult: task ids become native VIDEOs (waits, downloads, hands them on).
+
+Takes its inputs as lists (`is_input_list`): one run waits for every task of a batch at once,
+so it can name every failure (`on_error` raise) or leave failed ones out (`skip`): a failed
+task's video is an `ExecutionBlocker(None)`, which makes ComfyUI skip only that item of the
+SaveVideo downstream (checked in 0.3.64 and 0.28.2 `execution.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import InputImpl, io, ui
 
@@ -11,6 +18,23 @@ from ..errors import WaitCancelledError
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
 from .hooks import interrupt_error, interrupted, journal_path, progress_bar, show_text
 from .widgets import profile_input
+
+if TYPE_CHECKING:
+    from ..collect import Collected
+
+ON_ERROR = ("raise", "skip")
+
+
+def _items(value: Any) -> list[Any]:
+    """An input as a list (is_input_list hands lists; a linked input is None at queue time)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _at(values: Sequence[Any], index: int, default: Any) -> Any:
+    # ComfyUI's own rule for lists of unequal length: the last value repeats.
+    return values[min(index, len(values) - 1)] if values else default
 
 
 def _download_dir() -> Path:
@@ -28,7 +52,9 @@ class FreeSoraVideoResult(io.ComfyNode):
             category="FreeSora",
             description="Wait for a task and output its video. Connect a creation node's task_id, "
             "or paste a task id from earlier (another session, the freesora command). Spends "
-            "no credits. A list of task ids is awaited concurrently.",
+            "no credits. A list of task ids is awaited concurrently; on_error says what a "
+            "failed task does to the others.",
+            is_input_list=True,
             inputs=[
                 io.String.Input(
                     "task_id",
@@ -55,82 +81,187 @@ class FreeSoraVideoResult(io.ComfyNode):
                     "8 s, then 15 s), as the provider advises.",
                 ),
                 profile_input(),
+                # Optional and last: workflows saved before it keep their widget values.
+                io.Combo.Input(
+                    "on_error",
+                    options=list(ON_ERROR),
+                    default=ON_ERROR[0],
+                    optional=True,
+                    tooltip="raise: a task that fails fails the run, naming every failed task. "
+                    "skip: failed tasks give no video, the others are saved; status says why.",
+                ),
             ],
             outputs=[
-                io.Video.Output(id="video", display_name="video"),
-                io.String.Output(id="video_url", display_name="video_url"),
-                io.String.Output(id="status", display_name="status"),
+                io.Video.Output(id="video", display_name="video", is_output_list=True),
+                io.String.Output(id="video_url", display_name="video_url", is_output_list=True),
+                io.String.Output(
+                    id="status",
+                    display_name="status",
+                    is_output_list=True,
+                    tooltip="succeeded, or for a failed task (on_error skip) its id, the reason "
+                    "and whether the credits were refunded.",
+                ),
             ],
             hidden=[io.Hidden.unique_id],
         )
 
     @classmethod
     def validate_inputs(
-        cls, task_id: Any = None, timeout_s: Any = None, profile: Any = None
+        cls,
+        task_id: Any = None,
+        timeout_s: Any = None,
+        profile: Any = None,
+        on_error: Any = None,
     ) -> bool | str:
-        if timeout_s is not None and not WAIT_TIMEOUT_MIN_S <= int(timeout_s) <= WAIT_TIMEOUT_MAX_S:
-            return (
-                f"timeout_s must be {WAIT_TIMEOUT_MIN_S} to {WAIT_TIMEOUT_MAX_S}, got {timeout_s}"
-            )
-        if profile:
-            from ..config import profile_problem
-
-            problem = profile_problem(str(profile))
+        for value in _items(timeout_s):
+            if not WAIT_TIMEOUT_MIN_S <= int(value) <= WAIT_TIMEOUT_MAX_S:
+                return (
+                    f"timeout_s must be {WAIT_TIMEOUT_MIN_S} to {WAIT_TIMEOUT_MAX_S}, got {value}"
+                )
+        for value in _items(on_error):
+            if value not in ON_ERROR:
+                return f"on_error must be one of {', '.join(ON_ERROR)}; got {value!r}"
+        for value in _items(profile):
+            problem = _profile_problem(value)
             if problem:
                 return problem
-        if task_id is None:  # linked: known only when the graph runs
-            return True
         from ..collect import clean_task_id
 
-        try:
-            clean_task_id(str(task_id))
-        except ValueError as exc:
-            return str(exc)
+        for value in _items(task_id):  # empty when linked: known only when the graph runs
+            try:
+                clean_task_id(str(value))
+            except ValueError as exc:
+                return str(exc)
         return True
 
     @classmethod
     async def execute(
-        cls, task_id: str, timeout_s: int, poll_interval_s: float = 0.0, profile: str = ""
+        cls,
+        task_id: list[str],
+        timeout_s: list[int],
+        poll_interval_s: list[float] | None = None,
+        profile: list[str] | None = None,
+        on_error: list[str] | None = None,
     ) -> io.NodeOutput:
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
-        from ..collect import clean_task_id, collect_video, status_text
+        from ..collect import clean_task_id, collect_videos, failures_error
         from ..config import load_settings
+        from ..errors import FreeSoraError
         from ..ledger.journal import Journal
-        from ..schemas import TaskStatus
         from ..service.client import FreeSoraClient, open_session
 
-        task_id = clean_task_id(task_id)
-        settings = load_settings(profile.strip() or None)
+        task_ids = [clean_task_id(str(value)) for value in _items(task_id)]
+        mode = _one_value(on_error, "on_error", ON_ERROR[0])
+        if mode not in ON_ERROR:
+            raise _invalid("on_error", f"must be one of {', '.join(ON_ERROR)}; got {mode!r}")
+        settings = load_settings(str(_one_value(profile, "profile", "") or "").strip() or None)
         settings.require_key()
-        bar = progress_bar(100)
+        face = _Face(cls, task_ids)
+        timeouts, intervals = _items(timeout_s), _items(poll_interval_s)
 
-        def on_progress(status: TaskStatus, elapsed_s: float) -> None:
-            if interrupted():  # before the bar: its own check clears the flag for the others
-                raise interrupt_error()
-            bar.update_absolute(int(status.progress or 0))
-            show_text(cls, f"task {task_id}: {status_text(status, elapsed_s)}")
+        def options_for(index: int) -> dict[str, Any]:
+            return {
+                "timeout_s": float(_at(timeouts, index, WAIT_TIMEOUT_DEFAULT_S)),
+                "interval_s": _at(intervals, index, 0.0) or None,
+                "on_progress": face.progress_of(index),
+                "should_cancel": interrupted,
+            }
 
         async with open_session(settings) as session:
             try:
-                result = await collect_video(
+                results = await collect_videos(
                     FreeSoraClient(session, settings),
-                    task_id,
+                    task_ids,
                     _download_dir(),
-                    timeout_s=float(timeout_s),
-                    interval_s=poll_interval_s or None,
-                    on_progress=on_progress,
-                    should_cancel=interrupted,
+                    options_for=options_for,
                     journal=Journal(journal_path()),
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None
-        bar.update_absolute(100)
-        size_kb = result.path.stat().st_size / 1024
-        summary = f"task {task_id}: succeeded, video of {size_kb:,.0f} KB"
-        show_text(cls, summary)
-        return io.NodeOutput(
-            InputImpl.VideoFromFile(str(result.path)),
-            result.url,
-            result.status.state.value,
-            ui=ui.PreviewText(summary),
-        )
+        failed = [r for r in results if isinstance(r, FreeSoraError)]
+        if failed and mode == "raise":
+            face.finish(results)
+            raise failures_error(task_ids, results)
+        return _outputs(task_ids, results, face.finish(results))
+
+
+def _one_value(values: Any, name: str, default: Any) -> Any:
+    """The single value of a setting for the whole run (one wait, one account, one rule)."""
+    distinct = list(dict.fromkeys(_items(values)))
+    if len(distinct) > 1:
+        raise _invalid(name, f"must be one value for all the tasks of a run; got {distinct}")
+    return distinct[0] if distinct else default
+
+
+def _invalid(name: str, problem: str) -> Exception:
+    from ..errors import InvalidRequestError
+
+    return InvalidRequestError(f"{name} {problem}", field=name)
+
+
+def _profile_problem(value: Any) -> str | None:
+    if not value:
+        return None
+    from ..config import profile_problem
+
+    return profile_problem(str(value))
+
+
+def _outputs(task_ids: list[str], results: list[Collected], summary: str) -> io.NodeOutput:
+    """Lists, one item per task; a failed task's video and URL block only their own item."""
+    from comfy_execution.graph_utils import ExecutionBlocker  # type: ignore[import-not-found]
+
+    from ..collect import failure_line
+
+    videos: list[Any] = []
+    urls: list[Any] = []
+    statuses: list[str] = []
+    for task, result in zip(task_ids, results, strict=True):
+        if isinstance(result, Exception):
+            videos.append(ExecutionBlocker(None))  # None: silently, no error event
+            urls.append(ExecutionBlocker(None))
+            statuses.append("failed: " + failure_line(task, result))
+        else:
+            videos.append(InputImpl.VideoFromFile(str(result.path)))
+            urls.append(result.url)
+            statuses.append(result.status.state.value)
+    return io.NodeOutput(videos, urls, statuses, ui=ui.PreviewText(summary))
+
+
+class _Face:
+    """The node's bar (the mean progress of its tasks) and its text (one line per task)."""
+
+    def __init__(self, node: type[io.ComfyNode], task_ids: list[str]) -> None:
+        self._node = node
+        self._task_ids = task_ids
+        self._bar = progress_bar(100)
+        self._progress = [0.0] * len(task_ids)
+        self._lines = [f"task {task}: waiting" for task in task_ids]
+
+    def progress_of(self, index: int) -> Any:
+        from ..collect import status_text
+
+        def on_progress(status: Any, elapsed_s: float) -> None:
+            if interrupted():  # before the bar: its own check clears the flag for the others
+                raise interrupt_error()
+            self._progress[index] = float(status.progress or 0)
+            self._bar.update_absolute(int(sum(self._progress) / len(self._progress)))
+            self._lines[index] = f"task {self._task_ids[index]}: {status_text(status, elapsed_s)}"
+            show_text(self._node, "\n".join(self._lines))
+
+        return on_progress
+
+    def finish(self, results: list[Collected]) -> str:
+        from ..collect import failure_line
+
+        lines = []
+        for task, result in zip(self._task_ids, results, strict=True):
+            if isinstance(result, Exception):
+                lines.append("failed: " + failure_line(task, result))
+            else:
+                size_kb = result.path.stat().st_size / 1024
+                lines.append(f"task {task}: succeeded, video of {size_kb:,.0f} KB")
+        self._bar.update_absolute(100)
+        summary = "\n".join(lines)
+        show_text(self._node, summary)
+        return summary

@@ -5,7 +5,17 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 # Only the light table of models: the pydantic models load on first use (start-up time).
-from ..schemas.models import DEFAULTS, AspectRatio, ModelKind, Size, VideoModel, models_of, spec_of
+from ..schemas.models import (
+    BATCH_SIZE_MAX,
+    BATCH_SIZE_MIN,
+    DEFAULTS,
+    AspectRatio,
+    ModelKind,
+    Size,
+    VideoModel,
+    models_of,
+    spec_of,
+)
 
 SEED_MAX = 2**31 - 1
 SHOTS = io.Custom("FREESORA_SHOTS")
@@ -106,6 +116,33 @@ def profile_input() -> io.String.Input:
         tooltip="Which key to use: the name of a profile in the FreeSora config file. Empty = "
         "the default profile (FREESORA_API_KEY wins there). Never type a key here.",
     )
+
+
+def batch_size_input() -> io.Int.Input:
+    # Optional and last: a workflow saved before it existed keeps its positional widget values.
+    return io.Int.Input(
+        "batch_size",
+        default=BATCH_SIZE_MIN,
+        min=BATCH_SIZE_MIN,
+        max=BATCH_SIZE_MAX,
+        optional=True,
+        tooltip=f"Takes of this request, created at once ({BATCH_SIZE_MIN}-{BATCH_SIZE_MAX}); "
+        "each is its own paid task and its own video. The same inputs and seed reuse all of "
+        "them.",
+    )
+
+
+def batch_size_problem(batch_size: object) -> str | None:
+    """`batch_size` outside 1..8 (ComfyUI skips the widget's min/max for checked inputs)."""
+    if batch_size is None:
+        return None
+    try:
+        count = int(batch_size)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        count = 0
+    if count != batch_size or not BATCH_SIZE_MIN <= count <= BATCH_SIZE_MAX:
+        return f"batch_size must be {BATCH_SIZE_MIN} to {BATCH_SIZE_MAX}, got {batch_size!r}"
+    return None
 
 
 def task_id_output(*, is_list: bool = False) -> io.String.Output:

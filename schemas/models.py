@@ -90,6 +90,9 @@ MODEL_SPECS: dict[VideoModel, ModelSpec] = {
 WAIT_TIMEOUT_DEFAULT_S = 20 * 60
 WAIT_TIMEOUT_MIN_S, WAIT_TIMEOUT_MAX_S = 30, 6 * 3600
 
+# Takes of one request per run of Text to Video / Storyboard (ComfyUI's usual `batch_size`).
+BATCH_SIZE_MIN, BATCH_SIZE_MAX = 1, 8
+
 MAX_PROMPT_CHARS = 10_000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # decoded size of one image, upstream limit
 # Pixels an input image may claim (a pack rule: 8192x8192). A 10 MB PNG can claim 30000x30000,
@@ -107,3 +110,30 @@ def models_of(kind: ModelKind) -> list[VideoModel]:
 
 def spec_of(model: VideoModel) -> ModelSpec:
     return MODEL_SPECS[model]
+
+
+# The account's limits (upstream, API.md): about 20 unfinished tasks, and 20 new tasks per 10 s;
+# beyond either the service answers 429. The client keeps to them (`service/limits.py`); the
+# environment variables FREESORA_MAX_IN_FLIGHT and FREESORA_CREATES_PER_10S override them.
+ACCOUNT_MAX_IN_FLIGHT = 20
+ACCOUNT_CREATES_PER_WINDOW = 20
+ACCOUNT_WINDOW_S = 10.0
+# How long creates may keep waiting out 429s before the user is told (the account stays full).
+RATE_LIMIT_PATIENCE_S = 15 * 60
+
+# The frame each model renders (landscape; portrait swaps the sides): an image is fitted and
+# scaled to it before encoding, never upscaled. sora-2 and Pro standard render 720p; Pro high
+# renders 1792x1024 (7:4, not 16:9).
+RENDER_FRAMES: dict[Size, tuple[int, int]] = {
+    Size.STANDARD: (1280, 720),
+    Size.HIGH: (1792, 1024),
+}
+
+
+def render_frame(
+    model: VideoModel, size: Size | None, aspect_ratio: AspectRatio
+) -> tuple[int, int]:
+    """(width, height) the model renders for this request; `size` counts only where it is sent."""
+    chosen = size if size is not None and spec_of(model).takes_size else Size.STANDARD
+    width, height = RENDER_FRAMES[chosen]
+    return (width, height) if aspect_ratio is AspectRatio.LANDSCAPE else (height, width)

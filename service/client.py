@@ -7,7 +7,9 @@ Whether a failed attempt may be resent is decided by `retry.may_resend`, never h
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from . import VERSION
 from .answers import parse_status, read_answer, unexpected_answer
 from .download import DownloadTimeouts
 from .download import download as download_to
+from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
 from .retry import (
     Outcome,
     RetryPolicy,
@@ -86,7 +89,9 @@ class FreeSoraClient:
         timeouts: Timeouts | None = None,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
-        max_concurrent_creates: int = 4,
+        max_concurrent_creates: int | None = None,
+        limits: AccountLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session = session
         self._settings = settings
@@ -94,8 +99,12 @@ class FreeSoraClient:
         self._timeouts = timeouts or Timeouts()
         self._sleep = sleep
         self._rand = rand
-        # Upstream allows ~20 tasks per account and answers 429 to bursts: a few at a time.
-        self._create_slots = asyncio.Semaphore(max_concurrent_creates)
+        self._clock = clock
+        # The account's limits (service/limits.py); `max_concurrent_creates` narrows them.
+        limits = limits or limits_from_env()
+        if max_concurrent_creates is not None:
+            limits = dataclasses.replace(limits, max_in_flight=max_concurrent_creates)
+        self._limits = limits
 
     @property
     def settings(self) -> Settings:
@@ -103,15 +112,21 @@ class FreeSoraClient:
 
     async def create(self, request: CreateVideoRequest) -> str:
         """Create a task and return its id. Credits are spent when this returns."""
-        async with self._create_slots:
+        gate = self._gate()
+        turn = gate.turn()
+        async with gate.slot():
             try:
-                data = await self._post(CREATE_PATH, request.to_payload(), idempotent=False)
+                data = await self._post(
+                    CREATE_PATH, request.to_payload(), idempotent=False, gate=turn
+                )
             except ServiceError as exc:
                 if classify_status(exc.status or 200, exc.code) is Outcome.SERVER_ERROR:
                     raise _outcome_unknown(f"the service answered an error ({exc})") from None
                 raise
             except UnexpectedResponseError as exc:
                 raise _outcome_unknown(str(exc)) from None
+            finally:
+                turn.finish()
         try:
             return CreatedTask.model_validate(data).task_id
         except ValidationError:
@@ -121,6 +136,12 @@ class FreeSoraClient:
         """One check-result call (transient failures retried)."""
         data = await self._post(STATUS_PATH, {"taskId": task_id}, idempotent=True, task_id=task_id)
         return parse_status(data, task_id)
+
+    def _gate(self) -> AccountGate:
+        key = self._settings.require_key().reveal()
+        return gate_for(
+            self._settings.base_url, key, self._limits, clock=self._clock, sleep=self._sleep
+        )
 
     async def sleep(self, seconds: float) -> None:
         """The client's clock (injected in tests): waits and backoff sleep through it."""
@@ -157,9 +178,19 @@ class FreeSoraClient:
         )
 
     async def _post(
-        self, path: str, body: dict[str, Any], *, idempotent: bool, task_id: str | None = None
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        idempotent: bool,
+        task_id: str | None = None,
+        gate: CreateTurn | None = None,
     ) -> Any:
-        """The choke point: send, read the envelope, retry only what `may_resend` allows."""
+        """The choke point: send, read the envelope, retry only what `may_resend` allows.
+
+        With a `gate` (creates), each try waits for the account's turn, and a 429 pauses the
+        whole account (`gate.back_off`) without using up a try, until the limits' patience.
+        """
         headers = {
             "Authorization": f"Bearer {self._settings.require_key().reveal()}",
             "Accept-Encoding": ACCEPT_ENCODING,
@@ -168,8 +199,11 @@ class FreeSoraClient:
         timeout = aiohttp.ClientTimeout(total=seconds, sock_connect=self._timeouts.connect_s)
         url = self._settings.base_url + path
         attempt = 0
+        rate_waited_s, rate_tries = 0.0, 0
         while True:
             attempt += 1
+            if gate is not None:
+                await gate.before_send()
             try:
                 # No redirects: the key must never follow a request to another host. No
                 # automatic decompression: `_read_capped` inflates with a bound.
@@ -204,6 +238,16 @@ class FreeSoraClient:
                 outcome = _answer_outcome(exc)
                 if not may_resend(outcome, idempotent=idempotent):
                     raise
+                if gate is not None and outcome is Outcome.RATE_LIMITED:
+                    # Refused unseen: a 429 uses up no try, only the limits' patience.
+                    rate_tries += 1
+                    delay = retry_delay(rate_tries, self._policy, self._rand(), retry_after)
+                    if rate_waited_s + delay > gate.limits.patience_s:
+                        raise _gave_up(exc, attempt + rate_tries - 1) from None
+                    rate_waited_s += delay
+                    attempt -= 1
+                    gate.back_off(delay)  # the next before_send waits it out
+                    continue
                 if attempt >= self._policy.attempts:
                     raise _gave_up(exc, attempt) from None
             await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))

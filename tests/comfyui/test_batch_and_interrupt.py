@@ -69,8 +69,9 @@ def test_an_image_batch_of_three_creates_three_tasks_and_three_videos_in_batch_o
     in_batch_order = [task_of[colour] for colour in COLOURS]
     [created] = entry["outputs"]["6"]["text"]
     assert re.findall(rf"created task ({TASK_ID})", created) == in_batch_order
-    collected = [re.match(rf"task ({TASK_ID}):", text) for text in entry["outputs"]["7"]["text"]]
-    assert [match.group(1) for match in collected if match] == in_batch_order
+    # One Video Result run waits for the whole list: one line per task, in list order.
+    collected = "\n".join(entry["outputs"]["7"]["text"])
+    assert re.findall(rf"task ({TASK_ID}): succeeded", collected) == in_batch_order
     assert_sample_videos_saved(comfy, entry, count=3)
 
 

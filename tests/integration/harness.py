@@ -13,6 +13,7 @@ import aiohttp
 from freesora.config import ApiKey, Settings
 from freesora.sandbox import SANDBOX_KEY, Sandbox, run_sandbox
 from freesora.service.client import FreeSoraClient, Timeouts
+from freesora.service.limits import AccountLimits
 from freesora.service.retry import RetryPolicy
 
 
@@ -50,14 +51,17 @@ class Harness:
         settings = Settings(self.base_url, ApiKey(key), "test")
         kwargs.setdefault("sleep", self.clock.sleep)
         kwargs.setdefault("rand", lambda: 0.5)
+        kwargs.setdefault("clock", self.clock)
         return FreeSoraClient(self.session, settings, **kwargs)
 
 
 @asynccontextmanager
-async def start_harness() -> AsyncIterator[Harness]:
+async def start_harness(**sandbox: Any) -> AsyncIterator[Harness]:
+    """A sandbox (task_seconds 10 unless `sandbox` says otherwise) and a client, one fake clock."""
     clock = FakeClock()
+    sandbox.setdefault("task_seconds", 10.0)
     async with (
-        run_sandbox(task_seconds=10.0, clock=clock) as running,
+        run_sandbox(clock=clock, **sandbox) as running,
         aiohttp.ClientSession() as session,
     ):
         settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "test")
@@ -68,5 +72,9 @@ async def start_harness() -> AsyncIterator[Harness]:
             timeouts=Timeouts(create_s=5, status_s=5),
             sleep=clock.sleep,
             rand=lambda: 0.5,
+            clock=clock,
+            # 429s are waited out up to the limits' patience (15 min by default), not a count
+            # of tries: 20 s lets two 7 s Retry-Afters through and refuses the third.
+            limits=AccountLimits(patience_s=20.0),
         )
         yield Harness(running.sandbox, running.base_url, client, clock, session)

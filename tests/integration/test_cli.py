@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from freesora.sandbox import FAIL_MARKER, Sandbox, run_sandbox
@@ -281,3 +285,74 @@ async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_sandbox_refuses_a_limit_below_one_naming_the_option(cli: Cli) -> None:
+    ran = await cli("sandbox", "--port", "0", "--max-in-flight", "0")
+    assert ran.code == 2
+    assert "max_in_flight must be an int >= 1" in ran.err
+
+
+@asynccontextmanager
+async def _sandbox_process(*flags: str) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "freesora.cli", "sandbox", "--port", str(port), *flags),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        await asyncio.wait_for(proc.stderr.readline(), timeout=30)  # its start-up line
+        async with aiohttp.ClientSession(headers={"Authorization": "Bearer sk-sandbox"}) as s:
+            yield s, f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+_TEXT = {"model": "sora-2-text-to-video", "prompt": "A boat"}
+
+
+async def test_sandbox_process_answers_429_beyond_its_in_flight_limit() -> None:
+    answers = []
+    async with _sandbox_process("--task-seconds", "60", "--max-in-flight", "2") as (session, url):
+        for _ in range(3):
+            async with session.post(url + "/api/v1/video/sora-pro", json=_TEXT) as resp:
+                answers.append((resp.status, (await resp.json())["code"]))
+        async with session.get(url + "/sandbox/state") as resp:
+            limits = (await resp.json())["limits"]
+    assert answers == [(200, 0), (200, 0), (429, 429)]
+    assert (limits["max_in_flight"], limits["refused"]) == (2, 1)
+
+
+async def test_sandbox_process_fails_the_task_of_the_nth_create() -> None:
+    ends = []
+    async with _sandbox_process("--task-seconds", "0", "--fail-create", "2") as (session, url):
+        for _ in range(3):
+            async with session.post(url + "/api/v1/video/sora-pro", json=_TEXT) as resp:
+                task_id = (await resp.json())["data"]["taskId"]
+            check = {"taskId": task_id}
+            async with session.post(url + "/api/video-generations/check-result", json=check) as r:
+                data = (await r.json())["data"]
+            ends.append((data["status"], data["credits_refunded"]))
+    assert ends == [("succeeded", False), ("failed", True), ("succeeded", False)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_create_sends_a_large_image_at_the_frame_its_model_renders(cli: Cli) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (3840, 2160), (20, 90, 160)).save(cli.cwd / "big.png")
+    args = ["--model", "sora-2-pro-image-to-video", "--size", "high", "--prompt", "Move"]
+    ran = await cli("create", *args, "--image", "big.png", "--fit", "crop")
+    assert ran.code == 0, ran.err
+    body = cli.sandbox.received.creates[0].body
+    raw = base64.b64decode(body["imageData"].partition(",")[2])
+    with Image.open(io.BytesIO(raw)) as sent:
+        assert sent.size == (1792, 1008), "no aspect ratio: Pro high's frame, the image's shape"
+    assert "scaled down from 3840x2160" in ran.err

@@ -91,11 +91,15 @@ async def test_a_429_without_retry_after_backs_off_exponentially(harness: Harnes
     assert harness.clock.sleeps == [1.0, 2.0]
 
 
-async def test_a_429_that_never_ends_is_reported_after_the_allowed_tries(harness: Harness) -> None:
-    harness.sandbox.faults.add("create", "rate_limit", retry_after=1, times=10)
-    with pytest.raises(RateLimitedError, match="4 tries"):
+async def test_a_429_that_never_ends_is_reported_once_the_limits_patience_is_spent(
+    harness: Harness,
+) -> None:
+    # The harness client's patience is 20 s: two 7 s waits, and the third 429 is final.
+    harness.sandbox.faults.add("create", "rate_limit", retry_after=7, times=10)
+    with pytest.raises(RateLimitedError, match="3 tries"):
         await harness.client.create(text_request())
-    assert len(harness.sandbox.received.creates) == 4
+    assert len(harness.sandbox.received.creates) == 3
+    assert harness.clock.sleeps == [7.0, 7.0]
     assert harness.sandbox.tasks == {}
 
 

@@ -120,13 +120,13 @@ CREATE_MATRIX = [
     ),
     row(
         "429-forever-gives-up",
-        faults=[fault("rate_limit", times=10, retry_after=1)],
+        faults=[fault("rate_limit", times=10, retry_after=7)],
         tasks=0,
-        requests=4,  # the harness client's RetryPolicy(attempts=4)
+        requests=3,  # the harness client's limits: 20 s of patience for 429s
         error=RateLimitedError,
-        told=("Too many requests (sandbox)", "still failing after 4 tries"),
+        told=("Too many requests (sandbox)", "still failing after 3 tries"),
         journal=None,
-        sleeps=[1.0, 1.0, 1.0],
+        sleeps=[7.0, 7.0],
     ),
     may_exist("malformed-json", fault("malformed_json"), tasks=0, told=("not its JSON envelope",)),
     row(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Harness
+from harness import Harness, start_harness
 
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import Submitted, submit_tasks
@@ -127,3 +127,20 @@ async def test_one_create_at_a_time_never_overlaps_even_under_429s(
     assert_each_task_created_exactly_once(harness, planned, submitted, journal, created_prompts)
     assert harness.sandbox.received.max_creates_in_flight == 1
     assert harness.sandbox.received.creates_in_flight == 0
+
+
+async def test_sixty_creates_against_the_accounts_limits_all_succeed_with_no_429_reaching_the_user(
+    tmp_path: Path,
+) -> None:
+    # The sandbox enforces upstream's limits (20 in flight, 20 per 10 s) and tasks outlive the
+    # window, so the account really fills up; the client's default limits are the same.
+    async with start_harness(max_in_flight=20, creates_per_window=20, task_seconds=15.0) as h:
+        client = h.client_with()
+        planned = text_batch()[:60]
+        submitted = await submit_tasks(client, planned, journal=Journal(tmp_path / "j"), seed=1)
+        assert len({s.task_id for s in submitted}) == 60
+        assert h.sandbox.tasks_created == 60
+        assert h.sandbox.peak_in_flight <= 20
+        # The second window's burst of 20 goes out before the first 429 comes back; after it,
+        # one probe per pause: without the shared back-off each waiting create is refused again.
+        assert 20 <= h.sandbox.rate_limited <= 25

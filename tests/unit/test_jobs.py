@@ -176,3 +176,25 @@ def test_auto_with_an_image_url_means_landscape() -> None:
         **{**IMAGE_WIDGETS, "aspect_ratio": "auto"},
     )
     assert task.request.to_payload()["aspectRatio"] == "landscape"
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "ratio", "sent"),
+    [
+        ("sora-2-image-to-video", "high", "landscape", (1280, 720)),
+        ("sora-2-pro-image-to-video", "standard", "landscape", (1280, 720)),
+        ("sora-2-pro-image-to-video", "high", "landscape", (1792, 1024)),
+        ("sora-2-pro-image-to-video", "high", "portrait", (1024, 1792)),
+    ],
+)
+def test_an_image_is_sent_at_the_frame_its_model_and_size_render(
+    model: str, size: str, ratio: str, sent: tuple[int, int]
+) -> None:
+    big = frames((0.3, 0.5, 0.7), height=2400, width=2400)
+    widgets = {**IMAGE_WIDGETS, "model": model, "size": size, "aspect_ratio": ratio}
+    [task] = plan_image_tasks(big, fit="crop", **widgets)
+    assert task.image is not None
+    assert (task.image.width, task.image.height) == sent
+    _mime, data = decode_data_url(task.request.image_data or "")
+    assert Image.open(io.BytesIO(data)).size == sent
+    assert f"scaled down from {task.image.scaled_from[0]}x" in task.describe()  # type: ignore[index]

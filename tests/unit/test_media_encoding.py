@@ -18,8 +18,10 @@ from freesora.media.encode import (
     encode_file,
     encode_image,
     image_to_data_url,
+    to_uint8_frames,
 )
 from freesora.schemas import AspectRatio
+from freesora.schemas.models import Size, VideoModel, render_frame
 
 # --- Output form ---------------------------------------------------------------------------------
 
@@ -215,3 +217,91 @@ def test_decode_data_url_rejects_malformed_urls(data_url: str) -> None:
         InvalidImageError, match=r"^image (must be a base64 data URL|holds invalid)"
     ):
         decode_data_url(data_url)
+
+
+# --- The model's frame --------------------------------------------------------------------------
+
+
+def _photo(width: int, height: int) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rgb = [0.5 + 0.4 * np.sin(x / 37 + c) * np.cos(y / 23) for c in range(3)]
+    return np.stack(rgb, -1)[None].astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "ratio", "expected"),
+    [
+        ("sora-2-image-to-video", None, "landscape", (1280, 720)),
+        ("sora-2-image-to-video", "high", "landscape", (1280, 720)),  # size is Pro-only
+        ("sora-2-image-to-video-stable", None, "portrait", (720, 1280)),
+        ("sora-2-pro-image-to-video", "standard", "landscape", (1280, 720)),
+        ("sora-2-pro-image-to-video", "high", "landscape", (1792, 1024)),
+        ("sora-2-pro-image-to-video", "high", "portrait", (1024, 1792)),
+    ],
+)
+def test_each_model_renders_its_frame(
+    model: str, size: str | None, ratio: str, expected: tuple[int, int]
+) -> None:
+    chosen = None if size is None else Size(size)
+    assert render_frame(VideoModel(model), chosen, AspectRatio(ratio)) == expected
+
+
+def test_a_4k_frame_is_cropped_and_scaled_to_720p_and_says_so() -> None:
+    result = encode_image(
+        _photo(3840, 2160), fit="crop", aspect_ratio="landscape", frame=(1280, 720)
+    )
+    assert (result.width, result.height) == (1280, 720)
+    assert result.scaled_from == (3840, 2160)
+    assert re.fullmatch(
+        r"JPEG 1280x720, \d+ KB, q=98, scaled down from 3840x2160 \(crop to 16:9\)",
+        result.describe(),
+    )
+
+
+def test_pro_high_crops_to_its_7_by_4_frame() -> None:
+    result = encode_image(
+        _photo(3840, 2160), fit="crop", aspect_ratio="landscape", frame=(1792, 1024)
+    )
+    assert (result.width, result.height) == (1792, 1024)
+    assert result.fitted == "crop to 7:4"
+
+
+def test_a_frame_smaller_than_the_models_is_never_upscaled() -> None:
+    result = encode_image(_photo(640, 360), fit="crop", aspect_ratio="landscape", frame=(1280, 720))
+    assert (result.width, result.height) == (640, 360)
+    assert result.scaled_from is None
+
+
+def test_fit_none_keeps_the_aspect_scaled_to_fit_inside_the_frame() -> None:
+    result = encode_image(
+        _photo(3000, 3000), fit="none", aspect_ratio="landscape", frame=(1280, 720)
+    )
+    assert (result.width, result.height) == (720, 720)
+
+
+def test_pad_scales_into_the_frame_then_pads_to_it() -> None:
+    result = encode_image(_photo(3000, 3000), fit="pad", aspect_ratio="portrait", frame=(720, 1280))
+    assert (result.width, result.height) == (720, 1280)
+    assert result.scaled_from == (3000, 3000)
+
+
+def test_scaling_a_float_frame_matches_lanczos_on_the_8_bit_frame() -> None:
+    """Box-averaging in float before converting is a cheaper order, not a worse picture."""
+    image = _photo(1920, 1080)
+    ours = pixels(encode_image(image, fmt="png", frame=(640, 360)))
+    full = Image.fromarray(to_uint8_frames(image)[0]).resize((640, 360), Image.Resampling.LANCZOS)
+    diff = ours.astype(np.float64) - np.asarray(full, dtype=np.float64)
+    assert 10 * np.log10(255**2 / np.mean(diff**2)) >= 40.0
+
+
+def test_nan_in_a_frame_that_is_scaled_is_still_refused() -> None:
+    image = _photo(1920, 1080)
+    image[0, 500, 700, 1] = np.nan
+    with pytest.raises(InvalidImageError, match="NaN"):
+        encode_image(image, frame=(1280, 720))
+
+
+def test_an_8_bit_frame_is_scaled_to_the_frame_too() -> None:
+    pixels = (_photo(2560, 1440)[0] * 255).astype(np.uint8)
+    result = encode_image(pixels, fit="crop", aspect_ratio="landscape", frame=(1280, 720))
+    assert (result.width, result.height) == (1280, 720)

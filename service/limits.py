@@ -1,0 +1,187 @@
+"""The account's limits, in one place: creates in flight, creates per window, a shared 429 pause.
+
+One `AccountGate` per account (base URL + key) and event loop, shared by every client of that
+account in the process: the creates of a batch, and of several nodes running at once, go out
+as fast as the account allows and never faster. A 429 pauses every pending create of the account
+for its Retry-After, instead of each create hammering the service on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from ..schemas.models import (
+    ACCOUNT_CREATES_PER_WINDOW,
+    ACCOUNT_MAX_IN_FLIGHT,
+    ACCOUNT_WINDOW_S,
+    RATE_LIMIT_PATIENCE_S,
+)
+
+ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
+ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
+MAX_LIMIT = 1000
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """At most `max_in_flight` creates at once and `creates_per_window` per `window_s` seconds."""
+
+    max_in_flight: int = ACCOUNT_MAX_IN_FLIGHT
+    creates_per_window: int = ACCOUNT_CREATES_PER_WINDOW
+    window_s: float = ACCOUNT_WINDOW_S
+    patience_s: float = RATE_LIMIT_PATIENCE_S
+
+    def __post_init__(self) -> None:
+        for name in ("max_in_flight", "creates_per_window"):
+            value = getattr(self, name)
+            if type(value) is not int or not 1 <= value <= MAX_LIMIT:
+                raise ValueError(f"{name} must be an int 1..{MAX_LIMIT}, got {value!r}")
+        if not self.window_s > 0 or not self.patience_s >= 0:
+            raise ValueError(f"window_s must be > 0, patience_s >= 0: {self}")
+
+
+def limits_from_env(env: Mapping[str, str] | None = None) -> AccountLimits:
+    """The defaults of `schemas.models`, with FREESORA_MAX_IN_FLIGHT / _CREATES_PER_10S applied."""
+    env = os.environ if env is None else env
+    values = {}
+    for name, field in (
+        (ENV_MAX_IN_FLIGHT, "max_in_flight"),
+        (ENV_CREATES_PER_10S, "creates_per_window"),
+    ):
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= MAX_LIMIT:
+            raise ConfigError(f"{name} must be a whole number 1 to {MAX_LIMIT}, got {raw!r}")
+        values[field] = value
+    return AccountLimits(**values)
+
+
+class AccountGate:
+    """What every create of one account passes before it is sent (see the module docstring).
+
+    After a 429 the account is "in doubt": once the pause is over one create (the probe) goes
+    first, and the others follow only when it was not refused, so a full account costs one 429
+    per pause instead of one per waiting create.
+    """
+
+    def __init__(self, limits: AccountLimits, clock: Clock, sleep: Sleep) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(limits.max_in_flight)
+        # Send times given out (some in the future): the window's bookkeeping.
+        self._sends: deque[float] = deque()
+        self._paused_until = 0.0
+        self._pauses = 0  # bumped by each 429: a waiter re-checks only when it changed
+        self._clear = asyncio.Event()
+        self._clear.set()
+        self._probe: object | None = None
+
+    def turn(self) -> CreateTurn:
+        """One create's passage through the gate (retries included)."""
+        return CreateTurn(self)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Held for the whole create (retries included): at most `max_in_flight` at once."""
+        async with self._slots:
+            yield
+
+    async def before_send(self, owner: object) -> None:
+        """Wait out a 429 pause and its probe, then for this create's turn in the window."""
+        await self._wait_pause()
+        while not self._clear.is_set() and self._probe is not owner:
+            if self._probe is None:
+                self._probe = owner  # this create tries the account first
+                break
+            await self._clear.wait()
+            await self._wait_pause()
+        now = self._clock()
+        window, most = self.limits.window_s, self.limits.creates_per_window
+        while self._sends and self._sends[0] <= now - window:
+            self._sends.popleft()
+        # The n-th create from the end left the window at (its time + window): never sooner.
+        turn = now if len(self._sends) < most else max(now, self._sends[-most] + window)
+        self._sends.append(turn)
+        if turn > now:
+            await self._sleep(turn - now)
+
+    def back_off(self, delay_s: float, owner: object) -> None:
+        """A 429 said wait `delay_s`: every create of the account waits (in `before_send`)."""
+        self._paused_until = max(self._paused_until, self._clock() + delay_s)
+        self._pauses += 1
+        self._clear.clear()
+        if self._probe is owner:
+            self._probe = None  # refused again: whoever comes first after the pause probes
+
+    def finish(self, owner: object) -> None:
+        """The create got an answer that was not a 429 (or gave up): the probe, if it was one,
+        lets the others go."""
+        if self._probe is owner or (self._probe is None and not self._clear.is_set()):
+            self._probe = None
+            self._clear.set()
+
+    async def _wait_pause(self) -> None:
+        # One sleep per pause seen: an injected clock that sleeps without moving time (tests)
+        # cannot make this spin.
+        while True:
+            seen = self._pauses
+            remaining = self._paused_until - self._clock()
+            if remaining <= 0:
+                return
+            await self._sleep(remaining)
+            if self._pauses == seen:
+                return
+
+
+class CreateTurn:
+    """The gate as one create sees it: `before_send` each try, `back_off` on 429, `finish`."""
+
+    def __init__(self, gate: AccountGate) -> None:
+        self._gate = gate
+        self.limits = gate.limits
+
+    async def before_send(self) -> None:
+        await self._gate.before_send(self)
+
+    def back_off(self, delay_s: float) -> None:
+        self._gate.back_off(delay_s, self)
+
+    def finish(self) -> None:
+        self._gate.finish(self)
+
+
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], AccountGate]]
+_GATES = weakref.WeakKeyDictionary()
+
+
+def gate_for(
+    base_url: str,
+    key: str,
+    limits: AccountLimits,
+    *,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> AccountGate:
+    """The gate of this account on the running loop (asyncio primitives belong to one loop)."""
+    account = hashlib.sha256(f"{base_url}\n{key}".encode()).hexdigest()
+    per_loop = _GATES.setdefault(asyncio.get_running_loop(), {})
+    # Clients with other limits or another clock (tests) get their own gate.
+    return per_loop.setdefault((account, limits, clock, sleep), AccountGate(limits, clock, sleep))

@@ -1,0 +1,133 @@
+"""The account gate: creates paced to the window, capped in flight, and one 429 pausing them all."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from freesora.errors import ConfigError
+from freesora.service.limits import AccountGate, AccountLimits, gate_for, limits_from_env
+
+
+class Clock:
+    """Time moves only when told to, or when a sleeper's turn comes (one sleeper at a time)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def gate(clock: Clock, **limits: object) -> AccountGate:
+    return AccountGate(AccountLimits(**limits), clock, clock.sleep)  # type: ignore[arg-type]
+
+
+async def test_the_first_creates_of_a_window_go_at_once_and_the_next_wait_their_turn() -> None:
+    clock = Clock()
+    account = gate(clock, creates_per_window=3, window_s=10.0)
+    sent = []
+    for _ in range(7):
+        await account.turn().before_send()
+        sent.append(clock.now - 100.0)
+    assert sent == [0, 0, 0, 10, 10, 10, 20]
+
+
+async def test_a_429_pauses_every_pending_create_of_the_account_once() -> None:
+    clock = Clock()
+    account = gate(clock)
+    refused = account.turn()
+    refused.back_off(7.0)
+
+    async def create() -> None:
+        turn = account.turn()
+        await turn.before_send()
+        turn.finish()
+
+    await asyncio.gather(*(create() for _ in range(5)))
+    # One wait for the batch: once the first waiter has slept 7 s the pause is over for all.
+    assert clock.sleeps == [7.0]
+    assert clock.now == pytest.approx(107.0)
+
+
+async def test_after_a_429_one_create_probes_and_the_others_wait_for_its_answer() -> None:
+    clock = Clock()
+    account = gate(clock)
+    account.turn().back_off(1.0)
+    sent: list[str] = []
+    seen_by_probe: list[list[str]] = []
+
+    async def create(name: str) -> None:
+        turn = account.turn()
+        await turn.before_send()
+        sent.append(name)
+        if len(sent) == 1:
+            for _ in range(5):  # the probe's answer takes a while: the others get to run
+                await asyncio.sleep(0)
+            seen_by_probe.append(list(sent))
+        turn.finish()
+
+    await asyncio.gather(*(create(name) for name in "abc"))
+    assert len(seen_by_probe[0]) == 1, f"nobody else went before the probe's answer: {sent}"
+    assert sorted(sent) == ["a", "b", "c"]
+
+
+async def test_a_pause_never_spins_when_the_clock_does_not_move() -> None:
+    frozen = Clock()
+
+    async def sleep_without_time(seconds: float) -> None:
+        frozen.sleeps.append(seconds)
+
+    account = AccountGate(AccountLimits(), frozen, sleep_without_time)
+    turn = account.turn()
+    turn.back_off(5.0)
+    await turn.before_send()
+    assert frozen.sleeps == [5.0]
+
+
+async def test_at_most_max_in_flight_creates_hold_a_slot_at_once() -> None:
+    account = gate(Clock(), max_in_flight=3)
+    inside, peak = 0, 0
+
+    async def create() -> None:
+        nonlocal inside, peak
+        async with account.slot():
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0)
+            inside -= 1
+
+    await asyncio.gather(*(create() for _ in range(10)))
+    assert peak == 3
+
+
+async def test_clients_of_one_account_share_a_gate_and_other_accounts_do_not() -> None:
+    limits = AccountLimits()
+    first = gate_for("http://a", "sk-1", limits)
+    assert gate_for("http://a", "sk-1", limits) is first
+    assert gate_for("http://a", "sk-2", limits) is not first
+    assert gate_for("http://b", "sk-1", limits) is not first
+
+
+def test_the_defaults_are_the_accounts_20_in_flight_and_20_per_10_s() -> None:
+    limits = limits_from_env({})
+    assert (limits.max_in_flight, limits.creates_per_window, limits.window_s) == (20, 20, 10.0)
+
+
+def test_environment_variables_override_the_limits() -> None:
+    env = {"FREESORA_MAX_IN_FLIGHT": "5", "FREESORA_CREATES_PER_10S": " 8 "}
+    limits = limits_from_env(env)
+    assert (limits.max_in_flight, limits.creates_per_window) == (5, 8)
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "many", "2.5", "1001"])
+def test_a_bad_limit_in_the_environment_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"FREESORA_MAX_IN_FLIGHT must be a whole number 1 to"):
+        limits_from_env({"FREESORA_MAX_IN_FLIGHT": raw})
