@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from comfy_hosts import Host
-from PIL import Image
 
 from freesora.sandbox import Sandbox, run_sandbox
 
@@ -35,15 +34,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def write_example_image(path: Path) -> None:
-    """A 640x480 photo-like picture (gradients and grain), so no binary file is committed."""
-    size = (640, 480)
-    red = Image.linear_gradient("L").rotate(90).resize(size)
-    green = Image.effect_noise(size, 48)
-    blue = Image.radial_gradient("L").resize(size)
-    Image.merge("RGB", (red, green, blue)).save(path)
 
 
 class SandboxThread:
@@ -206,7 +196,6 @@ def start_with_pack(
     """
     host.prepare_base(base_dir)
     (base_dir / "custom_nodes" / pack_entry).symlink_to(repo_root, target_is_directory=True)
-    write_example_image(base_dir / "input" / "example.png")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
     env.update(
         PYTHONDONTWRITEBYTECODE="1",  # the pack is a symlink to the repo: no __pycache__ there

@@ -74,7 +74,7 @@ def _expected_image(wf: dict[str, Any]) -> dict[str, Any]:
     return {
         "model": "sora-2-image-to-video",
         "prompt": wf["2"]["inputs"]["prompt"],
-        "aspectRatio": "landscape",  # "auto" on a 640x480 picture
+        "aspectRatio": "landscape",  # "auto" on the 1280x720 picture the graph builds
         "nFrames": "10",
         "removeWatermark": True,
         "isPublic": True,
