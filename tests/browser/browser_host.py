@@ -9,6 +9,7 @@ Writes only under the temp base dir it is given.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -28,7 +29,6 @@ from comfy_server import ComfyServer, SandboxThread, start_with_pack  # noqa: E4
 
 EXAMPLES = REPO_ROOT / "example_workflows"
 API_TWINS = REPO_ROOT / "tests" / "comfyui" / "workflows"
-SCREENSHOTS = REPO_ROOT / "docs" / "images"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,8 +52,6 @@ WAIT_MS = 60_000
 
 
 def chromium_path() -> str | None:
-    import os
-
     return os.environ.get("FREESORA_CHROMIUM") or shutil.which("chromium")
 
 
