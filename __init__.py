@@ -11,7 +11,10 @@ from typing import Any
 
 from .service import VERSION as __version__
 
-__all__ = ["__version__", "comfy_entrypoint"]
+__all__ = ["WEB_DIRECTORY", "__version__", "comfy_entrypoint"]
+
+# The pack's frontend extensions: ComfyUI serves this folder to the browser (read by its nodes.py).
+WEB_DIRECTORY = "./web"
 
 
 async def comfy_entrypoint() -> Any:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from comfy_api.latest import io, ui
 
 from .hooks import journal_path, show_text
-from .widgets import SEED_MAX, batch_size_problem
+from .widgets import RERUN_NOTE, SEED_MAX, batch_size_problem
 
 if TYPE_CHECKING:
     from ..create.plan import PlannedTask
@@ -130,8 +130,9 @@ def created_text(results: Sequence[Submitted], planned: Sequence[PlannedTask]) -
     if len(planned) > 1 and all(task is planned[0] for task in planned):
         lines = [f"{len(planned)} takes of: {planned[0].describe()}"]
         lines += [f"take {i}: {result.describe()}" for i, result in enumerate(results, start=1)]
-        return "\n".join(lines)
-    return "\n".join(
+        return "\n".join([*lines, RERUN_NOTE])
+    lines = [
         f"{result.describe()}\n  {task.describe()}"
         for result, task in zip(results, planned, strict=True)
-    )
+    ]
+    return "\n".join([*lines, RERUN_NOTE])
