@@ -17,13 +17,18 @@ from typing import Any
 from ..config import load_settings, save_profile
 from ..create.plan import PlannedTask
 from ..errors import FreeSoraError, InvalidRequestError, WaitCancelledError
-from ..ledger.journal import format_record
 from ..schemas import CreateVideoRequest, VideoModel, build_create_request
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from ..service.client import FreeSoraClient, open_session
 from .display import ProgressLine
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+TASK_ACTIONS = ("adopt", "forget", "compact")
+MAY_BE_CHARGED = (
+    "freesora: if the create had been sent, a task may exist and may have been charged. "
+    "`freesora tasks --unfinished` lists it (state sending or unknown, with its take); if the "
+    "service's history shows it, `freesora tasks adopt TAKE TASK_ID` records it."
+)
 
 
 def _shot(text: str) -> dict[str, Any]:
@@ -56,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
     create.add_argument("--shot", type=_shot, action="append", metavar="SECONDS:SCENE")
     create.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+    create.add_argument(
+        "--seed",
+        type=int,
+        help="name this take: the same request and seed is created once, then reused "
+        "(default: every run creates a new task)",
+    )
 
     wait = sub.add_parser("wait", help="wait for a task and download its video")
     wait.add_argument("task_id")
@@ -85,7 +96,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="tell whether the key is accepted (spends nothing)")
 
-    tasks = sub.add_parser("tasks", help="list the task journal, newest first")
+    tasks = sub.add_parser(
+        "tasks",
+        help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact",
+    )
+    tasks.add_argument("action", nargs="?", choices=["list", *TASK_ACTIONS], default="list")
+    tasks.add_argument("names", nargs="*", metavar="TAKE [TASK_ID]")
     tasks.add_argument("--limit", type=int, default=20)
     tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
     tasks.add_argument("--model", choices=[m.value for m in VideoModel])
@@ -122,23 +138,30 @@ async def _create(args: argparse.Namespace) -> int:
     settings = load_settings(args.profile)
     settings.require_key()
     from ..create.submit import submit_tasks
-    from ..ledger.journal import Journal, default_journal_path
+    from ..ledger.file_store import open_ledger
+    from ..ledger.journal import default_journal_path
 
-    # Journaled like the nodes' tasks, but never reused: a command line is an explicit order.
+    # Written ahead like the nodes' tasks. Without --seed a command line is an explicit order:
+    # a take of its own, never reused. Ctrl+C waits for a sent create's answer (asyncio.run
+    # cancels us; submit awaits the create shielded); a second Ctrl+C stops at once.
+    ledger = open_ledger(default_journal_path())
     async with open_session(settings) as session:
         [done] = await submit_tasks(
             FreeSoraClient(session, settings),
             [PlannedTask(request)],
-            journal=Journal(default_journal_path()),
-            reuse=False,
+            ledger=ledger,
+            seed=args.seed,
+            reuse=args.seed is not None,
         )
+    print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
 
 
 async def _wait(args: argparse.Namespace) -> int:
     from ..collect import collect_video
-    from ..ledger.journal import Journal, default_journal_path
+    from ..ledger.file_store import open_ledger
+    from ..ledger.journal import default_journal_path
 
     settings = load_settings(args.profile)
     settings.require_key()
@@ -152,7 +175,7 @@ async def _wait(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
             interval_s=args.interval,
             on_progress=line.update,
-            journal=Journal(default_journal_path()),
+            ledger=open_ledger(default_journal_path()),
         )
     line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
     print(result.path)
@@ -197,17 +220,10 @@ async def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tasks(args: argparse.Namespace) -> int:
-    from ..ledger.journal import Journal, default_journal_path, select
+async def _tasks(args: argparse.Namespace) -> int:
+    from .tasks import run_tasks
 
-    journal = Journal(default_journal_path())
-    rows = select(
-        journal.records(), limit=args.limit, only_unfinished=args.unfinished, model=args.model
-    )
-    print(f"journal: {journal.path} ({len(rows)} shown)", file=sys.stderr)
-    for record in rows:
-        print(format_record(record))
-    return 0
+    return await run_tasks(args)
 
 
 COMMANDS = {
@@ -216,22 +232,25 @@ COMMANDS = {
     "sandbox": _sandbox,
     "demo": _demo,
     "check": _check,
+    "tasks": _tasks,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Warnings (a create awaited after Ctrl+C, a damaged journal) are for the user to read.
+    logging.basicConfig(level=logging.WARNING, format="freesora: %(message)s")
     try:
         if args.command == "key":
             return _key(args)
-        if args.command == "tasks":
-            return _tasks(args)
         return asyncio.run(COMMANDS[args.command](args))
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
     except (KeyboardInterrupt, WaitCancelledError) as exc:
         print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
+        if args.command == "create" and not args.dry_run:
+            print(MAY_BE_CHARGED, file=sys.stderr)
         return EXIT_INTERRUPTED
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from .records import Index, encode, entry_record
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_REPORTED: dict[Path, int] = {}  # damage already logged, per journal: once per process
 
 
 class JournalFile:
@@ -33,7 +34,6 @@ class JournalFile:
         self._offset = 0
         self._lines = 0
         self._identity: tuple[int, int] | None = None
-        self._reported = 0
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -85,8 +85,8 @@ class JournalFile:
                 self.index.note_damage(f"line {number}", f"{type(exc).__name__}: {exc}"[:160])
 
     def _report_damage(self) -> None:
-        if self.index.damaged_lines > self._reported:
-            self._reported = self.index.damaged_lines
+        if self.index.damaged_lines > _REPORTED.get(self.path, 0):
+            _REPORTED[self.path] = self.index.damaged_lines
             logger.warning(
                 "FreeSora task journal %s: %d damaged line(s) skipped (%s); every other record "
                 "is used. `freesora tasks compact` rewrites it without them.",
