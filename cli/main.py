@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         "--latency", type=float, default=0.0, help="seconds added to every API answer"
     )
 
+    sandbox.add_argument(
+        "--create-seconds",
+        type=float,
+        default=0.0,
+        help="every create takes this long, and completes even if the client hangs up",
+    )
+
     demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
     demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
     demo.add_argument("--task-seconds", type=float, default=3.0)
@@ -187,7 +194,11 @@ async def _sandbox(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     await serve_forever(
-        args.host, args.port, task_seconds=args.task_seconds, latency_s=args.latency
+        args.host,
+        args.port,
+        task_seconds=args.task_seconds,
+        latency_s=args.latency,
+        create_seconds=args.create_seconds,
     )
     return 0
 

@@ -34,6 +34,7 @@ class JournalFile:
         self._offset = 0
         self._lines = 0
         self._identity: tuple[int, int] | None = None
+        self._unwritten: list[dict[str, Any]] = []  # records the disk refused: kept in memory
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -47,12 +48,22 @@ class JournalFile:
                     self._reset(None)
                 return self.index
             identity = (info.st_dev, info.st_ino)
-            if identity != self._identity or info.st_size < self._offset:
+            fresh = identity != self._identity or info.st_size < self._offset
+            if fresh:
                 self._reset(identity)  # replaced (compacted) or truncated: read it afresh
             if info.st_size > self._offset:
                 self._read_from_offset()
+            if fresh:
+                for record in self._unwritten:
+                    self.index.apply(record)
             self._report_damage()
             return self.index
+
+    def keep_unwritten(self, record: dict[str, Any]) -> None:
+        """A record the disk refused (after a create): this process must still act on it."""
+        with self.mutex:
+            self._unwritten.append(record)
+            self.index.apply(record)
 
     def _reset(self, identity: tuple[int, int] | None) -> None:
         self.index = Index()
@@ -126,7 +137,7 @@ class JournalFile:
                 _fsync_dir(self.path.parent)
         except OSError as exc:
             raise LedgerError(
-                f"the task journal {self.path} cannot be written: {exc.strerror or exc}"
+                f"the task journal {self.path} cannot be written: {exc.strerror or exc}."
             ) from exc
 
     def compact(self) -> int:

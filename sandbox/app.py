@@ -41,6 +41,7 @@ class Sandbox:
         *,
         default_credits: int = DEFAULT_CREDITS,
         open_prefix: str | None = SANDBOX_KEY,
+        create_seconds: float = 0.0,
     ) -> None:
         if status_spelling not in SPELLINGS:
             raise ValueError(f"status_spelling must be one of {SPELLINGS}, got {status_spelling!r}")
@@ -50,6 +51,9 @@ class Sandbox:
             )
         self.clock = clock
         self.latency_s = latency_s
+        # Every create takes this long and completes even if the client hangs up meanwhile,
+        # as a real web service does: the window in which a crash or cancel can lose a task.
+        self.create_seconds = create_seconds
         self.state = SandboxState(
             Ledger(keys, open_prefix, default_credits), task_seconds, status_spelling
         )
