@@ -250,7 +250,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Warnings (a create awaited after Ctrl+C, a damaged journal) are for the user to read.
-    logging.basicConfig(level=logging.WARNING, format="freesora: %(message)s")
+    if args.command != "sandbox":  # the sandbox logs its own INFO lines
+        logging.basicConfig(level=logging.WARNING, format="freesora: %(message)s")
     try:
         if args.command == "key":
             return _key(args)
