@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -152,6 +155,7 @@ async def _create(args: argparse.Namespace) -> int:
     # a take of its own, never reused. Ctrl+C waits for a sent create's answer (asyncio.run
     # cancels us; submit awaits the create shielded); a second Ctrl+C stops at once.
     ledger = open_ledger(default_journal_path())
+    _second_interrupt_stops_at_once()
     async with open_session(settings) as session:
         [done] = await submit_tasks(
             FreeSoraClient(session, settings),
@@ -163,6 +167,29 @@ async def _create(args: argparse.Namespace) -> int:
     print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
+
+
+def _second_interrupt_stops_at_once() -> None:
+    """First Ctrl+C: cancel (a sent create is still awaited and recorded). Second: exit now,
+    saying what may have been charged; the journal's SENDING record and its released lock then
+    tell the next run that the take's outcome is unknown."""
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    presses = 0
+
+    def on_interrupt() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1 and main_task is not None:
+            print("freesora: stopping; Ctrl+C again to stop at once", file=sys.stderr)
+            main_task.cancel()
+            return
+        print(f"\nfreesora: stopped at once. {MAY_BE_CHARGED}", file=sys.stderr, flush=True)
+        os._exit(EXIT_INTERRUPTED)
+
+    # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
 
 
 async def _wait(args: argparse.Namespace) -> int:
@@ -259,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
-    except (KeyboardInterrupt, WaitCancelledError) as exc:
+    except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
         print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
         if args.command == "create" and not args.dry_run:
             print(MAY_BE_CHARGED, file=sys.stderr)

@@ -20,6 +20,7 @@ from ..errors import CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger.base import Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hash
 from ..service.client import FreeSoraClient
+from . import detached
 from .plan import PlannedTask
 
 logger = logging.getLogger("freesora.create")
@@ -133,20 +134,27 @@ async def _submit_take(
 async def _create_and_settle(
     client: FreeSoraClient, task: PlannedTask, claim: Claim, ledger: Ledger
 ) -> str:
-    try:
-        task_id = await client.create(task.request)
-    except CreateOutcomeUnknownError as exc:
-        exc.message += await _settle(claim.unknown(str(exc)), ledger)
-        raise
-    except FreeSoraError as exc:
+    async with client.create_slots:
+        answer = detached.send(client, task.request)
+        cancelled = await detached.outlast(answer)
+    if answer.cancelled():
+        await _settle(claim.unknown("the create was stopped before its answer came"), ledger)
+        raise asyncio.CancelledError
+    error = answer.exception()
+    if isinstance(error, CreateOutcomeUnknownError):
+        error.message += await _settle(claim.unknown(str(error)), ledger)
+    elif isinstance(error, FreeSoraError):
         # The service refused it, or it provably never left: nothing was charged.
-        await _settle(claim.refused(str(exc)), ledger)
-        raise
-    except BaseException as exc:
-        await _settle(claim.unknown(f"the create was interrupted: {type(exc).__name__}"), ledger)
-        raise
-    await claim.created(task_id)
-    return task_id
+        await _settle(claim.refused(str(error)), ledger)
+    elif error is not None:
+        await _settle(claim.unknown(f"the create failed: {type(error).__name__}"), ledger)
+    else:
+        await claim.created(answer.result())
+    if cancelled:
+        raise asyncio.CancelledError
+    if error is not None:
+        raise error
+    return answer.result()
 
 
 async def _settle(settling: Awaitable[None], ledger: Ledger) -> str:
