@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
+from . import snapshot
 from .oslock import APPEND_BYTE, LockFile
 from .records import Index, encode, entry_record
 
@@ -51,13 +52,22 @@ class JournalFile:
             fresh = identity != self._identity or info.st_size < self._offset
             if fresh:
                 self._reset(identity)  # replaced (compacted) or truncated: read it afresh
+                self._from_snapshot(identity, info.st_size)
             if info.st_size > self._offset:
+                read_from = self._lines
                 self._read_from_offset()
+                if self._lines - read_from >= snapshot.MIN_LINES:
+                    snapshot.save(self.path, identity, self._offset, self._lines, self.index)
             if fresh:
                 for record in self._unwritten:
                     self.index.apply(record)
             self._report_damage()
             return self.index
+
+    def _from_snapshot(self, identity: tuple[int, int], size: int) -> None:
+        cached = snapshot.load(self.path, identity, size)
+        if cached is not None:
+            self.index, self._offset, self._lines = cached
 
     def keep_unwritten(self, record: dict[str, Any]) -> None:
         """A record the disk refused (after a create): this process must still act on it."""

@@ -151,7 +151,8 @@ def _sending(index: Index, record: dict[str, Any]) -> None:
         TakeState.SENDING,
         float(now),
         float(now),
-        summary=summary,
+        # Summaries describe the request's shape (model, ratio, length): they repeat a lot.
+        summary=sys.intern(summary),
     )
     index.start(entry)
 

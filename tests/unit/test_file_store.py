@@ -259,3 +259,34 @@ def test_the_default_journal_lives_in_the_users_data_folder(
         tmp_path / "freesora" / "tasks.jsonl"
     )
     assert default_journal_path({"FREESORA_JOURNAL": "/x/j.jsonl"}) == Path("/x/j.jsonl")
+
+
+async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from freesora.ledger import snapshot
+
+    monkeypatch.setattr(snapshot, "MIN_LINES", 4)
+    path = tmp_path / "tasks.jsonl"
+    writer = FileLedger(path)
+    for seed in range(4):
+        await create(writer, take(seed=seed), f"t{seed}")
+    await writer.record_outcome("t1", TakeState.FAILED, reason="moderation")
+    await FileLedger(path).entries()  # a full read leaves the cache behind
+    assert snapshot.snapshot_path(path).exists()
+    await create(writer, take(seed=9), "t9")  # appended after the cache
+    cached = FileLedger(path)
+    states = {e.task_id: e.state for e in await cached.entries()}
+    assert states == {
+        "t0": TakeState.CREATED,
+        "t1": TakeState.FAILED,
+        "t2": TakeState.CREATED,
+        "t3": TakeState.CREATED,
+        "t9": TakeState.CREATED,
+    }
+    # A journal changed under the cache (here: its first record rewritten) is read in full.
+    data = path.read_bytes().replace(b'"t0"', b'"u0"', 1)
+    path.write_bytes(data)
+    assert "u0" in {e.task_id for e in await FileLedger(path).entries()}
+    snapshot.snapshot_path(path).write_bytes(b"not a cache")
+    assert len(await FileLedger(path).entries()) == 5
