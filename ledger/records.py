@@ -24,6 +24,11 @@ _ENDINGS = {s.value: s for s in (TakeState.SUCCEEDED, TakeState.FAILED, TakeStat
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
 _REPEATED = frozenset({"account", "model"})
 _NUMBERS = (int, float)
+_LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
+
+
+def _is_time(value: object) -> bool:
+    return type(value) in _NUMBERS and 0 <= value < _LAST_TIME  # type: ignore[operator]
 
 
 class BadRecord(ValueError):
@@ -46,9 +51,9 @@ def _text(record: dict[str, Any], name: str, *, required: bool = True) -> str | 
 
 def _number(record: dict[str, Any], name: str) -> float:
     value = record.get(name, 0.0)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise BadRecord(f"{name} must be a number, got {value!r}"[:120])
-    return float(value)
+    if not _is_time(value):
+        raise BadRecord(f"{name} must be a time in seconds, got {value!r}"[:120])
+    return float(value)  # type: ignore[arg-type]
 
 
 def _int(record: dict[str, Any], name: str, *, default: int | None) -> int | None:
@@ -139,7 +144,7 @@ def _sending(index: Index, record: dict[str, Any]) -> None:
         or type(summary) is not str
         or (seed is not None and type(seed) is not int)
         or type(slot) is not int
-        or type(now) not in _NUMBERS
+        or not _is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
     entry = Entry(
@@ -159,7 +164,7 @@ def _sending(index: Index, record: dict[str, Any]) -> None:
 
 def _created(index: Index, record: dict[str, Any]) -> None:
     task_id, now = record.get("task_id"), record.get("time", 0.0)
-    if type(task_id) is not str or not task_id or type(now) not in _NUMBERS:
+    if type(task_id) is not str or not task_id or not _is_time(now):
         raise BadRecord(f"a created record with a field of the wrong type: {record!r}"[:160])
     if "take" not in record:  # the first format: one record per task, no account
         _legacy(index, record, LEGACY + task_id, TakeState.CREATED, task_id)
@@ -209,7 +214,7 @@ def _settled(state: TakeState) -> Any:
 def _finished(index: Index, record: dict[str, Any]) -> None:
     task_id, status, now = record.get("task_id"), record.get("status"), record.get("time", 0.0)
     state = _ENDINGS.get(status) if type(status) is str else None
-    if type(task_id) is not str or not task_id or type(now) not in _NUMBERS or state is None:
+    if type(task_id) is not str or not task_id or not _is_time(now) or state is None:
         raise BadRecord(f"a finished record with a field of the wrong type: {record!r}"[:160])
     details = [(name, record.get(name)) for name in ("url", "file", "reason")]
     if any(value is not None and type(value) is not str for _, value in details):

@@ -40,29 +40,42 @@ def _row(entry: Entry) -> tuple[Any, ...]:
     return tuple(entry.state.value if name == "state" else getattr(entry, name) for name in _FIELDS)
 
 
+_STATES = {state.value: state for state in TakeState}
+_STATE_AT = _FIELDS.index("state")
+_CHUNK = 20_000  # rows per marshal record: loading never holds the whole cache twice
+
+
 def _entry(row: tuple[Any, ...]) -> Entry:
-    values = dict(zip(_FIELDS, row, strict=True))
-    values["state"] = TakeState(values["state"])
-    return Entry(**values)
+    if len(row) != len(_FIELDS):
+        raise ValueError("a cached entry of another shape")
+    fields = list(row)
+    fields[_STATE_AT] = _STATES[fields[_STATE_AT]]
+    return Entry(*fields)
 
 
 def save(journal: Path, identity: tuple[int, int], offset: int, lines: int, index: Index) -> None:
     """Write the cache atomically; a failure only costs speed, never correctness."""
-    data = {
+    header = {
         "version": VERSION,
         "identity": identity,
         "offset": offset,
         "lines": lines,
         "edges": _edges(journal, offset),
-        "takes": [_row(e) for e in index.takes.values()],
-        "earlier": [_row(e) for e in index.earlier],
         "damage": (index.damaged_lines, index.damage),
     }
     target = snapshot_path(journal)
     temp = target.with_name(f"{target.name}.{os.getpid()}")
     try:
         with open(temp, "wb") as handle:
-            marshal.dump(data, handle)
+            marshal.dump(header, handle)
+            for kind, entries in (
+                ("takes", list(index.takes.values())),
+                ("earlier", index.earlier),
+            ):
+                for start in range(0, len(entries), _CHUNK):
+                    rows = [_row(e) for e in entries[start : start + _CHUNK]]
+                    marshal.dump((kind, rows), handle)
+            marshal.dump(("end", []), handle)
         os.chmod(temp, 0o600)
         os.replace(temp, target)
     except (OSError, ValueError):
@@ -73,21 +86,28 @@ def load(journal: Path, identity: tuple[int, int], size: int) -> tuple[Index, in
     """(index, offset, lines) from a cache that still matches the journal, else None."""
     try:
         with open(snapshot_path(journal), "rb") as handle:
-            data = marshal.load(handle)
-        offset = int(data["offset"])
-        if data["version"] != VERSION or tuple(data["identity"]) != identity or offset > size:
-            return None
-        if tuple(data["edges"]) != _edges(journal, offset):
-            return None
-        index = Index()
-        for row in data["takes"]:
-            index.start(_entry(row))
-        for row in data["earlier"]:
-            entry = _entry(row)
-            index.earlier.append(entry)
-            if entry.task_id is not None:
-                index.by_task.setdefault(entry.task_id, entry)
-        index.damaged_lines, index.damage = int(data["damage"][0]), list(data["damage"][1])
-        return index, offset, int(data["lines"])
-    except (OSError, EOFError, ValueError, TypeError, KeyError):
+            header = marshal.load(handle)
+            offset = int(header["offset"])
+            stale = header["version"] != VERSION or tuple(header["identity"]) != identity
+            if stale or offset > size or tuple(header["edges"]) != _edges(journal, offset):
+                return None
+            index = Index()
+            while True:
+                kind, rows = marshal.load(handle)
+                if kind == "end":
+                    break
+                for row in rows:
+                    _add(index, _entry(row), earlier=kind == "earlier")
+        index.damaged_lines, index.damage = int(header["damage"][0]), list(header["damage"][1])
+        return index, offset, int(header["lines"])
+    except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
         return None
+
+
+def _add(index: Index, entry: Entry, *, earlier: bool) -> None:
+    if not earlier:
+        index.start(entry)
+        return
+    index.earlier.append(entry)
+    if entry.task_id is not None:
+        index.by_task.setdefault(entry.task_id, entry)

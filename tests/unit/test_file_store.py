@@ -68,6 +68,7 @@ async def test_a_torn_line_never_swallows_the_record_appended_after_it(tmp_path:
         b'{"event":"teleported"}\n',
         b"\n\n",
         b'{"event":"sending","take":"k","seed":"one"}\n',
+        b'{"event":"sending","take":"k","time":1e999}\n',  # a flipped digit: an infinite time
     ],
 )
 async def test_a_bad_byte_or_a_wrong_field_is_skipped_reported_and_never_fatal(
