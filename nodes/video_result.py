@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..collect import Collected
 
 ON_ERROR = ("raise", "skip")
+SUBFOLDER = "freesora"
 
 
 def _items(value: Any) -> list[Any]:
@@ -38,9 +39,20 @@ def _at(values: Sequence[Any], index: int, default: Any) -> Any:
 
 
 def _download_dir() -> Path:
+    """ComfyUI's output folder: its temp folder is emptied at every start, and a paid video
+    must outlive that."""
     import folder_paths
 
-    return Path(folder_paths.get_temp_directory()) / "freesora"
+    return Path(folder_paths.get_output_directory()) / SUBFOLDER
+
+
+def _face(summary: str, paths: Sequence[Path]) -> dict[str, Any]:
+    """The text, and the clips themselves where the core can preview videos on a node."""
+    shown = dict(ui.PreviewText(summary).as_dict())
+    if paths and hasattr(ui, "PreviewVideo") and hasattr(ui, "SavedResult"):
+        saved = [ui.SavedResult(path.name, SUBFOLDER, io.FolderType.output) for path in paths]
+        shown.update(ui.PreviewVideo(saved).as_dict())
+    return shown
 
 
 class FreeSoraVideoResult(io.ComfyNode):
@@ -147,7 +159,7 @@ class FreeSoraVideoResult(io.ComfyNode):
         from ..collect import clean_task_id, collect_videos, failures_error
         from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger.journal import Journal
+        from ..ledger.file_store import open_ledger
         from ..service.client import FreeSoraClient, open_session
 
         task_ids = [clean_task_id(str(value)) for value in _items(task_id)]
@@ -174,7 +186,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                     task_ids,
                     _download_dir(),
                     options_for=options_for,
-                    journal=Journal(journal_path()),
+                    ledger=open_ledger(journal_path()),
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None
@@ -216,6 +228,7 @@ def _outputs(task_ids: list[str], results: list[Collected], summary: str) -> io.
     videos: list[Any] = []
     urls: list[Any] = []
     statuses: list[str] = []
+    saved: list[Path] = []
     for task, result in zip(task_ids, results, strict=True):
         if isinstance(result, Exception):
             videos.append(ExecutionBlocker(None))  # None: silently, no error event
@@ -223,9 +236,10 @@ def _outputs(task_ids: list[str], results: list[Collected], summary: str) -> io.
             statuses.append("failed: " + failure_line(task, result))
         else:
             videos.append(InputImpl.VideoFromFile(str(result.path)))
+            saved.append(result.path)
             urls.append(result.url)
             statuses.append(result.status.state.value)
-    return io.NodeOutput(videos, urls, statuses, ui=ui.PreviewText(summary))
+    return io.NodeOutput(videos, urls, statuses, ui=_face(summary, saved))
 
 
 class _Face:

@@ -44,6 +44,7 @@ class Sandbox(Protocol):
     state: SandboxState
     faults: FaultQueue
     latency_s: float
+    create_seconds: float
     clock: Callable[[], float]
 
     def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]: ...
@@ -115,6 +116,11 @@ class _Routes:
         fault = self._sandbox.faults.take("create")
         if fault is None:
             await self._latency()
+            if self._sandbox.create_seconds > 0:
+                slow = self._sandbox.spawn(
+                    self._create_later(self._sandbox.create_seconds, auth, body)
+                )
+                return reply_response(await asyncio.shield(slow))
             return reply_response(self._create(auth, body))
         if fault.kind in ("huge_answer", "gzip_bomb"):
             self._create(auth, body)  # the service acted; only its answer is unreadable

@@ -110,6 +110,19 @@ class FreeSoraClient:
     def settings(self) -> Settings:
         return self._settings
 
+    def with_session(self, session: aiohttp.ClientSession) -> FreeSoraClient:
+        """The same client on another session (e.g. one on another event loop)."""
+        return FreeSoraClient(
+            session,
+            self._settings,
+            policy=self._policy,
+            timeouts=self._timeouts,
+            sleep=self._sleep,
+            rand=self._rand,
+            limits=self._limits,
+            clock=self._clock,
+        )
+
     async def create(self, request: CreateVideoRequest) -> str:
         """Create a task and return its id. Credits are spent when this returns."""
         gate = self._gate()

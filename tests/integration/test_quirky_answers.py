@@ -14,7 +14,8 @@ from harness import Harness
 
 from freesora.collect import collect_video
 from freesora.errors import CreateOutcomeUnknownError, TaskFailedError, UnexpectedResponseError
-from freesora.ledger.journal import Journal
+from freesora.ledger.base import TakeState
+from freesora.ledger.file_store import FileLedger
 from freesora.sandbox import FAIL_MARKER
 from freesora.schemas import TaskState, build_create_request
 from freesora.service.polling import MAX_UNREADABLE_IN_A_ROW, wait_for_task
@@ -107,13 +108,13 @@ async def test_a_create_answer_too_large_to_read_is_an_unknown_outcome_recorded_
     from freesora.create.plan import PlannedTask
     from freesora.create.submit import submit_tasks
 
-    journal = Journal(tmp_path / "journal.jsonl")
+    ledger = FileLedger(tmp_path / "journal.jsonl")
     harness.sandbox.faults.add("create", kind, size=5 * MB)
     request = build_create_request(model="sora-2-text-to-video", prompt="A boat")
     with pytest.raises(CreateOutcomeUnknownError, match="larger than"):
-        await submit_tasks(harness.client, [PlannedTask(request)], journal=journal, seed=1)
+        await submit_tasks(harness.client, [PlannedTask(request)], ledger=ledger, seed=1)
     assert len(harness.sandbox.received.creates) == 1  # never resent
-    assert [r.status for r in journal.records()] == ["unknown"]
+    assert [entry.state for entry in await ledger.entries()] == [TakeState.UNKNOWN]
 
 
 async def test_unreadable_answers_are_polled_through_but_not_forever(harness: Harness) -> None:

@@ -16,7 +16,8 @@ from harness import Harness
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import ModelUnavailableError, ServiceUnavailableError
-from freesora.ledger.journal import Journal
+from freesora.ledger.base import TakeState
+from freesora.ledger.file_store import FileLedger
 from freesora.sandbox import SANDBOX_KEY
 from freesora.sandbox.canned import DISABLED_MESSAGE, MAINTENANCE_MESSAGE, RETIRED_MESSAGE
 from freesora.schemas import build_create_request
@@ -52,17 +53,18 @@ async def test_an_unavailable_answer_to_a_create_is_a_refusal_never_resent_nor_c
     error: type[Exception],
     words: str,
 ) -> None:
-    journal = Journal(tmp_path / "journal.jsonl")
+    ledger = FileLedger(tmp_path / "journal.jsonl")
     credits = harness.sandbox.credits(SANDBOX_KEY)
     harness.sandbox.faults.add("create", kind, times=5, **params)
     with pytest.raises(error) as caught:
-        await submit_tasks(harness.client, [PlannedTask(REQUEST)], journal=journal, seed=1)
+        await submit_tasks(harness.client, [PlannedTask(REQUEST)], ledger=ledger, seed=1)
     message = str(caught.value)
     assert words in message  # the service's own words
     assert "Nothing was created" in message
     assert "Choose another model" in message or "Try again later" in message
     assert len(harness.sandbox.received.creates) == 1  # never resent
-    assert journal.records() == []  # nothing recorded as charged or as "may exist"
+    # Written ahead, then settled as refused: nothing recorded as charged or as "may exist".
+    assert [entry.state for entry in await ledger.entries()] == [TakeState.REFUSED]
     assert harness.sandbox.credits(SANDBOX_KEY) == credits
 
 

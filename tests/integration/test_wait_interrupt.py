@@ -12,7 +12,7 @@ import pytest
 from harness import Harness
 
 from freesora.collect import collect_video
-from freesora.ledger.journal import Journal
+from freesora.ledger.file_store import FileLedger
 from freesora.schemas import TaskState, TaskStatus, build_create_request
 
 
@@ -30,8 +30,8 @@ async def test_an_interrupt_from_the_progress_hook_ends_the_wait_as_itself(
 ) -> None:
     request = build_create_request(model="sora-2-text-to-video", prompt="A paper boat")
     task_id = await harness.client.create(request)
-    journal = Journal(tmp_path / "tasks.jsonl")
-    journal.record_created(task_id, "sora-2-text-to-video", "fp", seed=1)
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    await ledger.remember(task_id, model="sora-2-text-to-video")
     raised = interrupt("Cancel pressed")
 
     def on_progress(status: TaskStatus, elapsed_s: float) -> None:
@@ -43,11 +43,11 @@ async def test_an_interrupt_from_the_progress_hook_ends_the_wait_as_itself(
             harness.client,
             task_id,
             tmp_path / "videos",
-            journal=journal,
+            ledger=ledger,
             on_progress=on_progress,
             clock=harness.clock,
         )
     assert caught.value is raised, "the interrupt was wrapped or replaced on its way out"
     assert not harness.sandbox.received.downloads, "an unfinished task was downloaded"
-    [record] = journal.records()
-    assert record.status == "created", "an interrupted wait must not mark the task as ended"
+    [entry] = await ledger.entries()
+    assert not entry.state.finished, "an interrupted wait must not mark the task as ended"

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from old_journal import Journal
 
-from freesora.ledger.journal import Journal
 from freesora.ledger.relocate import KEPT_SUFFIX, relocate_folder
 
 
@@ -146,7 +146,8 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
     code = f"""
         import sys, time
         from pathlib import Path
-        from freesora.ledger.journal import Journal
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from old_journal import Journal
         from freesora.ledger.relocate import relocate_folder
         while not Path({str(gate)!r}).exists():  # every process imported: now all at once
             time.sleep(0.002)
