@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT, fresh_seed, load_workflow, messages
+from comfy_graphs import (
+    CANARY_KEY,
+    PACK_ENTRY,
+    REPO_ROOT,
+    fresh_seed,
+    journal_file,
+    load_workflow,
+    messages,
+)
 from comfy_server import ComfyServer, SandboxThread, start_comfyui
 
 pytestmark = pytest.mark.comfyui
@@ -20,7 +28,8 @@ REUSED, MAY_BE_CHARGED = "reused task", "may have been charged"
 
 
 def journal_of(comfy: ComfyServer) -> Path:
-    return comfy.base_dir / "user" / "freesora" / "tasks.jsonl"
+    """Where the core under test keeps the pack's journal (its system user folder if offered)."""
+    return journal_file(comfy, Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve())
 
 
 def only_create(seed: int, prompt: str, **inputs: Any) -> dict[str, Any]:
