@@ -75,6 +75,27 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to every API answer"
     )
+    sandbox.add_argument(
+        "--max-in-flight",
+        type=int,
+        help="unfinished tasks per key before creates get 429 (default: no limit; upstream ~20)",
+    )
+    sandbox.add_argument(
+        "--creates-per-window",
+        type=int,
+        help="creates per key per --window before 429 (default: no limit; upstream ~20)",
+    )
+    sandbox.add_argument(
+        "--window", type=float, default=10.0, help="seconds of the creates window (default 10)"
+    )
+    sandbox.add_argument(
+        "--fail-create",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="the task of the N-th create fails, refunded (repeatable)",
+    )
 
     demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
     demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
@@ -160,12 +181,23 @@ async def _wait(args: argparse.Namespace) -> int:
 
 
 async def _sandbox(args: argparse.Namespace) -> int:
-    from ..sandbox import serve_forever
+    from ..sandbox import Sandbox, serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    await serve_forever(
-        args.host, args.port, task_seconds=args.task_seconds, latency_s=args.latency
-    )
+    try:
+        sandbox = Sandbox(
+            task_seconds=args.task_seconds,
+            latency_s=args.latency,
+            max_in_flight=args.max_in_flight,
+            creates_per_window=args.creates_per_window,
+            window_s=args.window,
+        )
+        for nth in args.fail_create:
+            sandbox.fail_create(nth)
+    except ValueError as exc:
+        print(f"freesora sandbox: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    await serve_forever(args.host, args.port, sandbox=sandbox)
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .faults import FaultQueue
+from .limits import AccountLimits
 from .routes import build_app
 from .state import DEFAULT_CREDITS, SANDBOX_KEY, Ledger, Received, SandboxState
 from .tasks import StatusSpelling, Task
@@ -29,6 +30,10 @@ class Sandbox:
     `default_credits`. Tasks take `task_seconds` of `clock` time to finish; `latency_s` delays
     every create and status answer; `status_spelling="upstream"` answers with the provider's
     words (waiting/generating/success/fail, `result_url`).
+
+    Account limits, per key, off unless given: `max_in_flight` unfinished tasks and
+    `creates_per_window` creates per `window_s` seconds; beyond either a create gets the
+    service's 429 with a Retry-After (upstream: about 20 and 20 per 10 s).
     """
 
     def __init__(
@@ -41,6 +46,9 @@ class Sandbox:
         *,
         default_credits: int = DEFAULT_CREDITS,
         open_prefix: str | None = SANDBOX_KEY,
+        max_in_flight: int | None = None,
+        creates_per_window: int | None = None,
+        window_s: float = 10.0,
     ) -> None:
         if status_spelling not in SPELLINGS:
             raise ValueError(f"status_spelling must be one of {SPELLINGS}, got {status_spelling!r}")
@@ -51,7 +59,10 @@ class Sandbox:
         self.clock = clock
         self.latency_s = latency_s
         self.state = SandboxState(
-            Ledger(keys, open_prefix, default_credits), task_seconds, status_spelling
+            Ledger(keys, open_prefix, default_credits),
+            task_seconds,
+            status_spelling,
+            AccountLimits(max_in_flight, creates_per_window, window_s),
         )
         self.faults = FaultQueue()
         # Strong references: asyncio keeps only weak ones to running tasks.
@@ -74,6 +85,24 @@ class Sandbox:
     def tasks_created(self) -> int:
         return len(self.state.tasks)
 
+    def fail_create(self, nth: int, *, refund: bool = True) -> None:
+        """Make the task of the `nth` accepted create fail when it ends (refunded or not).
+
+        Counted from the sandbox's first task, 1-based, all keys: `fail_create(tasks_created
+        + 2)` fails the second task of the next batch, whatever its prompt.
+        """
+        self.state.fail_create(nth, refund=refund)
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most unfinished tasks one key had at once (counted at each accepted create)."""
+        return self.state.limit_counters.peak_in_flight
+
+    @property
+    def rate_limited(self) -> int:
+        """How many creates the account limits refused with a 429."""
+        return self.state.limit_counters.refused
+
     def credits(self, key: str) -> int:
         """The balance of `key` now, after refunds of tasks that have failed by now."""
         self.state.settle(self.clock())
@@ -86,6 +115,13 @@ class Sandbox:
             "task_seconds": self.state.task_seconds,
             "status_spelling": self.state.spelling,
             "faults_pending": self.faults.pending(),
+            "limits": {
+                "max_in_flight": self.state.limits.max_in_flight,
+                "creates_per_window": self.state.limits.creates_per_window,
+                "window_s": self.state.limits.window_s,
+                "refused": self.rate_limited,
+                "peak_in_flight": self.peak_in_flight,
+            },
         }
 
     def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

@@ -47,7 +47,11 @@ def envelope(
 
 
 def reply_response(reply: Reply) -> web.Response:
-    # Like the real service: errors travel as HTTP 200 with a non-zero envelope code.
+    # Like the real service: errors travel as HTTP 200 with a non-zero envelope code, except
+    # rate limiting, which upstream answers as a real 429 with a Retry-After.
+    if reply.code == 429:
+        headers = {"Retry-After": f"{reply.retry_after_s or 1:g}"}
+        return envelope(429, reply.message, reply.data, status=429, headers=headers)
     return envelope(reply.code, reply.message, reply.data)
 
 

@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .limits import AccountLimits, LimitCounters
 from .pricing import credit_cost
-from .tasks import StatusSpelling, Task, outcome_for, phase, status_data
+from .tasks import (
+    TERMINAL,
+    Outcome,
+    StatusSpelling,
+    Task,
+    failed_on_request,
+    outcome_for,
+    phase,
+    status_data,
+)
 from .validation import validate_create
 
 SANDBOX_KEY = "sk-sandbox"
@@ -33,11 +43,15 @@ NOT_JSON: Any = _NotJson()
 
 @dataclass(frozen=True)
 class Reply:
-    """A service answer before it becomes an envelope; `code` 0 is success."""
+    """A service answer before it becomes an envelope; `code` 0 is success.
+
+    A 429 travels as HTTP 429 with `retry_after_s` as its Retry-After header, as upstream does.
+    """
 
     code: int
     message: str
     data: Any = None
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,17 +107,47 @@ def mask_key(key: str) -> str:
 class SandboxState:
     """The service's behaviour: create and check-result, charging and refunding as API.md says."""
 
-    def __init__(self, ledger: Ledger, task_seconds: float, spelling: StatusSpelling) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        task_seconds: float,
+        spelling: StatusSpelling,
+        limits: AccountLimits | None = None,
+    ) -> None:
         self.ledger = ledger
         self.task_seconds = task_seconds
         self.spelling = spelling
+        self.limits = limits or AccountLimits()
+        self.limit_counters = LimitCounters()
         self.tasks: dict[str, Task] = {}
         self.received = Received()
+        # 1-based ordinals of accepted creates whose task is to fail (see `fail_create`).
+        self.failing_creates: dict[int, Outcome] = {}
+
+    def fail_create(self, nth: int, *, refund: bool = True) -> None:
+        """Make the task of the `nth` accepted create (counting from 1, all keys) fail.
+
+        What a prompt marker cannot do for one image of a batch: every image shares the prompt.
+        """
+        if not isinstance(nth, int) or isinstance(nth, bool) or nth <= len(self.tasks):
+            raise ValueError(f"nth must be an int > {len(self.tasks)} (tasks so far), got {nth!r}")
+        self.failing_creates[nth] = failed_on_request(refund)
+
+    def unfinished(self, key: str, now: float) -> list[Task]:
+        """The key's tasks that have not reached an end by `now` (they count as in flight)."""
+        return [
+            task
+            for task in self.tasks.values()
+            if task.owner == key and phase(task, now, self.task_seconds)[0] not in TERMINAL
+        ]
 
     def create(self, authorization: str | None, body: Any, now: float) -> Reply:
         key = self.ledger.account(authorization)
         if key is None:
             return unauthorized()
+        refused = self._over_limits(key, now)
+        if refused is not None:
+            return refused
         problems = ["body: must be valid JSON"] if body is NOT_JSON else validate_create(body)
         if problems:
             return Reply(422, "Validation failed: " + "; ".join(problems))
@@ -112,6 +156,7 @@ class SandboxState:
         if balance < cost:
             return Reply(402, f"Insufficient credits: this task costs {cost}, balance is {balance}")
         self.ledger.balances[key] = balance - cost
+        ordinal = len(self.tasks) + 1
         task = Task(
             task_id=uuid.uuid4().hex,
             owner=key,
@@ -119,10 +164,24 @@ class SandboxState:
             cost=cost,
             started=now,
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            outcome=outcome_for(body),
+            outcome=self.failing_creates.pop(ordinal)
+            if ordinal in self.failing_creates
+            else outcome_for(body),
         )
         self.tasks[task.task_id] = task
+        self.limit_counters.accepted(key, len(self.unfinished(key, now)), now)
         return Reply(0, "ok", {"taskId": task.task_id})
+
+    def _over_limits(self, key: str, now: float) -> Reply | None:
+        limits = self.limits
+        if limits.max_in_flight is None and limits.creates_per_window is None:
+            return None
+        running = self.unfinished(key, now)
+        ends = [task.started + self.task_seconds - now for task in running]
+        refusal = self.limit_counters.check(limits, key, len(running), now, min(ends, default=1))
+        if refusal is None:
+            return None
+        return Reply(429, refusal.message, retry_after_s=refusal.retry_after_s)
 
     def status(
         self, authorization: str | None, body: Any, now: float, file_url: Callable[[str], str]

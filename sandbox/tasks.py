@@ -40,6 +40,18 @@ class Outcome:
 
 
 SUCCESS = Outcome("succeeded", refund=False)
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+FAIL_ON_REQUEST_REASON = "Generation failed: this task was told to fail (sandbox)"
+
+
+def failed_on_request(refund: bool) -> Outcome:
+    """The outcome of a task `SandboxState.fail_create` picked (no marker in its text)."""
+    message = "The task failed as the test asked (sandbox.fail_create)" + (
+        "" if refund else ", without refund"
+    )
+    return Outcome(
+        "failed", refund=refund, failure_reason=FAIL_ON_REQUEST_REASON, error_message=message
+    )
 
 
 def outcome_for(body: dict[str, Any]) -> Outcome:
