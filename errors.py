@@ -93,6 +93,11 @@ class CreateOutcomeUnknownError(FreeSoraError):
     """
 
 
+class LedgerError(FreeSoraError):
+    """The task ledger cannot be written. Before a create: nothing was sent. After a create: the
+    message names every created task id, which the log keeps too."""
+
+
 # --- Outcomes of a task ---------------------------------------------------------------------
 
 

@@ -15,7 +15,12 @@ Guarantees every store gives, across every process that names the same ledger:
   outcome). A take whose task was created is reused, never created again.
 - **Unknown outcomes block only their own take** until adopted (`adopt`) or released
   (`forget`); failed, refused and cancelled takes may be created again.
-- **Nothing is lost**: every task id ever recorded is listed by `entries`, compaction included.
+- **Nothing is lost**: every task id ever recorded is listed by `entries`, compaction included
+  (a take created again after a failure keeps its earlier task listed).
+- **Damage is survived**: a store that finds unreadable records skips them, says so in `problems`
+  and never fails a lookup because of them.
+- **No write, no send**: when the SENDING record cannot be made durable, `claim` raises
+  `LedgerError` and nothing may be sent.
 
 Stores must never hold the API key, image data or anything that could rebuild either.
 May import `errors` and the standard library only.
@@ -84,7 +89,7 @@ class Take:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One take as the ledger knows it now (the fold of its records)."""
 
@@ -115,10 +120,18 @@ class Claim(Protocol):
 
     async def unknown(self, reason: str) -> None: ...
 
+    async def release(self) -> None:
+        """Give the take back with no outcome (nothing was sent); idempotent."""
+        ...
+
 
 @dataclass(frozen=True)
 class Decision:
-    """What `claim` decided: `claim` to send, or `earlier` to reuse (or to refuse to resend)."""
+    """What `claim` decided: `claim` to send, or `earlier` to reuse (or to refuse to resend).
+
+    With a `claim`, `earlier` is the take's previous, non-reusable attempt (failed, refused,
+    cancelled or forgotten), so the caller can say why a new task is created.
+    """
 
     claim: Claim | None
     earlier: Entry | None
@@ -126,6 +139,12 @@ class Decision:
 
 class Ledger(Protocol):
     """The interface the verbs use; `FileLedger` is the default store."""
+
+    where: str  # shown to users: the journal's path, or the database's name
+
+    async def account(self, profile: str, api_key: str) -> str:
+        """`account_id` with this ledger's own secret."""
+        ...
 
     async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
         """Atomically: the take's entry if it is reusable or blocks a resend (`earlier`), else a
@@ -165,6 +184,15 @@ class Ledger(Protocol):
 
     async def forget(self, take_key: str) -> Entry:
         """Release a take blocked by an unknown outcome: it may be created again."""
+        ...
+
+    async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:
+        """Record a task the ledger did not know (an id pasted into Video Result): the entry
+        for `task_id`, existing or new. Never creates anything."""
+        ...
+
+    async def problems(self) -> list[str]:
+        """Damage found while reading (torn or unreadable records), one line each; [] if none."""
         ...
 
     async def compact(self) -> int:

@@ -1,0 +1,77 @@
+"""A held claim of `FileLedger`: settles its take exactly once, then lets the take go.
+
+Settling writes the outcome durably. When that write fails after a create, the task id is kept
+in memory (this process never resends the take), logged, and named in the LedgerError raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from ..errors import LedgerError
+from .base import Take
+from .journal_file import JournalFile, logger
+
+T = TypeVar("T")
+
+
+async def finish(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking step in a thread and let it finish even if we are cancelled meanwhile
+    (a half-known write is worse than a late one); the cancellation is raised after."""
+    work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        await asyncio.wait([work])
+        raise
+
+
+class _Store(Protocol):
+    file: JournalFile
+
+    def _let_go(self, key: str) -> None: ...
+
+
+class FileClaim:
+    def __init__(self, store: _Store, take: Take) -> None:
+        self.take = take
+        self._store = store
+        self._settled = False
+
+    async def created(self, task_id: str) -> None:
+        await self._settle({"event": "created", "task_id": task_id}, task_id)
+
+    async def refused(self, reason: str) -> None:
+        await self._settle({"event": "refused", "reason": reason[:300]})
+
+    async def unknown(self, reason: str) -> None:
+        await self._settle({"event": "unknown", "reason": reason[:300]})
+
+    async def release(self) -> None:
+        if not self._settled:
+            await self._settle({"event": "refused", "reason": "not sent"})
+
+    async def _settle(self, record: dict[str, Any], task_id: str | None = None) -> None:
+        if self._settled:
+            raise RuntimeError("a claim is settled once")  # a bug, not a user's problem
+        self._settled = True
+        key = self.take.key
+        record.update(take=key, time=time.time())
+        try:
+            await finish(self._store.file.append, record)
+        except LedgerError as exc:
+            with self._store.file.mutex:
+                self._store.file.index.apply(record)  # this process must not resend it
+            if task_id is None:
+                raise
+            logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
+            raise LedgerError(
+                f"Task {task_id} was created (and charged) but could not be written to the "
+                f"task journal: {exc}. Keep this id: paste it into Video Result to collect it.",
+                task_id=task_id,
+            ) from exc
+        finally:
+            self._store._let_go(key)

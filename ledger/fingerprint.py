@@ -1,0 +1,72 @@
+"""What identifies a take: the canonical request hash, and the ledger's secret for account ids.
+
+The request hash covers every field sent and where it goes; image bytes are hashed, never kept.
+The secret is random, kept beside the journal (0600) and never leaves it: with it, an account id
+is a keyed hash of the API key that no table of known keys can reverse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..schemas.data_url import decode_data_url
+
+SECRET_BYTES = 32
+
+
+def request_hash(payload: Mapping[str, Any], base_url: str) -> str:
+    """sha256 of the canonical request and the service it goes to (CPU-bound for big images:
+    run it off the event loop)."""
+    canonical = dict(payload)
+    data_url = canonical.get("imageData")
+    if isinstance(data_url, str):
+        raw = decode_data_url(data_url)[1]
+        canonical["imageData"] = "sha256:" + hashlib.sha256(raw).hexdigest()
+    text = json.dumps([base_url.rstrip("/"), canonical], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def secret_path(journal: Path) -> Path:
+    return journal.with_name(journal.name + ".secret")
+
+
+def load_secret(journal: Path) -> bytes:
+    """The ledger's secret, made on first use. Processes racing to make it agree on one: it is
+    written to a temp file and linked into place, which fails if another got there first."""
+    path = secret_path(journal)
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secrets.token_bytes(SECRET_BYTES))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    finally:
+        temp.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data) != SECRET_BYTES:
+        # Never replaced silently: a new secret would give every account a new id, and every
+        # earlier take would be created again.
+        raise OSError(
+            f"{path} holds {len(data)} bytes, not {SECRET_BYTES}: restore it from a backup"
+        )
+    return data

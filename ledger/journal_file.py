@@ -1,0 +1,199 @@
+"""The journal file's blocking I/O: locked fsynced appends, incremental reads, atomic compaction.
+
+Everything here blocks (disk, other processes' locks): `FileLedger` runs it off the event loop.
+Owns the index's consistency with the file; knows nothing of creates or HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import LedgerError
+from .oslock import APPEND_BYTE, LockFile
+from .records import Index, encode, entry_record
+
+logger = logging.getLogger("freesora.ledger")
+_CHUNK = 4 * 1024 * 1024
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+
+
+class JournalFile:
+    """One journal file and its index, safe across threads (one mutex) and processes (locks)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.locks = LockFile.shared(path.with_name(path.name + ".lock"))
+        self.index = Index()
+        self.mutex = threading.RLock()  # the index, the read offset and this process's appends
+        self._offset = 0
+        self._lines = 0
+        self._identity: tuple[int, int] | None = None
+        self._reported = 0
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def catch_up(self) -> Index:
+        """Read what other writers appended since the last call; reload after a compaction."""
+        with self.mutex:
+            try:
+                info = os.stat(self.path)
+            except FileNotFoundError:
+                if self._identity is not None:
+                    self._reset(None)
+                return self.index
+            identity = (info.st_dev, info.st_ino)
+            if identity != self._identity or info.st_size < self._offset:
+                self._reset(identity)  # replaced (compacted) or truncated: read it afresh
+            if info.st_size > self._offset:
+                self._read_from_offset()
+            self._report_damage()
+            return self.index
+
+    def _reset(self, identity: tuple[int, int] | None) -> None:
+        self.index = Index()
+        self._offset = self._lines = 0
+        self._identity = identity
+
+    def _read_from_offset(self) -> None:
+        with open(self.path, "rb") as handle:
+            handle.seek(self._offset)
+            pending = b""
+            while chunk := handle.read(_CHUNK):
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()  # no newline yet: a write in progress, or a torn line
+                self._apply(lines)
+                self._offset += sum(len(line) + 1 for line in lines)
+        # A torn last line stays unread: the next append starts a fresh line after it, and
+        # then it is read (and counted as damage) like any other bad line.
+
+    def _apply(self, lines: list[bytes]) -> None:
+        first = self._lines + 1
+        self._lines += len(lines)
+        records = _parse_fast(lines)
+        if records is None:  # something in this chunk is damaged: line by line, to name it
+            self.index.apply_lines(zip(range(first, first + len(lines)), lines, strict=True))
+            return
+        for number, record in enumerate(records, start=first):
+            try:
+                self.index.apply(record)
+            except ValueError as exc:
+                self.index.note_damage(f"line {number}", f"{type(exc).__name__}: {exc}"[:160])
+
+    def _report_damage(self) -> None:
+        if self.index.damaged_lines > self._reported:
+            self._reported = self.index.damaged_lines
+            logger.warning(
+                "FreeSora task journal %s: %d damaged line(s) skipped (%s); every other record "
+                "is used. `freesora tasks compact` rewrites it without them.",
+                self.path,
+                self.index.damaged_lines,
+                "; ".join(self.index.damage),
+            )
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def append(self, record: dict[str, Any]) -> Index:
+        """Write one record durably (fsync) on a line of its own, then catch up; LedgerError
+        when the disk refuses (full, read-only, gone)."""
+        data = encode(record)
+        with self.mutex:
+            self.locks.acquire(APPEND_BYTE)
+            try:
+                self._write(data)
+                return self.catch_up()
+            finally:
+                self.locks.release(APPEND_BYTE)
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            new = not self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _BINARY, 0o600)
+            try:
+                size = os.fstat(fd).st_size
+                if size and _last_byte(fd, size) != b"\n":
+                    data = b"\n" + data  # after a torn line: never glue a record onto it
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if new:
+                _fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise LedgerError(
+                f"the task journal {self.path} cannot be written: {exc.strerror or exc}"
+            ) from exc
+
+    def compact(self) -> int:
+        """Rewrite the journal as one `entry` line per take, atomically (temp, fsync, replace).
+
+        Every task id survives, earlier attempts included; damaged lines are dropped.
+        """
+        with self.mutex:
+            self.locks.acquire(APPEND_BYTE)  # no one appends while the file is replaced
+            try:
+                index = self.catch_up()
+                temp = self.path.with_name(f"{self.path.name}.compact-{os.getpid()}")
+                records = [entry_record(e, earlier=True) for e in index.earlier]
+                records += [entry_record(e, earlier=False) for e in index.takes.values()]
+                try:
+                    with open(temp, "wb") as handle:
+                        handle.writelines(encode(record) for record in records)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    os.chmod(temp, 0o600)
+                    os.replace(temp, self.path)
+                    _fsync_dir(self.path.parent)
+                except OSError as exc:
+                    temp.unlink(missing_ok=True)
+                    raise LedgerError(
+                        f"the task journal {self.path} was not compacted: {exc}"
+                    ) from exc
+                self._reset(None)
+                self.catch_up()
+                return len(records)
+            finally:
+                self.locks.release(APPEND_BYTE)
+
+
+def _parse_fast(lines: list[bytes]) -> list[dict[str, Any]] | None:
+    """Every line parsed in one call (much faster than one call per line), or None when any
+    line is not a plain JSON object: the caller then reads them one by one."""
+    kept = [line for line in lines if line.strip()]
+    if not all(line.startswith(b"{") and line.rstrip().endswith(b"}") for line in kept):
+        return None
+    try:
+        parsed = json.loads(b"[" + b",".join(kept) + b"]")
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if len(parsed) != len(kept) or not all(isinstance(item, dict) for item in parsed):
+        return None
+    return parsed if len(kept) == len(lines) else None  # blank lines: numbered one by one
+
+
+def _last_byte(fd: int, size: int) -> bytes:
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    return os.read(fd, 1)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a new or replaced file's name durable (POSIX; Windows has no directory fsync)."""
+    if os.name == "nt":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,130 @@
+"""Byte-range locks on one lock file, shared by every process on the machine (POSIX and Windows).
+
+One byte per take (its offset from the take key) and byte 0 for appends to the journal. The OS
+drops a dead process's locks, which is how a crashed claimant is told from a live one. Owns no
+journal data. Locks are per process on POSIX (fcntl), so callers add their own in-process lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+APPEND_BYTE = 0
+_SPAN = 2**31 - 2  # offsets 1 .. 2**31-1: within every platform's lock range
+_WINDOWS_RETRY_S = 0.05
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int, offset: int, blocking: bool) -> bool:
+        mode = msvcrt.LK_NBLCK
+        while True:
+            os.lseek(fd, offset, os.SEEK_SET)
+            try:
+                msvcrt.locking(fd, mode, 1)
+                return True
+            except OSError:
+                if not blocking:
+                    return False
+                time.sleep(_WINDOWS_RETRY_S)
+
+    def _unlock(fd: int, offset: int) -> None:
+        os.lseek(fd, offset, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int, offset: int, blocking: bool) -> bool:
+        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+        try:
+            fcntl.lockf(fd, flags, 1, offset, os.SEEK_SET)
+            return True
+        except (BlockingIOError, PermissionError):
+            if blocking:
+                raise
+            return False
+
+    def _unlock(fd: int, offset: int) -> None:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset, os.SEEK_SET)
+
+
+def offset_of(take_key: str) -> int:
+    """The lock byte of a take: two takes may share one (they then only wait for each other)."""
+    digest = hashlib.sha256(take_key.encode("utf-8")).digest()
+    return 1 + int.from_bytes(digest[:8], "big") % _SPAN
+
+
+_SHARED: dict[Path, LockFile] = {}
+_SHARED_GUARD = threading.Lock()
+
+
+class LockFile:
+    """The lock file of one journal, opened once per process (`shared`) and kept open.
+
+    One descriptor on purpose: on POSIX, closing any descriptor of a file drops every lock the
+    process holds on it, and locks never conflict within a process, so this object counts who
+    holds each byte here and unlocks it only when the last holder lets go.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._guard = threading.Lock()
+        self._held: dict[int, int] = {}
+
+    @classmethod
+    def shared(cls, path: Path) -> LockFile:
+        with _SHARED_GUARD:
+            found = _SHARED.get(path)
+            if found is None:
+                found = _SHARED[path] = cls(path)
+            return found
+
+    def acquire(self, offset: int) -> None:
+        """Block until the byte is ours (run it in a thread: it may wait for another process)."""
+        with self._guard:  # counted first, so a `probe` meanwhile never unlocks it under us
+            self._held[offset] = self._held.get(offset, 0) + 1
+        try:
+            if sys.platform == "win32":  # pragma: no cover
+                while not self._try(offset):
+                    time.sleep(_WINDOWS_RETRY_S)
+            else:
+                _lock(self._fd, offset, blocking=True)
+        except BaseException:
+            with self._guard:
+                self._drop(offset)
+            raise
+
+    def _try(self, offset: int) -> bool:
+        with self._guard:
+            return _lock(self._fd, offset, blocking=False)
+
+    def release(self, offset: int) -> None:
+        with self._guard:
+            if self._drop(offset) == 0:
+                _unlock(self._fd, offset)
+
+    def _drop(self, offset: int) -> int:
+        left = self._held.get(offset, 0) - 1
+        if left > 0:
+            self._held[offset] = left
+        else:
+            self._held.pop(offset, None)
+        return max(left, 0)
+
+    def probe(self, offset: int) -> bool:
+        """True when no process holds the byte (then its claimant is gone)."""
+        with self._guard:
+            if self._held.get(offset):
+                return False
+            if not _lock(self._fd, offset, blocking=False):
+                return False
+            _unlock(self._fd, offset)
+            return True

@@ -1,0 +1,19 @@
+"""The file store keeps the ledger contract (the PostgreSQL store runs the same suite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ledger_contract import LedgerContract, MakeLedger
+
+from freesora.ledger.file_store import FileLedger
+
+
+class TestFileLedger(LedgerContract):
+    @pytest.fixture
+    def make_ledger(self, tmp_path: Path) -> MakeLedger:
+        async def make() -> FileLedger:
+            return FileLedger(tmp_path / "tasks.jsonl")
+
+        return make
