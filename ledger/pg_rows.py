@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from ..errors import FreeSoraError
+from ..errors import LedgerError
 from .admission import Limits, Verdict
 from .base import Entry, Take, TakeState
 
@@ -130,9 +130,9 @@ async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | Non
         )
         row = await cur.fetchone()
         if row is None:
-            raise FreeSoraError(f"No take {take_key} in the shared ledger (see `freesora tasks`).")
+            raise LedgerError(f"{take_key!r} is not a take of the shared ledger (see `freesora tasks`)")
         if not row["orphan"] and row["state"] == TakeState.SENDING.value:
-            raise FreeSoraError(
+            raise LedgerError(
                 f"Take {take_key} is being created right now by a running worker; wait for it."
             )
         await cur.execute(

@@ -29,7 +29,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from ..errors import ConfigError, CreateOutcomeUnknownError, FreeSoraError
+from ..errors import FreeSoraError, LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
 from .base import Decision, Entry, Take, TakeState, account_id
@@ -58,8 +58,8 @@ class PgClaim:
         try:
             await self._settle(fields)
         except (FreeSoraError, psycopg.Error) as exc:
-            logger.error("task %s was created but the shared ledger lost it: %s", task_id, exc)
-            raise CreateOutcomeUnknownError(
+            logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
+            raise LedgerError(
                 f"Task {task_id} was created (and charged) but the shared ledger could not "
                 f"record it ({exc}). Keep this id: when the database is back, run "
                 f"`freesora tasks adopt {self.take.key} {task_id}`.",
@@ -115,7 +115,7 @@ class PostgresLedger:
                 await migrate(conn)
                 secret = await account_secret(conn)
         except psycopg.Error as exc:
-            raise ConfigError(
+            raise LedgerError(
                 f"Cannot use the shared ledger at {redact(url)}: {str(exc).strip()}. Check that "
                 "the database is running and the URL (FREESORA_JOURNAL or the profile's "
                 "`journal`) is right; nothing was sent."
@@ -146,8 +146,8 @@ class PostgresLedger:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    def unreachable(self, exc: BaseException) -> FreeSoraError:
-        return FreeSoraError(f"the shared ledger at {self.where} cannot be reached ({exc})")
+    def unreachable(self, exc: BaseException) -> LedgerError:
+        return LedgerError(f"the shared ledger at {self.where} cannot be reached ({exc})")
 
     async def release(self, conn: Conn, *, broken: bool = False) -> None:
         if broken or conn.closed:

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (fixtures)
 
-from freesora.errors import CreateOutcomeUnknownError
+from freesora.errors import LedgerError
 from freesora.ledger import postgres
 from freesora.ledger.base import Take, TakeState
 from freesora.ledger.postgres import PostgresLedger
@@ -226,7 +226,7 @@ async def test_a_created_task_whose_record_cannot_be_written_is_named_in_the_err
             "CREATE TRIGGER disk_is_full BEFORE UPDATE ON freesora.takes"
             " FOR EACH ROW EXECUTE FUNCTION freesora.disk_is_full()"
         )
-    with pytest.raises(CreateOutcomeUnknownError) as caught:
+    with pytest.raises(LedgerError) as caught:
         await decision.claim.created("task-paid")
     assert caught.value.task_id == "task-paid"
     assert "task-paid" in str(caught.value) and "adopt" in str(caught.value)
