@@ -104,6 +104,9 @@ class PostgresLedger:
         self.where = redact(url)  # shown to users: never the password
         self._pool = pool
         self._secret = secret
+        # A held claim keeps a connection for its whole create; leave two for everything else
+        # (admission, listing, outcomes), or claims waiting for a slot would starve the pool.
+        self._claims = asyncio.Semaphore(max(1, (pool.max_size or 3) - 2))
 
     @classmethod
     async def connect(cls, url: str, *, max_size: int = 10, timeout_s: float = 10.0) -> Any:
@@ -150,9 +153,13 @@ class PostgresLedger:
         return LedgerError(f"the shared ledger at {self.where} cannot be reached ({exc})")
 
     async def release(self, conn: Conn, *, broken: bool = False) -> None:
-        if broken or conn.closed:
-            await conn.close()  # a closed connection returned to the pool is discarded
-        await self._pool.putconn(conn)
+        """A claim's connection back to the pool, and its claim slot back."""
+        try:
+            if broken or conn.closed:
+                await conn.close()  # a closed connection returned to the pool is discarded
+            await self._pool.putconn(conn)
+        finally:
+            self._claims.release()
 
     async def _fetch(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         async def work(conn: Conn) -> list[dict[str, Any]]:
@@ -168,7 +175,14 @@ class PostgresLedger:
         return account_id(profile, api_key, self._secret)
 
     async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
-        conn = await self._pool.getconn()
+        await self._claims.acquire()
+        try:
+            conn = await self._pool.getconn()
+        except BaseException as exc:
+            self._claims.release()
+            if isinstance(exc, psycopg.OperationalError):
+                raise self.unreachable(exc) from None
+            raise
         try:
             await conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(take.key),))
             earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
@@ -183,6 +197,7 @@ class PostgresLedger:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(take.key),))
             await self.release(conn)
             return Decision(claim=None, earlier=earlier)
+        # The claim slot is given back when the claim is settled (`release`).
         return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
 
     async def record_outcome(

@@ -3,7 +3,7 @@
     python farm_worker.py hold URL REQUEST           claim a take, say so, then hang (to be killed)
     python farm_worker.py hold-back URL REQUEST      claim, be held back by admission, then hang
     python farm_worker.py job URL BASE REQUEST OUT   claim/reuse, create, wait, save the video
-    python farm_worker.py load URL BASE N LIMIT      N creates through admission, no waiting
+    python farm_worker.py load URL BASE N LIMIT [PER_WINDOW]  N creates through admission
 
 Every step prints one line (`claimed`, `created <id>`, `reused <id>`, `saved <path>`, JSON).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -81,9 +82,9 @@ async def job(url: str, base: str, name: str, out: Path) -> None:
     await ledger.close()
 
 
-async def load(url: str, base: str, count: int, limit: int) -> None:
+async def load(url: str, base: str, count: int, limit: int, per_window: int) -> None:
     ledger = await PostgresLedger.connect(url)
-    limits = Limits(max_in_flight=limit)
+    limits = Limits(max_in_flight=limit, creates_per_window=per_window)
     waits: list[str] = []
     limited = 0
     async with aiohttp.ClientSession() as session:
@@ -92,11 +93,11 @@ async def load(url: str, base: str, count: int, limit: int) -> None:
 
         async def one(i: int) -> str:
             nonlocal limited
-            decision = await ledger.claim(await take_for(ledger, f"load-{i}", slot=i), model=MODEL)
+            decision = await ledger.claim(await take_for(ledger, f"load-{os.getpid()}", slot=i), model=MODEL)
             assert decision.claim is not None
             await wait_for_slot(
                 ledger, decision.claim, check=client.status, limits=limits, on_wait=waits.append,
-                poll_s=0.1,
+                poll_s=0.25,
             )
             try:
                 task_id = await client.create(request(f"load {i}"))
@@ -119,7 +120,8 @@ def main(argv: list[str]) -> None:
     elif mode == "job":
         asyncio.run(job(url, argv[2], argv[3], Path(argv[4])))
     elif mode == "load":
-        asyncio.run(load(url, argv[2], int(argv[3]), int(argv[4])))
+        per_window = int(argv[5]) if len(argv) > 5 else 20
+        asyncio.run(load(url, argv[2], int(argv[3]), int(argv[4]), per_window))
     else:
         raise SystemExit(f"unknown mode {mode}")
 
