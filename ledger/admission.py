@@ -1,4 +1,4 @@
-"""Account-wide admission: a create waits for a slot instead of being sent over the account's limits.
+"""Account-wide admission: a create waits for a slot rather than going over the account's limits.
 
 Limits (per account, across every process sharing the ledger): at most `FREESORA_MAX_IN_FLIGHT`
 (default 20) unfinished tasks and at most 20 creates per 10 s. The store decides atomically

@@ -1,8 +1,8 @@
 """The PostgreSQL store's SQL: reading rows as entries, the locked claim, resolving, admitting.
 
 Rows are read through `SELECT`, which also says whether a SENDING row's claimant is gone (its
-session no longer holds the take's advisory lock): such a row reads as UNKNOWN, or as REFUSED when admission was
-still holding it back (then nothing was sent).
+session no longer holds the take's advisory lock): such a row reads as UNKNOWN, or as REFUSED
+when admission was still holding it back (then nothing was sent).
 """
 
 from __future__ import annotations
@@ -104,15 +104,26 @@ async def claim_locked(
         " updated_at, summary, extra, holder_pid, lock_key)"
         " VALUES (%s, %s, %s, %s, %s, 'sending', %s, %s, %s, %s, pg_backend_pid(), %s)"
         " RETURNING id",
-        (take.key, take.account, model, take.seed, take.slot, now, now, summary, Jsonb({}),
-         advisory_key(take.key)),
+        (
+            take.key,
+            take.account,
+            model,
+            take.seed,
+            take.slot,
+            now,
+            now,
+            summary,
+            Jsonb({}),
+            advisory_key(take.key),
+        ),
     )
     created = await cursor.fetchone()
     return earlier, int(created[0])
 
 
 def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple[Any, ...]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if only_unfinished:
         clauses.append("t.state <> ALL(%s)")
         params.append(list(FINISHED))
@@ -130,7 +141,9 @@ async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | Non
         )
         row = await cur.fetchone()
         if row is None:
-            raise LedgerError(f"{take_key!r} is not a take of the shared ledger (see `freesora tasks`)")
+            raise LedgerError(
+                f"{take_key!r} is not a take of the shared ledger (see `freesora tasks`)"
+            )
         if not row["orphan"] and row["state"] == TakeState.SENDING.value:
             raise LedgerError(
                 f"Take {take_key} is being created right now by a running worker; wait for it."

@@ -110,8 +110,6 @@ async def account_secret(conn: Any) -> bytes:
         " ON CONFLICT (name) DO NOTHING",
         (os.urandom(32),),
     )
-    cursor = await conn.execute(
-        "SELECT value FROM freesora.settings WHERE name = 'account_secret'"
-    )
+    cursor = await conn.execute("SELECT value FROM freesora.settings WHERE name = 'account_secret'")
     row = await cursor.fetchone()
     return bytes(row[0])

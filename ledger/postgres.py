@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from ..errors import FreeSoraError, LedgerError
@@ -72,6 +71,19 @@ class PgClaim:
     async def unknown(self, reason: str) -> None:
         await self._settle({"state": TakeState.UNKNOWN.value, "reason": reason})
 
+    async def admit(self, limits: Limits, now: float) -> Verdict:
+        """Admission on the claim's own connection: proof that the take is still held (after
+        a database restart it is not, and nothing may be sent)."""
+        if self._conn is None:
+            raise RuntimeError("admission of a settled claim")
+        try:
+            return await pg_rows.try_admit(self._conn, self.take.account, self.row_id, limits, now)
+        except psycopg.OperationalError as exc:
+            raise LedgerError(
+                f"the shared ledger at {self._store.where} went away while this create waited "
+                f"for a slot ({exc}); nothing was sent. Run it again."
+            ) from None
+
     async def release(self) -> None:
         """Nothing was sent (e.g. cancelled while waiting for a slot): the attempt is void."""
         if self._conn is not None:
@@ -109,7 +121,9 @@ class PostgresLedger:
         self._claims = asyncio.Semaphore(max(1, (pool.max_size or 3) - 2))
 
     @classmethod
-    async def connect(cls, url: str, *, max_size: int = 10, timeout_s: float = 10.0) -> Any:
+    async def connect(
+        cls, url: str, *, max_size: int = 10, timeout_s: float = 10.0
+    ) -> PostgresLedger:
         """Reach the database, migrate its schema and open a pool: a clear error when it fails."""
         try:
             async with await psycopg.AsyncConnection.connect(
@@ -218,7 +232,9 @@ class PostgresLedger:
         await self.run(lambda conn: conn.execute(sql, params))
 
     async def lookup(self, take: Take) -> Entry | None:
-        rows = await self._fetch(f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1", (take.key,))
+        rows = await self._fetch(
+            f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1", (take.key,)
+        )
         return to_entry(rows[0]) if rows else None
 
     async def find_task(self, task_id: str) -> Entry | None:
@@ -251,7 +267,7 @@ class PostgresLedger:
         return await self.run(work)
 
     async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:
-        """A task id the ledger did not know (pasted into Video Result): recorded as its own take."""
+        """A task id the ledger did not know (pasted into Video Result), as a take of its own."""
 
         async def work(conn: Conn) -> Entry:
             return await pg_rows.remember(conn, task_id, model, summary)
@@ -268,11 +284,9 @@ class PostgresLedger:
 
     async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""
-
-        async def work(conn: Conn) -> Verdict:
-            return await pg_rows.try_admit(conn, claim.take.account, claim.row_id, limits, now)
-
-        return await self.run(work)
+        if not isinstance(claim, PgClaim):
+            raise TypeError(f"not a claim of this store: {claim!r}")
+        return await claim.admit(limits, now)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -56,7 +56,9 @@ async def hold(url: str, name: str, held_back: bool) -> None:
     if held_back:
         verdict = await ledger.try_admit(decision.claim, Limits(max_in_flight=1), 0.0)
         assert not verdict.admitted
-    say("claimed")
+    backend = await ledger.run(lambda conn: conn.execute("SELECT 1"))  # the pool works
+    del backend
+    say(f"claimed {decision.claim.row_id}")
     await asyncio.Event().wait()
 
 
@@ -66,7 +68,8 @@ async def job(url: str, base: str, name: str, out: Path) -> None:
         client = FreeSoraClient(session, Settings(base, ApiKey(SANDBOX_KEY), "test"))
         decision = await ledger.claim(await take_for(ledger, name), model=MODEL)
         if decision.claim is None:
-            assert decision.earlier is not None and decision.earlier.task_id
+            assert decision.earlier is not None
+            assert decision.earlier.task_id
             task_id = decision.earlier.task_id
             say(f"reused {task_id}")
         else:
@@ -77,7 +80,9 @@ async def job(url: str, base: str, name: str, out: Path) -> None:
         status = await wait_for_task(client, task_id, interval_s=0.2)
         assert status.video_url
         path = await client.download(status.video_url, out / video_filename(task_id))
-        await ledger.record_outcome(task_id, TakeState.SUCCEEDED, url=status.video_url, file=str(path))
+        await ledger.record_outcome(
+            task_id, TakeState.SUCCEEDED, url=status.video_url, file=str(path)
+        )
         say(f"saved {path}")
     await ledger.close()
 
@@ -93,10 +98,16 @@ async def load(url: str, base: str, count: int, limit: int, per_window: int) -> 
 
         async def one(i: int) -> str:
             nonlocal limited
-            decision = await ledger.claim(await take_for(ledger, f"load-{os.getpid()}", slot=i), model=MODEL)
+            decision = await ledger.claim(
+                await take_for(ledger, f"load-{os.getpid()}", slot=i), model=MODEL
+            )
             assert decision.claim is not None
             await wait_for_slot(
-                ledger, decision.claim, check=client.status, limits=limits, on_wait=waits.append,
+                ledger,
+                decision.claim,
+                check=client.status,
+                limits=limits,
+                on_wait=waits.append,
                 poll_s=0.25,
             )
             try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import Harness
-from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (fixtures)
 
 from freesora.ledger.admission import Limits, wait_for_slot
 from freesora.ledger.base import Take, TakeState
@@ -21,7 +20,9 @@ def request(n: int) -> CreateVideoRequest:
     return CreateVideoRequest.model_validate({"model": MODEL, "prompt": f"take {n}"})
 
 
-async def send(ledger: PostgresLedger, harness: Harness, n: int, limits: Limits, **kw: object) -> str:
+async def send(
+    ledger: PostgresLedger, harness: Harness, n: int, limits: Limits, **kw: object
+) -> str:
     """The create step: claim, wait for a slot, create, record."""
     take = Take(await ledger.account("default", SANDBOX_KEY), f"r{n}", seed=1, slot=n)
     decision = await ledger.claim(take, model=MODEL)
@@ -55,7 +56,9 @@ async def test_a_create_over_the_in_flight_limit_waits_asks_the_service_and_goes
     assert set(asked) == set(first)
     for task_id in first:
         entry = await pg_ledger.find_task(task_id)
-        assert entry is not None and entry.state is TakeState.SUCCEEDED and entry.url
+        assert entry is not None
+        assert entry.state is TakeState.SUCCEEDED
+        assert entry.url
     assert (await pg_ledger.find_task(third)) is not None
 
 
@@ -83,7 +86,8 @@ async def test_finished_tasks_leave_the_count_whoever_records_them(
     start = harness.clock.now
     said: list[str] = []
     await send(pg_ledger, harness, 1, limits, on_wait=said.append)
-    assert said == [] and harness.clock.now == start
+    assert said == []
+    assert harness.clock.now == start
 
 
 async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Path) -> None:
@@ -93,8 +97,13 @@ async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Pa
     assert decision.claim is not None
     said: list[str] = []
     await wait_for_slot(
-        ledger, decision.claim, check=harness.client.status, limits=Limits(max_in_flight=1),
-        on_wait=said.append, sleep=harness.clock.sleep,
+        ledger,
+        decision.claim,
+        check=harness.client.status,
+        limits=Limits(max_in_flight=1),
+        on_wait=said.append,
+        sleep=harness.clock.sleep,
     )
-    assert said == [] and harness.clock.sleeps == []
+    assert said == []
+    assert harness.clock.sleeps == []
     await decision.claim.release()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_fixtures import pg_url  # noqa: F401  (fixture)
 
 WORKER = Path(__file__).with_name("farm_worker.py")
 
@@ -72,7 +71,7 @@ def worker() -> Iterator[Any]:
     "sandbox_process", [["--task-seconds", "0.5", "--max-in-flight", "5"]], indirect=True
 )
 def test_three_workers_of_ten_creates_stay_within_five_in_flight_with_no_limit_answers(
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     sandbox_process: str,
     worker: Any,
 ) -> None:
@@ -94,7 +93,7 @@ def test_three_workers_of_ten_creates_stay_within_five_in_flight_with_no_limit_a
 
 @pytest.mark.parametrize("sandbox_process", [["--task-seconds", "2"]], indirect=True)
 def test_a_job_rerun_on_another_worker_after_a_kill_reuses_the_task_and_saves_the_video(
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     sandbox_process: str,
     tmp_path: Path,
     worker: Any,
@@ -112,5 +111,6 @@ def test_a_job_rerun_on_another_worker_after_a_kill_reuses_the_task_and_saves_th
     lines = out.strip().splitlines()
     assert lines[0] == f"reused {said[1]}"
     saved = Path(lines[1].removeprefix("saved "))
-    assert saved.parent == tmp_path / "b" and saved.stat().st_size > 0
+    assert saved.parent == tmp_path / "b"
+    assert saved.stat().st_size > 0
     assert sandbox_state(sandbox_process)["tasks_created"] == 1

@@ -1,4 +1,4 @@
-"""The PostgreSQL store keeps the ledger's guarantees across processes (real PostgreSQL, real kills)."""
+"""The PostgreSQL store keeps the ledger's guarantees across processes (real server, real kills)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (fixtures)
+from pg_fixtures import terminate_sessions
 
 from freesora.errors import LedgerError
 from freesora.ledger import postgres
@@ -27,18 +28,33 @@ async def a_take(ledger: PostgresLedger, request: str = "req", slot: int = 0) ->
     return Take(await ledger.account("default", SANDBOX_KEY), request, seed=7, slot=slot)
 
 
-def start_worker(*args: str) -> subprocess.Popen[str]:
+def start_worker(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """A worker process holding a claim; returns it and the id of its claim's row."""
     worker = subprocess.Popen(
         [sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, text=True
     )
     assert worker.stdout is not None
-    assert worker.stdout.readline().strip() == "claimed"
-    return worker
+    said = worker.stdout.readline().split()
+    assert said[0] == "claimed"
+    return worker, int(said[1])
 
 
-def kill(worker: subprocess.Popen[str]) -> None:
+def kill(worker: subprocess.Popen[str], row_id: int, url: str) -> None:
+    """kill -9, then wait (bounded) until the server has ended the worker's sessions."""
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(200):
+            holder = conn.execute(
+                "SELECT holder_pid FROM freesora.takes WHERE id = %s", (row_id,)
+            ).fetchone()
+            alive = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (holder[0],)
+            ).fetchone()
+            if alive[0] == 0:
+                return
+            time.sleep(0.05)  # the server notices the closed socket on its own time
+    raise AssertionError("the killed worker's session did not end")
 
 
 async def test_a_claim_is_committed_before_it_returns_and_seen_by_every_worker(
@@ -47,7 +63,9 @@ async def test_a_claim_is_committed_before_it_returns_and_seen_by_every_worker(
     decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL, summary="a cat")
     assert decision.claim is not None
     seen = await pg_other.lookup(await a_take(pg_other))
-    assert seen is not None and seen.state is TakeState.SENDING and seen.summary == "a cat"
+    assert seen is not None
+    assert seen.state is TakeState.SENDING
+    assert seen.summary == "a cat"
     await decision.claim.created("task-1")
     listed = await pg_other.entries()
     assert [(e.task_id, e.state) for e in listed] == [("task-1", TakeState.CREATED)]
@@ -78,7 +96,8 @@ async def test_a_second_claimant_waits_for_the_first_then_reuses_its_task(
     await first.claim.created("task-1")
     decision = await asyncio.wait_for(second, 10)
     assert decision.claim is None
-    assert decision.earlier is not None and decision.earlier.task_id == "task-1"
+    assert decision.earlier is not None
+    assert decision.earlier.task_id == "task-1"
 
 
 async def test_many_concurrent_claims_of_one_take_create_it_once(pg_url: str) -> None:
@@ -114,25 +133,29 @@ async def test_the_database_refuses_a_second_live_attempt_of_a_take(
 async def test_a_claim_whose_worker_was_killed_reads_as_unknown_and_blocks_a_resend(
     pg_url: str, pg_ledger: PostgresLedger
 ) -> None:
-    worker = start_worker("hold", pg_url, "req")
+    worker, row_id = start_worker("hold", pg_url, "req")
     seen = await pg_ledger.lookup(await a_take(pg_ledger))
-    assert seen is not None and seen.state is TakeState.SENDING
-    kill(worker)
+    assert seen is not None
+    assert seen.state is TakeState.SENDING
+    kill(worker, row_id, pg_url)
     seen = await pg_ledger.lookup(await a_take(pg_ledger))
-    assert seen is not None and seen.state is TakeState.UNKNOWN
+    assert seen is not None
+    assert seen.state is TakeState.UNKNOWN
     assert "may exist and be charged" in (seen.reason or "")
     decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert decision.claim is None
-    assert decision.earlier is not None and decision.earlier.state is TakeState.UNKNOWN
+    assert decision.earlier is not None
+    assert decision.earlier.state is TakeState.UNKNOWN
 
 
 async def test_a_worker_killed_while_held_back_for_a_slot_sent_nothing(
     pg_url: str, pg_ledger: PostgresLedger
 ) -> None:
-    worker = start_worker("hold-back", pg_url, "req")
-    kill(worker)
+    worker, row_id = start_worker("hold-back", pg_url, "req")
+    kill(worker, row_id, pg_url)
     seen = await pg_ledger.lookup(await a_take(pg_ledger))
-    assert seen is not None and seen.state is TakeState.REFUSED
+    assert seen is not None
+    assert seen.state is TakeState.REFUSED
     decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert decision.claim is not None  # nothing was sent, so it may be sent now
     await decision.claim.created("task-2")
@@ -143,7 +166,8 @@ async def test_an_unknown_outcome_blocks_only_its_own_slot(pg_ledger: PostgresLe
     assert lost.claim is not None
     await lost.claim.unknown("connection reset after sending")
     again = await pg_ledger.claim(await a_take(pg_ledger, slot=0), model=MODEL)
-    assert again.claim is None and again.earlier is not None
+    assert again.claim is None
+    assert again.earlier is not None
     assert again.earlier.state is TakeState.UNKNOWN
     other = await pg_ledger.claim(await a_take(pg_ledger, slot=1), model=MODEL)
     assert other.claim is not None
@@ -158,9 +182,11 @@ async def test_adopting_an_unknown_take_makes_it_reused(
     await lost.claim.unknown("timed out")
     take = await a_take(pg_other)
     adopted = await pg_other.adopt(take.key, "task-found")
-    assert adopted.state is TakeState.CREATED and adopted.task_id == "task-found"
+    assert adopted.state is TakeState.CREATED
+    assert adopted.task_id == "task-found"
     decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
-    assert decision.claim is None and decision.earlier is not None
+    assert decision.claim is None
+    assert decision.earlier is not None
     assert decision.earlier.task_id == "task-found"
 
 
@@ -186,7 +212,8 @@ async def test_a_failed_take_is_created_again_and_both_task_ids_stay_listed(
     await pg_ledger.record_outcome("task-1", TakeState.FAILED, reason="generation failed")
     second = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert second.claim is not None
-    assert second.earlier is not None and second.earlier.state is TakeState.FAILED
+    assert second.earlier is not None
+    assert second.earlier.state is TakeState.FAILED
     await second.claim.created("task-2")
     assert [e.task_id for e in await pg_ledger.entries()] == ["task-2", "task-1"]
     unfinished = await pg_ledger.entries(only_unfinished=True)
@@ -201,14 +228,16 @@ async def test_a_created_task_is_recorded_through_a_database_restart(
     assert decision.claim is not None
     restart = os.environ.get("FREESORA_TEST_POSTGRES_RESTART")
     if restart:  # .ci/run's cluster: a real restart
-        subprocess.run(restart, shell=True, check=True, capture_output=True)
+        process = await asyncio.create_subprocess_shell(
+            restart, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
+        assert await process.wait() == 0
     else:
-        from pg_fixtures import terminate_sessions
-
         assert terminate_sessions(pg_url) >= 1
     await decision.claim.created("task-after-restart")
     found = await pg_other.find_task("task-after-restart")
-    assert found is not None and found.state is TakeState.CREATED
+    assert found is not None
+    assert found.state is TakeState.CREATED
 
 
 async def test_a_created_task_whose_record_cannot_be_written_is_named_in_the_error(
@@ -229,4 +258,22 @@ async def test_a_created_task_whose_record_cannot_be_written_is_named_in_the_err
     with pytest.raises(LedgerError) as caught:
         await decision.claim.created("task-paid")
     assert caught.value.task_id == "task-paid"
-    assert "task-paid" in str(caught.value) and "adopt" in str(caught.value)
+    assert "task-paid" in str(caught.value)
+    assert "adopt" in str(caught.value)
+
+
+async def test_a_claim_waiting_for_a_slot_through_a_database_restart_sends_nothing(
+    pg_url: str, pg_ledger: PostgresLedger
+) -> None:
+
+    from freesora.ledger.admission import Limits
+
+    decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
+    assert decision.claim is not None
+    terminate_sessions(pg_url)  # the claim's session, and its lock, are gone
+    with pytest.raises(LedgerError, match="nothing was sent"):
+        await pg_ledger.try_admit(decision.claim, Limits(), 0.0)
+    await decision.claim.release()
+    again = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
+    assert again.claim is not None
+    await again.claim.created("task-1")

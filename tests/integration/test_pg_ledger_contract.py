@@ -7,17 +7,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pg_fixtures import pg_url  # noqa: F401  (fixture)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from ledger_contract import LedgerContract, MakeLedger  # noqa: E402
+from ledger_contract import LedgerContract, MakeLedger
 
-from freesora.ledger.postgres import PostgresLedger  # noqa: E402
+from freesora.ledger.postgres import PostgresLedger
 
 
 class TestPostgresLedger(LedgerContract):
     @pytest.fixture
-    async def make_ledger(self, pg_url: str) -> AsyncIterator[MakeLedger]:  # noqa: F811
+    async def make_ledger(self, pg_url: str) -> AsyncIterator[MakeLedger]:
         opened: list[PostgresLedger] = []
 
         async def make() -> PostgresLedger:
