@@ -60,8 +60,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             # The key of account ids' keyed hash: one per farm, so every worker names an
             # account alike (never the API key itself; see base.account_id).
             "CREATE TABLE freesora.settings (name text PRIMARY KEY, value bytea NOT NULL)",
-            "CREATE INDEX takes_account_open ON freesora.takes (account, admitted_at) "
+            # Admission's two counts, each through an index whatever the history's length.
+            "CREATE INDEX takes_account_open ON freesora.takes (account) "
             "WHERE state IN ('sending', 'created')",
+            "CREATE INDEX takes_account_admitted ON freesora.takes (account, admitted_at) "
+            "WHERE admitted_at IS NOT NULL",
         ],
     ),
 ]

@@ -139,10 +139,11 @@ class PostgresLedger:
             ) from None
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
-            min_size=1,
+            min_size=min(4, max_size),  # a few ready: opening one costs more than a create's work
             max_size=max_size,
             kwargs={"autocommit": True},
             check=AsyncConnectionPool.check_connection,
+            timeout=5.0,  # per wait for a connection: a database that is down fails fast
             open=False,
         )
         await pool.open(wait=True, timeout=timeout_s)

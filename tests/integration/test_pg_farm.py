@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,8 @@ def sandbox_process(request: pytest.FixtureRequest) -> Iterator[str]:
     )
     assert process.stderr is not None
     process.stderr.readline()  # its start-up line: it listens from here on
+    # Its access log must be read, or a full pipe would stall the sandbox mid-test.
+    threading.Thread(target=process.stderr.read, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
