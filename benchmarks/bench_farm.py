@@ -144,7 +144,7 @@ def main() -> int:
 def report(rows: list[tuple[int, tuple[float, list[float]], tuple[float, list[float]]]]) -> int:
     print(
         f"{CREATES_PER_PROCESS} creates per process, {CONCURRENCY} at a time; ledger time ="
-        " claim + admission + record, per create; creates/s include process start-up"
+        " claim + admission + record, per create"
     )
     print(
         f"{'processes':>9} | {'PostgreSQL creates/s':>20} {'ledger p50':>10} {'p95':>8} |"
