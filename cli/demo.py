@@ -18,7 +18,7 @@ from ..config import ApiKey, Settings
 from ..create.plan import PlannedTask
 from ..create.submit import submit_tasks
 from ..errors import FreeSoraError, TaskFailedError
-from ..ledger.journal import Journal
+from ..ledger.file_store import FileLedger
 from ..media.encode import encode_image
 from ..sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
 from ..schemas import CreateVideoRequest, build_create_request
@@ -72,22 +72,24 @@ async def _run_one(
     name: str,
     request: CreateVideoRequest,
     out: Path,
-    journal: Journal,
+    ledger: FileLedger,
     timeout_s: float,
 ) -> VideoResult | FreeSoraError:
-    [done] = await submit_tasks(client, [PlannedTask(request)], journal=journal, seed=0)
+    [done] = await submit_tasks(client, [PlannedTask(request)], ledger=ledger, seed=0)
     _say(f"  {name:<10} {done.describe()}  nFrames={request.n_frames}")
     try:
         return await collect_video(
-            client, done.task_id, out, journal=journal, timeout_s=timeout_s, interval_s=0.5
+            client, done.task_id, out, ledger=ledger, timeout_s=timeout_s, interval_s=0.5
         )
     except FreeSoraError as exc:
         return exc
 
 
-async def _run_again(client: FreeSoraClient, request: CreateVideoRequest, journal: Journal) -> bool:
+async def _run_again(
+    client: FreeSoraClient, request: CreateVideoRequest, ledger: FileLedger
+) -> bool:
     """The same request and seed again (as after a ComfyUI restart): reused, nothing spent."""
-    [again] = await submit_tasks(client, [PlannedTask(request)], journal=journal, seed=0)
+    [again] = await submit_tasks(client, [PlannedTask(request)], ledger=ledger, seed=0)
     _say(f"  text       {again.describe()}")
     return again.reused
 
@@ -95,9 +97,10 @@ async def _run_again(client: FreeSoraClient, request: CreateVideoRequest, journa
 async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
     """Run the demo; 0 when everything behaved as the sandbox was told to."""
     _say("FreeSora demo: the real client against a local sandbox (no key, no credits).")
-    journal = Journal(Path(out) / "demo-journal.jsonl")
+    path = Path(out) / "demo-journal.jsonl"
     # Each demo has a new sandbox, whose tasks an older demo journal would wrongly name.
-    journal.path.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
+    ledger = FileLedger(path)
     async with run_sandbox(task_seconds=task_seconds) as running:
         _say(f"sandbox listening on {running.base_url}")
         settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "demo", proxy=None)
@@ -108,16 +111,16 @@ async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
             client = FreeSoraClient(session, settings, policy=RetryPolicy())
             outcomes = await asyncio.gather(
                 *(
-                    _run_one(client, name, req, out, journal, timeout_s=task_seconds * 10 + 30)
+                    _run_one(client, name, req, out, ledger, timeout_s=task_seconds * 10 + 30)
                     for name, req in requests.items()
                 )
             )
             _say("3. results")
             ok = _report(dict(zip(requests, outcomes, strict=True)))
             _say("4. the text request again, same seed (as after a restart): from the journal")
-            ok = await _run_again(client, requests["text"], journal) and ok
+            ok = await _run_again(client, requests["text"], ledger) and ok
         credits = running.sandbox.credits(SANDBOX_KEY)
-        _say(f"credits left on the sandbox key: {credits}; task journal: {journal.path}")
+        _say(f"credits left on the sandbox key: {credits}; task journal: {ledger.where}")
     _say("demo finished: all as expected" if ok else "demo finished with surprises (see above)")
     return 0 if ok else 1
 

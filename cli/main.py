@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,18 @@ from typing import Any
 from ..config import load_settings, save_profile
 from ..create.plan import PlannedTask
 from ..errors import FreeSoraError, InvalidRequestError, WaitCancelledError
-from ..ledger.journal import format_record
 from ..schemas import CreateVideoRequest, VideoModel, build_create_request
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from ..service.client import FreeSoraClient, open_session
 from .display import ProgressLine
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+TASK_ACTIONS = ("adopt", "forget", "compact")
+MAY_BE_CHARGED = (
+    "freesora: if the create had been sent, a task may exist and may have been charged. "
+    "`freesora tasks --unfinished` lists it (state sending or unknown, with its take); if the "
+    "service's history shows it, `freesora tasks adopt TAKE TASK_ID` records it."
+)
 
 
 def _shot(text: str) -> dict[str, Any]:
@@ -56,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
     create.add_argument("--shot", type=_shot, action="append", metavar="SECONDS:SCENE")
     create.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+    create.add_argument(
+        "--seed",
+        type=int,
+        help="name this take: the same request and seed is created once, then reused "
+        "(default: every run creates a new task)",
+    )
 
     wait = sub.add_parser("wait", help="wait for a task and download its video")
     wait.add_argument("task_id")
@@ -97,6 +111,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the task of the N-th create fails, refunded (repeatable)",
     )
 
+    sandbox.add_argument(
+        "--create-seconds",
+        type=float,
+        default=0.0,
+        help="every create takes this long, and completes even if the client hangs up",
+    )
+
     demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
     demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
     demo.add_argument("--task-seconds", type=float, default=3.0)
@@ -106,7 +127,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="tell whether the key is accepted (spends nothing)")
 
-    tasks = sub.add_parser("tasks", help="list the task journal, newest first")
+    tasks = sub.add_parser(
+        "tasks",
+        help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact",
+    )
+    tasks.add_argument("action", nargs="?", choices=["list", *TASK_ACTIONS], default="list")
+    tasks.add_argument("names", nargs="*", metavar="TAKE [TASK_ID]")
     tasks.add_argument("--limit", type=int, default=20)
     tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
     tasks.add_argument("--model", choices=[m.value for m in VideoModel])
@@ -143,23 +169,54 @@ async def _create(args: argparse.Namespace) -> int:
     settings = load_settings(args.profile)
     settings.require_key()
     from ..create.submit import submit_tasks
-    from ..ledger.journal import Journal, default_journal_path
+    from ..ledger.file_store import open_ledger
+    from ..ledger.journal import default_journal_path
 
-    # Journaled like the nodes' tasks, but never reused: a command line is an explicit order.
+    # Written ahead like the nodes' tasks. Without --seed a command line is an explicit order:
+    # a take of its own, never reused. Ctrl+C waits for a sent create's answer (asyncio.run
+    # cancels us; submit awaits the create shielded); a second Ctrl+C stops at once.
+    ledger = open_ledger(default_journal_path())
+    _second_interrupt_stops_at_once()
     async with open_session(settings) as session:
         [done] = await submit_tasks(
             FreeSoraClient(session, settings),
             [PlannedTask(request)],
-            journal=Journal(default_journal_path()),
-            reuse=False,
+            ledger=ledger,
+            seed=args.seed,
+            reuse=args.seed is not None,
         )
+    print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
 
 
+def _second_interrupt_stops_at_once() -> None:
+    """First Ctrl+C: cancel (a sent create is still awaited and recorded). Second: exit now,
+    saying what may have been charged; the journal's SENDING record and its released lock then
+    tell the next run that the take's outcome is unknown."""
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    presses = 0
+
+    def on_interrupt() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1 and main_task is not None:
+            print("freesora: stopping; Ctrl+C again to stop at once", file=sys.stderr)
+            main_task.cancel()
+            return
+        print(f"\nfreesora: stopped at once. {MAY_BE_CHARGED}", file=sys.stderr, flush=True)
+        os._exit(EXIT_INTERRUPTED)
+
+    # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+
+
 async def _wait(args: argparse.Namespace) -> int:
     from ..collect import collect_video
-    from ..ledger.journal import Journal, default_journal_path
+    from ..ledger.file_store import open_ledger
+    from ..ledger.journal import default_journal_path
 
     settings = load_settings(args.profile)
     settings.require_key()
@@ -173,7 +230,7 @@ async def _wait(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
             interval_s=args.interval,
             on_progress=line.update,
-            journal=Journal(default_journal_path()),
+            ledger=open_ledger(default_journal_path()),
         )
     line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
     print(result.path)
@@ -191,6 +248,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
             max_in_flight=args.max_in_flight,
             creates_per_window=args.creates_per_window,
             window_s=args.window,
+            create_seconds=args.create_seconds,
         )
         for nth in args.fail_create:
             sandbox.fail_create(nth)
@@ -229,17 +287,10 @@ async def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tasks(args: argparse.Namespace) -> int:
-    from ..ledger.journal import Journal, default_journal_path, select
+async def _tasks(args: argparse.Namespace) -> int:
+    from .tasks import run_tasks
 
-    journal = Journal(default_journal_path())
-    rows = select(
-        journal.records(), limit=args.limit, only_unfinished=args.unfinished, model=args.model
-    )
-    print(f"journal: {journal.path} ({len(rows)} shown)", file=sys.stderr)
-    for record in rows:
-        print(format_record(record))
-    return 0
+    return await run_tasks(args)
 
 
 COMMANDS = {
@@ -248,22 +299,26 @@ COMMANDS = {
     "sandbox": _sandbox,
     "demo": _demo,
     "check": _check,
+    "tasks": _tasks,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Warnings (a create awaited after Ctrl+C, a damaged journal) are for the user to read.
+    if args.command != "sandbox":  # the sandbox logs its own INFO lines
+        logging.basicConfig(level=logging.WARNING, format="freesora: %(message)s")
     try:
         if args.command == "key":
             return _key(args)
-        if args.command == "tasks":
-            return _tasks(args)
         return asyncio.run(COMMANDS[args.command](args))
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
-    except (KeyboardInterrupt, WaitCancelledError) as exc:
+    except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
         print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
+        if args.command == "create" and not args.dry_run:
+            print(MAY_BE_CHARGED, file=sys.stderr)
         return EXIT_INTERRUPTED
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)

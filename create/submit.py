@@ -1,32 +1,41 @@
-"""Submitting planned tasks: journaled, and reused when the same request and seed were paid for.
+"""Submitting planned tasks through the ledger: claim -> create -> settle, each slot exactly once.
 
-The create step of every creation node and of `freesora create`. A task is written to the
-journal before this returns; an outcome the service left unknown is written down too, and
-blocks a blind resend of the same request.
+The create step of every creation node and of `freesora create`. Before a create leaves the
+machine the ledger holds a durable SENDING record of its take (account, request, seed, slot);
+after, its outcome. A sent create is never abandoned: if the caller is cancelled meanwhile
+(Cancel, a prompt failing elsewhere, Ctrl+C) its answer is still awaited and recorded, and the
+cancellation goes on after. An unknown outcome blocks only its own slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ..errors import CreateOutcomeUnknownError, FreeSoraError
-from ..ledger.journal import Journal, TaskRecord, find_reusable, fingerprint
+from ..errors import CreateOutcomeUnknownError, FreeSoraError, LedgerError
+from ..ledger.base import Claim, Entry, Ledger, Take
+from ..ledger.fingerprint import request_hash
 from ..service.client import FreeSoraClient
+from . import detached
 from .plan import PlannedTask
+
+logger = logging.getLogger("freesora.create")
 
 
 @dataclass(frozen=True)
 class Submitted:
     task_id: str
     reused: bool = False
+    note: str = ""  # why a new task was created where an earlier one ended (failed, released)
 
     def describe(self) -> str:
         if self.reused:
             return f"reused task {self.task_id} (no credits spent)"
-        return f"created task {self.task_id}"
+        return f"created task {self.task_id}" + (f" ({self.note})" if self.note else "")
 
 
 OnSubmitted = Callable[[int, Submitted], None]
@@ -36,22 +45,27 @@ async def submit_tasks(
     client: FreeSoraClient,
     planned: Sequence[PlannedTask],
     *,
-    journal: Journal | None = None,
+    ledger: Ledger | None = None,
     seed: int | None = None,
     reuse: bool = True,
     on_submitted: OnSubmitted | None = None,
 ) -> list[Submitted]:
     """Create (or reuse) every task, a few at a time; results in input order.
 
-    When some fail, the ones already created are named in the error: they are paid for and
-    must not be lost.
+    With `reuse=False` every slot is a new take (still written ahead, never resent). When some
+    slots fail, the tasks already created are named in the error: they are paid for.
     """
-
-    # Read once for the whole batch: its slots never match each other's fingerprints.
-    known = journal.records() if journal is not None and reuse else None
+    account = ""
+    if ledger is not None:
+        settings = client.settings
+        account = await ledger.account(settings.profile, settings.require_key().reveal())
 
     async def one(index: int, task: PlannedTask) -> Submitted:
-        result = await _submit_one(client, task, index, journal, seed, known)
+        if ledger is None:
+            result = Submitted(await client.create(task.request))
+        else:
+            take = await _take(client, task, account, seed, index, reuse)
+            result = await _submit_take(client, ledger, task, take)
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -63,47 +77,123 @@ async def submit_tasks(
     failures = [r for r in results if isinstance(r, BaseException)]
     if not failures:
         return done
-    # A possible charge outweighs any other failure: report it first.
-    unknown = [f for f in failures if isinstance(f, CreateOutcomeUnknownError)]
+    # A possible charge outweighs any other failure: report it first; a cancel goes on as is.
+    cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
+    if cancelled:
+        _log_kept(done)
+        raise cancelled[0]
+    unknown = [f for f in failures if isinstance(f, CreateOutcomeUnknownError | LedgerError)]
     raise _batch_error((unknown or failures)[0], len(failures), len(planned), done)
 
 
-async def _submit_one(
+async def _take(
     client: FreeSoraClient,
     task: PlannedTask,
-    slot: int,
-    journal: Journal | None,
+    account: str,
     seed: int | None,
-    known: list[TaskRecord] | None,
+    slot: int,
+    reuse: bool,
+) -> Take:
+    payload = task.request.to_payload()
+    # Hashing a 10 MB image takes ~100 ms: off the event loop, where other nodes run.
+    request = await asyncio.to_thread(request_hash, payload, client.settings.base_url)
+    if not reuse:
+        request = f"{request}:{uuid.uuid4().hex}"  # an explicit order: a take of its own
+    return Take(account=account, request=request, seed=seed, slot=slot)
+
+
+async def _submit_take(
+    client: FreeSoraClient, ledger: Ledger, task: PlannedTask, take: Take
 ) -> Submitted:
-    model = task.request.model.value
-    take_key = fingerprint(task.request.to_payload(), client.settings.base_url, slot)
-    if journal is not None and known is not None:
-        earlier = find_reusable(known, take_key, seed)
-        if earlier is not None and earlier.task_id and earlier.status != "unknown":
-            return Submitted(earlier.task_id, reused=True)
-        if earlier is not None:
-            raise _still_unknown(earlier, journal)
     try:
-        task_id = await client.create(task.request)
-    except CreateOutcomeUnknownError as exc:
-        if journal is not None:
-            journal.record_unknown(model, take_key, seed, str(exc))
-            exc.message += f" This attempt is recorded in the task journal ({journal.path})."
+        decision = await ledger.claim(take, model=task.request.model.value, summary=task.describe())
+    except LedgerError as exc:
+        exc.message += " Nothing was sent and no credits were spent."
         raise
-    if journal is not None:
-        journal.record_created(task_id, model, take_key, seed)
-    return Submitted(task_id)
+    if decision.claim is None:
+        earlier = decision.earlier
+        assert earlier is not None  # a store returns one of the two
+        if earlier.state.reusable and earlier.task_id:
+            return Submitted(earlier.task_id, reused=True)
+        raise still_unknown(earlier, take, ledger)
+    note = _why_new(decision.earlier)
+    # Shielded: once sent, the answer is awaited and recorded even if we are cancelled.
+    sending = asyncio.ensure_future(_create_and_settle(client, task, decision.claim, ledger))
+    try:
+        task_id = await asyncio.shield(sending)
+    except asyncio.CancelledError:
+        if not sending.done():
+            logger.warning("cancelled during a create: waiting for its answer to record it")
+            await asyncio.wait([sending])  # bounded by the create's own timeouts
+        if not sending.cancelled() and sending.exception() is None:
+            logger.warning("created task %s (kept in the task journal)", sending.result())
+        raise
+    return Submitted(task_id, note=note)
 
 
-def _still_unknown(earlier: TaskRecord, journal: Journal) -> CreateOutcomeUnknownError:
+async def _create_and_settle(
+    client: FreeSoraClient, task: PlannedTask, claim: Claim, ledger: Ledger
+) -> str:
+    async with client.create_slots:
+        answer = detached.send(client, task.request)
+        cancelled = await detached.outlast(answer)
+    if answer.cancelled():
+        await _settle(claim.unknown("the create was stopped before its answer came"), ledger)
+        raise asyncio.CancelledError
+    error = answer.exception()
+    if isinstance(error, CreateOutcomeUnknownError):
+        error.message += await _settle(claim.unknown(str(error)), ledger)
+    elif isinstance(error, FreeSoraError):
+        # The service refused it, or it provably never left: nothing was charged.
+        await _settle(claim.refused(str(error)), ledger)
+    elif error is not None:
+        await _settle(claim.unknown(f"the create failed: {type(error).__name__}"), ledger)
+    else:
+        await claim.created(answer.result())
+    if cancelled:
+        raise asyncio.CancelledError
+    if error is not None:
+        raise error
+    return answer.result()
+
+
+async def _settle(settling: Awaitable[None], ledger: Ledger) -> str:
+    """Record an outcome that is not a task; a failure to record it is told, not raised over
+    the error the user must see."""
+    try:
+        await settling
+    except LedgerError as exc:
+        logger.error("could not record a create's outcome: %s", exc)
+        return f" It could not be recorded in the task journal either: {exc}"
+    return f" This attempt is recorded in the task journal ({ledger.where})."
+
+
+def _why_new(earlier: Entry | None) -> str:
+    if earlier is None or earlier.state.value == "refused":
+        return ""
+    what = f"task {earlier.task_id}" if earlier.task_id else "an earlier attempt"
+    reason = f": {earlier.reason}" if earlier.reason else ""
+    return f"new task: {what} with this seed was {earlier.state.value}{reason}"
+
+
+def still_unknown(earlier: Entry, take: Take, ledger: Ledger) -> CreateOutcomeUnknownError:
+    """The blocked slot's message: what happened, when, that it may be charged, the ways out."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.created_at))
+    key = take.key[:12]
+    seed = "" if take.seed is None else f", seed {take.seed}"
     return CreateOutcomeUnknownError(
-        f"This exact request (same inputs and seed) was sent at {when} and its answer was lost, "
-        "so a task may exist and be charged. Not sending it again: look for that task in your "
-        "history on the service first. To create it anyway, change the seed. "
-        f"(Task journal: {journal.path})"
+        f"Slot {take.slot + 1}: this exact request (same inputs{seed}) was sent at {when} and "
+        f"its answer was lost ({earlier.reason or 'no answer recorded'}), so a task may exist "
+        "and may have been charged. Not sending it again. If you find the task on the service: "
+        f"`freesora tasks adopt {key} TASK_ID` (this slot then reuses it), or paste the id into "
+        f"Video Result (which records it). To create it anew: `freesora tasks forget {key}`, "
+        f"or change the seed. (Task journal: {ledger.where})"
     )
+
+
+def _log_kept(done: list[Submitted]) -> None:
+    for result in done:
+        logger.warning("kept task %s (%s)", result.task_id, result.describe())
 
 
 def _batch_error(
@@ -117,8 +207,8 @@ def _batch_error(
         f"Created or reused (keep these ids): {made}."
     )
     if type(first).__init__ is FreeSoraError.__init__:
-        error = type(first)(message, status=first.status, code=first.code)
+        error = type(first)(message, status=first.status, code=first.code, task_id=first.task_id)
     else:
-        error = FreeSoraError(message)
+        error = FreeSoraError(message, task_id=first.task_id)
     error.__cause__ = first
     return error

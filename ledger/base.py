@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
@@ -106,7 +106,7 @@ class Entry:
     file: str | None = None
     reason: str | None = None  # why it failed, was refused or is unknown
     summary: str = ""  # a short, key-free description for lists (prompt excerpt, size)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] | None = None  # store-specific details (None: a big index stays small)
 
 
 class Claim(Protocol):

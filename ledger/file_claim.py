@@ -63,8 +63,7 @@ class FileClaim:
         try:
             await finish(self._store.file.append, record)
         except LedgerError as exc:
-            with self._store.file.mutex:
-                self._store.file.index.apply(record)  # this process must not resend it
+            self._store.file.keep_unwritten(record)  # this process must not resend it
             if task_id is None:
                 raise
             logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)

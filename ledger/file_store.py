@@ -230,7 +230,7 @@ class FileLedger:
         takes = self.file.catch_up().takes
         if prefix in takes:
             return prefix
-        found = [key for key in takes if key.startswith(prefix)] if len(prefix) >= 6 else []
+        found = [key for key in takes if _named(key, prefix)] if len(prefix) >= 6 else []
         if len(found) != 1:
             problem = "matches several takes" if found else "is not a take in the journal"
             raise LedgerError(
@@ -276,6 +276,10 @@ class FileLedger:
 
     async def close(self) -> None:
         """Nothing to flush (every record is fsynced); the lock file stays open for the process."""
+
+
+def _named(key: str, prefix: str) -> bool:
+    return key.startswith(prefix) or key.split(":", 1)[-1].startswith(prefix)
 
 
 def orphan_reason(entry: Entry) -> str:

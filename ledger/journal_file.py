@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
+from . import snapshot
 from .oslock import APPEND_BYTE, LockFile
 from .records import Index, encode, entry_record
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_REPORTED: dict[Path, int] = {}  # damage already logged, per journal: once per process
 
 
 class JournalFile:
@@ -33,7 +35,7 @@ class JournalFile:
         self._offset = 0
         self._lines = 0
         self._identity: tuple[int, int] | None = None
-        self._reported = 0
+        self._unwritten: list[dict[str, Any]] = []  # records the disk refused: kept in memory
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -47,12 +49,31 @@ class JournalFile:
                     self._reset(None)
                 return self.index
             identity = (info.st_dev, info.st_ino)
-            if identity != self._identity or info.st_size < self._offset:
+            fresh = identity != self._identity or info.st_size < self._offset
+            if fresh:
                 self._reset(identity)  # replaced (compacted) or truncated: read it afresh
+                self._from_snapshot(identity, info.st_size)
             if info.st_size > self._offset:
+                read_from = self._lines
                 self._read_from_offset()
+                if self._lines - read_from >= snapshot.MIN_LINES:
+                    snapshot.save(self.path, identity, self._offset, self._lines, self.index)
+            if fresh:
+                for record in self._unwritten:
+                    self.index.apply(record)
             self._report_damage()
             return self.index
+
+    def _from_snapshot(self, identity: tuple[int, int], size: int) -> None:
+        cached = snapshot.load(self.path, identity, size)
+        if cached is not None:
+            self.index, self._offset, self._lines = cached
+
+    def keep_unwritten(self, record: dict[str, Any]) -> None:
+        """A record the disk refused (after a create): this process must still act on it."""
+        with self.mutex:
+            self._unwritten.append(record)
+            self.index.apply(record)
 
     def _reset(self, identity: tuple[int, int] | None) -> None:
         self.index = Index()
@@ -85,8 +106,8 @@ class JournalFile:
                 self.index.note_damage(f"line {number}", f"{type(exc).__name__}: {exc}"[:160])
 
     def _report_damage(self) -> None:
-        if self.index.damaged_lines > self._reported:
-            self._reported = self.index.damaged_lines
+        if self.index.damaged_lines > _REPORTED.get(self.path, 0):
+            _REPORTED[self.path] = self.index.damaged_lines
             logger.warning(
                 "FreeSora task journal %s: %d damaged line(s) skipped (%s); every other record "
                 "is used. `freesora tasks compact` rewrites it without them.",
@@ -126,7 +147,7 @@ class JournalFile:
                 _fsync_dir(self.path.parent)
         except OSError as exc:
             raise LedgerError(
-                f"the task journal {self.path} cannot be written: {exc.strerror or exc}"
+                f"the task journal {self.path} cannot be written: {exc.strerror or exc}."
             ) from exc
 
     def compact(self) -> int:

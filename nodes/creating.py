@@ -70,7 +70,7 @@ async def create_planned(
     profile: str = "",
     as_list: bool = False,
 ) -> io.NodeOutput:
-    """Create (or reuse, per the journal) the planned tasks; the node's output and face text.
+    """Create (or reuse, per the ledger) the planned tasks; the node's output and face text.
 
     Credits are spent here, and only for tasks the journal does not already hold for the same
     request and seed. The seed is never sent: with the request it identifies a take. The
@@ -78,7 +78,7 @@ async def create_planned(
     """
     from ..config import load_settings
     from ..create.submit import submit_tasks
-    from ..ledger.journal import Journal
+    from ..ledger.file_store import open_ledger
     from ..service.client import FreeSoraClient, open_session
 
     settings = load_settings(profile.strip() or None)
@@ -96,7 +96,7 @@ async def create_planned(
         results = await submit_tasks(
             FreeSoraClient(session, settings),
             planned,
-            journal=Journal(journal_path()),
+            ledger=open_ledger(journal_path()),
             seed=seed,
             on_submitted=submitted,
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from comfy_api.latest import io, ui
 
+from ..ledger.base import Entry, TakeState
 from ..schemas.models import VideoModel
 from .hooks import journal_path
 
@@ -70,22 +73,40 @@ class FreeSoraTaskHistory(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
+    async def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
         from ..errors import FreeSoraError
-        from ..ledger.journal import Journal, format_record, select
+        from ..ledger.file_store import open_ledger
+        from ..ledger.journal import format_entry
 
-        journal = Journal(journal_path())
-        records = journal.records()
-        chosen = select(
-            records,
-            limit=limit,
-            only_unfinished=only_unfinished,
-            model=None if model == ANY_MODEL else model,
-        )
+        ledger = open_ledger(journal_path())
+        entries = await ledger.entries(model=None if model == ANY_MODEL else model)
+        chosen = await asyncio.to_thread(collectable, entries, only_unfinished, limit)
         if not chosen:
             raise FreeSoraError(
-                f"No journaled task matches (only_unfinished={only_unfinished}, model={model}); "
-                f"the journal {journal.path} holds {len(records)} task(s)."
+                f"No task in the journal matches (only_unfinished={only_unfinished}, "
+                f"model={model}): nothing to collect. The journal {ledger.where} lists "
+                f"{len(entries)} take(s); `freesora tasks` shows them."
             )
-        text = "\n".join(format_record(record) for record in chosen)
-        return io.NodeOutput([r.task_id for r in chosen], ui=ui.PreviewText(text))
+        text = "\n".join(format_entry(entry) for entry in chosen)
+        return io.NodeOutput([e.task_id for e in chosen], ui=ui.PreviewText(text))
+
+
+def collectable(entries: list[Entry], only_unfinished: bool, limit: int) -> list[Entry]:
+    """Entries with a task id; with `only_unfinished`, those not collected yet, counting a
+    collected task whose video file is gone (deleted, or saved in an emptied temp folder)."""
+    chosen = []
+    for entry in entries:
+        if entry.task_id is None:
+            continue
+        if only_unfinished and not _worth_collecting(entry):
+            continue
+        chosen.append(entry)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _worth_collecting(entry: Entry) -> bool:
+    if entry.state is TakeState.CREATED:
+        return True
+    return entry.state is TakeState.SUCCEEDED and not (entry.file and Path(entry.file).is_file())

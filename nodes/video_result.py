@@ -12,11 +12,24 @@ from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TI
 from .hooks import interrupt_error, interrupted, journal_path, progress_bar, show_text
 from .widgets import profile_input
 
+SUBFOLDER = "freesora"
+
 
 def _download_dir() -> Path:
+    """ComfyUI's output folder: its temp folder is emptied at every start, and a paid video
+    must outlive that."""
     import folder_paths
 
-    return Path(folder_paths.get_temp_directory()) / "freesora"
+    return Path(folder_paths.get_output_directory()) / SUBFOLDER
+
+
+def _face(summary: str, path: Path) -> dict[str, Any]:
+    """The text, and the clip itself where the core can preview a video on a node."""
+    shown = dict(ui.PreviewText(summary).as_dict())
+    if hasattr(ui, "PreviewVideo") and hasattr(ui, "SavedResult"):
+        saved = ui.SavedResult(path.name, SUBFOLDER, io.FolderType.output)
+        shown.update(ui.PreviewVideo([saved]).as_dict())
+    return shown
 
 
 class FreeSoraVideoResult(io.ComfyNode):
@@ -95,7 +108,7 @@ class FreeSoraVideoResult(io.ComfyNode):
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
         from ..collect import clean_task_id, collect_video, status_text
         from ..config import load_settings
-        from ..ledger.journal import Journal
+        from ..ledger.file_store import open_ledger
         from ..schemas import TaskStatus
         from ..service.client import FreeSoraClient, open_session
 
@@ -120,7 +133,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                     interval_s=poll_interval_s or None,
                     on_progress=on_progress,
                     should_cancel=interrupted,
-                    journal=Journal(journal_path()),
+                    ledger=open_ledger(journal_path()),
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None
@@ -132,5 +145,5 @@ class FreeSoraVideoResult(io.ComfyNode):
             InputImpl.VideoFromFile(str(result.path)),
             result.url,
             result.status.state.value,
-            ui=ui.PreviewText(summary),
+            ui=_face(summary, result.path),
         )

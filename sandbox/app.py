@@ -49,6 +49,7 @@ class Sandbox:
         max_in_flight: int | None = None,
         creates_per_window: int | None = None,
         window_s: float = 10.0,
+        create_seconds: float = 0.0,
     ) -> None:
         if status_spelling not in SPELLINGS:
             raise ValueError(f"status_spelling must be one of {SPELLINGS}, got {status_spelling!r}")
@@ -58,6 +59,9 @@ class Sandbox:
             )
         self.clock = clock
         self.latency_s = latency_s
+        # Every create takes this long and completes even if the client hangs up meanwhile,
+        # as a real web service does: the window in which a crash or cancel can lose a task.
+        self.create_seconds = create_seconds
         self.state = SandboxState(
             Ledger(keys, open_prefix, default_credits),
             task_seconds,

@@ -39,6 +39,7 @@ class Sandbox(Protocol):
     state: SandboxState
     faults: FaultQueue
     latency_s: float
+    create_seconds: float
     clock: Callable[[], float]
 
     def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]: ...
@@ -107,6 +108,11 @@ class _Routes:
         fault = self._sandbox.faults.take("create")
         if fault is None:
             await self._latency()
+            if self._sandbox.create_seconds > 0:
+                slow = self._sandbox.spawn(
+                    self._create_later(self._sandbox.create_seconds, auth, body)
+                )
+                return reply_response(await asyncio.shield(slow))
             return reply_response(self._create(auth, body))
         canned = canned_fault_response(fault)
         if canned is not None:

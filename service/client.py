@@ -94,6 +94,22 @@ class FreeSoraClient:
     def settings(self) -> Settings:
         return self._settings
 
+    def with_session(self, session: aiohttp.ClientSession) -> FreeSoraClient:
+        """The same client on another session (e.g. one on another event loop)."""
+        return FreeSoraClient(
+            session,
+            self._settings,
+            policy=self._policy,
+            timeouts=self._timeouts,
+            sleep=self._sleep,
+            rand=self._rand,
+        )
+
+    @property
+    def create_slots(self) -> asyncio.Semaphore:
+        """How many creates of this client may be in flight at once (held around `create`)."""
+        return self._create_slots
+
     async def create(self, request: CreateVideoRequest) -> str:
         """Create a task and return its id. Credits are spent when this returns."""
         async with self._create_slots:

@@ -70,6 +70,7 @@ def saved_videos(comfy: ComfyServer, entry: dict[str, Any]) -> list[Path]:
         for node in entry["outputs"].values()
         if node.get("animated")
         for item in node["images"]
+        if item["subfolder"] != "freesora"  # Video Result's preview of the kept download
     ]
     return files
 

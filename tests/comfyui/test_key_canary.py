@@ -43,7 +43,8 @@ def test_the_api_key_never_appears_in_files_logs_history_or_downloads(
     files = _files_under(comfy.base_dir)
     for expected in ("comfyui.log", ".mp4"):
         assert any(path.name.endswith(expected) for path in files), f"no {expected} to search"
-    assert any(comfy.base_dir / "temp" in path.parents for path in files), "no download searched"
+    kept = comfy.base_dir / "output" / "freesora"
+    assert any(kept in path.parents for path in files), "no download searched"
     leaked_files = [str(path) for path in files if _hits(path.read_bytes())]
     assert not leaked_files, "the key is in these files"
     assert not _hits(comfy.log_text().encode()), "the key is in the ComfyUI log"

@@ -138,7 +138,7 @@ def test_each_workflow_sends_exactly_the_service_spelling_and_saves_the_sample_v
     else:
         assert image_data is None
     assert_sample_videos_saved(comfy, entry, count=1)
-    [downloaded] = (comfy.base_dir / "temp").rglob(f"*{task_ids[0]}*.mp4")
+    [downloaded] = (comfy.base_dir / "output" / "freesora").glob(f"*{task_ids[0]}*.mp4")
     assert downloaded.read_bytes() == SAMPLE_MP4.read_bytes(), "the download is not byte-exact"
 
 

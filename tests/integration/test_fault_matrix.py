@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from harness import Harness
+from ledger_view import oldest_first
 
 from freesora.collect import collect_video
 from freesora.create.plan import PlannedTask
@@ -24,7 +25,7 @@ from freesora.errors import (
     TaskFailedError,
     UnexpectedResponseError,
 )
-from freesora.ledger.journal import Journal
+from freesora.ledger.file_store import FileLedger
 from freesora.sandbox import FAIL_MARKER, FAIL_NO_REFUND_MARKER, MODERATION_REASON
 from freesora.sandbox.tasks import GENERATION_REASON
 from freesora.schemas import build_create_request
@@ -44,7 +45,8 @@ class CreateCase:
     requests: int  # create requests the sandbox received
     error: type[FreeSoraError] | None  # None: the create succeeded
     told: tuple[str, ...]  # fragments of what the user reads (error, or Submitted.describe())
-    journal: str | None  # the one record's status ("created" / "unknown"), or None: no record
+    # The take's one record: "created", "unknown", or "refused" (written ahead, nothing charged)
+    journal: str | None
     sleeps: list[float] = field(default_factory=list)  # backoff before resends; [] = no resend
     timeouts: Timeouts | None = None
 
@@ -125,7 +127,7 @@ CREATE_MATRIX = [
         requests=4,  # the harness client's RetryPolicy(attempts=4)
         error=RateLimitedError,
         told=("Too many requests (sandbox)", "still failing after 4 tries"),
-        journal=None,
+        journal="refused",
         sleeps=[1.0, 1.0, 1.0],
     ),
     may_exist("malformed-json", fault("malformed_json"), tasks=0, told=("not its JSON envelope",)),
@@ -136,7 +138,7 @@ CREATE_MATRIX = [
         requests=1,
         error=InsufficientCreditsError,
         told=("Insufficient credits: balance is 3", "code 402", "Top up"),
-        journal=None,
+        journal="refused",
     ),
     may_exist(
         "http-200-code-500",
@@ -162,16 +164,16 @@ def planned(prompt: str = "A paper boat") -> list[PlannedTask]:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "tasks.jsonl")
+def journal(tmp_path: Path) -> FileLedger:
+    return FileLedger(tmp_path / "tasks.jsonl")
 
 
 async def submit_one(
-    harness: Harness, journal: Journal, case: CreateCase
+    harness: Harness, journal: FileLedger, case: CreateCase
 ) -> tuple[Submitted | None, FreeSoraError | None]:
     client = harness.client_with(timeouts=case.timeouts) if case.timeouts else harness.client
     try:
-        [submitted] = await submit_tasks(client, planned(), journal=journal, seed=1)
+        [submitted] = await submit_tasks(client, planned(), ledger=journal, seed=1)
     except FreeSoraError as exc:
         return None, exc
     return submitted, None
@@ -179,7 +181,7 @@ async def submit_one(
 
 @pytest.mark.parametrize("case", CREATE_MATRIX)
 async def test_a_create_fault_makes_at_most_one_task_and_tells_the_user_what_happened(
-    harness: Harness, journal: Journal, case: CreateCase
+    harness: Harness, journal: FileLedger, case: CreateCase
 ) -> None:
     for kind, times, params in case.faults:
         harness.sandbox.faults.add("create", kind, times=times, **params)
@@ -200,15 +202,18 @@ async def test_a_create_fault_makes_at_most_one_task_and_tells_the_user_what_hap
     for fragment in case.told:
         assert fragment in told
 
-    records = journal.records()
+    records = await oldest_first(journal)
     if case.journal is None:
         assert records == []
         return
     [record] = records
-    assert record.status == case.journal
+    assert record.state.value == case.journal
     if case.journal == "created":
         assert submitted is not None
         assert record.task_id == submitted.task_id
+    elif case.journal == "refused":
+        assert record.task_id is None
+        assert case.told[0] in (record.reason or "")
     else:
         assert record.task_id is None
         assert "may have been created" in (record.reason or "")
@@ -217,8 +222,8 @@ async def test_a_create_fault_makes_at_most_one_task_and_tells_the_user_what_hap
 # --- Polling: the task exists; the wait must ride out glitches and report every end ----------
 
 
-async def create_task(harness: Harness, journal: Journal, prompt: str = "A paper boat") -> str:
-    [submitted] = await submit_tasks(harness.client, planned(prompt), journal=journal, seed=1)
+async def create_task(harness: Harness, journal: FileLedger, prompt: str = "A paper boat") -> str:
+    [submitted] = await submit_tasks(harness.client, planned(prompt), ledger=journal, seed=1)
     return submitted.task_id
 
 
@@ -234,37 +239,41 @@ async def create_task(harness: Harness, journal: Journal, prompt: str = "A paper
     ],
 )
 async def test_transient_polling_errors_are_ridden_out_and_the_video_is_collected(
-    harness: Harness, journal: Journal, tmp_path: Path, kind: str, params: dict[str, Any]
+    harness: Harness, journal: FileLedger, tmp_path: Path, kind: str, params: dict[str, Any]
 ) -> None:
     task_id = await create_task(harness, journal)
     # Six in a row: more than one status call's 4 tries, so the wait itself must carry on.
     harness.sandbox.faults.add("status", kind, times=6, **params)
     result = await collect_video(
-        harness.client, task_id, tmp_path / "videos", journal=journal, clock=harness.clock
+        harness.client, task_id, tmp_path / "videos", ledger=journal, clock=harness.clock
     )
     assert result.path.read_bytes() == SAMPLE.read_bytes()
     assert harness.sandbox.faults.pending("status") == 0
     assert len(harness.sandbox.received.status_calls) > 6
     assert len(harness.sandbox.received.creates) == 1  # waiting never creates
-    [record] = journal.records()
-    assert (record.task_id, record.status, record.file) == (task_id, "succeeded", str(result.path))
+    [record] = await oldest_first(journal)
+    assert (record.task_id, record.state.value, record.file) == (
+        task_id,
+        "succeeded",
+        str(result.path),
+    )
 
 
 async def test_an_unknown_status_is_reported_with_the_task_id_not_awaited_forever(
-    harness: Harness, journal: Journal, tmp_path: Path
+    harness: Harness, journal: FileLedger, tmp_path: Path
 ) -> None:
     task_id = await create_task(harness, journal)
     harness.sandbox.faults.add("status", "unknown_status", value="teleporting")
     with pytest.raises(UnexpectedResponseError) as info:
-        await collect_video(harness.client, task_id, tmp_path, journal=journal, clock=harness.clock)
+        await collect_video(harness.client, task_id, tmp_path, ledger=journal, clock=harness.clock)
     assert "'teleporting'" in str(info.value)
     assert f"freesora wait {task_id}" in str(info.value)
     assert info.value.task_id == task_id
     assert len(harness.sandbox.received.status_calls) == 1
     assert harness.clock.sleeps == []
     assert harness.sandbox.received.downloads == []
-    [record] = journal.records()
-    assert record.status == "created"  # still collectable later
+    [record] = await oldest_first(journal)
+    assert record.state.value == "created"  # still collectable later
 
 
 @pytest.mark.parametrize(
@@ -282,7 +291,7 @@ async def test_an_unknown_status_is_reported_with_the_task_id_not_awaited_foreve
 )
 async def test_a_failed_task_is_reported_with_reason_and_refund_and_journaled_as_failed(
     harness: Harness,
-    journal: Journal,
+    journal: FileLedger,
     tmp_path: Path,
     marker: str,
     reason: str,
@@ -291,12 +300,12 @@ async def test_a_failed_task_is_reported_with_reason_and_refund_and_journaled_as
 ) -> None:
     task_id = await create_task(harness, journal, f"A paper boat {marker}")
     with pytest.raises(TaskFailedError) as info:
-        await collect_video(harness.client, task_id, tmp_path, journal=journal, clock=harness.clock)
+        await collect_video(harness.client, task_id, tmp_path, ledger=journal, clock=harness.clock)
     assert info.value.task_id == task_id
     assert info.value.reason == reason
     assert info.value.credits_refunded is refunded
     assert reason in str(info.value)
     assert refund_text in str(info.value)
     assert harness.sandbox.received.downloads == []
-    [record] = journal.records()
-    assert (record.task_id, record.status, record.reason) == (task_id, "failed", reason)
+    [record] = await oldest_first(journal)
+    assert (record.task_id, record.state.value, record.reason) == (task_id, "failed", reason)

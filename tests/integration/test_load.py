@@ -13,10 +13,14 @@ from typing import Any
 
 import pytest
 from harness import Harness
+from ledger_view import oldest_first
 
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import Submitted, submit_tasks
-from freesora.ledger.journal import Journal, fingerprint
+from freesora.ledger.base import Take
+from freesora.ledger.file_store import FileLedger
+from freesora.ledger.fingerprint import request_hash
+from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 from freesora.service.retry import RetryPolicy
 
@@ -54,21 +58,21 @@ def record_created_prompts(harness: Harness, monkeypatch: pytest.MonkeyPatch) ->
 
 async def submit_batch_under_429s(
     harness: Harness, tmp_path: Path, limit: int, **rate_limit: Any
-) -> tuple[list[PlannedTask], list[Submitted], Journal]:
+) -> tuple[list[PlannedTask], list[Submitted], FileLedger]:
     harness.sandbox.latency_s = LATENCY_S
     harness.sandbox.faults.add("create", "rate_limit", times=RATE_LIMITED, **rate_limit)
     client = harness.client_with(policy=POLICY, max_concurrent_creates=limit)
-    journal = Journal(tmp_path / "tasks.jsonl")
+    journal = FileLedger(tmp_path / "tasks.jsonl")
     planned = text_batch()
-    submitted = await submit_tasks(client, planned, journal=journal, seed=1)
+    submitted = await submit_tasks(client, planned, ledger=journal, seed=1)
     return planned, submitted, journal
 
 
-def assert_each_task_created_exactly_once(
+async def assert_each_task_created_exactly_once(
     harness: Harness,
     planned: list[PlannedTask],
     submitted: list[Submitted],
-    journal: Journal,
+    journal: FileLedger,
     created_prompts: dict[str, str],
 ) -> None:
     prompts = [task.request.prompt for task in planned]
@@ -84,14 +88,15 @@ def assert_each_task_created_exactly_once(
     assert [created_prompts[task_id] for task_id in ids] == prompts
     assert Counter(created_prompts.values()) == Counter({prompt: 1 for prompt in prompts})
     # None lost: one durable "created" record per id, for the request at that position.
-    records = journal.records()
-    assert [r.status for r in records] == ["created"] * BATCH
+    records = await oldest_first(journal)
+    assert [r.state.value for r in records] == ["created"] * BATCH
     base_url = harness.base_url
+    account = await journal.account(harness.client.settings.profile, SANDBOX_KEY)
     expected = {
-        task_id: fingerprint(task.request.to_payload(), base_url, slot)
+        task_id: Take(account, request_hash(task.request.to_payload(), base_url), 1, slot).key
         for slot, (task_id, task) in enumerate(zip(ids, planned, strict=True))
     }
-    assert {r.task_id: r.fingerprint for r in records} == expected
+    assert {r.task_id: r.take_key for r in records} == expected
 
 
 @pytest.mark.parametrize(
@@ -111,7 +116,9 @@ async def test_a_hundred_creates_under_429s_make_one_task_each_and_at_most_five_
     planned, submitted, journal = await submit_batch_under_429s(
         harness, tmp_path, limit=5, **rate_limit
     )
-    assert_each_task_created_exactly_once(harness, planned, submitted, journal, created_prompts)
+    await assert_each_task_created_exactly_once(
+        harness, planned, submitted, journal, created_prompts
+    )
     # Exactly 5: the limit is never exceeded, and the requests really did overlap up to it.
     assert harness.sandbox.received.max_creates_in_flight == 5
     assert harness.sandbox.received.creates_in_flight == 0
@@ -124,6 +131,8 @@ async def test_one_create_at_a_time_never_overlaps_even_under_429s(
     planned, submitted, journal = await submit_batch_under_429s(
         harness, tmp_path, limit=1, retry_after=0.01
     )
-    assert_each_task_created_exactly_once(harness, planned, submitted, journal, created_prompts)
+    await assert_each_task_created_exactly_once(
+        harness, planned, submitted, journal, created_prompts
+    )
     assert harness.sandbox.received.max_creates_in_flight == 1
     assert harness.sandbox.received.creates_in_flight == 0

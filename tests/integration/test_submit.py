@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from harness import Harness
+from ledger_view import oldest_first
 
 from freesora.collect import collect_video
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError, InsufficientCreditsError, TaskFailedError
-from freesora.ledger.journal import Journal
+from freesora.ledger.file_store import FileLedger
 from freesora.sandbox import FAIL_MARKER, SANDBOX_KEY
 from freesora.schemas import build_create_request
 
@@ -21,15 +22,15 @@ def planned(prompt: str = "A paper boat") -> list[PlannedTask]:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "tasks.jsonl")
+def journal(tmp_path: Path) -> FileLedger:
+    return FileLedger(tmp_path / "tasks.jsonl")
 
 
 async def test_the_same_request_and_seed_reuses_the_journaled_task(
-    harness: Harness, journal: Journal
+    harness: Harness, journal: FileLedger
 ) -> None:
-    [first] = await submit_tasks(harness.client, planned(), journal=journal, seed=5)
-    [again] = await submit_tasks(harness.client, planned(), journal=journal, seed=5)
+    [first] = await submit_tasks(harness.client, planned(), ledger=journal, seed=5)
+    [again] = await submit_tasks(harness.client, planned(), ledger=journal, seed=5)
     assert not first.reused
     assert again.reused
     assert again.task_id == first.task_id
@@ -37,86 +38,91 @@ async def test_the_same_request_and_seed_reuses_the_journaled_task(
     assert len(harness.sandbox.received.creates) == 1
 
 
-async def test_a_new_seed_is_a_new_paid_take(harness: Harness, journal: Journal) -> None:
-    [one] = await submit_tasks(harness.client, planned(), journal=journal, seed=5)
-    [two] = await submit_tasks(harness.client, planned(), journal=journal, seed=6)
+async def test_a_new_seed_is_a_new_paid_take(harness: Harness, journal: FileLedger) -> None:
+    [one] = await submit_tasks(harness.client, planned(), ledger=journal, seed=5)
+    [two] = await submit_tasks(harness.client, planned(), ledger=journal, seed=6)
     assert one.task_id != two.task_id
     assert len(harness.sandbox.tasks) == 2
 
 
 async def test_a_journal_survives_a_restart_of_the_process(
-    harness: Harness, journal: Journal
+    harness: Harness, journal: FileLedger
 ) -> None:
-    [first] = await submit_tasks(harness.client, planned(), journal=journal, seed=1)
-    reopened = Journal(journal.path)  # what ComfyUI sees after a restart
-    [again] = await submit_tasks(harness.client, planned(), journal=reopened, seed=1)
+    [first] = await submit_tasks(harness.client, planned(), ledger=journal, seed=1)
+    reopened = FileLedger(journal.path)  # what ComfyUI sees after a restart
+    [again] = await submit_tasks(harness.client, planned(), ledger=reopened, seed=1)
     assert again.task_id == first.task_id
     assert again.reused
 
 
 async def test_a_failed_task_is_not_reused(
-    harness: Harness, journal: Journal, tmp_path: Path
+    harness: Harness, journal: FileLedger, tmp_path: Path
 ) -> None:
     request = planned(f"A boat {FAIL_MARKER}")
-    [first] = await submit_tasks(harness.client, request, journal=journal, seed=1)
+    [first] = await submit_tasks(harness.client, request, ledger=journal, seed=1)
     with pytest.raises(TaskFailedError):
         await collect_video(
-            harness.client, first.task_id, tmp_path, journal=journal, clock=harness.clock
+            harness.client, first.task_id, tmp_path, ledger=journal, clock=harness.clock
         )
-    [again] = await submit_tasks(harness.client, request, journal=journal, seed=1)
+    [again] = await submit_tasks(harness.client, request, ledger=journal, seed=1)
     assert not again.reused
     assert again.task_id != first.task_id
-    assert [r.status for r in journal.records()] == ["failed", "created"]
+    assert [r.state.value for r in await oldest_first(journal)] == ["failed", "created"]
 
 
 async def test_a_collected_task_records_its_file_and_stays_reusable(
-    harness: Harness, journal: Journal, tmp_path: Path
+    harness: Harness, journal: FileLedger, tmp_path: Path
 ) -> None:
-    [first] = await submit_tasks(harness.client, planned(), journal=journal, seed=1)
+    [first] = await submit_tasks(harness.client, planned(), ledger=journal, seed=1)
     result = await collect_video(
-        harness.client, first.task_id, tmp_path, journal=journal, clock=harness.clock
+        harness.client, first.task_id, tmp_path, ledger=journal, clock=harness.clock
     )
-    [record] = journal.records()
-    assert (record.status, record.file) == ("succeeded", str(result.path))
-    [again] = await submit_tasks(harness.client, planned(), journal=journal, seed=1)
+    [record] = await oldest_first(journal)
+    assert (record.state.value, record.file) == ("succeeded", str(result.path))
+    [again] = await submit_tasks(harness.client, planned(), ledger=journal, seed=1)
     assert again.reused
 
 
 async def test_an_unknown_outcome_is_journaled_and_blocks_a_blind_resend(
-    harness: Harness, journal: Journal
+    harness: Harness, journal: FileLedger
 ) -> None:
     harness.sandbox.faults.add("create", "reset_after")
     with pytest.raises(CreateOutcomeUnknownError) as first:
-        await submit_tasks(harness.client, planned(), journal=journal, seed=9)
+        await submit_tasks(harness.client, planned(), ledger=journal, seed=9)
     assert str(journal.path) in str(first.value)
-    [record] = journal.records()
-    assert record.status == "unknown"
+    [record] = await oldest_first(journal)
+    assert record.state.value == "unknown"
     with pytest.raises(CreateOutcomeUnknownError, match="change the seed"):
-        await submit_tasks(harness.client, planned(), journal=journal, seed=9)
+        await submit_tasks(harness.client, planned(), ledger=journal, seed=9)
     assert len(harness.sandbox.received.creates) == 1
-    [other] = await submit_tasks(harness.client, planned(), journal=journal, seed=10)
+    [other] = await submit_tasks(harness.client, planned(), ledger=journal, seed=10)
     assert not other.reused
     assert len(harness.sandbox.tasks) == 2
 
 
-async def test_a_refused_create_is_not_journaled_as_a_task(
-    harness: Harness, journal: Journal
+async def test_a_refused_create_is_journaled_as_refused_and_may_be_sent_again(
+    harness: Harness, journal: FileLedger
 ) -> None:
     harness.sandbox.state.ledger.balances[SANDBOX_KEY] = 1
     with pytest.raises(InsufficientCreditsError):
-        await submit_tasks(harness.client, planned(), journal=journal, seed=1)
-    assert journal.records() == []
+        await submit_tasks(harness.client, planned(), ledger=journal, seed=1)
+    [record] = await oldest_first(journal)
+    assert (record.state.value, record.task_id) == ("refused", None)
+    harness.sandbox.state.ledger.balances[SANDBOX_KEY] = 1000
+    [again] = await submit_tasks(harness.client, planned(), ledger=journal, seed=1)
+    assert not again.reused
+    assert len(harness.sandbox.tasks) == 1
 
 
 async def test_a_batch_that_fails_halfway_names_the_tasks_it_created(
-    harness: Harness, journal: Journal
+    harness: Harness, journal: FileLedger
 ) -> None:
     harness.sandbox.faults.add("create", "code", code=402, message="Insufficient credits")
     batch = planned("one") + planned("two") + planned("three")
     client = harness.client_with(max_concurrent_creates=1)
     with pytest.raises(InsufficientCreditsError) as info:
-        await submit_tasks(client, batch, journal=journal, seed=1)
-    created = [r.task_id for r in journal.records()]
+        await submit_tasks(client, batch, ledger=journal, seed=1)
+    created = [r.task_id for r in await oldest_first(journal) if r.task_id]
     assert len(created) == 2
     for task_id in created:
         assert task_id in str(info.value)
@@ -124,7 +130,7 @@ async def test_a_batch_that_fails_halfway_names_the_tasks_it_created(
 
 
 async def test_the_journal_never_holds_the_key_or_the_image(
-    harness: Harness, journal: Journal
+    harness: Harness, journal: FileLedger
 ) -> None:
     import numpy as np
 
@@ -134,22 +140,23 @@ async def test_the_journal_never_holds_the_key_or_the_image(
     batch = plan_image_tasks(
         image, fit="crop", model="sora-2-image-to-video", prompt="Move", aspect_ratio="auto"
     )
-    await submit_tasks(harness.client, batch, journal=journal, seed=1)
+    await submit_tasks(harness.client, batch, ledger=journal, seed=1)
     text = journal.path.read_text(encoding="utf-8")
     assert SANDBOX_KEY not in text
     assert "base64" not in text
 
 
 async def test_in_a_batch_a_possible_charge_is_reported_before_a_plain_refusal(
-    harness: Harness, journal: Journal
+    harness: Harness, journal: FileLedger
 ) -> None:
     harness.sandbox.faults.add("create", "code", code=402, message="Insufficient credits")
     harness.sandbox.faults.add("create", "reset_after")
     batch = planned("one") + planned("two") + planned("three")
     client = harness.client_with(max_concurrent_creates=1)
     with pytest.raises(CreateOutcomeUnknownError) as info:
-        await submit_tasks(client, batch, journal=journal, seed=1)
+        await submit_tasks(client, batch, ledger=journal, seed=1)
     assert "may have been created" in str(info.value)
     assert "2 of 3 tasks could not be created" in str(info.value)
     assert str(journal.path) in str(info.value)
-    assert sorted(r.status for r in journal.records()) == ["created", "unknown"]
+    states = sorted(r.state.value for r in await oldest_first(journal))
+    assert states == ["created", "refused", "unknown"]

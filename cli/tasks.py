@@ -1,0 +1,45 @@
+"""`freesora tasks`: list the ledger, adopt a task id for a take, forget a take, compact it.
+
+Prints entries to stdout, everything else (the journal's path, damage found) to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import InvalidRequestError
+from ..ledger.file_store import open_ledger
+from ..ledger.journal import default_journal_path, format_entry
+
+
+async def run_tasks(args: argparse.Namespace) -> int:
+    ledger = open_ledger(default_journal_path())
+    action, names = args.action, list(args.names)
+    wanted = {"list": 0, "adopt": 2, "forget": 1, "compact": 0}[action]
+    if len(names) != wanted:
+        usage = {"adopt": "TAKE TASK_ID", "forget": "TAKE"}.get(action, "no names")
+        raise InvalidRequestError(f"tasks {action} takes {usage}, got {len(names)} name(s)")
+    if action == "adopt":
+        from ..collect import clean_task_id
+
+        entry = await ledger.adopt(names[0], clean_task_id(names[1]))
+        print(f"take {names[0]} is now task {entry.task_id}: it is reused, never created again")
+        return 0
+    if action == "forget":
+        await ledger.forget(names[0])
+        print(f"take {names[0]} released: the same request and seed will be created again")
+        return 0
+    if action == "compact":
+        kept = await ledger.compact()
+        print(f"compacted {ledger.where}: {kept} take(s) kept, every task id among them")
+        return 0
+    entries = await ledger.entries(
+        limit=args.limit, only_unfinished=args.unfinished, model=args.model
+    )
+    print(f"journal: {ledger.where} ({len(entries)} shown)", file=sys.stderr)
+    for problem in await ledger.problems():
+        print(f"journal damage: {problem}", file=sys.stderr)
+    for entry in entries:
+        print(format_entry(entry))
+    return 0

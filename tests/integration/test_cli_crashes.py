@@ -1,0 +1,126 @@
+"""`freesora create` killed or interrupted mid-create, as real processes with real signals.
+
+Issue 9, case 2: after kill -9 the same request and seed is not created again, and the user is
+told the task may exist. Ctrl+C waits for the create's answer; a second Ctrl+C stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from freesora.ledger.base import TakeState
+from freesora.ledger.file_store import FileLedger
+from freesora.sandbox import Sandbox, run_sandbox
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+KEY = "sk-sandbox-crash-0123456789abcdef"
+CREATE = ("create", "--model", "sora-2-text-to-video", "--prompt", "A boat", "--seed", "7")
+
+
+@dataclass
+class Cli:
+    sandbox: Sandbox
+    env: dict[str, str]
+    journal: Path
+
+    async def start(self, *args: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "freesora.cli",
+            *args,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+
+    async def run(self, *args: str) -> tuple[int, str, str]:
+        proc = await self.start(*args)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        return proc.returncode or 0, out.decode(), err.decode()
+
+    async def creates_arrived(self, count: int) -> None:
+        # The sandbox offers no event for "a create arrived": poll its record of requests.
+        while len(self.sandbox.received.creates) < count:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
+    async with run_sandbox(task_seconds=1.0, create_seconds=1.5) as running:
+        env = {
+            **os.environ,
+            "FREESORA_BASE_URL": running.base_url,
+            "FREESORA_API_KEY": KEY,
+            "FREESORA_CONFIG": str(tmp_path / "config.json"),
+            "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
+        }
+        yield Cli(running.sandbox, env, tmp_path / "tasks.jsonl")
+
+
+async def test_kill_9_mid_create_then_the_same_seed_is_not_created_again(cli: Cli) -> None:
+    proc = await cli.start(*CREATE)
+    await asyncio.wait_for(cli.creates_arrived(1), 30)
+    proc.kill()  # SIGKILL: no handler, no outcome written
+    await proc.wait()
+    await cli.sandbox.drain()
+    assert len(cli.sandbox.tasks) == 1  # the service finished it: charged
+    code, out, err = await cli.run(*CREATE)
+    assert code == 1, err
+    assert "may have been charged" in err
+    assert "the process stopped before the service's answer was recorded" in err
+    assert "freesora tasks adopt" in err
+    assert len(cli.sandbox.received.creates) == 1  # not sent again
+    [task_id] = list(cli.sandbox.tasks)
+    [entry] = await FileLedger(cli.journal).entries()
+    take = entry.take_key[:12]
+    code, out, err = await cli.run("tasks", "adopt", take, task_id)
+    assert code == 0, err
+    code, out, err = await cli.run(*CREATE)
+    assert (code, out.strip().splitlines()[-1]) == (0, task_id)
+    assert "reused" in err
+    assert len(cli.sandbox.received.creates) == 1
+
+
+async def test_ctrl_c_during_create_waits_for_the_answer_and_records_it(cli: Cli) -> None:
+    proc = await cli.start(*CREATE)
+    await asyncio.wait_for(cli.creates_arrived(1), 30)
+    proc.send_signal(signal.SIGINT)
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130, err.decode()
+    [task_id] = list(cli.sandbox.tasks)
+    assert task_id in err.decode()  # told which task was made
+    [entry] = await FileLedger(cli.journal).entries()
+    assert (entry.state, entry.task_id) == (TakeState.CREATED, task_id)
+    code, out_again, _ = await cli.run(*CREATE)
+    assert (code, out_again.strip()) == (0, task_id)
+    assert len(cli.sandbox.received.creates) == 1
+
+
+async def test_a_second_ctrl_c_stops_at_once_and_says_what_may_be_charged(cli: Cli) -> None:
+    proc = await cli.start(*CREATE)
+    await asyncio.wait_for(cli.creates_arrived(1), 30)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    seen = b""
+    while b"waiting for its answer" not in seen:  # the first Ctrl+C was heard
+        seen += await asyncio.wait_for(proc.stderr.readline(), 30)
+    proc.send_signal(signal.SIGINT)
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130
+    assert "may have been charged" in err.decode()
+    assert "freesora tasks" in err.decode()
+    await cli.sandbox.drain()
+    code, _, err_again = await cli.run(*CREATE)
+    assert code == 1
+    assert "may have been charged" in err_again
+    assert len(cli.sandbox.received.creates) == 1
