@@ -53,7 +53,7 @@ def _number(record: dict[str, Any], name: str) -> float:
     value = record.get(name, 0.0)
     if not _is_time(value):
         raise BadRecord(f"{name} must be a time in seconds, got {value!r}"[:120])
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
 def _int(record: dict[str, Any], name: str, *, default: int | None) -> int | None:

@@ -20,7 +20,7 @@ from .records import Index
 
 VERSION = 1
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
-_FIELDS = Entry.__slots__  # type: ignore[attr-defined]
+_FIELDS = Entry.__slots__
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
 

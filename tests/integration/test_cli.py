@@ -246,6 +246,34 @@ async def test_tasks_lists_the_journal_newest_first_with_filters(cli: Cli) -> No
     assert [line.split()[2] for line in by_model.out.strip().splitlines()] == [first]
 
 
+async def test_tasks_reports_journal_damage_once_and_compact_keeps_every_task(cli: Cli) -> None:
+    made = (await cli("create", "--model", "sora-2-text-to-video", "--prompt", "one")).last_line
+    journal = Path(cli.env["FREESORA_JOURNAL"])
+    with journal.open("ab") as handle:
+        handle.write(b"\xff\xfe torn \x80\n")
+    listed = await cli("tasks")
+    assert listed.code == 0, listed.err
+    assert "journal damage: 1 damaged line(s)" in listed.err
+    assert made in listed.out
+    compacted = await cli("tasks", "compact")
+    assert compacted.code == 0, compacted.err
+    assert "1 take(s) kept" in compacted.out
+    again = await cli("tasks")
+    assert "journal damage" not in again.err
+    assert made in again.out
+
+
+async def test_tasks_adopt_and_forget_name_what_they_did_and_refuse_unknown_takes(
+    cli: Cli,
+) -> None:
+    refused = await cli("tasks", "forget", "0123456789ab")
+    assert refused.code == 1
+    assert "is not a take in the journal" in refused.err
+    wrong = await cli("tasks", "adopt", "only-one-name")
+    assert wrong.code == 2
+    assert "tasks adopt takes TAKE TASK_ID" in wrong.err
+
+
 async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
