@@ -39,7 +39,8 @@ pg_free_port() {
 # Runs a command as the cluster's owner (as is, when we are not root).
 pg_as_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u "$PG_OWNER" -- "$@"
+        # From /: the owner may not be allowed into the caller's (private, temp) folder.
+        (cd / && runuser -u "$PG_OWNER" -- "$@")
     else
         "$@"
     fi
@@ -74,7 +75,7 @@ pg_throwaway_start() {
     "$bin/createdb" -h 127.0.0.1 -p "$port" -U freesora freesora_test
     export FREESORA_TEST_POSTGRES_URL="postgresql://freesora@127.0.0.1:$port/freesora_test"
     if [ "$(id -u)" = 0 ]; then
-        export FREESORA_TEST_POSTGRES_RESTART="runuser -u $PG_OWNER -- $PG_CTL -m fast -o '$PG_OPTS' restart"
+        export FREESORA_TEST_POSTGRES_RESTART="cd / && runuser -u $PG_OWNER -- $PG_CTL -m fast -o '$PG_OPTS' restart"
     else
         export FREESORA_TEST_POSTGRES_RESTART="$PG_CTL -m fast -o '$PG_OPTS' restart"
     fi

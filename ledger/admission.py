@@ -83,9 +83,23 @@ class AdmittingStore(Protocol):
     ) -> None: ...
 
 
+def once(sink: OnWait) -> OnWait:
+    """An `on_wait` that passes on only the first message: the CLI says it once per command,
+    however many of its creates wait."""
+    told: list[str] = []
+
+    def say(message: str) -> None:
+        if not told:
+            told.append(message)
+            sink(message)
+
+    return say
+
+
 def waiting_message(verdict: Verdict, limits: Limits) -> str:
     if verdict.in_flight >= limits.max_in_flight:
-        return f"waiting for a slot: {verdict.in_flight} tasks in flight on this account"
+        tasks = "task" if verdict.in_flight == 1 else "tasks"
+        return f"waiting for a slot: {verdict.in_flight} {tasks} in flight on this account"
     return (
         f"waiting for a slot: {verdict.recent} creates in the last {limits.window_s:g} s "
         "on this account"

@@ -150,14 +150,12 @@ def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple
 async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | None) -> Entry:
     """Adopt a task id for a take, or forget it: recorded on its latest attempt."""
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        take_key = await _full_key(cur, take_key.strip())
         await cur.execute(
             f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1 FOR UPDATE", (take_key,)
         )
         row = await cur.fetchone()
-        if row is None:
-            raise LedgerError(
-                f"{take_key!r} is not a take of the shared ledger (see `freesora tasks`)"
-            )
+        assert row is not None  # _full_key found it, and rows are never deleted
         if not row["orphan"] and row["state"] == TakeState.SENDING.value:
             raise LedgerError(
                 f"Take {take_key} is being created right now by a running worker; wait for it."
@@ -170,6 +168,22 @@ async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | Non
         await cur.execute(f"{SELECT} WHERE id = %s", (row["id"],))
         updated = await cur.fetchone()
     return to_entry(updated)
+
+
+async def _full_key(cur: Any, prefix: str) -> str:
+    """A take key from its first characters (at least 6, as `freesora tasks` shows them)."""
+    pattern = prefix if len(prefix) >= 64 else prefix + "%"
+    found: list[str] = []
+    if len(prefix) >= 6 and all(c in "0123456789abcdef" for c in prefix):
+        await cur.execute(
+            "SELECT DISTINCT take_key FROM freesora.takes WHERE take_key LIKE %s LIMIT 2",
+            (pattern,),
+        )
+        found = [r["take_key"] for r in await cur.fetchall()]
+    if len(found) != 1:
+        problem = "matches several takes" if found else "is not a take in the shared ledger"
+        raise LedgerError(f"take {prefix!r} {problem}; `freesora tasks` lists the takes")
+    return found[0]
 
 
 async def try_admit(conn: Any, account: str, row_id: int, limits: Limits, now: float) -> Verdict:

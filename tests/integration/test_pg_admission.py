@@ -107,3 +107,17 @@ async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Pa
     assert said == []
     assert harness.clock.sleeps == []
     await decision.claim.release()
+
+
+async def test_the_cli_says_it_waits_once_however_many_creates_wait(
+    harness: Harness, pg_ledger: PostgresLedger
+) -> None:
+    from freesora.ledger.admission import once
+
+    limits = Limits(max_in_flight=1)
+    await send(pg_ledger, harness, 0, limits)
+    printed: list[str] = []
+    say = once(printed.append)
+    for n in (1, 2):
+        await send(pg_ledger, harness, n, limits, on_wait=say, poll_s=2.0)
+    assert printed == ["waiting for a slot: 1 task in flight on this account"]

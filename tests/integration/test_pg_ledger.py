@@ -277,3 +277,17 @@ async def test_a_claim_waiting_for_a_slot_through_a_database_restart_sends_nothi
     again = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert again.claim is not None
     await again.claim.created("task-1")
+
+
+async def test_a_take_may_be_named_by_its_first_characters_as_freesora_tasks_shows_them(
+    pg_ledger: PostgresLedger,
+) -> None:
+    lost = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
+    assert lost.claim is not None
+    await lost.claim.unknown("timed out")
+    key = (await a_take(pg_ledger)).key
+    adopted = await pg_ledger.adopt(key[:10], "task-found")
+    assert adopted.take_key == key
+    assert adopted.task_id == "task-found"
+    with pytest.raises(LedgerError, match="is not a take"):
+        await pg_ledger.forget("abc")
