@@ -26,6 +26,8 @@ ENV_CONFIG = "FREESORA_CONFIG"
 ENV_MAX_DOWNLOAD = "FREESORA_MAX_DOWNLOAD_BYTES"
 # Far above a 25 s 1080p clip (tens of MB); stops a runaway body from filling the disk.
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
+ENV_JOURNAL = "FREESORA_JOURNAL"
+DATABASE_SCHEMES = ("postgresql", "postgres")
 
 KEY_HELP = (
     f"Set the {ENV_KEY} environment variable before starting ComfyUI, or run "
@@ -67,6 +69,7 @@ class Settings:
     profile: str = DEFAULT_PROFILE
     proxy: str | None = None
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    journal: str | None = None  # the profile's ledger: a file path or a postgresql:// URL
 
     def require_key(self) -> ApiKey:
         if self.api_key is None:
@@ -103,6 +106,27 @@ def normalize_base_url(raw: str, source: str) -> str:
     return url
 
 
+def is_database_url(location: str) -> bool:
+    """A PostgreSQL ledger (`postgresql://user@host:port/dbname`), not a file path."""
+    return urlsplit(location.strip()).scheme.lower() in DATABASE_SCHEMES
+
+
+def normalize_journal(raw: str, source: str) -> str:
+    """A journal location as given, checked: a file path, or a PostgreSQL URL naming a database."""
+    location = raw.strip()
+    parts = urlsplit(location)
+    if "://" in location and parts.scheme.lower() not in DATABASE_SCHEMES:
+        raise ConfigError(
+            f"{source} must be a file path or a postgresql://user@host:port/dbname URL, "
+            f"got a {parts.scheme}:// URL"
+        )
+    if is_database_url(location) and not parts.path.strip("/"):
+        raise ConfigError(
+            f"{source} must name a database, as in postgresql://user@host:5432/freesora"
+        )
+    return location
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
@@ -121,7 +145,7 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
     profiles = data.get("profiles") or {}
     entry = profiles.get(profile)
     if entry is None and profile == DEFAULT_PROFILE:
-        entry = {k: data[k] for k in ("api_key", "base_url", "proxy") if k in data}
+        entry = {k: data[k] for k in ("api_key", "base_url", "proxy", "journal") if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
         raise ConfigError(f"profile {profile!r} is not in {path} (profiles there: {known})")
@@ -148,7 +172,16 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         base_url = normalize_base_url(str(entry.get("base_url") or DEFAULT_BASE_URL), str(path))
     proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
     limit = max_download_bytes(env)
-    return Settings(base_url, ApiKey(key) if key else None, source, profile, proxy, limit)
+    journal = _journal(entry, env, use_env, path, profile)
+    return Settings(
+        base_url,
+        ApiKey(key) if key else None,
+        source,
+        profile,
+        proxy,
+        max_download_bytes=limit,
+        journal=journal,
+    )
 
 
 def max_download_bytes(env: Mapping[str, str] | None = None) -> int:
@@ -160,6 +193,17 @@ def max_download_bytes(env: Mapping[str, str] | None = None) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{ENV_MAX_DOWNLOAD} must be a whole number of bytes >= 1, got {raw!r}")
     return int(raw)
+
+
+def _journal(
+    entry: Mapping[str, Any], env: Mapping[str, str], use_env: bool, path: Path, profile: str
+) -> str | None:
+    """The profile's `journal`; FREESORA_JOURNAL wins for the default profile."""
+    if use_env and env.get(ENV_JOURNAL, "").strip():
+        return normalize_journal(env[ENV_JOURNAL], ENV_JOURNAL)
+    if str(entry.get("journal") or "").strip():
+        return normalize_journal(str(entry["journal"]), f"{path} (profile {profile}, journal)")
+    return None
 
 
 def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:

@@ -64,8 +64,41 @@ def run(cmd: list[str], **kwargs: object) -> int:
     return int(code)
 
 
+def throwaway_postgres() -> subprocess.Popen[str] | None:
+    """A throwaway PostgreSQL for the farm tests (`.ci/postgres.sh`), when none is named and
+    this machine has PostgreSQL's server installed; None otherwise (those tests then skip).
+    FREESORA_TEST_POSTGRES=off opts out. Stopped when its stdin closes."""
+    if (
+        os.environ.get("FREESORA_TEST_POSTGRES_URL")
+        or os.environ.get("FREESORA_TEST_POSTGRES") == "off"
+    ):
+        return None
+    if os.name == "nt" or not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        return None
+    script = (
+        "source .ci/postgres.sh; trap pg_throwaway_stop EXIT; pg_throwaway_start >&2 || exit 1;"
+        ' echo "$FREESORA_TEST_POSTGRES_URL"; echo "$FREESORA_TEST_POSTGRES_RESTART"; read -r _'
+    )
+    cluster = subprocess.Popen(
+        ["bash", "-c", script], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert cluster.stdout is not None
+    url, restart = cluster.stdout.readline().strip(), cluster.stdout.readline().strip()
+    if not url:
+        cluster.wait()
+        return None
+    os.environ["FREESORA_TEST_POSTGRES_URL"] = url
+    os.environ["FREESORA_TEST_POSTGRES_RESTART"] = restart
+    return cluster
+
+
 def test(args: list[str]) -> int:
-    code = run([str(PYTHON), "-m", "pytest", *args])
+    cluster = throwaway_postgres()
+    try:
+        code = run([str(PYTHON), "-m", "pytest", *args])
+    finally:
+        if cluster is not None:
+            cluster.communicate("\n", timeout=60)
     if code == PYTEST_NO_TESTS:
         print("dev.py: pytest collected no tests: that is a failure", file=sys.stderr)
         return 1

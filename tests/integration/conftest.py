@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from harness import FakeClock, Harness, start_harness
+from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (the PostgreSQL fixtures)
 from sandbox_calls import TASK_SECONDS
 
 from freesora.sandbox import RunningSandbox, run_sandbox

@@ -1,0 +1,156 @@
+"""Account-wide admission: a create waits for a slot rather than going over the account's limits.
+
+Limits (per account, across every process sharing the ledger): at most `FREESORA_MAX_IN_FLIGHT`
+(default 20) unfinished tasks and at most 20 creates per 10 s. The store decides atomically
+(`try_admit`, under a per-account lock) and remembers the decision on the claim's row, so a
+worker that dies while waiting is known to have sent nothing.
+
+Tasks leave the in-flight count when any process records their outcome. A waiting create does
+not rely on others for that (`freesora create` never waits for videos): it asks the service
+about the account's oldest unfinished tasks, a dead worker's included, and records what it
+learns before it counts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import ConfigError, FreeSoraError
+from ..schemas import TaskState, TaskStatus
+from .base import Claim, TakeState
+
+ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
+DEFAULT_MAX_IN_FLIGHT = 20
+POLL_S = 5.0
+
+CheckStatus = Callable[[str], Awaitable[TaskStatus]]  # e.g. FreeSoraClient.status
+OnWait = Callable[[str], None]
+Sleep = Callable[[float], Awaitable[None]]
+
+_ENDED = {
+    TaskState.SUCCEEDED: TakeState.SUCCEEDED,
+    TaskState.FAILED: TakeState.FAILED,
+    TaskState.CANCELLED: TakeState.CANCELLED,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    creates_per_window: int = 20
+    window_s: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        env = os.environ if env is None else env
+        raw = env.get(ENV_MAX_IN_FLIGHT, "").strip()
+        if not raw:
+            return cls()
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"{ENV_MAX_IN_FLIGHT} must be a whole number >= 1, got {raw!r}")
+        return cls(max_in_flight=int(raw))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The store's answer: admitted, or why not and what to ask the service about."""
+
+    admitted: bool
+    in_flight: int  # the account's other unfinished tasks
+    recent: int  # the account's other creates in the window
+    recheck: list[str]  # oldest unfinished task ids, to ask the service about
+    window_frees_in_s: float  # when the oldest create of the window leaves it
+
+
+class AdmittingStore(Protocol):
+    """What admission needs of a store (`PostgresLedger` is one)."""
+
+    async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict: ...
+
+    async def record_outcome(
+        self,
+        task_id: str,
+        state: TakeState,
+        *,
+        url: str | None = None,
+        file: str | None = None,
+        reason: str | None = None,
+    ) -> None: ...
+
+
+def once(sink: OnWait) -> OnWait:
+    """An `on_wait` that passes on only the first message: the CLI says it once per command,
+    however many of its creates wait."""
+    told: list[str] = []
+
+    def say(message: str) -> None:
+        if not told:
+            told.append(message)
+            sink(message)
+
+    return say
+
+
+def waiting_message(verdict: Verdict, limits: Limits) -> str:
+    if verdict.in_flight >= limits.max_in_flight:
+        tasks = "task" if verdict.in_flight == 1 else "tasks"
+        return f"waiting for a slot: {verdict.in_flight} {tasks} in flight on this account"
+    return (
+        f"waiting for a slot: {verdict.recent} creates in the last {limits.window_s:g} s "
+        "on this account"
+    )
+
+
+async def wait_for_slot(
+    ledger: object,
+    claim: Claim,
+    *,
+    check: CheckStatus,
+    limits: Limits | None = None,
+    on_wait: OnWait | None = None,
+    sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.time,
+    poll_s: float = POLL_S,
+) -> None:
+    """Return once `claim` may be sent; a no-op for a store without admission (a local file).
+
+    `on_wait` hears the waiting message once. Cancelling this is safe: nothing was sent.
+    """
+    if not hasattr(ledger, "try_admit"):
+        return
+    store: AdmittingStore = ledger  # type: ignore[assignment]
+    limits = limits or Limits.from_env()
+    told = False
+    while True:
+        verdict = await store.try_admit(claim, limits, clock())
+        if verdict.admitted:
+            return
+        if not told and on_wait is not None:
+            on_wait(waiting_message(verdict, limits))
+        told = True
+        if await recheck(store, verdict.recheck, check):
+            continue  # some task ended: count again at once
+        pause = poll_s if verdict.in_flight >= limits.max_in_flight else verdict.window_frees_in_s
+        await sleep(max(0.05, min(poll_s, pause)))
+
+
+async def recheck(store: AdmittingStore, task_ids: list[str], check: CheckStatus) -> bool:
+    """Ask the service how these tasks are doing; record the ended ones. True if any ended."""
+    ended = False
+    for task_id in task_ids:
+        try:
+            status = await check(task_id)
+        except FreeSoraError:
+            continue  # unreachable or unknown to the service now: it keeps counting
+        state = _ENDED.get(status.state)
+        if state is None:
+            continue
+        url = status.video_url if state is TakeState.SUCCEEDED else None
+        await store.record_outcome(task_id, state, url=url, reason=status.reason)
+        ended = True
+    return ended

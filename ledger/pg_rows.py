@@ -1,0 +1,233 @@
+"""The PostgreSQL store's SQL: reading rows as entries, the locked claim, resolving, admitting.
+
+Rows are read through `SELECT`, which also says whether a SENDING row's claimant is gone (its
+session no longer holds the take's advisory lock): such a row reads as UNKNOWN, or as REFUSED
+when admission was still holding it back (then nothing was sent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from ..errors import LedgerError
+from .admission import Limits, Verdict
+from .base import Entry, Take, TakeState
+
+# A claim is alive while its session holds the take's advisory lock; pg_locks shows every
+# session's locks to every role (pg_stat_activity hides other roles' details).
+ORPHAN = (
+    "(t.state = 'sending' AND NOT EXISTS (SELECT 1 FROM pg_locks l"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.pid = t.holder_pid AND l.objsubid = 1"
+    " AND l.classid::bigint = ((t.lock_key >> 32) & 4294967295)"
+    " AND l.objid::bigint = (t.lock_key & 4294967295)))"
+)
+SELECT = f"SELECT t.*, {ORPHAN} AS orphan FROM freesora.takes t"
+DIED_SENDING = (
+    "the worker that sent this create stopped before the service's answer was recorded: "
+    "a task may exist and be charged"
+)
+DIED_WAITING = "its worker stopped while waiting for a slot; nothing was sent"
+FINISHED = tuple(s.value for s in TakeState if s.finished)
+# Another claim counts while its backend lives (a reused pid over-counts for a moment: the
+# safe side); pg_stat_activity is cheap to read, unlike pg_locks.
+IN_FLIGHT = (
+    "SELECT count(*) AS n FROM freesora.takes t WHERE t.account = %(account)s"
+    " AND t.state IN ('sending', 'created') AND t.id <> %(id)s"
+    " AND (t.state = 'created' OR (NOT t.held_back AND EXISTS (SELECT 1 FROM pg_stat_activity a"
+    " WHERE a.pid = t.holder_pid)))"
+)
+RECENT = (
+    "SELECT count(*) AS n, min(t.admitted_at) AS oldest FROM freesora.takes t"
+    " WHERE t.account = %(account)s AND t.admitted_at > %(since)s AND t.id <> %(id)s"
+)
+
+
+def advisory_key(text: str) -> int:
+    """A signed 64-bit advisory-lock key for a take (or an account)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def to_entry(row: dict[str, Any]) -> Entry:
+    state, reason = TakeState(row["state"]), row["reason"]
+    if row.get("orphan"):
+        state = TakeState.REFUSED if row["held_back"] else TakeState.UNKNOWN
+        reason = DIED_WAITING if row["held_back"] else DIED_SENDING
+    return Entry(
+        take_key=row["take_key"],
+        account=row["account"],
+        model=row["model"],
+        seed=row["seed"],
+        slot=row["slot"],
+        state=state,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        task_id=row["task_id"],
+        url=row["url"],
+        file=row["file"],
+        reason=reason,
+        summary=row["summary"],
+        extra=dict(row["extra"] or {}),
+    )
+
+
+async def claim_locked(
+    conn: Any, take: Take, model: str, summary: str
+) -> tuple[Entry | None, int | None]:
+    """With the take's advisory lock held: the earlier entry to reuse or respect, or the id
+    of a new, committed SENDING row."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT t.* FROM freesora.takes t WHERE take_key = %s ORDER BY id DESC LIMIT 1",
+            (take.key,),
+        )
+        row = await cur.fetchone()
+    if row is not None:
+        # We hold the take's lock, so a SENDING row's claimant is gone: no need to ask
+        # pg_locks (which takes every lock partition: costly with a busy farm).
+        row["orphan"] = row["state"] == TakeState.SENDING.value
+        earlier = to_entry(row)
+        if row["orphan"]:
+            # We hold the lock, so its claimant is gone: write down what that means.
+            await conn.execute(
+                "UPDATE freesora.takes SET state = %s, reason = %s, updated_at = %s WHERE id = %s",
+                (earlier.state.value, earlier.reason, time.time(), row["id"]),
+            )
+        if earlier.state.reusable or earlier.state.blocks_resend:
+            return earlier, None
+    else:
+        earlier = None
+    now = time.time()
+    cursor = await conn.execute(
+        "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state, created_at,"
+        " updated_at, summary, extra, holder_pid, lock_key)"
+        " VALUES (%s, %s, %s, %s, %s, 'sending', %s, %s, %s, %s, pg_backend_pid(), %s)"
+        " RETURNING id",
+        (
+            take.key,
+            take.account,
+            model,
+            take.seed,
+            take.slot,
+            now,
+            now,
+            summary,
+            Jsonb({}),
+            advisory_key(take.key),
+        ),
+    )
+    created = await cursor.fetchone()
+    return earlier, int(created[0])
+
+
+def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if only_unfinished:
+        clauses.append("t.state <> ALL(%s)")
+        params.append(list(FINISHED))
+    if model is not None:
+        clauses.append("t.model = %s")
+        params.append(model)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | None) -> Entry:
+    """Adopt a task id for a take, or forget it: recorded on its latest attempt."""
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        take_key = await _full_key(cur, take_key.strip())
+        await cur.execute(
+            f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1 FOR UPDATE", (take_key,)
+        )
+        row = await cur.fetchone()
+        assert row is not None  # _full_key found it, and rows are never deleted
+        if not row["orphan"] and row["state"] == TakeState.SENDING.value:
+            raise LedgerError(
+                f"Take {take_key} is being created right now by a running worker; wait for it."
+            )
+        await cur.execute(
+            "UPDATE freesora.takes SET state = %s, task_id = coalesce(%s, task_id),"
+            " reason = %s, updated_at = %s WHERE id = %s",
+            (state.value, task_id, f"{state.value} by the user", time.time(), row["id"]),
+        )
+        await cur.execute(f"{SELECT} WHERE id = %s", (row["id"],))
+        updated = await cur.fetchone()
+    return to_entry(updated)
+
+
+async def _full_key(cur: Any, prefix: str) -> str:
+    """A take key from its first characters (at least 6, as `freesora tasks` shows them)."""
+    pattern = prefix if len(prefix) >= 64 else prefix + "%"
+    found: list[str] = []
+    if len(prefix) >= 6 and all(c in "0123456789abcdef" for c in prefix):
+        await cur.execute(
+            "SELECT DISTINCT take_key FROM freesora.takes WHERE take_key LIKE %s LIMIT 2",
+            (pattern,),
+        )
+        found = [r["take_key"] for r in await cur.fetchall()]
+    if len(found) != 1:
+        problem = "matches several takes" if found else "is not a take in the shared ledger"
+        raise LedgerError(f"take {prefix!r} {problem}; `freesora tasks` lists the takes")
+    return found[0]
+
+
+async def try_admit(conn: Any, account: str, row_id: int, limits: Limits, now: float) -> Verdict:
+    """Under the account's lock: admit this claim if the account has room, else hold it back."""
+    params = {"account": account, "id": row_id, "since": now - limits.window_s}
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        # No fsync wait for this one: if a crash of the database lost it, the claim would
+        # read as not held back (unknown: the safe side) and count a little less, never more.
+        await cur.execute("SET LOCAL synchronous_commit TO OFF")
+        await cur.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("account:" + account),))
+        await cur.execute(IN_FLIGHT, params)
+        in_flight = int((await cur.fetchone())["n"])
+        await cur.execute(RECENT, params)
+        counts = await cur.fetchone()
+        recent = int(counts["n"])
+        admitted = in_flight < limits.max_in_flight and recent < limits.creates_per_window
+        await cur.execute(
+            "UPDATE freesora.takes SET held_back = %s, admitted_at = %s WHERE id = %s",
+            (not admitted, now if admitted else None, row_id),
+        )
+        recheck: list[str] = []
+        if not admitted:
+            await cur.execute(
+                "SELECT task_id FROM freesora.takes WHERE account = %s AND state = 'created'"
+                " AND task_id IS NOT NULL ORDER BY coalesce(admitted_at, created_at) LIMIT 3",
+                (account,),
+            )
+            recheck = [r["task_id"] for r in await cur.fetchall()]
+    oldest = counts["oldest"]
+    wait = 0.0 if oldest is None else max(0.0, oldest + limits.window_s - now)
+    return Verdict(admitted, in_flight, recent, recheck, wait)
+
+
+async def remember(conn: Any, task_id: str, model: str, summary: str) -> Entry:
+    """The entry of `task_id`, adding it (as a take of its own, keyed by the id) if unknown."""
+    now = time.time()
+    key = "task:" + task_id
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state,"
+            " created_at, updated_at, task_id, summary) VALUES"
+            " (%s, '', %s, NULL, 0, 'created', %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (key, model, now, now, task_id, summary),
+        )
+        await cur.execute(f"{SELECT} WHERE task_id = %s", (task_id,))
+        row = await cur.fetchone()
+    return to_entry(row)

@@ -1,0 +1,296 @@
+"""The PostgreSQL store: one ledger shared by every worker and CLI of a farm, same guarantees.
+
+Imported only when a `postgresql://` ledger is named (psycopg 3 is an optional extra).
+
+How `ledger/base.py`'s guarantees hold across processes and machines:
+- **Write-ahead**: `claim` commits the SENDING row before it returns.
+- **At most once**: a claim holds a session advisory lock on its take, on a connection of its
+  own, from the check until it is settled; a second claimant waits on that lock, then reads the
+  first one's outcome. The database also refuses a second live attempt of a take (a partial
+  unique index), so even a buggy writer cannot record two.
+- **A dead claimant reads as unknown**: its session ended, so its lock is gone and its backend is
+  no longer in `pg_stat_activity`; its SENDING row then reads as UNKNOWN (or, if admission was
+  still holding it back and nothing was sent, as REFUSED).
+- **Nothing lost**: every attempt is its own row; an outcome write that fails is retried on a
+  fresh connection (a database restart), and if it still cannot be written the error names the
+  task id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from ..errors import FreeSoraError, LedgerError
+from . import pg_rows
+from .admission import Limits, Verdict
+from .base import Decision, Entry, Take, TakeState, account_id
+from .pg_rows import SELECT, advisory_key, redact, to_entry
+from .pg_schema import account_secret, migrate
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+Conn = psycopg.AsyncConnection[Any]
+
+# A write is retried this long (seconds) through a database restart before it is given up.
+RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
+
+
+class PgClaim:
+    """A held claim: its own connection holds the take's advisory lock until settled."""
+
+    def __init__(self, store: PostgresLedger, take: Take, row_id: int, conn: Conn) -> None:
+        self.take = take
+        self.row_id = row_id
+        self._store = store
+        self._conn: Conn | None = conn
+
+    async def created(self, task_id: str) -> None:
+        fields = {"state": TakeState.CREATED.value, "task_id": task_id, "held_back": False}
+        try:
+            await self._settle(fields)
+        except (FreeSoraError, psycopg.Error) as exc:
+            logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
+            raise LedgerError(
+                f"Task {task_id} was created (and charged) but the shared ledger could not "
+                f"record it ({exc}). Keep this id: when the database is back, run "
+                f"`freesora tasks adopt {self.take.key} {task_id}`.",
+                task_id=task_id,
+            ) from None
+
+    async def refused(self, reason: str) -> None:
+        await self._settle({"state": TakeState.REFUSED.value, "reason": reason})
+
+    async def unknown(self, reason: str) -> None:
+        await self._settle({"state": TakeState.UNKNOWN.value, "reason": reason})
+
+    async def admit(self, limits: Limits, now: float) -> Verdict:
+        """Admission on the claim's own connection: proof that the take is still held (after
+        a database restart it is not, and nothing may be sent)."""
+        if self._conn is None:
+            raise RuntimeError("admission of a settled claim")
+        try:
+            return await pg_rows.try_admit(self._conn, self.take.account, self.row_id, limits, now)
+        except psycopg.OperationalError as exc:
+            raise LedgerError(
+                f"the shared ledger at {self._store.where} went away while this create waited "
+                f"for a slot ({exc}); nothing was sent. Run it again."
+            ) from None
+
+    async def release(self) -> None:
+        """Nothing was sent (e.g. cancelled while waiting for a slot): the attempt is void."""
+        if self._conn is not None:
+            await self._settle({"state": TakeState.REFUSED.value, "reason": "not sent"})
+
+    async def _settle(self, fields: dict[str, Any]) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            raise RuntimeError("a claim is settled exactly once")
+        sets = ", ".join(f"{name} = %({name})s" for name in fields)
+        sql = f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s"
+        params = {**fields, "now": time.time(), "id": self.row_id}
+        try:
+            await conn.execute(sql, params)
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.take.key),))
+        except psycopg.OperationalError:
+            # The database restarted under the claim: its lock is gone with its session, so
+            # write the outcome on a fresh connection (the row still says SENDING: unknown).
+            await self._store.release(conn, broken=True)
+            await self._store.run(lambda fresh: fresh.execute(sql, params))
+            return
+        await self._store.release(conn)
+
+
+class PostgresLedger:
+    """`ledger.base.Ledger` on a PostgreSQL database shared by every worker of a farm."""
+
+    def __init__(self, url: str, pool: AsyncConnectionPool[Any], secret: bytes) -> None:
+        self.url = url
+        self.where = redact(url)  # shown to users: never the password
+        self._pool = pool
+        self._secret = secret
+        # A held claim keeps a connection for its whole create; leave two for everything else
+        # (admission, listing, outcomes), or claims waiting for a slot would starve the pool.
+        self._claims = asyncio.Semaphore(max(1, (pool.max_size or 3) - 2))
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, max_size: int = 10, timeout_s: float = 10.0
+    ) -> PostgresLedger:
+        """Reach the database, migrate its schema and open a pool: a clear error when it fails."""
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                url, autocommit=True, connect_timeout=max(2, int(timeout_s))
+            ) as conn:
+                await migrate(conn)
+                secret = await account_secret(conn)
+        except psycopg.Error as exc:
+            raise LedgerError(
+                f"Cannot use the shared ledger at {redact(url)}: {str(exc).strip()}. Check that "
+                "the database is running and the URL (FREESORA_JOURNAL or the profile's "
+                "`journal`) is right; nothing was sent."
+            ) from None
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            url,
+            min_size=min(4, max_size),  # a few ready: opening one costs more than a create's work
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            check=AsyncConnectionPool.check_connection,
+            timeout=5.0,  # per wait for a connection: a database that is down fails fast
+            open=False,
+        )
+        await pool.open(wait=True, timeout=timeout_s)
+        return cls(url, pool, secret)
+
+    # --- plumbing shared with PgClaim and admission ---------------------------------------
+
+    async def run(self, work: Callable[[Conn], Awaitable[T]]) -> T:
+        """`work` on a pooled connection, retried through a database restart."""
+        for delay in (*RETRY_DELAYS_S, None):
+            try:
+                async with self._pool.connection() as conn:
+                    return await work(conn)
+            except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
+                if delay is None:
+                    raise self.unreachable(exc) from None
+                logger.warning("shared ledger unreachable (%s); retrying in %ss", exc, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def unreachable(self, exc: BaseException) -> LedgerError:
+        return LedgerError(f"the shared ledger at {self.where} cannot be reached ({exc})")
+
+    async def release(self, conn: Conn, *, broken: bool = False) -> None:
+        """A claim's connection back to the pool, and its claim slot back."""
+        try:
+            if broken or conn.closed:
+                await conn.close()  # a closed connection returned to the pool is discarded
+            await self._pool.putconn(conn)
+        finally:
+            self._claims.release()
+
+    async def _fetch(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        async def work(conn: Conn) -> list[dict[str, Any]]:
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(sql, params)
+                return await cur.fetchall()
+
+        return await self.run(work)
+
+    # --- the interface ---------------------------------------------------------------------
+
+    async def account(self, profile: str, api_key: str) -> str:
+        return account_id(profile, api_key, self._secret)
+
+    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+        await self._claims.acquire()
+        try:
+            conn = await self._pool.getconn()
+        except BaseException as exc:
+            self._claims.release()
+            if isinstance(exc, psycopg.OperationalError):
+                raise self.unreachable(exc) from None
+            raise
+        try:
+            await conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(take.key),))
+            earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
+        except psycopg.OperationalError as exc:
+            await self.release(conn, broken=True)
+            raise self.unreachable(exc) from None
+        except BaseException:
+            # Cancelled or failed mid-claim: closing the session drops any lock it took.
+            await self.release(conn, broken=True)
+            raise
+        if row_id is None:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(take.key),))
+            await self.release(conn)
+            return Decision(claim=None, earlier=earlier)
+        # The claim slot is given back when the claim is settled (`release`).
+        return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
+
+    async def record_outcome(
+        self,
+        task_id: str,
+        state: TakeState,
+        *,
+        url: str | None = None,
+        file: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        sql = (
+            "UPDATE freesora.takes SET state = %s, url = coalesce(%s, url),"
+            " file = coalesce(%s, file), reason = coalesce(%s, reason), updated_at = %s"
+            " WHERE task_id = %s"
+        )
+        params = (state.value, url, file, reason, time.time(), task_id)
+        await self.run(lambda conn: conn.execute(sql, params))
+
+    async def lookup(self, take: Take) -> Entry | None:
+        rows = await self._fetch(
+            f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1", (take.key,)
+        )
+        return to_entry(rows[0]) if rows else None
+
+    async def find_task(self, task_id: str) -> Entry | None:
+        rows = await self._fetch(f"{SELECT} WHERE task_id = %s", (task_id,))
+        return to_entry(rows[0]) if rows else None
+
+    async def entries(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        only_unfinished: bool = False,
+        model: str | None = None,
+    ) -> list[Entry]:
+        where, params = pg_rows.entries_filter(only_unfinished, model)
+        sql = f"{SELECT} {where} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
+        rows = await self._fetch(sql, (*params, limit, offset))
+        return [to_entry(row) for row in rows]
+
+    async def adopt(self, take_key: str, task_id: str) -> Entry:
+        return await self._resolve(take_key, TakeState.CREATED, task_id)
+
+    async def forget(self, take_key: str) -> Entry:
+        return await self._resolve(take_key, TakeState.FORGOTTEN, None)
+
+    async def _resolve(self, take_key: str, state: TakeState, task_id: str | None) -> Entry:
+        async def work(conn: Conn) -> Entry:
+            return await pg_rows.resolve(conn, take_key, state, task_id)
+
+        return await self.run(work)
+
+    async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:
+        """A task id the ledger did not know (pasted into Video Result), as a take of its own."""
+
+        async def work(conn: Conn) -> Entry:
+            return await pg_rows.remember(conn, task_id, model, summary)
+
+        return await self.run(work)
+
+    async def problems(self) -> list[str]:
+        return []  # rows are typed by the database: no damaged records to skip
+
+    async def compact(self) -> int:
+        # One row per attempt is already compact; nothing is rewritten, nothing can be lost.
+        rows = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
+        return int(rows[0]["n"])
+
+    async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict:
+        """Account-wide admission of a held claim (see `ledger.admission`)."""
+        if not isinstance(claim, PgClaim):
+            raise TypeError(f"not a claim of this store: {claim!r}")
+        return await claim.admit(limits, now)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresLedger({self.where})"

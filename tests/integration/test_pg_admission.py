@@ -1,0 +1,123 @@
+"""Account-wide admission on the shared ledger: creates wait for a slot instead of being sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import Harness
+
+from freesora.ledger.admission import Limits, wait_for_slot
+from freesora.ledger.base import Take, TakeState
+from freesora.ledger.file_store import FileLedger
+from freesora.ledger.postgres import PostgresLedger
+from freesora.sandbox import SANDBOX_KEY
+from freesora.schemas import CreateVideoRequest
+
+MODEL = "sora-2-text-to-video"
+
+
+def request(n: int) -> CreateVideoRequest:
+    return CreateVideoRequest.model_validate({"model": MODEL, "prompt": f"take {n}"})
+
+
+async def send(
+    ledger: PostgresLedger, harness: Harness, n: int, limits: Limits, **kw: object
+) -> str:
+    """The create step: claim, wait for a slot, create, record."""
+    take = Take(await ledger.account("default", SANDBOX_KEY), f"r{n}", seed=1, slot=n)
+    decision = await ledger.claim(take, model=MODEL)
+    assert decision.claim is not None
+    await wait_for_slot(
+        ledger,
+        decision.claim,
+        check=harness.client.status,
+        limits=limits,
+        sleep=harness.clock.sleep,
+        clock=harness.clock,
+        **kw,  # type: ignore[arg-type]
+    )
+    task_id = await harness.client.create(request(n))
+    await decision.claim.created(task_id)
+    return task_id
+
+
+async def test_a_create_over_the_in_flight_limit_waits_asks_the_service_and_goes_once_one_ends(
+    harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
+) -> None:
+    limits = Limits(max_in_flight=2)
+    # Another worker sent two tasks and went away: nobody else will learn how they end.
+    first = [await send(pg_other, harness, n, limits) for n in range(2)]
+    await pg_other.close()
+    said: list[str] = []
+    third = await send(pg_ledger, harness, 2, limits, on_wait=said.append, poll_s=2.0)
+    assert said == ["waiting for a slot: 2 tasks in flight on this account"]
+    assert harness.clock.now >= 1_000 + 10  # the sandbox's tasks take 10 s
+    asked = [r.body["taskId"] for r in harness.sandbox.received.status_calls]
+    assert set(asked) == set(first)
+    for task_id in first:
+        entry = await pg_ledger.find_task(task_id)
+        assert entry is not None
+        assert entry.state is TakeState.SUCCEEDED
+        assert entry.url
+    assert (await pg_ledger.find_task(third)) is not None
+
+
+async def test_creates_beyond_twenty_in_ten_seconds_wait_for_the_window(
+    harness: Harness, pg_ledger: PostgresLedger
+) -> None:
+    limits = Limits(max_in_flight=100, creates_per_window=3, window_s=10.0)
+    start = harness.clock.now
+    for n in range(3):
+        await send(pg_ledger, harness, n, limits)
+    assert harness.clock.now == start  # the first three go at once
+    said: list[str] = []
+    await send(pg_ledger, harness, 3, limits, on_wait=said.append)
+    assert said == ["waiting for a slot: 3 creates in the last 10 s on this account"]
+    assert 10.0 <= harness.clock.now - start <= 11.0
+    assert harness.sandbox.tasks_created == 4
+
+
+async def test_finished_tasks_leave_the_count_whoever_records_them(
+    harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
+) -> None:
+    limits = Limits(max_in_flight=1)
+    task_id = await send(pg_other, harness, 0, limits)
+    await pg_other.record_outcome(task_id, TakeState.FAILED, reason="moderation")
+    start = harness.clock.now
+    said: list[str] = []
+    await send(pg_ledger, harness, 1, limits, on_wait=said.append)
+    assert said == []
+    assert harness.clock.now == start
+
+
+async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Path) -> None:
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    take = Take(await ledger.account("default", SANDBOX_KEY), "r", seed=1)
+    decision = await ledger.claim(take, model=MODEL)
+    assert decision.claim is not None
+    said: list[str] = []
+    await wait_for_slot(
+        ledger,
+        decision.claim,
+        check=harness.client.status,
+        limits=Limits(max_in_flight=1),
+        on_wait=said.append,
+        sleep=harness.clock.sleep,
+    )
+    assert said == []
+    assert harness.clock.sleeps == []
+    await decision.claim.release()
+
+
+async def test_the_cli_says_it_waits_once_however_many_creates_wait(
+    harness: Harness, pg_ledger: PostgresLedger
+) -> None:
+    from freesora.ledger.admission import once
+
+    limits = Limits(max_in_flight=1)
+    await send(pg_ledger, harness, 0, limits)
+    printed: list[str] = []
+    say = once(printed.append)
+    for n in (1, 2):
+        await send(pg_ledger, harness, n, limits, on_wait=say, poll_s=2.0)
+    assert printed == ["waiting for a slot: 1 task in flight on this account"]
