@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -187,13 +188,13 @@ async def _create(args: argparse.Namespace) -> int:
     settings = load_settings(args.profile)
     settings.require_key()
     from ..create.submit import submit_tasks
-    from ..ledger.file_store import open_ledger
-    from ..ledger.journal import default_journal_path
+    from ..ledger.admission import once
+    from .tasks import open_cli_ledger
 
     # Written ahead like the nodes' tasks. Without --seed a command line is an explicit order:
     # a take of its own, never reused. Ctrl+C waits for a sent create's answer (asyncio.run
     # cancels us; submit awaits the create shielded); a second Ctrl+C stops at once.
-    ledger = open_ledger(default_journal_path())
+    ledger = await open_cli_ledger(args.profile)  # unreachable: nothing is sent
     _second_interrupt_stops_at_once()
     async with open_session(settings) as session:
         [done] = await submit_tasks(
@@ -202,6 +203,7 @@ async def _create(args: argparse.Namespace) -> int:
             ledger=ledger,
             seed=args.seed,
             reuse=args.seed is not None,
+            on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
         )
     print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
@@ -233,8 +235,7 @@ def _second_interrupt_stops_at_once() -> None:
 
 async def _wait(args: argparse.Namespace) -> int:
     from ..collect import collect_video
-    from ..ledger.file_store import open_ledger
-    from ..ledger.journal import default_journal_path
+    from .tasks import open_cli_ledger
 
     settings = load_settings(args.profile)
     settings.require_key()
@@ -248,7 +249,7 @@ async def _wait(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
             interval_s=args.interval,
             on_progress=line.update,
-            ledger=open_ledger(default_journal_path()),
+            ledger=await open_cli_ledger(args.profile),
         )
     line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
     print(result.path)
@@ -321,6 +322,16 @@ COMMANDS = {
 }
 
 
+async def _closing_databases(command: Coroutine[Any, Any, int]) -> int:
+    """Run a command, then close a farm database's pool before the event loop ends."""
+    from ..ledger.open import close_databases
+
+    try:
+        return await command
+    finally:
+        await close_databases()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Warnings (a create awaited after Ctrl+C, a damaged journal) are for the user to read.
@@ -329,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "key":
             return _key(args)
-        return asyncio.run(COMMANDS[args.command](args))
+        return asyncio.run(_closing_databases(COMMANDS[args.command](args)))
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID

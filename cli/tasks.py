@@ -8,13 +8,20 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..config import load_settings
 from ..errors import InvalidRequestError
-from ..ledger.file_store import open_ledger
-from ..ledger.journal import default_journal_path, format_entry
+from ..ledger.base import Ledger
+from ..ledger.journal import format_entry
+from ..ledger.open import ledger_location, open_ledger
+
+
+async def open_cli_ledger(profile: str | None) -> Ledger:
+    """The profile's ledger (its `journal`, FREESORA_JOURNAL, or the per-user data folder)."""
+    return await open_ledger(ledger_location(load_settings(profile)))
 
 
 async def run_tasks(args: argparse.Namespace) -> int:
-    ledger = open_ledger(default_journal_path())
+    ledger = await open_cli_ledger(args.profile)
     action, names = args.action, list(args.names)
     wanted = {"list": 0, "adopt": 2, "forget": 1, "compact": 0}[action]
     if len(names) != wanted:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import CreateOutcomeUnknownError, FreeSoraError, LedgerError
+from ..ledger.admission import OnWait, wait_for_slot
 from ..ledger.base import Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hash
 from ..service.client import FreeSoraClient
@@ -49,11 +50,14 @@ async def submit_tasks(
     seed: int | None = None,
     reuse: bool = True,
     on_submitted: OnSubmitted | None = None,
+    on_wait: OnWait | None = None,
 ) -> list[Submitted]:
     """Create (or reuse) every task, a few at a time; results in input order.
 
     With `reuse=False` every slot is a new take (still written ahead, never resent). When some
-    slots fail, the tasks already created are named in the error: they are paid for.
+    slots fail, the tasks already created are named in the error: they are paid for. A store
+    with account-wide admission (a farm's database) holds a create back while the account is
+    full; `on_wait` hears why, once.
     """
     account = ""
     if ledger is not None:
@@ -65,7 +69,7 @@ async def submit_tasks(
             result = Submitted(await client.create(task.request))
         else:
             take = await _take(client, task, account, seed, index, reuse)
-            result = await _submit_take(client, ledger, task, take)
+            result = await _submit_take(client, ledger, task, take, on_wait)
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -103,7 +107,11 @@ async def _take(
 
 
 async def _submit_take(
-    client: FreeSoraClient, ledger: Ledger, task: PlannedTask, take: Take
+    client: FreeSoraClient,
+    ledger: Ledger,
+    task: PlannedTask,
+    take: Take,
+    on_wait: OnWait | None = None,
 ) -> Submitted:
     try:
         decision = await ledger.claim(take, model=task.request.model.value, summary=task.describe())
@@ -117,6 +125,12 @@ async def _submit_take(
             return Submitted(earlier.task_id, reused=True)
         raise still_unknown(earlier, take, ledger)
     note = _why_new(decision.earlier)
+    try:
+        # Account-wide admission (a no-op for a local file): nothing is sent while waiting.
+        await wait_for_slot(ledger, decision.claim, check=client.status, on_wait=on_wait)
+    except BaseException:
+        await decision.claim.release()  # nothing was sent: the take is free again
+        raise
     # Shielded: once sent, the answer is awaited and recorded even if we are cancelled.
     sending = asyncio.ensure_future(_create_and_settle(client, task, decision.claim, ledger))
     try:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import io, ui
 
-from .hooks import journal_path, show_text
+from .hooks import open_ledger_for, show_text
 from .widgets import RERUN_NOTE, SEED_MAX, batch_size_problem
 
 if TYPE_CHECKING:
@@ -93,7 +93,6 @@ async def create_planned(
     """
     from ..config import load_settings
     from ..create.submit import submit_tasks
-    from ..ledger.file_store import open_ledger
     from ..service.client import FreeSoraClient, open_session
 
     settings = load_settings(profile.strip() or None)
@@ -107,13 +106,15 @@ async def create_planned(
         lines[index] = prefix + result.describe()
         show_text(node, "\n".join(line for line in lines if line))
 
+    ledger = await open_ledger_for(settings)  # unreachable or unwritable: nothing is sent
     async with open_session(settings) as session:
         results = await submit_tasks(
             FreeSoraClient(session, settings),
             planned,
-            ledger=open_ledger(journal_path()),
+            ledger=ledger,
             seed=seed,
             on_submitted=submitted,
+            on_wait=lambda message: show_text(node, message),
         )
     text = created_text(results, planned)
     # The frontend shows progress text on the node, not a V3 node's PreviewText: say it here.

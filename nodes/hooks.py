@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import io
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..ledger.base import Ledger
 
 LEDGER_FOLDER = "freesora"
 JOURNAL_NAME = "tasks.jsonl"
@@ -69,3 +73,11 @@ def progress_bar(total: int) -> Any:
     import comfy.utils
 
     return comfy.utils.ProgressBar(total)
+
+
+async def open_ledger_for(settings: Settings) -> Ledger:
+    """The ledger of this profile: its `journal` (a file, or a farm's PostgreSQL database; for the
+    default profile FREESORA_JOURNAL wins), else the pack's folder inside ComfyUI."""
+    from ..ledger.open import ledger_location, open_ledger
+
+    return await open_ledger(ledger_location(settings, journal_path()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from comfy_api.latest import io, ui
 
 from ..ledger.base import Entry, TakeState
 from ..schemas.models import VideoModel
-from .hooks import journal_path
+from .hooks import journal_path, open_ledger_for
 
 ANY_MODEL = "any"
 
@@ -58,8 +59,18 @@ class FreeSoraTaskHistory(io.ComfyNode):
     @classmethod
     def fingerprint_inputs(cls, **inputs: Any) -> Any:
         # The journal changes between runs: run again whenever it did.
+        from ..config import load_settings
+        from ..errors import FreeSoraError
+        from ..ledger.open import ledger_location
+
         try:
-            info = journal_path().stat()
+            location = ledger_location(load_settings(), journal_path())
+        except FreeSoraError:
+            return "no ledger"
+        if isinstance(location, str):
+            return time.time()  # a farm's database: other workers change it at any time
+        try:
+            info = location.stat()
         except OSError:
             return "no journal"
         return f"{info.st_mtime_ns}:{info.st_size}"
@@ -74,11 +85,11 @@ class FreeSoraTaskHistory(io.ComfyNode):
 
     @classmethod
     async def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
+        from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger.file_store import open_ledger
         from ..ledger.journal import format_entry
 
-        ledger = open_ledger(journal_path())
+        ledger = await open_ledger_for(load_settings())
         entries = await ledger.entries(model=None if model == ANY_MODEL else model)
         chosen = await asyncio.to_thread(collectable, entries, only_unfinished, limit)
         if not chosen:

@@ -16,7 +16,7 @@ from comfy_api.latest import InputImpl, io, ui
 
 from ..errors import WaitCancelledError
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
-from .hooks import interrupt_error, interrupted, journal_path, progress_bar, show_text
+from .hooks import interrupt_error, interrupted, open_ledger_for, progress_bar, show_text
 from .widgets import profile_input
 
 if TYPE_CHECKING:
@@ -159,7 +159,6 @@ class FreeSoraVideoResult(io.ComfyNode):
         from ..collect import clean_task_id, collect_videos, failures_error
         from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger.file_store import open_ledger
         from ..service.client import FreeSoraClient, open_session
 
         task_ids = [clean_task_id(str(value)) for value in _items(task_id)]
@@ -179,6 +178,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                 "should_cancel": interrupted,
             }
 
+        ledger = await open_ledger_for(settings)
         async with open_session(settings) as session:
             try:
                 results = await collect_videos(
@@ -186,7 +186,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                     task_ids,
                     _download_dir(),
                     options_for=options_for,
-                    ledger=open_ledger(journal_path()),
+                    ledger=ledger,
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None

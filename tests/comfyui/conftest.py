@@ -22,7 +22,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ours = [item for item in items if HERE in Path(item.path).resolve().parents]
     skip = None if os.environ.get(ENV_DIR) else pytest.mark.skip(reason=SKIP_REASON)
     for item in ours:
-        needs_comfy = "comfy" in getattr(item, "fixturenames", ())
+        # Only the command-line tests of test_hosts.py run without a ComfyUI; a test elsewhere
+        # may start its own ComfyUI (e.g. to kill and restart it) without the `comfy` fixture.
+        fixtures = set(getattr(item, "fixturenames", ()))
+        needs_comfy = bool(fixtures & {"comfy", "host"}) or Path(item.path).name != "test_hosts.py"
         if needs_comfy:
             item.add_marker(pytest.mark.comfyui)
         if skip is not None and needs_comfy:
