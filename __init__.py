@@ -11,7 +11,11 @@ from typing import Any
 
 from .service import VERSION as __version__
 
-__all__ = ["__version__", "comfy_entrypoint"]
+__all__ = ["WEB_DIRECTORY", "__version__", "comfy_entrypoint"]
+
+# The frontend extension (settings, cost badges, task inbox), served by ComfyUI at
+# /extensions/<this folder>/.
+WEB_DIRECTORY = "./web"
 
 
 async def comfy_entrypoint() -> Any:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 
+from ..config import Settings
 from ..errors import TaskNotFoundError
-from .client import FreeSoraClient
+from .client import FreeSoraClient, open_session
 
 PROBE_TASK_ID = "freesora-key-check-00000000"
 KEY_WORKS = "the key works: the service accepted it (no credits were spent)"
@@ -21,3 +22,10 @@ async def check_key(client: FreeSoraClient) -> str:
     with contextlib.suppress(TaskNotFoundError):
         await client.status(PROBE_TASK_ID)
     return KEY_WORKS
+
+
+async def check_settings(settings: Settings) -> str:
+    """What `freesora check` does for these settings: a verdict, or the service's refusal."""
+    settings.require_key()
+    async with open_session(settings) as session:
+        return await check_key(FreeSoraClient(session, settings))

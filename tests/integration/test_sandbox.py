@@ -108,7 +108,9 @@ async def test_any_sk_sandbox_prefixed_key_works_with_its_own_balance(
 async def test_insufficient_credits_is_code_402_and_creates_nothing(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with run_sandbox(keys={"sk-poor": estimate_body(PRO_TEXT) - 1}, open_prefix=None) as served:
+    async with run_sandbox(
+        keys={"sk-poor": estimate_body(PRO_TEXT) - 1}, open_prefix=None
+    ) as served:
         poor = {"Authorization": "Bearer sk-poor"}
         answer = await call(session, served.base_url + CREATE, PRO_TEXT, poor)
         assert answer["code"] == 402
