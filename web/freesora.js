@@ -1,0 +1,37 @@
+// FreeSora nodes in the ComfyUI frontend: the key settings, the estimated cost on every
+// creation node and before Run, and the task inbox. Plain ES modules, no build step; only the
+// frontend's public extension API, feature-detected (frontends 1.27 to 1.58, classic canvas
+// and Nodes 2.0). Calls only this pack's routes.
+import { app } from "../../scripts/app.js";
+import { addCostBadge, guardQueue, loadPrices } from "./freesora_cost.js";
+import { openInboxWindow, registerInbox } from "./freesora_inbox.js";
+import { SETTINGS } from "./freesora_settings.js";
+
+const hasSidebar = Boolean(app.extensionManager?.registerSidebarTab);
+const inboxButton = {
+  id: "FreeSora.Inbox.Open",
+  category: ["FreeSora", "Tasks", "Open"],
+  name: "Task inbox (this frontend has no sidebar tabs)",
+  type: () => {
+    const button = document.createElement("button");
+    button.className = "p-button p-component p-button-sm";
+    button.textContent = "Open the task inbox";
+    button.addEventListener("click", openInboxWindow);
+    return button;
+  },
+  defaultValue: "",
+};
+
+app.registerExtension({
+  name: "FreeSora.Frontend",
+  settings: hasSidebar ? SETTINGS : [...SETTINGS, inboxButton],
+  async setup() {
+    registerInbox();
+    guardQueue();
+    await loadPrices();
+    app.graph?.setDirtyCanvas?.(true, true);
+  },
+  nodeCreated(node) {
+    addCostBadge(node);
+  },
+});

@@ -1,0 +1,114 @@
+// FreeSora: the task inbox, a "FreeSora" sidebar tab over GET /freesora/tasks (newest first),
+// with copy-id, collect (queues Video Result -> SaveVideo for that id through the frontend's
+// own api.queuePrompt) and refresh. Frontends without sidebar tabs get the same panel in a
+// floating window instead. All task text is set with textContent (no HTML from the ledger).
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+import { tasks } from "./freesora_api.js";
+import { graphEstimate } from "./freesora_cost.js";
+import { el, toast } from "./freesora_ui.js";
+
+const PAGE = 25;
+const when = (epoch) => (epoch ? new Date(epoch * 1000).toLocaleString() : "");
+
+export function collectPrompt(taskId) {
+  return {
+    1: { class_type: "FreeSoraVideoResult", inputs: { task_id: taskId, timeout_s: 1200, poll_interval_s: 0, profile: "" } },
+    2: { class_type: "SaveVideo", inputs: { video: ["1", 0], filename_prefix: "freesora/collected", format: "auto", codec: "auto" } },
+  };
+}
+
+async function collect(taskId) {
+  try {
+    await api.queuePrompt(0, { output: collectPrompt(taskId), workflow: null });
+    toast("success", `Collecting task ${taskId}: the video is saved under output/freesora/.`);
+  } catch (err) {
+    toast("error", `Could not queue the collection of ${taskId}: ${err?.message ?? err}`);
+  }
+}
+
+async function copyId(taskId) {
+  try {
+    await navigator.clipboard.writeText(taskId);
+  } catch {
+    const area = el("textarea", { value: taskId });
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  toast("info", `Task id ${taskId} copied.`);
+}
+
+function row(task) {
+  const small = { fontSize: "0.8em", opacity: 0.75 };
+  const button = (text, onclick, name) =>
+    el("button", { className: "p-button p-component p-button-sm p-button-text", textContent: text, onclick, dataset: { freesora: name } });
+  return el("li", { style: { padding: "0.45rem 0", borderBottom: "1px solid var(--border-color, #444)" }, dataset: { freesora: "task" } },
+    el("div", { style: { display: "flex", justifyContent: "space-between", gap: "0.4rem" } },
+      el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
+      el("span", { textContent: task.status, dataset: { status: task.status } })),
+    el("div", { style: small, textContent: `${task.model} · ${when(task.created_at)}` }),
+    task.prompt ? el("div", { textContent: task.prompt }) : null,
+    task.file || task.reason ? el("div", { style: small, textContent: task.file ?? task.reason }) : null,
+    el("div", {}, button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
+}
+
+export function renderInbox(container) {
+  container.replaceChildren();
+  let offset = 0;
+  const list = el("ul", { style: { listStyle: "none", padding: 0, margin: 0 }, dataset: { freesora: "tasks" } });
+  const info = el("div", { style: { fontSize: "0.85em", margin: "0.4rem 0" }, dataset: { freesora: "inbox-info" } });
+  const cost = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "graph-cost" } });
+  const more = el("button", { className: "p-button p-component p-button-sm p-button-text", textContent: "More", style: { display: "none" } });
+  const load = async (reset) => {
+    if (reset) offset = 0;
+    const { credits, unpriced } = graphEstimate();
+    cost.textContent = `This workflow: ≈ ${credits.toLocaleString("en-US")} credits per run (estimate)${unpriced.length ? ", batch unknown for " + unpriced.join(", ") : ""}.`;
+    const answer = await tasks(PAGE, offset);
+    if (!answer.ok) {
+      info.textContent = answer.data.error ?? `The task list is unavailable (HTTP ${answer.status}).`;
+      return;
+    }
+    const page = answer.data;
+    if (reset) list.replaceChildren();
+    list.append(...page.tasks.map(row));
+    offset += page.tasks.length;
+    info.textContent = page.total ? `${offset} of ${page.total} tasks, newest first.` : "No tasks yet: they appear here once a FreeSora node has created one.";
+    more.style.display = offset < page.total ? "" : "none";
+  };
+  more.addEventListener("click", () => load(false));
+  const refresh = el("button", { className: "p-button p-component p-button-sm", textContent: "Refresh", onclick: () => load(true), dataset: { freesora: "refresh" } });
+  container.append(
+    el("div", { style: { padding: "0.6rem", overflowY: "auto", height: "100%", boxSizing: "border-box" }, dataset: { freesora: "inbox" } },
+      el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: "FreeSora tasks" }), refresh),
+      cost, info, list, more));
+  load(true);
+}
+
+export function registerInbox() {
+  const manager = app.extensionManager;
+  if (manager?.registerSidebarTab) {
+    manager.registerSidebarTab({
+      id: "freesora-tasks",
+      icon: "pi pi-video",
+      title: "FreeSora",
+      label: "FreeSora",
+      tooltip: "FreeSora tasks",
+      type: "custom",
+      render: (container) => renderInbox(container),
+    });
+    return "sidebar";
+  }
+  return "dialog"; // opened from the settings section instead (see openInboxWindow)
+}
+
+export function openInboxWindow() {
+  document.querySelector("[data-freesora=inbox-window]")?.remove();
+  const body = el("div", { style: { height: "60vh" } });
+  const close = el("button", { className: "p-button p-component p-button-sm p-button-text", textContent: "Close" });
+  const win = el("div", { dataset: { freesora: "inbox-window" }, style: { position: "fixed", right: "1rem", top: "4rem", width: "26rem", zIndex: 2000, background: "var(--comfy-menu-bg, #222)", color: "var(--fg-color, #ddd)", border: "1px solid #555", borderRadius: "8px" } }, close, body);
+  close.addEventListener("click", () => win.remove());
+  document.body.append(win);
+  renderInbox(body);
+}
