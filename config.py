@@ -224,6 +224,8 @@ def check_profile_name(raw: object) -> str:
             f"profile must be up to {PROFILE_NAME_MAX} letters, digits, '-', '_' or '.' "
             "(the value is not repeated here: it may be a pasted key)"
         )
+    if name.lower().startswith("sk-"):
+        raise ConfigError("profile looks like an API key: paste the key into the key field")
     return name
 
 

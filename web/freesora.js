@@ -6,19 +6,14 @@ import { app } from "../../scripts/app.js";
 import { addCostBadge, guardQueue, loadPrices } from "./freesora_cost.js";
 import { openInboxWindow, registerInbox } from "./freesora_inbox.js";
 import { SETTINGS } from "./freesora_settings.js";
+import { button } from "./freesora_ui.js";
 
 const hasSidebar = Boolean(app.extensionManager?.registerSidebarTab);
 const inboxButton = {
   id: "FreeSora.Inbox.Open",
   category: ["FreeSora", "Tasks", "Open"],
   name: "Task inbox (this frontend has no sidebar tabs)",
-  type: () => {
-    const button = document.createElement("button");
-    button.className = "p-button p-component p-button-sm";
-    button.textContent = "Open the task inbox";
-    button.addEventListener("click", openInboxWindow);
-    return button;
-  },
+  type: () => button("Open the task inbox", openInboxWindow, "inbox-open", true),
   defaultValue: "",
 };
 

@@ -6,7 +6,7 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { tasks } from "./freesora_api.js";
 import { graphEstimate } from "./freesora_cost.js";
-import { el, toast } from "./freesora_ui.js";
+import { button, el, toast } from "./freesora_ui.js";
 
 const PAGE = 25;
 const when = (epoch) => (epoch ? new Date(epoch * 1000).toLocaleString() : "");
@@ -42,8 +42,6 @@ async function copyId(taskId) {
 
 function row(task) {
   const small = { fontSize: "0.8em", opacity: 0.75 };
-  const button = (text, onclick, name) =>
-    el("button", { className: "p-button p-component p-button-sm p-button-text", textContent: text, onclick, dataset: { freesora: name } });
   return el("li", { style: { padding: "0.45rem 0", borderBottom: "1px solid var(--border-color, #444)" }, dataset: { freesora: "task" } },
     el("div", { style: { display: "flex", justifyContent: "space-between", gap: "0.4rem" } },
       el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
@@ -51,7 +49,8 @@ function row(task) {
     el("div", { style: small, textContent: `${task.model} · ${when(task.created_at)}` }),
     task.prompt ? el("div", { textContent: task.prompt }) : null,
     task.file || task.reason ? el("div", { style: small, textContent: task.file ?? task.reason }) : null,
-    el("div", {}, button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
+    el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
+      button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
 }
 
 export function renderInbox(container) {
@@ -60,7 +59,8 @@ export function renderInbox(container) {
   const list = el("ul", { style: { listStyle: "none", padding: 0, margin: 0 }, dataset: { freesora: "tasks" } });
   const info = el("div", { style: { fontSize: "0.85em", margin: "0.4rem 0" }, dataset: { freesora: "inbox-info" } });
   const cost = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "graph-cost" } });
-  const more = el("button", { className: "p-button p-component p-button-sm p-button-text", textContent: "More", style: { display: "none" } });
+  const more = button("More", null, "more");
+  more.style.display = "none";
   const load = async (reset) => {
     if (reset) offset = 0;
     const { credits, unpriced } = graphEstimate();
@@ -78,7 +78,7 @@ export function renderInbox(container) {
     more.style.display = offset < page.total ? "" : "none";
   };
   more.addEventListener("click", () => load(false));
-  const refresh = el("button", { className: "p-button p-component p-button-sm", textContent: "Refresh", onclick: () => load(true), dataset: { freesora: "refresh" } });
+  const refresh = button("Refresh", () => load(true), "refresh", true);
   container.append(
     el("div", { style: { padding: "0.6rem", overflowY: "auto", height: "100%", boxSizing: "border-box" }, dataset: { freesora: "inbox" } },
       el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: "FreeSora tasks" }), refresh),
@@ -106,7 +106,7 @@ export function registerInbox() {
 export function openInboxWindow() {
   document.querySelector("[data-freesora=inbox-window]")?.remove();
   const body = el("div", { style: { height: "60vh" } });
-  const close = el("button", { className: "p-button p-component p-button-sm p-button-text", textContent: "Close" });
+  const close = button("Close", null, "inbox-close");
   const win = el("div", { dataset: { freesora: "inbox-window" }, style: { position: "fixed", right: "1rem", top: "4rem", width: "26rem", zIndex: 2000, background: "var(--comfy-menu-bg, #222)", color: "var(--fg-color, #ddd)", border: "1px solid #555", borderRadius: "8px" } }, close, body);
   close.addEventListener("click", () => win.remove());
   document.body.append(win);

@@ -3,7 +3,7 @@
 // setting value, never in localStorage, and the field is emptied as soon as it is submitted.
 import { checkKey, keyStatus, removeKey, storeKey } from "./freesora_api.js";
 import { THRESHOLD_SETTING } from "./freesora_cost.js";
-import { el, setting, toast } from "./freesora_ui.js";
+import { button, el, setting, toast } from "./freesora_ui.js";
 
 const PROFILE_SETTING = "FreeSora.Key.Profile";
 const profile = () => String(setting(PROFILE_SETTING, "") || "").trim();
@@ -23,7 +23,7 @@ function keyField() {
     spellcheck: false,
     placeholder: "paste your FreeSora API key (sk-...)",
     className: "p-inputtext p-component",
-    style: { width: "18rem" },
+    style: { width: "14rem", padding: "0.35rem 0.5rem", borderRadius: "6px", border: "1px solid var(--border-color, #555)", background: "var(--comfy-input-bg, #222)", color: "var(--input-text, #ddd)" },
     dataset: { freesora: "key-input" },
   });
   const line = el("div", { style: { fontSize: "0.85em", opacity: 0.8 }, dataset: { freesora: "key-status" } });
@@ -41,38 +41,28 @@ function keyField() {
     await refresh();
   };
   input.addEventListener("keydown", (event) => event.key === "Enter" && submit());
-  const store = el("button", { className: "p-button p-component p-button-sm", textContent: "Store", onclick: submit, dataset: { freesora: "key-store" } });
-  const remove = el("button", {
-    className: "p-button p-component p-button-sm p-button-secondary",
-    textContent: "Remove",
-    dataset: { freesora: "key-remove" },
-    onclick: async () => {
-      const answer = await removeKey(profile());
-      toast(answer.ok ? "info" : "error", answer.ok ? (answer.data.removed ? "Stored key removed." : "No stored key to remove.") : answer.data.error);
-      await refresh();
-    },
-  });
+  const store = button("Store", submit, "key-store", true);
+  const remove = button("Remove", async () => {
+    const answer = await removeKey(profile());
+    toast(answer.ok ? "info" : "error", answer.ok ? (answer.data.removed ? "Stored key removed." : "No stored key to remove.") : answer.data.error);
+    await refresh();
+  }, "key-remove");
   refresh();
-  return el("div", { style: { display: "flex", flexDirection: "column", gap: "0.3rem" } },
-    el("div", { style: { display: "flex", gap: "0.4rem" } }, input, store, remove), line);
+  return el("div", { style: { display: "flex", flexDirection: "column", gap: "0.3rem", maxWidth: "16rem" } },
+    input, el("div", { style: { display: "flex", gap: "0.4rem" } }, store, remove), line);
 }
 
 function checkButton() {
-  const result = el("span", { style: { marginLeft: "0.6rem" }, dataset: { freesora: "check-result" } });
-  const button = el("button", {
-    className: "p-button p-component p-button-sm",
-    textContent: "Check the key",
-    dataset: { freesora: "key-check" },
-    onclick: async () => {
-      result.textContent = "asking the service…";
-      const answer = await checkKey(profile());
-      const ok = answer.ok && answer.data.ok;
-      const message = answer.data.message ?? answer.data.error ?? `HTTP ${answer.status}`;
-      result.textContent = `${ok ? "✓" : "✗"} ${message}`;
-      toast(ok ? "success" : "error", `Key check: ${message}`);
-    },
-  });
-  return el("div", {}, button, result);
+  const result = el("div", { style: { fontSize: "0.85em", marginTop: "0.3rem" }, dataset: { freesora: "check-result" } });
+  const check = button("Check the key", async () => {
+    result.textContent = "asking the service…";
+    const answer = await checkKey(profile());
+    const ok = answer.ok && answer.data.ok;
+    const message = answer.data.message ?? answer.data.error ?? `HTTP ${answer.status}`;
+    result.textContent = `${ok ? "✓" : "✗"} ${message}`;
+    toast(ok ? "success" : "error", `Key check: ${message}`);
+  }, "key-check", true);
+  return el("div", { style: { maxWidth: "16rem" } }, check, result);
 }
 
 export const SETTINGS = [
@@ -83,6 +73,7 @@ export const SETTINGS = [
     tooltip: "Stored like `freesora key set` does: in the FreeSora config file, readable by you only. Never in workflows or the browser.",
     type: () => keyField(),
     defaultValue: "",
+    sortOrder: 30,
   },
   {
     id: PROFILE_SETTING,
@@ -91,6 +82,7 @@ export const SETTINGS = [
     tooltip: "Which profile of the config file the key above and the check use.",
     type: "text",
     defaultValue: "",
+    sortOrder: 20,
   },
   {
     id: "FreeSora.Key.Check",
@@ -98,6 +90,7 @@ export const SETTINGS = [
     name: "Is the key accepted? (spends no credits)",
     type: () => checkButton(),
     defaultValue: "",
+    sortOrder: 10,
   },
   {
     id: THRESHOLD_SETTING,

@@ -40,3 +40,19 @@ export function setting(id, fallback) {
   const value = store?.get ? store.get(id) : app.ui?.settings?.getSettingValue?.(id);
   return value === undefined || value === null ? fallback : value;
 }
+
+// One look in every frontend: 1.27/1.45 style PrimeVue's classes, 1.58 no longer does.
+const BUTTON_STYLE = {
+  background: "var(--comfy-input-bg, #2b2b2b)",
+  color: "var(--input-text, #ddd)",
+  border: "1px solid var(--border-color, #555)",
+  borderRadius: "6px",
+  padding: "0.25rem 0.7rem",
+  cursor: "pointer",
+  fontSize: "0.85rem",
+};
+
+export function button(text, onclick, name, primary = false) {
+  const style = primary ? { ...BUTTON_STYLE, background: "#2563eb", color: "#fff", border: "1px solid #2563eb" } : BUTTON_STYLE;
+  return el("button", { type: "button", textContent: text, onclick, style, dataset: name ? { freesora: name } : {} });
+}

@@ -53,6 +53,11 @@ def page(request: pytest.FixtureRequest, host: Host, browser: Any) -> Iterator[A
 def shoot(page: Any, tmp_path: Path, what: str, target: Any = None) -> Path:
     version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || 'unknown'")
     path = screenshot_dir(tmp_path) / f"fe{version}_{page.freesora_mode}_{what}.png"
+    # Toasts would cover what the picture is about: they were asserted on before.
+    page.evaluate("() => app.extensionManager.toast?.removeAll?.()")
+    for close in page.locator(".p-toast-close-button").all():
+        close.click()
+    page.wait_for_timeout(400)
     (target or page).screenshot(path=str(path))
     return path
 
@@ -155,7 +160,7 @@ def test_the_key_is_stored_write_only_checked_and_never_kept_in_the_browser(
     page: Any, host: Host, tmp_path: Path
 ) -> None:
     host.server.request("DELETE", "/freesora/key")
-    dialog = open_settings(page)
+    open_settings(page)
     key_input = page.locator("[data-freesora=key-input]")
     key_input.fill("not a key")
     page.locator("[data-freesora=key-store]").click()
@@ -175,7 +180,7 @@ def test_the_key_is_stored_write_only_checked_and_never_kept_in_the_browser(
     page.locator("[data-freesora=key-check]").click()
     result = page.locator("[data-freesora=check-result]")
     result.get_by_text("the key works", exact=False).wait_for(timeout=20_000)
-    shoot(page, tmp_path, "settings", dialog)
+    shoot(page, tmp_path, "settings")
 
     stored = page.evaluate(
         "() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})"
@@ -207,9 +212,9 @@ def _collected(host: Host, task_id: str, timeout_s: float = 60.0) -> dict[str, A
         _, history = host.server.request("GET", "/history")
         for entry in (history or {}).values():
             prompt = entry["prompt"][2]
-            if any(n["inputs"].get("task_id") == task_id for n in prompt.values()):
-                if entry["status"].get("completed") is not None:
-                    return dict(entry)
+            ours = any(n["inputs"].get("task_id") == task_id for n in prompt.values())
+            if ours and entry["status"].get("completed") is not None:
+                return dict(entry)
         time.sleep(0.3)
     raise AssertionError(f"no finished collection of {task_id}\n{host.server.tail()}")
 
@@ -219,6 +224,7 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
 ) -> None:
     host.server.request("POST", "/freesora/key", {"api_key": BROWSER_KEY})
     older, newest = _create_sandbox_task(host), _create_sandbox_task(host)
+    load(page, "freesora_text_to_video.json")
     page.locator("button:has(.pi-video)").first.click()
     inbox = page.locator("[data-freesora=inbox]")
     inbox.wait_for(state="visible", timeout=10_000)
@@ -226,7 +232,6 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     inbox.get_by_text(newest).wait_for(timeout=10_000)
     ids = page.locator("[data-freesora=task] code").all_inner_texts()
     assert ids.index(newest) < ids.index(older)
-    shoot(page, tmp_path, "inbox")
     row = page.locator("[data-freesora=task]", has_text=newest)
     row.locator("[data-freesora=collect]").click()
     entry = _collected(host, newest)
@@ -234,6 +239,10 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     saved = [v for out in entry["outputs"].values() for v in out.get("images", [])]
     saved += [v for out in entry["outputs"].values() for v in out.get("videos", [])]
     assert saved, entry["outputs"]
+    page.locator("[data-freesora=refresh]").click()
+    row.get_by_text("succeeded").wait_for(timeout=10_000)
+    assert "≈ 150 credits" in page.locator("[data-freesora=graph-cost]").inner_text()
+    shoot(page, tmp_path, "inbox")
 
 
 def test_a_prompt_above_the_threshold_asks_first_and_cancel_queues_nothing(
@@ -250,5 +259,6 @@ def test_a_prompt_above_the_threshold_asks_first_and_cancel_queues_nothing(
     dialog.get_by_role("button", name="Cancel").click()
     assert page.evaluate("async () => await window.__queued") is False
     _, queue = host.server.request("GET", "/queue")
-    assert queue["queue_running"] == [] and queue["queue_pending"] == []
+    assert queue["queue_running"] == []
+    assert queue["queue_pending"] == []
     assert host.sandbox.request_counts()[0] == creates
