@@ -13,8 +13,7 @@ from .service import VERSION as __version__
 
 __all__ = ["WEB_DIRECTORY", "__version__", "comfy_entrypoint"]
 
-# The frontend extension (settings, cost badges, task inbox), served by ComfyUI at
-# /extensions/<this folder>/.
+# The pack's frontend extensions: ComfyUI serves this folder to the browser (read by its nodes.py).
 WEB_DIRECTORY = "./web"
 
 

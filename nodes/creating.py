@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from comfy_api.latest import io, ui
 
 from .hooks import journal_path, show_text
-from .widgets import SEED_MAX
+from .widgets import RERUN_NOTE, SEED_MAX
 
 if TYPE_CHECKING:
     from ..create.plan import PlannedTask
@@ -109,7 +109,8 @@ async def create_planned(
 
 def created_text(results: Sequence[Submitted], planned: Sequence[PlannedTask]) -> str:
     """What stays on the node after the run: each task id and what was sent for it."""
-    return "\n".join(
+    lines = [
         f"{result.describe()}\n  {task.describe()}"
         for result, task in zip(results, planned, strict=True)
-    )
+    ]
+    return "\n".join([*lines, RERUN_NOTE])

@@ -8,6 +8,9 @@ from typing import Any
 
 from comfy_api.latest import io
 
+LEDGER_FOLDER = "freesora"
+JOURNAL_NAME = "tasks.jsonl"
+
 
 def show_text(node: type[io.ComfyNode], text: str) -> None:
     """Write a status line on the node while it runs (no-op without a server, e.g. in tests)."""
@@ -38,14 +41,27 @@ def interrupt_error() -> Exception:
 
 
 def journal_path() -> Path:
-    """ComfyUI's user directory (FREESORA_JOURNAL, when set, wins)."""
+    """Where the pack's ledger lives inside ComfyUI (FREESORA_JOURNAL, when set, wins).
+
+    Cores that offer a folder HTTP never serves (`get_system_user_directory`, newer than 0.3.64)
+    get it, and the old `user/freesora/` folder moves there once, with everything in it. Older
+    cores keep `user/freesora/`. Files the ledger keeps beside the journal belong in the same
+    folder: `journal_path().parent`.
+    """
     import folder_paths
 
     from ..ledger.journal import ENV_JOURNAL, default_journal_path
+    from ..ledger.relocate import relocate_folder
 
     if os.environ.get(ENV_JOURNAL):
         return default_journal_path()
-    return Path(folder_paths.get_user_directory()) / "freesora" / "tasks.jsonl"
+    public = Path(folder_paths.get_user_directory()) / LEDGER_FOLDER
+    system_directory = getattr(folder_paths, "get_system_user_directory", None)
+    if system_directory is None:
+        return public / JOURNAL_NAME
+    private = Path(system_directory(LEDGER_FOLDER))
+    relocate_folder(public, private)
+    return private / JOURNAL_NAME
 
 
 def progress_bar(total: int) -> Any:

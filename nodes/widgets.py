@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from comfy_api.latest import io
 
 # Only the light table of models: the pydantic models load on first use (start-up time).
@@ -85,16 +87,33 @@ def is_public_input() -> io.Boolean.Input:
     )
 
 
+SEED_TOOLTIP = (
+    "Never sent. Run again with nothing changed: the same task is reused (no credits). A new "
+    "seed is a new take: a new paid task. Left on 'fixed' so pressing Run twice never pays twice."
+)
+# What stays on a creation node after each run, under the task ids.
+RERUN_NOTE = "Run again unchanged: same task, no credits. New seed: a new paid take."
+
+
+def seed_control() -> Any:
+    """`fixed` where the core lets a node choose its seed control, else the bool older cores take.
+
+    Older cores (0.3.64) only know True (= randomize in the frontend); there the pack's
+    web/seed_control.js sets a freshly added node to fixed.
+    """
+    control = getattr(io, "ControlAfterGenerate", None)
+    return control.fixed if control is not None else True
+
+
 def seed_input() -> io.Int.Input:
     return io.Int.Input(
         "seed",
         default=0,
         min=0,
         max=SEED_MAX,
-        control_after_generate=True,
+        control_after_generate=seed_control(),
         display_mode=io.NumberDisplay.number,
-        tooltip="Never sent. Same inputs and seed = the node is not run again (no new charge); "
-        "change the seed for a new take (a new paid task).",
+        tooltip=SEED_TOOLTIP,
     )
 
 

@@ -1,29 +1,34 @@
-"""A real ComfyUI (optionally with another frontend) and headless Chromium, for the browser tests.
+"""A real ComfyUI frontend in headless Chromium, for the browser checks of every host.
 
-Owns the temp base dir, the sandbox thread behind ComfyUI, the ComfyUI process and the browser.
-Writes only under the temp base dir, except screenshots (into docs/images/web/ when asked).
+Owns the ComfyUI process these tests start (through tests/comfyui's host helper: the same
+FREESORA_COMFYUI_* variables) and the Chromium it drives (Python playwright, the system's
+chromium: FREESORA_CHROMIUM or `chromium` on PATH). Without either, the tests skip.
+Writes only under the temp base dir it is given.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE.parent / "comfyui"))  # the sandbox thread and ComfyServer helpers
+sys.path.insert(0, str(HERE.parent / "comfyui"))  # the host helper and the sandbox thread
 
-from comfy_server import ComfyServer, SandboxThread, free_port  # noqa: E402
+from comfy_graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT  # noqa: E402
+from comfy_hosts import SKIP_REASON, Host, HostError  # noqa: E402
+from comfy_server import ComfyServer, SandboxThread, start_with_pack  # noqa: E402
 
-PACK_ENTRY = "freesora-nodes.dev"
-BROWSER_KEY = "sk-sandbox-BROWSER-CANARY-51c2"
+EXAMPLES = REPO_ROOT / "example_workflows"
+API_TWINS = REPO_ROOT / "tests" / "comfyui" / "workflows"
+SCREENSHOTS = REPO_ROOT / "docs" / "images"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,106 +36,245 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-# Settings that keep first-run dialogs out of the way (they would cover the screenshots).
-QUIET_SETTINGS = {
-    "Comfy.TutorialCompleted": True,
-    "Comfy.InstalledVersion": "99.0.0",
-    "Comfy.Workflow.ShowMissingNodesWarning": False,
-    "Comfy.Workflow.ShowMissingModelsWarning": False,
-    "Comfy.NodeBadge.NodeSourceBadgeMode": "None",
-    "Comfy.NodeBadge.NodeIdBadgeMode": "None",
-    "Comfy.Minimap.Visible": False,
-}
-
-
-@dataclass
-class Host:
-    server: ComfyServer
-    sandbox: SandboxThread
-    base: Path
-    config_file: Path
-    journal_file: Path
-    label: str  # e.g. "ComfyUI 0.3.64 + frontend 1.27"
+VUE_NODES_SETTING = "Comfy.VueNodes.Enabled"
+# What a user who has closed the first-run template browser has; warnings stay at defaults.
+FIRST_RUN_DONE = {"Comfy.TutorialCompleted": True}
+# Anything the frontend shows to say something went wrong, in any frontend version.
+PROBLEM_SELECTORS = ", ".join(
+    [
+        ".p-toast-message",  # toasts (PrimeVue)
+        ".p-dialog",  # dialogs: missing nodes, missing models or media, errors
+        ".comfy-modal[style*='block']",  # the legacy alert box
+        "[data-testid='error-overlay']",
+    ]
+)
+WAIT_MS = 60_000
 
 
 def chromium_path() -> str | None:
+    import os
+
     return os.environ.get("FREESORA_CHROMIUM") or shutil.which("chromium")
 
 
-def start_host(base: Path, frontend_root: str | None) -> Host:
-    comfy_dir = Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve()
-    python = os.environ.get("FREESORA_COMFYUI_PYTHON") or sys.executable
-    sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
-    for sub in ("custom_nodes", "input", "user/default"):
-        (base / sub).mkdir(parents=True, exist_ok=True)
-    (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
-    (base / "user" / "default" / "comfy.settings.json").write_text(json.dumps(QUIET_SETTINGS))
-    config_file, journal_file = base / "freesora-config.json", base / "freesora-tasks.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",
-        FREESORA_BASE_URL=sandbox.base_url,
-        FREESORA_CONFIG=str(config_file),
-        FREESORA_JOURNAL=str(journal_file),
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    port = free_port()
-    command = [python, str(comfy_dir / "main.py"), "--cpu", "--listen", "127.0.0.1"]
-    command += ["--port", str(port), "--base-directory", str(base)]
-    command += ["--database-url", f"sqlite:///{base}/user/comfyui.db"]
-    if frontend_root:
-        command += ["--front-end-root", frontend_root]
-    if "0.3." in _core_version(comfy_dir):
-        command.remove("--database-url")
-        command.remove(f"sqlite:///{base}/user/comfyui.db")
-    log_path = base / "comfyui.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=comfy_dir, env=env, stdout=log, stderr=subprocess.STDOUT
+@dataclass
+class Problems:
+    """What the page complained about since the last `clear()`."""
+
+    console: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.console.clear()
+        self.alerts.clear()
+        self.page_errors.clear()
+        self.failed_requests.clear()
+
+
+class FrontendPage:
+    """One tab on the ComfyUI page, in the classic canvas or Nodes 2.0 (Vue nodes)."""
+
+    def __init__(self, page: Any, server: ComfyServer) -> None:
+        self.page = page
+        self.server = server
+        self.problems = Problems()
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.page_errors.append(str(error)))
+        page.on("dialog", self._on_dialog)
+        page.on("response", self._on_response)
+
+    def _on_response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.failed_requests.append(f"{response.status} {response.url}")
+
+    def _on_console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.problems.console.append(f"{message.type}: {message.text}")
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.problems.alerts.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, *, vue_nodes: bool) -> None:
+        """Load the page in the mode asked; switching modes reloads, as a user would."""
+        self._load()
+        if bool(self.setting(VUE_NODES_SETTING)) != vue_nodes:
+            self.set_setting(VUE_NODES_SETTING, vue_nodes)
+            self._load()  # the setting is kept by the server, so it holds after the reload
+        self.settle()
+
+    def _load(self) -> None:
+        self.page.goto(self.server.url + "/", wait_until="load", timeout=WAIT_MS)
+        self.page.wait_for_function(
+            "() => window.app && window.app.graph && window.app.extensionManager",
+            timeout=WAIT_MS,
         )
-    server = ComfyServer(f"http://127.0.0.1:{port}", base, log_path, process)
-    _wait_ready(server)
-    label = f"ComfyUI {_core_version(comfy_dir)}"
-    return Host(server, sandbox, base, config_file, journal_file, label)
+        self.page.wait_for_function(
+            "() => window.app.extensions?.some(e => e.name === 'freesora.seedControl')",
+            timeout=WAIT_MS,
+        )
+
+    def has_vue_nodes(self) -> bool:
+        """Whether this frontend offers Nodes 2.0 (Vue nodes) at all."""
+        return bool(
+            self.page.evaluate(
+                "id => !!window.app.ui.settings.settingsLookup?.[id]", VUE_NODES_SETTING
+            )
+        )
+
+    def vue_node_count(self) -> int:
+        """Nodes drawn as Vue components (Nodes 2.0), not on the canvas."""
+        return int(self.page.evaluate("() => document.querySelectorAll('[data-node-id]').length"))
+
+    def settle(self, ms: int = 800) -> None:
+        """Let the frontend finish what it queued (toasts and dialogs appear asynchronously)."""
+        self.page.wait_for_timeout(ms)
+
+    def set_setting(self, setting_id: str, value: Any) -> None:
+        self.page.evaluate(
+            "async ([id, value]) => window.app.extensionManager.setting.set(id, value)",
+            [setting_id, value],
+        )
+
+    def setting(self, setting_id: str) -> Any:
+        return self.page.evaluate("id => window.app.extensionManager.setting.get(id)", setting_id)
+
+    def visible_problems(self) -> list[str]:
+        """Texts of every toast, dialog or alert box on screen now."""
+        texts: list[str] = self.page.evaluate(
+            """sel => [...document.querySelectorAll(sel)]
+                .filter(el => el.offsetParent !== null || el.getClientRects().length)
+                .map(el => (el.innerText || el.className).trim().slice(0, 300))""",
+            PROBLEM_SELECTORS,
+        )
+        return texts
+
+    def all_problems(self) -> list[str]:
+        return (
+            self.visible_problems()
+            + self.problems.alerts
+            + self.problems.page_errors
+            + [line for line in self.problems.console if "freesora" in line.lower()]
+            + [url for url in self.problems.failed_requests if "freesora" in url.lower()]
+        )
+
+    def load_ui_workflow(self, workflow: dict[str, Any], name: str) -> None:
+        self.page.evaluate(
+            "async ([wf, name]) => { await window.app.loadGraphData(wf, true, true, name); }",
+            [workflow, name],
+        )
+        self.settle(1500)
+
+    def graph_to_prompt(self) -> dict[str, Any]:
+        text = self.page.evaluate(
+            "async () => JSON.stringify((await window.app.graphToPrompt()).output)"
+        )
+        return dict(json.loads(text))
+
+    def queue_and_wait(self, timeout_s: float = 90.0) -> dict[str, Any]:
+        """Press Queue (app.queuePrompt) and return the history entry of the prompt it sent."""
+        before = set((self.server.request("GET", "/history")[1] or {}).keys())
+        self.page.evaluate("async () => { await window.app.queuePrompt(0, 1); }")
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            history = self.server.request("GET", "/history")[1] or {}
+            new = [pid for pid in history if pid not in before]
+            if new and history[new[0]].get("status", {}).get("completed") is not None:
+                return dict(history[new[0]])
+            time.sleep(0.3)
+        raise AssertionError(f"the queued prompt did not finish in {timeout_s} s")
+
+    def add_node(self, node_type: str) -> dict[str, Any]:
+        """Add a node as the search box does; its widgets' values as the user first sees them."""
+        values = self.page.evaluate(
+            """type => {
+                const node = window.LiteGraph.createNode(type);
+                window.app.graph.add(node);
+                return Object.fromEntries(node.widgets.map(w => [w.name, w.value]));
+            }""",
+            node_type,
+        )
+        return dict(values)
+
+    def node_widget_values(self, node_id: int) -> dict[str, Any]:
+        values = self.page.evaluate(
+            """id => Object.fromEntries(
+                window.app.graph.getNodeById(id).widgets.map(w => [w.name, w.value]))""",
+            node_id,
+        )
+        return dict(values)
+
+    def fit_view(self) -> None:
+        self.page.evaluate(
+            """() => { const c = window.app.canvas;
+                if (c.ds && c.ds.fitToBounds && window.app.graph.nodes.length) {
+                    const b = window.LiteGraph.createBounds?.(window.app.graph.nodes, 60);
+                    if (b) { c.ds.fitToBounds(b, {zoom: 0.9}); c.setDirty(true, true); return; }
+                }
+                window.app.graph.setDirtyCanvas?.(true, true); }"""
+        )
+        self.settle(1200)
+
+    def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path))
 
 
-def _core_version(comfy_dir: Path) -> str:
-    text = (comfy_dir / "comfyui_version.py").read_text(encoding="utf-8")
-    return text.split('"')[1]
+@pytest.fixture(scope="session")
+def host() -> Host:
+    try:
+        found = Host.from_env()
+    except HostError as exc:
+        pytest.fail(str(exc))
+    if found is None:
+        pytest.skip(SKIP_REASON)
+    return found
 
 
-def _wait_ready(server: ComfyServer, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"ComfyUI exited\n{server.tail()}")
+@pytest.fixture(scope="session")
+def chromium(host: Host) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no chromium: install Debian's chromium or set FREESORA_CHROMIUM")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            if server.request("GET", "/freesora/prices")[0] == 200:
-                return
-        except (OSError, ValueError):
-            pass  # not listening yet
-        time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"ComfyUI did not answer /freesora/prices in {timeout_s} s\n{server.tail()}")
+            yield browser
+        finally:
+            browser.close()
 
 
-def stop_host(host: Host) -> None:
-    host.server.stop()
-    host.sandbox.stop()
+@pytest.fixture(scope="session")
+def browser_comfy(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[ComfyServer]:
+    """ComfyUI with the pack and the sandbox behind it, settings as a returning user has them."""
+    sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
+    base = tmp_path_factory.mktemp("browser-base")
+    settings = base / "user" / "default" / "comfy.settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps(FIRST_RUN_DONE), encoding="utf-8")
+    try:
+        server = start_with_pack(host, base, sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT)
+    except RuntimeError as exc:
+        sandbox.stop()
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+        sandbox.stop()
 
 
-def screenshot_dir(tmp: Path) -> Path:
-    """docs/images/web/ when FREESORA_SAVE_SCREENSHOTS=1 (to refresh the README's), else tmp."""
-    if os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1":
-        target = REPO_ROOT / "docs" / "images" / "web"
-    else:
-        target = tmp / "screenshots"
-    target.mkdir(parents=True, exist_ok=True)
-    return target
+@pytest.fixture
+def frontend(chromium: Any, browser_comfy: ComfyServer) -> Iterator[FrontendPage]:
+    context = chromium.new_context(viewport={"width": 1600, "height": 900})
+    try:
+        yield FrontendPage(context.new_page(), browser_comfy)
+    finally:
+        context.close()
 
 
-def page_json(page: Any, script: str, arg: Any = None) -> Any:
-    """Evaluate `script` in the page and stringify there (undefined would come back as null)."""
-    text = page.evaluate(f"async (arg) => JSON.stringify(await ({script})(arg))", arg)
-    return json.loads(text)
+def frontend_version(page: FrontendPage) -> str:
+    return str(page.page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ ?? ''"))

@@ -19,6 +19,8 @@ PACK_ENTRY = "freesora-nodes.dev"  # '-' and '.' on purpose: ComfyUI must cope w
 CANARY_KEY = "sk-sandbox-CANARY-7f3a9c"
 CREATION_NODES = ("FreeSoraTextToVideo", "FreeSoraImageToVideo", "FreeSoraStoryboard")
 TASK_SECONDS = 2.0
+# A task journaled where older cores keep the journal, seeded before ComfyUI starts.
+OLD_CORE_TASK = "old-core-task-0001"
 _SEEDS = itertools.count(random.randrange(1, 2**30))
 
 
@@ -101,3 +103,15 @@ def assert_sample_videos_saved(comfy: ComfyServer, entry: dict[str, Any], count:
         assert path.suffix == ".mp4"
         assert mdat_payload(path.read_bytes()) == sample, f"{path.name} is not the sample video"
     return files
+
+
+def offers_system_folder(comfy_dir: Path) -> bool:
+    """Whether this core has a user folder HTTP never serves (newer than 0.3.64)."""
+    source = (comfy_dir / "folder_paths.py").read_text(encoding="utf-8")
+    return "def get_system_user_directory(" in source
+
+
+def journal_file(comfy: ComfyServer, comfy_dir: Path) -> Path:
+    """Where the pack's journal must be on this core."""
+    folder = "__freesora" if offers_system_folder(comfy_dir) else "freesora"
+    return comfy.base_dir / "user" / folder / "tasks.jsonl"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PIL import Image
+from comfy_hosts import Host
 
 from freesora.sandbox import Sandbox, run_sandbox
 
@@ -33,15 +34,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def write_example_image(path: Path) -> None:
-    """A 640x480 photo-like picture (gradients and grain), so no binary file is committed."""
-    size = (640, 480)
-    red = Image.linear_gradient("L").rotate(90).resize(size)
-    green = Image.effect_noise(size, 48)
-    blue = Image.radial_gradient("L").resize(size)
-    Image.merge("RGB", (red, green, blue)).save(path)
 
 
 class SandboxThread:
@@ -166,16 +158,19 @@ class ComfyServer:
 
 
 def start_comfyui(
-    python: str, comfy_dir: Path, base_dir: Path, env: dict[str, str], timeout_s: float = 90.0
+    host: Host, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
 ) -> ComfyServer:
-    """Start ComfyUI on a free port and wait until GET /object_info answers."""
+    """Start the host's ComfyUI on a free port and wait until GET /object_info answers."""
     port = free_port()
     log_path = base_dir / "comfyui.log"
-    command = [python, str(comfy_dir / "main.py"), "--cpu", "--listen", "127.0.0.1"]
-    command += ["--port", str(port), "--base-directory", str(base_dir)]
+    host.prepare_base(base_dir)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=comfy_dir, env=env, stdout=log, stderr=subprocess.STDOUT
+            host.command(base_dir, port),
+            cwd=host.comfy_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = ComfyServer(f"http://127.0.0.1:{port}", base_dir, log_path, process)
     deadline = time.monotonic() + timeout_s
@@ -190,3 +185,33 @@ def start_comfyui(
         time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"ComfyUI did not answer /object_info within {timeout_s} s\n{server.tail()}")
+
+
+def start_with_pack(
+    host: Host, base_dir: Path, sandbox_url: str, api_key: str, pack_entry: str, repo_root: Path
+) -> ComfyServer:
+    """ComfyUI with the repository linked in as a custom node, talking to the sandbox.
+
+    Raises RuntimeError when ComfyUI does not start or reports the pack as IMPORT FAILED.
+    """
+    host.prepare_base(base_dir)
+    (base_dir / "custom_nodes" / pack_entry).symlink_to(repo_root, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
+    env.update(
+        PYTHONDONTWRITEBYTECODE="1",  # the pack is a symlink to the repo: no __pycache__ there
+        FREESORA_BASE_URL=sandbox_url,
+        FREESORA_API_KEY=api_key,
+        FREESORA_CONFIG=str(base_dir / "freesora-config.json"),  # absent: the user's is never read
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    server = start_comfyui(host, base_dir, env)
+    failed = [
+        line
+        for line in server.log_text().splitlines()
+        if "IMPORT FAILED" in line and "freesora" in line.lower()
+    ]
+    if failed:
+        server.stop()
+        raise RuntimeError("the pack failed to import:\n" + "\n".join(failed) + server.tail())
+    return server

@@ -1,4 +1,4 @@
-"""Fixtures for the tests inside a real ComfyUI; all skip unless FREESORA_COMFYUI_DIR is set.
+"""Fixtures for the tests inside a real ComfyUI; they skip unless FREESORA_COMFYUI_DIR is set.
 
 Owns the session's temp base dir, sandbox thread and ComfyUI process.
 Must not write into the repository or read the user's FreeSora config.
@@ -6,31 +6,40 @@ Must not write into the repository or read the user's FreeSora config.
 
 from __future__ import annotations
 
+import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from comfy_graphs import CANARY_KEY, HERE, PACK_ENTRY, REPO_ROOT, TASK_SECONDS
-from comfy_server import ComfyServer, SandboxThread, start_comfyui, write_example_image
-
-SKIP_REASON = (
-    "FREESORA_COMFYUI_DIR is not set: point it at a ComfyUI checkout (and FREESORA_COMFYUI_PYTHON "
-    "at that ComfyUI's Python) to run the pack inside a real ComfyUI"
-)
+from comfy_graphs import CANARY_KEY, HERE, OLD_CORE_TASK, PACK_ENTRY, REPO_ROOT, TASK_SECONDS
+from comfy_hosts import ENV_DIR, SKIP_REASON, Host, HostError
+from comfy_server import ComfyServer, SandboxThread, start_with_pack
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark (and without ComfyUI, skip) this folder's tests; the key canary runs after the rest."""
+    """Mark this folder's tests (without a ComfyUI, skip those that need one); canary last."""
     ours = [item for item in items if HERE in Path(item.path).resolve().parents]
-    skip = None if os.environ.get("FREESORA_COMFYUI_DIR") else pytest.mark.skip(reason=SKIP_REASON)
+    skip = None if os.environ.get(ENV_DIR) else pytest.mark.skip(reason=SKIP_REASON)
     for item in ours:
-        item.add_marker(pytest.mark.comfyui)
-        if skip is not None:
+        needs_comfy = "comfy" in getattr(item, "fixturenames", ())
+        if needs_comfy:
+            item.add_marker(pytest.mark.comfyui)
+        if skip is not None and needs_comfy:
             item.add_marker(skip)
     last = [item for item in ours if item.name.startswith("test_the_api_key_")]
     items[:] = [item for item in items if item not in last] + last
+
+
+@pytest.fixture(scope="session")
+def host() -> Host:
+    try:
+        found = Host.from_env()
+    except HostError as exc:
+        pytest.fail(str(exc))
+    if found is None:
+        pytest.skip(SKIP_REASON)
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -40,39 +49,28 @@ def sandbox() -> Iterator[SandboxThread]:
     running.stop()
 
 
+def _seed_old_journal(base: Path) -> None:
+    """A journal where cores up to 0.3.64 keep it: newer cores must move it, losing nothing."""
+    old = base / "user" / "freesora"
+    old.mkdir(parents=True)
+    event = {"event": "created", "task_id": OLD_CORE_TASK, "model": "sora-2-text-to-video"}
+    event.update(fingerprint="seeded", seed=1, time=1.0)
+    finished = {"event": "finished", "task_id": OLD_CORE_TASK, "status": "succeeded", "time": 2.0}
+    lines = [json.dumps(event), json.dumps(finished)]
+    (old / "tasks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def comfy(
-    tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxThread
+    tmp_path_factory: pytest.TempPathFactory, host: Host, sandbox: SandboxThread
 ) -> Iterator[ComfyServer]:
-    comfy_dir = Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve()
-    if not (comfy_dir / "main.py").is_file():
-        pytest.fail(f"FREESORA_COMFYUI_DIR={comfy_dir} holds no main.py: not a ComfyUI checkout")
-    python = os.environ.get("FREESORA_COMFYUI_PYTHON") or sys.executable
     base = tmp_path_factory.mktemp("comfy-base")
-    (base / "custom_nodes").mkdir()
-    (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
-    (base / "input").mkdir()
-    write_example_image(base / "input" / "example.png")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",  # the pack is a symlink to the repo: no __pycache__ there
-        FREESORA_BASE_URL=sandbox.base_url,
-        FREESORA_API_KEY=CANARY_KEY,
-        FREESORA_CONFIG=str(base / "freesora-config.json"),  # absent: the user's is never read
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
+    _seed_old_journal(base)
     try:
-        server = start_comfyui(python, comfy_dir, base, env)
+        server = start_with_pack(host, base, sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT)
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
-        failed = [
-            line
-            for line in server.log_text().splitlines()
-            if "IMPORT FAILED" in line and "freesora" in line.lower()
-        ]
-        assert not failed, "the pack failed to import:\n" + "\n".join(failed) + server.tail()
         yield server
     finally:
         server.stop()

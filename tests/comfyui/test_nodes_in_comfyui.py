@@ -13,10 +13,12 @@ from comfy_graphs import (
     WORKFLOWS,
     assert_sample_videos_saved,
     creation_node_count,
+    journal_file,
     load_workflow,
     messages,
     run_prompt,
 )
+from comfy_hosts import Host
 from comfy_server import ComfyServer, SandboxThread
 from PIL import Image
 
@@ -72,7 +74,7 @@ def _expected_image(wf: dict[str, Any]) -> dict[str, Any]:
     return {
         "model": "sora-2-image-to-video",
         "prompt": wf["2"]["inputs"]["prompt"],
-        "aspectRatio": "landscape",  # "auto" on a 640x480 picture
+        "aspectRatio": "landscape",  # "auto" on the 1280x720 picture the graph builds
         "nFrames": "10",
         "removeWatermark": True,
         "isPublic": True,
@@ -190,7 +192,7 @@ def test_an_unknown_profile_is_refused_at_queue_time(
 
 
 def test_create_only_prompts_are_collected_later_through_the_task_history(
-    comfy: ComfyServer, sandbox: SandboxThread
+    comfy: ComfyServer, sandbox: SandboxThread, host: Host
 ) -> None:
     """Queue creates without waiting, then one history graph collects every unfinished task."""
     created = []
@@ -218,7 +220,7 @@ def test_create_only_prompts_are_collected_later_through_the_task_history(
     for task_id in created:
         assert task_id in collected
     assert len(entry["outputs"]["3"]["images"]) == 2
-    journal = (comfy.base_dir / "user" / "freesora" / "tasks.jsonl").read_text(encoding="utf-8")
+    journal = journal_file(comfy, host.comfy_dir).read_text(encoding="utf-8")
     finished = [json.loads(line) for line in journal.splitlines() if '"finished"' in line]
     assert {e["task_id"] for e in finished} >= set(created)
 

@@ -1,6 +1,7 @@
 """The pack's frontend in a real ComfyUI and headless Chromium: badges, settings, inbox, guard.
 
 Each test runs in the classic canvas and in Nodes 2.0 (Vue nodes), and saves screenshots.
+The frontend comes from FREESORA_COMFYUI_FRONTEND (else the core's own).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_host import BROWSER_KEY, REPO_ROOT, Host, page_json, screenshot_dir
+from browser_host import REPO_ROOT
+from web_host import BROWSER_KEY, WebHost, page_json, screenshot_dir
 
 from freesora.ledger.journal import Journal
 
@@ -24,16 +26,17 @@ WORKFLOWS = REPO_ROOT / "example_workflows"
 BADGES = "(id) => (app.graph.getNodeById(id).badges || []).map(b => (typeof b === 'function' ? b() : b).text).filter(t => t && t.includes('credits'))"  # noqa: E501
 
 
-def _set_setting(host: Host, setting: str, value: Any) -> None:
+def _set_setting(host: WebHost, setting: str, value: Any) -> None:
     status, _ = host.server.request("POST", f"/api/settings/{setting}", value)
     assert status == 200
 
 
 @pytest.fixture(params=MODES)
-def page(request: pytest.FixtureRequest, host: Host, browser: Any) -> Iterator[Any]:
+def page(request: pytest.FixtureRequest, web_host: WebHost, chromium: Any) -> Iterator[Any]:
+    host = web_host
     _set_setting(host, "Comfy.VueNodes.Enabled", request.param == "vue")
     _set_setting(host, "FreeSora.Cost.ConfirmAbove", 2000)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -149,7 +152,7 @@ def open_settings(page: Any) -> Any:
     return dialog
 
 
-def stored_key(host: Host) -> str | None:
+def stored_key(host: WebHost) -> str | None:
     if not host.config_file.exists():
         return None
     profiles = json.loads(host.config_file.read_text()).get("profiles", {})
@@ -157,8 +160,9 @@ def stored_key(host: Host) -> str | None:
 
 
 def test_the_key_is_stored_write_only_checked_and_never_kept_in_the_browser(
-    page: Any, host: Host, tmp_path: Path
+    page: Any, web_host: WebHost, tmp_path: Path
 ) -> None:
+    host = web_host
     host.server.request("DELETE", "/freesora/key")
     open_settings(page)
     key_input = page.locator("[data-freesora=key-input]")
@@ -192,7 +196,7 @@ def test_the_key_is_stored_write_only_checked_and_never_kept_in_the_browser(
     assert BROWSER_KEY not in host.server.log_text()
 
 
-def _create_sandbox_task(host: Host) -> str:
+def _create_sandbox_task(host: WebHost) -> str:
     body = {"model": "sora-2-text-to-video", "prompt": "a lighthouse in a storm", "nFrames": "10"}
     request = urllib.request.Request(
         host.sandbox.base_url + "/api/v1/video/sora-pro",
@@ -206,7 +210,7 @@ def _create_sandbox_task(host: Host) -> str:
     return task_id
 
 
-def _collected(host: Host, task_id: str, timeout_s: float = 60.0) -> dict[str, Any]:
+def _collected(host: WebHost, task_id: str, timeout_s: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         _, history = host.server.request("GET", "/history")
@@ -220,8 +224,9 @@ def _collected(host: Host, task_id: str, timeout_s: float = 60.0) -> dict[str, A
 
 
 def test_the_inbox_lists_tasks_newest_first_and_collects_one(
-    page: Any, host: Host, tmp_path: Path
+    page: Any, web_host: WebHost, tmp_path: Path
 ) -> None:
+    host = web_host
     host.server.request("POST", "/freesora/key", {"api_key": BROWSER_KEY})
     older, newest = _create_sandbox_task(host), _create_sandbox_task(host)
     load(page, "freesora_text_to_video.json")
@@ -246,8 +251,9 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
 
 
 def test_a_prompt_above_the_threshold_asks_first_and_cancel_queues_nothing(
-    page: Any, host: Host, tmp_path: Path
+    page: Any, web_host: WebHost, tmp_path: Path
 ) -> None:
+    host = web_host
     load(page, "freesora_text_to_video.json")
     page.evaluate("() => app.extensionManager.setting.set('FreeSora.Cost.ConfirmAbove', 100)")
     creates = host.sandbox.request_counts()[0]
