@@ -9,12 +9,15 @@ import { graphEstimate } from "./freesora_cost.js";
 import { button, el, toast } from "./freesora_ui.js";
 
 const PAGE = 25;
+const STATUS_COLORS = { succeeded: "#4ade80", failed: "#f87171", cancelled: "#f87171", unknown: "#fbbf24" };
+const baseName = (path) => String(path).split(/[\\/]/).pop();
 const when = (epoch) => (epoch ? new Date(epoch * 1000).toLocaleString() : "");
 
 export function collectPrompt(taskId) {
   return {
-    1: { class_type: "FreeSoraVideoResult", inputs: { task_id: taskId, timeout_s: 1200, poll_interval_s: 0, profile: "" } },
-    2: { class_type: "SaveVideo", inputs: { video: ["1", 0], filename_prefix: "freesora/collected", format: "auto", codec: "auto" } },
+    // Ids no graph uses: the frontend shows a prompt's outputs on the open graph's node of that id.
+    freesora_collect_result: { class_type: "FreeSoraVideoResult", inputs: { task_id: taskId, timeout_s: 1200, poll_interval_s: 0, profile: "" } },
+    freesora_collect_save: { class_type: "SaveVideo", inputs: { video: ["freesora_collect_result", 0], filename_prefix: "freesora/collected", format: "auto", codec: "auto" } },
   };
 }
 
@@ -43,12 +46,13 @@ async function copyId(taskId) {
 function row(task) {
   const small = { fontSize: "0.8em", opacity: 0.75 };
   return el("li", { style: { padding: "0.45rem 0", borderBottom: "1px solid var(--border-color, #444)" }, dataset: { freesora: "task" } },
-    el("div", { style: { display: "flex", justifyContent: "space-between", gap: "0.4rem" } },
-      el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
-      el("span", { textContent: task.status, dataset: { status: task.status } })),
-    el("div", { style: small, textContent: `${task.model} · ${when(task.created_at)}` }),
+    el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
+    el("div", { style: { fontSize: "0.85em" } },
+      el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
+      el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}` })),
     task.prompt ? el("div", { textContent: task.prompt }) : null,
-    task.file || task.reason ? el("div", { style: small, textContent: task.file ?? task.reason }) : null,
+    task.file ? el("div", { style: small, textContent: `file: ${baseName(task.file)}`, title: task.file }) : null,
+    task.reason ? el("div", { style: small, textContent: task.reason }) : null,
     el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
       button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
 }

@@ -56,12 +56,11 @@ def page(request: pytest.FixtureRequest, web_host: WebHost, chromium: Any) -> It
 def shoot(page: Any, tmp_path: Path, what: str, target: Any = None) -> Path:
     version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || 'unknown'")
     path = screenshot_dir(tmp_path) / f"fe{version}_{page.freesora_mode}_{what}.png"
-    # Toasts would cover what the picture is about: they were asserted on before.
-    page.evaluate("() => app.extensionManager.toast?.removeAll?.()")
-    for close in page.locator(".p-toast-close-button").all():
-        close.click()
-    page.wait_for_timeout(400)
+    # Toasts would cover what the picture is about (they were asserted on before).
+    hidden = page.add_style_tag(content=".p-toast { display: none !important; }")
+    page.wait_for_timeout(300)
     (target or page).screenshot(path=str(path))
+    hidden.evaluate("(style) => style.remove()")
     return path
 
 
@@ -135,11 +134,23 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
     badge_on_screen(page, f"≈ {story['25']['standard']} credits")
     shoot(page, tmp_path, "badge_storyboard")
 
-    load(page, "freesora_image_to_video.json")  # LoadImage -> one image: one task
+    load(page, "freesora_image_to_video.json")  # the image comes through a composite node
     i2v = node_id(page, "FreeSoraImageToVideo")
     image = prices["models"]["sora-2-image-to-video"]["credits"]["10"]["standard"]
-    assert page_json(page, BADGES, i2v) == [f"≈ {image} credits"]
-    badge_on_screen(page, f"≈ {image} credits")
+    assert page_json(page, BADGES, i2v) == [f"≈ {image} credits / image"]  # batch unknown
+    page.evaluate(
+        """(id) => {
+            const source = LiteGraph.createNode("EmptyImage");
+            app.graph.add(source);
+            source.widgets.find(w => w.name === "batch_size").value = 3;
+            source.connect(0, app.graph.getNodeById(id), 0);
+        }""",
+        i2v,
+    )
+    page.wait_for_timeout(400)
+    expected = f"≈ {3 * image} credits (3 × {image})"
+    assert page_json(page, BADGES, i2v) == [expected]
+    badge_on_screen(page, expected)
     shoot(page, tmp_path, "badge_image_to_video")
 
 
