@@ -22,6 +22,8 @@ from web_host import BROWSER_KEY, WebHost, page_json, screenshot_dir
 from freesora.ledger.journal import Journal
 
 MODES = ["classic", "vue"]
+# PrimeVue's toasts (1.27, 1.45) and reka's (1.58).
+TOAST_HIDER = ".p-toast, [data-toast-kind], li[role=status] { display: none !important; }"
 WORKFLOWS = REPO_ROOT / "example_workflows"
 BADGES = "(id) => (app.graph.getNodeById(id).badges || []).map(b => (typeof b === 'function' ? b() : b).text).filter(t => t && t.includes('credits'))"  # noqa: E501
 
@@ -57,7 +59,7 @@ def shoot(page: Any, tmp_path: Path, what: str, target: Any = None) -> Path:
     version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || 'unknown'")
     path = screenshot_dir(tmp_path) / f"fe{version}_{page.freesora_mode}_{what}.png"
     # Toasts would cover what the picture is about (they were asserted on before).
-    hidden = page.add_style_tag(content=".p-toast { display: none !important; }")
+    hidden = page.add_style_tag(content=TOAST_HIDER)
     page.wait_for_timeout(300)
     (target or page).screenshot(path=str(path))
     hidden.evaluate("(style) => style.remove()")
