@@ -142,10 +142,12 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
     assert page_json(page, BADGES, i2v) == [f"≈ {image} credits / image"]  # batch unknown
     page.evaluate(
         """(id) => {
+            const target = app.graph.getNodeById(id);
             const source = LiteGraph.createNode("EmptyImage");
-            app.graph.add(source);
             source.widgets.find(w => w.name === "batch_size").value = 3;
-            source.connect(0, app.graph.getNodeById(id), 0);
+            source.pos = [target.pos[0] - 20, target.pos[1] + target.size[1] + 60];
+            app.graph.add(source);
+            source.connect(0, target, 0);
         }""",
         i2v,
     )
