@@ -120,9 +120,7 @@ def build_routes(
             profile = check_profile_name((await _body(request)).get("profile"))
             settings = load_settings(profile, env)
             verdict = await check_settings(settings)
-        except ConfigError as exc:
-            return web.json_response({"ok": False, "message": str(exc)})
-        except FreeSoraError as exc:  # the service's refusal (401, ...) is the check's answer
+        except FreeSoraError as exc:  # no key, or the service's refusal: the check's answer
             return web.json_response({"ok": False, "message": str(exc)})
         return web.json_response({"ok": True, "message": verdict, "profile": profile})
 
