@@ -34,7 +34,10 @@ function unitPrice(model, seconds, size) {
 // How many images reach an Image to Video node: known for a few common sources, else null.
 function linkedBatch(node) {
   const slot = node.inputs?.findIndex((input) => input.name === "image") ?? -1;
-  if (slot < 0 || node.inputs[slot].link == null) return 1; // an image_url: one task
+  if (slot < 0) return 1;
+  // 1.58 deprecates reading input.link; isInputConnected is there in every frontend tested.
+  const linked = node.isInputConnected ? node.isInputConnected(slot) : node.inputs[slot].link != null;
+  if (!linked) return 1; // an image_url: one task
   const source = node.getInputNode?.(slot);
   if (!source) return null;
   const batch = widgetValue(source, "batch_size") ?? widgetValue(source, "amount");
