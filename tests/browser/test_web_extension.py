@@ -161,6 +161,12 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
     expected = f"≈ {3 * longer} credits (3 × {longer})"
     assert page_json(page, BADGES, i2v) == [expected]
     badge_on_screen(page, expected)
+    # The example's note sits just above the node, where the canvas draws the badge.
+    page.evaluate(
+        "() => { for (const n of app.graph.nodes) if (n.type === 'Note') n.pos[1] -= 160;"
+        " app.graph.setDirtyCanvas(true, true) }"
+    )
+    page.wait_for_timeout(300)
     shoot(page, tmp_path, "badge_image_to_video")
 
 
