@@ -51,7 +51,7 @@ function row(task) {
       el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
       el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}` })),
     task.prompt ? el("div", { textContent: task.prompt }) : null,
-    task.file ? el("div", { style: small, textContent: `file: ${baseName(task.file)}`, title: task.file }) : null,
+    task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: `file: ${baseName(task.file)}`, title: task.file }) : null,
     task.reason ? el("div", { style: small, textContent: task.reason }) : null,
     el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
       button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
