@@ -34,7 +34,8 @@ def interrupted() -> bool:
     return bool(comfy.model_management.processing_interrupted())
 
 
-def interrupt_error() -> Exception:
+def interrupt_error() -> BaseException:
+    """The core's own interrupt (an Exception up to 0.3.64, a BaseException on newer cores)."""
     import comfy.model_management
 
     return comfy.model_management.InterruptProcessingException()

@@ -9,6 +9,7 @@ Writes only under the temp base dir it is given.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -28,7 +29,6 @@ from comfy_server import ComfyServer, SandboxThread, start_with_pack  # noqa: E4
 
 EXAMPLES = REPO_ROOT / "example_workflows"
 API_TWINS = REPO_ROOT / "tests" / "comfyui" / "workflows"
-SCREENSHOTS = REPO_ROOT / "docs" / "images"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,8 +52,6 @@ WAIT_MS = 60_000
 
 
 def chromium_path() -> str | None:
-    import os
-
     return os.environ.get("FREESORA_CHROMIUM") or shutil.which("chromium")
 
 
@@ -127,6 +125,13 @@ class FrontendPage:
     def vue_node_count(self) -> int:
         """Nodes drawn as Vue components (Nodes 2.0), not on the canvas."""
         return int(self.page.evaluate("() => document.querySelectorAll('[data-node-id]').length"))
+
+    def run_command(self, command_id: str) -> None:
+        """A frontend command, as from the menu or a shortcut."""
+        self.page.evaluate(
+            "async id => { await window.app.extensionManager.command.execute(id); }", command_id
+        )
+        self.settle()
 
     def settle(self, ms: int = 800) -> None:
         """Let the frontend finish what it queued (toasts and dialogs appear asynchronously)."""
@@ -206,20 +211,31 @@ class FrontendPage:
         )
         return dict(values)
 
-    def fit_view(self) -> None:
-        self.page.evaluate(
-            """() => { const c = window.app.canvas;
-                if (c.ds && c.ds.fitToBounds && window.app.graph.nodes.length) {
-                    const b = window.LiteGraph.createBounds?.(window.app.graph.nodes, 60);
-                    if (b) { c.ds.fitToBounds(b, {zoom: 0.9}); c.setDirty(true, true); return; }
-                }
-                window.app.graph.setDirtyCanvas?.(true, true); }"""
+    def screenshot_graph(self, path: Path, margin: int = 30) -> None:
+        """A picture of the graph alone: fitted to the window, cropped to the nodes."""
+        self.run_command("Comfy.Canvas.FitView")
+        self.settle(1000)
+        box = self.page.evaluate(
+            """() => {
+                const ds = window.app.canvas.ds, title = window.LiteGraph.NODE_TITLE_HEIGHT;
+                const rect = window.app.canvas.canvas.getBoundingClientRect();
+                const nodes = window.app.graph.nodes;
+                const x0 = Math.min(...nodes.map(n => n.pos[0]));
+                const y0 = Math.min(...nodes.map(n => n.pos[1] - title));
+                const x1 = Math.max(...nodes.map(n => n.pos[0] + n.size[0]));
+                const y1 = Math.max(...nodes.map(n => n.pos[1] + n.size[1]));
+                const screen = (x, y) => [rect.left + (x + ds.offset[0]) * ds.scale,
+                                          rect.top + (y + ds.offset[1]) * ds.scale];
+                return [...screen(x0, y0), ...screen(x1, y1),
+                        window.innerWidth, window.innerHeight];
+            }"""
         )
-        self.settle(1200)
-
-    def screenshot(self, path: Path) -> None:
+        left, top, right, bottom, width, height = box
+        left, top = max(0, left - margin), max(0, top - margin)
+        right, bottom = min(width, right + margin), min(height, bottom + margin)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path))
+        clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+        self.page.screenshot(path=str(path), clip=clip)
 
 
 @pytest.fixture(scope="session")

@@ -49,8 +49,8 @@ def test_every_example_has_an_api_twin() -> None:
 
 
 @pytest.mark.comfyui
-@pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("name", sorted(TWINS))
+@pytest.mark.parametrize("mode", sorted(MODES))
 def test_each_example_loads_clean_converts_to_its_twin_and_runs(
     frontend: FrontendPage, mode: str, name: str
 ) -> None:
@@ -81,22 +81,21 @@ def _save_screenshot(frontend: FrontendPage, name: str, mode: str) -> None:
     if not folder:
         return
     frontend.set_setting("Comfy.Minimap.Visible", False)  # it would cover the graph
-    frontend.page.evaluate(
-        "() => window.app.extensionManager.command.execute('Comfy.Canvas.FitView')"
-    )
-    frontend.settle(1500)
+    frontend.set_setting("Comfy.Graph.CanvasInfo", False)
+    frontend.set_setting("LiteGraph.Canvas.MinFontSizeForLOD", 1)  # text even when zoomed out
     stem = name.removeprefix("freesora_").removesuffix(".json")
     suffix = "" if mode == "canvas" else "_nodes2"
-    frontend.screenshot(Path(folder) / f"{stem}{suffix}.png")
+    frontend.screenshot_graph(Path(folder) / f"{stem}{suffix}.png")
 
 
 @pytest.mark.comfyui
-@pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("node_type", CREATION_NODES)
+@pytest.mark.parametrize("mode", sorted(MODES))
 def test_a_freshly_added_creation_node_starts_with_its_seed_control_fixed(
     frontend: FrontendPage, mode: str, node_type: str
 ) -> None:
     _open(frontend, mode)
+    frontend.run_command("Comfy.NewBlankWorkflow")  # away from the core's default graph
     values = frontend.add_node(node_type)
     assert values["control_after_generate"] == "fixed"
     assert frontend.all_problems() == []
@@ -113,3 +112,27 @@ def test_a_saved_workflow_keeps_the_seed_control_it_was_saved_with(
     node["widgets_values"][node["widgets_values"].index("fixed")] = saved
     frontend.load_ui_workflow(workflow, "saved.json")
     assert frontend.node_widget_values(node["id"])["control_after_generate"] == saved
+
+
+@pytest.mark.comfyui
+def test_these_checks_see_the_warning_a_missing_load_image_file_gives(
+    frontend: FrontendPage,
+) -> None:
+    """The detector itself: the former example (a LoadImage of a file users lack) must trip it."""
+    _open(frontend, "canvas")
+    version = tuple(int(part) for part in frontend_version(frontend).split(".")[:2])
+    if version < (1, 45):
+        pytest.skip("frontends before 1.45 say nothing about a missing LoadImage file on load")
+    workflow = json.loads((EXAMPLES / "freesora_image_to_video.json").read_text(encoding="utf-8"))
+    picture = next(n for n in workflow["nodes"] if n["type"] == "ImageCompositeMasked")
+    picture.update(type="LoadImage", widgets_values=["example.png", "image"], inputs=[])
+    picture["outputs"].append({"name": "MASK", "type": "MASK", "links": None})
+    workflow["links"] = [link for link in workflow["links"] if link[3] != picture["id"]]
+    for node in workflow["nodes"]:
+        for slot in node.get("outputs", []):
+            if slot.get("links"):
+                slot["links"] = [
+                    link for link in slot["links"] if any(k[0] == link for k in workflow["links"])
+                ]
+    frontend.load_ui_workflow(workflow, "missing_image.json")
+    assert frontend.all_problems(), "a missing media file went unnoticed: the checks are blind"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from comfy_hosts import Host
+from comfy_hosts import ENV_FRONTEND, Host
 
 from freesora.sandbox import Sandbox, run_sandbox
 
@@ -158,6 +158,15 @@ class ComfyServer:
 
 
 def start_comfyui(
+    python: str, comfy_dir: Path, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
+) -> ComfyServer:
+    """`start_host` for this Python and checkout (and FREESORA_COMFYUI_FRONTEND, when set)."""
+    frontend = os.environ.get(ENV_FRONTEND)
+    host = Host(comfy_dir, python, Path(frontend).expanduser().resolve() if frontend else None)
+    return start_host(host, base_dir, env, timeout_s)
+
+
+def start_host(
     host: Host, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
 ) -> ComfyServer:
     """Start the host's ComfyUI on a free port and wait until GET /object_info answers."""
@@ -205,7 +214,7 @@ def start_with_pack(
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )
-    server = start_comfyui(host, base_dir, env)
+    server = start_host(host, base_dir, env)
     failed = [
         line
         for line in server.log_text().splitlines()

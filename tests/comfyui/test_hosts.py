@@ -4,6 +4,7 @@ how a fresh creation node's seed is declared."""
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,15 @@ def test_a_creation_nodes_seed_is_declared_fixed_where_the_core_lets_a_node_choo
         assert seed["control_after_generate"] is True
     assert "no credits" in seed["tooltip"]
     assert "new paid task" in seed["tooltip"]
+
+
+@pytest.mark.comfyui
+def test_the_frontend_named_by_the_environment_is_the_one_served(
+    comfy: ComfyServer, host: Host
+) -> None:
+    if host.frontend is None:
+        pytest.skip(f"{ENV_FRONTEND} is not set: the core serves its own frontend")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(comfy.url + "/", timeout=30) as page:
+        served = page.read()
+    assert served == (host.frontend / "index.html").read_bytes()

@@ -134,23 +134,34 @@ def test_a_move_killed_at_any_moment_is_finished_by_the_next_start_losing_nothin
     assert not list(new.glob("*.moving")), "a half-made copy was left behind"
 
 
-def test_processes_starting_at_once_move_it_once_and_keep_every_event(tmp_path: Path) -> None:
+@pytest.mark.parametrize("new_journal", [False, True], ids=["move", "merge"])
+def test_processes_starting_at_once_move_it_once_and_keep_every_event(
+    tmp_path: Path, new_journal: bool
+) -> None:
     old = _old_ledger(tmp_path, tasks=50)
     new = tmp_path / "new"
+    if new_journal:
+        Journal(new / "tasks.jsonl").record_created("task-new", "sora-2", "fp-new", seed=9)
+    gate = tmp_path / "go"
     code = f"""
+        import sys, time
         from pathlib import Path
         from freesora.ledger.journal import Journal
         from freesora.ledger.relocate import relocate_folder
+        while not Path({str(gate)!r}).exists():  # every process imported: now all at once
+            time.sleep(0.002)
         relocate_folder(Path({str(old)!r}), Path({str(new)!r}))
         Journal(Path({str(new)!r}) / "tasks.jsonl").record_created(
             "started-" + sys.argv[1], "sora-2", "fp", seed=None)
         """
     children = [
-        subprocess.Popen([sys.executable, "-c", "import sys\n" + textwrap.dedent(code), str(n)])
-        for n in range(4)
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(n)]) for n in range(6)
     ]
-    assert [child.wait(60) for child in children] == [0, 0, 0, 0]
+    gate.touch()
+    assert [child.wait(60) for child in children] == [0] * 6
     ids = _ids(new / "tasks.jsonl")
+    if new_journal:
+        assert ids.pop(0) == "task-new"
     assert ids[:50] == [f"task-{n}" for n in range(50)]
-    assert sorted(ids[50:], key=str) == [f"started-{n}" for n in range(4)]
+    assert sorted(ids[50:], key=str) == [f"started-{n}" for n in range(6)]
     assert not old.exists()
