@@ -278,3 +278,68 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+KEY_MIN_CHARS, KEY_MAX_CHARS = 8, 512
+PROFILE_NAME_MAX = 64
+
+
+def check_key_form(raw: object) -> str:
+    """The cleaned key, or ConfigError saying what is wrong with its form (never its text)."""
+    if not isinstance(raw, str):
+        raise ConfigError(f"api_key must be a string, got {type(raw).__name__}")
+    key = clean_key(raw)
+    if not key:
+        raise ConfigError("api_key is empty: paste the key from your FreeSoraGenerator account")
+    if not KEY_MIN_CHARS <= len(key) <= KEY_MAX_CHARS:
+        raise ConfigError(
+            f"api_key must be {KEY_MIN_CHARS} to {KEY_MAX_CHARS} characters, got {len(key)}"
+        )
+    if not (key.isascii() and key.isprintable()) or any(ch.isspace() for ch in key):
+        raise ConfigError(
+            "api_key must be printable ASCII without spaces (keys look like sk-...): "
+            "copy it again from your account page"
+        )
+    return key
+
+
+def check_profile_name(raw: object) -> str:
+    """A profile name (empty or missing: the default profile), or ConfigError."""
+    if raw is None or raw == "":
+        return DEFAULT_PROFILE
+    ok = isinstance(raw, str) and 0 < len(raw.strip()) <= PROFILE_NAME_MAX
+    name = raw.strip() if isinstance(raw, str) else ""
+    if not ok or not all(ch.isalnum() or ch in "-_." for ch in name):
+        raise ConfigError(
+            f"profile must be up to {PROFILE_NAME_MAX} letters, digits, '-', '_' or '.' "
+            "(the value is not repeated here: it may be a pasted key)"
+        )
+    if name.lower().startswith("sk-"):
+        raise ConfigError("profile looks like an API key: paste the key into the key field")
+    return name
+
+
+def key_status(profile: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whether a key is set for `profile` and where it comes from: no key material at all."""
+    name = profile or DEFAULT_PROFILE
+    try:
+        settings = load_settings(name, env)
+    except ConfigError as exc:
+        return {"set": False, "source": None, "profile": name, "problem": str(exc)}
+    source = None
+    if settings.api_key is not None:
+        source = "environment" if settings.key_source.startswith("environment") else "config file"
+    return {"set": settings.api_key is not None, "source": source, "profile": name}
+
+
+def remove_key(profile: str, env: Mapping[str, str] | None = None) -> bool:
+    """Delete the profile's stored key (the file stays 0600); False when none was stored."""
+    path = config_path(env)
+    data = read_config_file(path)
+    entry = (data.get("profiles") or {}).get(profile)
+    removed = isinstance(entry, dict) and entry.pop("api_key", None) is not None
+    if profile == DEFAULT_PROFILE and data.pop("api_key", None) is not None:
+        removed = True  # the older flat layout keeps the default key at the top
+    if removed:
+        _write_private(path, json.dumps(data, indent=2) + "\n")
+    return removed

@@ -114,7 +114,7 @@ async def _submit_take(
     on_wait: OnWait | None = None,
 ) -> Submitted:
     try:
-        decision = await ledger.claim(take, model=task.request.model.value, summary=task.describe())
+        decision = await ledger.claim(take, model=task.request.model.value, summary=_summary(task))
     except LedgerError as exc:
         exc.message += " Nothing was sent and no credits were spent."
         raise
@@ -180,6 +180,14 @@ async def _settle(settling: Awaitable[None], ledger: Ledger) -> str:
         logger.error("could not record a create's outcome: %s", exc)
         return f" It could not be recorded in the task journal either: {exc}"
     return f" This attempt is recorded in the task journal ({ledger.where})."
+
+
+def _summary(task: PlannedTask) -> str:
+    """What lists show of a take: the start of its prompt (or first shot), then what was sent."""
+    request = task.request
+    text = request.prompt or (request.shots[0].scene if request.shots else "")
+    excerpt = " ".join(text.split())[:60]
+    return f"{excerpt} | {task.describe()}" if excerpt else task.describe()
 
 
 def _why_new(earlier: Entry | None) -> str:

@@ -25,8 +25,10 @@ INSTALL_HINT = (
     '"freesora-nodes[postgres]"`), then restart.'
 )
 
-# One store per database and event loop: its connection pool belongs to that loop.
-_DATABASES: dict[str, tuple[asyncio.AbstractEventLoop, Ledger]] = {}
+# One store per database and event loop: its connection pool belongs to that loop. ComfyUI
+# runs each prompt on a loop of its own (and its routes on the server's), so stores of loops
+# that have ended are dropped: their connections close when the pool is collected.
+_DATABASES: dict[tuple[str, int], tuple[asyncio.AbstractEventLoop, Ledger]] = {}
 
 
 def ledger_location(
@@ -61,7 +63,10 @@ async def open_ledger(location: str | Path) -> Ledger:
 
 async def _open_database(url: str) -> Ledger:
     loop = asyncio.get_running_loop()
-    known = _DATABASES.get(url)
+    for key, (owner, _) in list(_DATABASES.items()):
+        if owner.is_closed():
+            del _DATABASES[key]
+    known = _DATABASES.get((url, id(loop)))
     if known is not None and known[0] is loop:
         return known[1]
     try:
@@ -71,14 +76,14 @@ async def _open_database(url: str) -> Ledger:
             raise
         raise ConfigError(f"{ENV_JOURNAL} names a PostgreSQL database. {INSTALL_HINT}") from None
     ledger: Ledger = await PostgresLedger.connect(url)
-    _DATABASES[url] = (loop, ledger)
+    _DATABASES[(url, id(loop))] = (loop, ledger)
     return ledger
 
 
 async def close_databases() -> None:
     """Close this loop's database pools (the CLI, before its loop ends)."""
     loop = asyncio.get_running_loop()
-    for url, (owner, ledger) in list(_DATABASES.items()):
+    for key, (owner, ledger) in list(_DATABASES.items()):
         if owner is loop:
-            del _DATABASES[url]
+            del _DATABASES[key]
             await ledger.close()

@@ -27,4 +27,8 @@ class FreeSoraExtension(ComfyExtension):
 
 
 async def comfy_entrypoint() -> FreeSoraExtension:
+    # ComfyUI calls this once while loading packs, before it applies its route table.
+    from .routes import register
+
+    register()
     return FreeSoraExtension()

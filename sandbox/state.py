@@ -28,7 +28,7 @@ from .tasks import (
 from .validation import validate_create
 
 SANDBOX_KEY = "sk-sandbox"
-DEFAULT_CREDITS = 1000
+DEFAULT_CREDITS = 100_000  # room for the dearest clips (a Pro 15 s high is ~500)
 
 
 class _NotJson:

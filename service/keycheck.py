@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 
+from ..config import Settings
 from ..errors import ServiceUnavailableError, TaskNotFoundError
-from .client import FreeSoraClient
+from .client import FreeSoraClient, open_session
 
 PROBE_TASK_ID = "freesora-key-check-00000000"
 KEY_WORKS = "the key works: the service accepted it (no credits were spent)"
@@ -33,3 +34,10 @@ def _without_probe(message: str) -> str:
     # The probe id is not a task of the user's: drop the resume hint that names it.
     head, _, _ = message.partition(f"Task {PROBE_TASK_ID}")
     return head.rstrip() + (" Nothing was created, so no credits were spent." if head else "")
+
+
+async def check_settings(settings: Settings) -> str:
+    """What `freesora check` does for these settings: a verdict, or the service's refusal."""
+    settings.require_key()
+    async with open_session(settings) as session:
+        return await check_key(FreeSoraClient(session, settings))

@@ -1,3 +1,4 @@
-"""Fixtures of the browser checks: defined in browser_host.py, shared by every test file here."""
+"""Fixtures of the browser checks: defined in browser_host.py and web_host.py, shared here."""
 
 from browser_host import browser_comfy, chromium, frontend, host  # noqa: F401
+from web_host import web_host  # noqa: F401

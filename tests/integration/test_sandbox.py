@@ -34,6 +34,8 @@ from freesora.sandbox import (
     serve_forever,
 )
 from freesora.sandbox.canned import SAMPLE_PATH
+from freesora.sandbox.state import DEFAULT_CREDITS as FULL
+from freesora.schemas.pricing import estimate_body
 
 
 async def test_task_goes_pending_running_succeeded_as_the_clock_advances(
@@ -99,20 +101,22 @@ async def test_any_sk_sandbox_prefixed_key_works_with_its_own_balance(
 ) -> None:
     alice = {"Authorization": "Bearer sk-sandbox-alice"}
     assert (await call(session, served.base_url + CREATE, TEXT, alice))["code"] == 0
-    assert served.sandbox.credits("sk-sandbox-alice") == 990
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000
+    assert served.sandbox.credits("sk-sandbox-alice") == FULL - estimate_body(TEXT)
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL
 
 
 async def test_insufficient_credits_is_code_402_and_creates_nothing(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with run_sandbox(keys={"sk-poor": 43}, open_prefix=None) as served:
+    async with run_sandbox(
+        keys={"sk-poor": estimate_body(PRO_TEXT) - 1}, open_prefix=None
+    ) as served:
         poor = {"Authorization": "Bearer sk-poor"}
         answer = await call(session, served.base_url + CREATE, PRO_TEXT, poor)
         assert answer["code"] == 402
-        assert "44" in answer["message"]
+        assert str(estimate_body(PRO_TEXT)) in answer["message"]
         assert served.sandbox.tasks_created == 0
-        assert served.sandbox.credits("sk-poor") == 43
+        assert served.sandbox.credits("sk-poor") == estimate_body(PRO_TEXT) - 1
         denied = await call(session, served.base_url + CREATE, TEXT, AUTH)
         assert denied["code"] == 401  # no open prefix: only the configured keys exist
 
@@ -126,14 +130,14 @@ async def test_invalid_body_is_code_422_naming_the_field_and_costs_nothing(
     async with session.post(served.base_url + CREATE, data=b"{not json", headers=AUTH) as resp:
         assert (await resp.json())["code"] == 422
     assert served.sandbox.tasks_created == 0
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL
 
 
 async def test_fail_marker_fails_the_task_at_its_end_and_refunds(
     served: RunningSandbox, session: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
     task_id = await create(session, served, {**PRO_TEXT, "prompt": f"a cat {FAIL_MARKER}"})
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000 - 44
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL - estimate_body(PRO_TEXT)
     clock.advance(TASK_SECONDS * 0.9)
     assert (await status(session, served, task_id))["status"] == "running"
     clock.advance(TASK_SECONDS * 0.1)
@@ -142,7 +146,7 @@ async def test_fail_marker_fails_the_task_at_its_end_and_refunds(
     assert data["failure_reason"] == MODERATION_REASON
     assert data["credits_refunded"] is True
     assert data["result_urls"] is None
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL
 
 
 @pytest.mark.parametrize(
@@ -161,7 +165,7 @@ async def test_other_markers_choose_the_end_and_the_refund(
     clock.advance(TASK_SECONDS)
     data = await status(session, served, task_id)
     assert (data["status"], data["credits_refunded"]) == (end, refunded)
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000 - (0 if refunded else 10)
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL - (0 if refunded else estimate_body(TEXT))
 
 
 async def test_a_marker_in_a_storyboard_scene_fails_the_task(

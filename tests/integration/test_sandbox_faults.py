@@ -22,6 +22,8 @@ from sandbox_calls import (
 )
 
 from freesora.sandbox import SANDBOX_KEY, RunningSandbox, Sandbox
+from freesora.sandbox.state import DEFAULT_CREDITS as FULL
+from freesora.schemas.pricing import estimate_body
 
 
 def test_faults_are_checked_when_added() -> None:
@@ -91,7 +93,7 @@ async def test_reset_before_drops_the_connection_and_creates_nothing(
     with pytest.raises(error):
         await call(session, served.base_url + CREATE, TEXT)
     assert served.sandbox.tasks_created == 0
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL
     assert [c.body for c in served.sandbox.received.creates] == [TEXT]
 
 
@@ -102,7 +104,7 @@ async def test_reset_after_drops_the_connection_but_the_task_exists_and_was_char
     with pytest.raises(DISCONNECTED):
         await call(session, served.base_url + CREATE, TEXT)
     assert served.sandbox.tasks_created == 1
-    assert served.sandbox.credits(SANDBOX_KEY) == 990
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL - estimate_body(TEXT)
 
 
 async def test_delay_outlasts_the_client_timeout_and_the_task_is_still_created(
@@ -116,7 +118,7 @@ async def test_delay_outlasts_the_client_timeout_and_the_task_is_still_created(
     assert served.sandbox.tasks_created == 0
     await served.sandbox.drain()
     assert served.sandbox.tasks_created == 1
-    assert served.sandbox.credits(SANDBOX_KEY) == 990
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL - estimate_body(TEXT)
 
 
 async def test_delay_then_drop_hangs_up_without_creating_a_task(
@@ -147,7 +149,7 @@ async def test_missing_task_id_fault_answers_success_without_an_id_or_a_task(
     assert answer["code"] == 0
     assert not {"taskId", "id"} & answer["data"].keys()
     assert served.sandbox.tasks_created == 0
-    assert served.sandbox.credits(SANDBOX_KEY) == 1000
+    assert served.sandbox.credits(SANDBOX_KEY) == FULL
 
 
 async def test_unknown_status_fault_answers_a_status_outside_the_documented_set(

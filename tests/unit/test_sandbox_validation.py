@@ -11,6 +11,8 @@ from PIL import Image
 
 from freesora.sandbox import validate_create
 from freesora.sandbox.pricing import credit_cost
+from freesora.schemas.models import VideoModel
+from freesora.schemas.pricing import estimate_credits
 
 TEXT = {"model": "sora-2-text-to-video", "prompt": "A red kite over a beach", "nFrames": "10"}
 
@@ -142,9 +144,9 @@ def test_validator_rejects_naming_the_field(body: Any, field: str) -> None:
     assert any(problem.startswith(f"{field}:") for problem in problems), problems
 
 
-def test_credit_table_charges_pro_double_and_high_size_2_2_times() -> None:
-    assert credit_cost(TEXT) == 10
-    assert credit_cost({**TEXT, "nFrames": "15"}) == 15
-    assert credit_cost({**PRO_TEXT, "size": "standard"}) == 20
-    assert credit_cost(PRO_TEXT) == 44  # Pro text defaults to high, as upstream
-    assert credit_cost({**STORY, "nFrames": "25"}) == 50
+def test_the_sandbox_charges_what_the_price_table_estimates() -> None:
+    assert credit_cost(TEXT) == estimate_credits(VideoModel.TEXT_TO_VIDEO, 10) == 30
+    assert credit_cost({**TEXT, "nFrames": "15"}) == 45
+    assert credit_cost({**PRO_TEXT, "size": "standard"}) == 150
+    assert credit_cost(PRO_TEXT) == 330  # Pro text defaults to high, as upstream
+    assert credit_cost({**STORY, "nFrames": "25"}) == 375

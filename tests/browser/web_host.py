@@ -1,0 +1,120 @@
+"""The ComfyUI behind the frontend-extension tests: the pack, the sandbox, and no key set.
+
+Unlike `browser_comfy` (which starts ComfyUI with FREESORA_API_KEY set), these tests store the
+key through the page, so the key must come from the config file only. Built on tests/comfyui's
+host helper (FREESORA_COMFYUI_DIR / _PYTHON / _FRONTEND) and browser_host's `chromium`.
+Writes only under the temp base dir, except screenshots (docs/images/web/, when asked).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_host import PACK_ENTRY, REPO_ROOT
+from comfy_hosts import Host
+from comfy_server import ComfyServer, SandboxThread, free_port
+
+BROWSER_KEY = "sk-sandbox-BROWSER-CANARY-51c2"
+# Settings that keep first-run dialogs and extra badges out of the screenshots.
+QUIET_SETTINGS = {
+    "Comfy.TutorialCompleted": True,
+    "Comfy.NodeBadge.NodeSourceBadgeMode": "None",
+    "Comfy.NodeBadge.NodeIdBadgeMode": "None",
+    "Comfy.Minimap.Visible": False,
+}
+
+
+@dataclass
+class WebHost:
+    server: ComfyServer
+    sandbox: SandboxThread
+    config_file: Path
+    journal_file: Path
+
+
+def _start(host: Host, base: Path) -> WebHost:
+    sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
+    host.prepare_base(base)
+    (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
+    settings = base / "user" / "default" / "comfy.settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
+    config_file, journal_file = base / "freesora-config.json", base / "freesora-tasks.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
+    env.update(
+        PYTHONDONTWRITEBYTECODE="1",
+        FREESORA_BASE_URL=sandbox.base_url,
+        FREESORA_CONFIG=str(config_file),
+        FREESORA_JOURNAL=str(journal_file),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    log_path = base / "comfyui.log"
+    port = free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            host.command(base, port),
+            cwd=host.comfy_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = ComfyServer(f"http://127.0.0.1:{port}", base, log_path, process)
+    try:
+        _wait_ready(server)
+    except RuntimeError:
+        sandbox.stop()
+        raise
+    return WebHost(server, sandbox, config_file, journal_file)
+
+
+def _wait_ready(server: ComfyServer, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"ComfyUI exited\n{server.tail()}")
+        try:
+            if server.request("GET", "/freesora/prices")[0] == 200:
+                return
+        except (OSError, ValueError):
+            pass  # not listening yet
+        time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"ComfyUI did not answer /freesora/prices in {timeout_s} s\n{server.tail()}")
+
+
+@pytest.fixture(scope="session")
+def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[WebHost]:
+    try:
+        running = _start(host, tmp_path_factory.mktemp("web-base"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield running
+    finally:
+        running.server.stop()
+        running.sandbox.stop()
+
+
+def screenshot_dir(tmp: Path) -> Path:
+    """docs/images/web/ when FREESORA_SAVE_SCREENSHOTS=1 (to refresh the README's), else tmp."""
+    if os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1":
+        target = REPO_ROOT / "docs" / "images" / "web"
+    else:
+        target = tmp / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def page_json(page: Any, script: str, arg: Any = None) -> Any:
+    """Evaluate `script` in the page and stringify there (undefined would come back as null)."""
+    text = page.evaluate(f"async (arg) => JSON.stringify(await ({script})(arg))", arg)
+    return json.loads(text)

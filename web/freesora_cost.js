@@ -1,0 +1,129 @@
+// FreeSora: the estimated credits of each creation node (a node badge) and of the whole
+// prompt (a confirmation above a threshold before it is queued). Prices come from
+// GET /freesora/prices, the pack's one table (an estimate: the service publishes none).
+import { app } from "../../scripts/app.js";
+import { prices } from "./freesora_api.js";
+import { confirmSpend, setting } from "./freesora_ui.js";
+
+export const CREATION_NODES = {
+  FreeSoraTextToVideo: { model: null },
+  FreeSoraImageToVideo: { model: null, perImage: true },
+  FreeSoraStoryboard: { model: "sora-2-pro-storyboard" },
+};
+export const THRESHOLD_SETTING = "FreeSora.Cost.ConfirmAbove";
+const MUTED_OR_BYPASSED = new Set([2, 4]);
+let sheet = null;
+
+export async function loadPrices() {
+  const answer = await prices();
+  sheet = answer.ok ? answer.data : null;
+  return sheet;
+}
+
+export const priceSheet = () => sheet;
+
+const widgetValue = (node, name) => node.widgets?.find((w) => w.name === name)?.value;
+
+function unitPrice(model, seconds, size) {
+  const entry = sheet?.models?.[model];
+  const byFrames = entry?.credits?.[String(seconds)];
+  if (!byFrames) return null;
+  return byFrames[entry.takes_size ? size : "standard"] ?? byFrames.standard ?? null;
+}
+
+// How many images reach an Image to Video node: known for a few common sources, else null.
+function linkedBatch(node) {
+  const slot = node.inputs?.findIndex((input) => input.name === "image") ?? -1;
+  if (slot < 0) return 1;
+  // 1.58 deprecates reading input.link; isInputConnected is there in every frontend tested.
+  const linked = node.isInputConnected ? node.isInputConnected(slot) : node.inputs[slot].link != null;
+  if (!linked) return 1; // an image_url: one task
+  const source = node.getInputNode?.(slot);
+  if (!source) return null;
+  const batch = widgetValue(source, "batch_size") ?? widgetValue(source, "amount");
+  if (Number.isInteger(batch) && batch > 0) return batch;
+  return source.comfyClass === "LoadImage" ? 1 : null;
+}
+
+/** {credits, unit, count} for one creation node, or null when it cannot be priced. */
+export function estimateNode(node) {
+  const kind = CREATION_NODES[node.comfyClass];
+  if (!kind || !sheet) return null;
+  const model = kind.model ?? widgetValue(node, "model");
+  const unit = unitPrice(model, widgetValue(node, "n_frames"), widgetValue(node, "size"));
+  if (unit === null) return null;
+  let count = Number(widgetValue(node, "batch_size") ?? 1) || 1;
+  if (kind.perImage) count = linkedBatch(node);
+  return { unit, count, credits: count === null ? null : unit * count };
+}
+
+export function badgeText(estimate) {
+  if (!estimate) return "";
+  const n = (value) => value.toLocaleString("en-US");
+  if (estimate.count === null) return `≈ ${n(estimate.unit)} credits / image`;
+  if (estimate.count > 1) return `≈ ${n(estimate.credits)} credits (${estimate.count} × ${n(estimate.unit)})`;
+  return `≈ ${n(estimate.credits)} credits`;
+}
+
+export function addCostBadge(node) {
+  const Badge = window.LGraphBadge;
+  if (!Badge || !CREATION_NODES[node.comfyClass]) return;
+  let cached = null;
+  const badge = () => {
+    const text = badgeText(estimateNode(node));
+    if (!cached || cached.text !== text) {
+      cached = new Badge({ text, fgColor: "#fff7d6", bgColor: "#7a4b00" });
+    }
+    return cached;
+  };
+  node.badges = [...(node.badges ?? []), badge];
+}
+
+function allNodes(graph, seen = new Set()) {
+  const nodes = [];
+  for (const node of graph?.nodes ?? graph?._nodes ?? []) {
+    nodes.push(node);
+    if (node.subgraph && !seen.has(node.subgraph)) {
+      seen.add(node.subgraph);
+      nodes.push(...allNodes(node.subgraph, seen));
+    }
+  }
+  return nodes;
+}
+
+/** The whole graph's estimate: credits of the priced nodes, plus those that could not be. */
+export function graphEstimate(graph = app.graph) {
+  let credits = 0;
+  const unpriced = [];
+  for (const node of allNodes(graph)) {
+    if (!CREATION_NODES[node.comfyClass] || MUTED_OR_BYPASSED.has(node.mode)) continue;
+    const estimate = estimateNode(node);
+    if (estimate?.credits == null) unpriced.push(node.title ?? node.comfyClass);
+    else credits += estimate.credits;
+  }
+  return { credits, unpriced };
+}
+
+// Every Run button, shortcut and menu entry of 1.27 to 1.58 ends in app.queuePrompt.
+export function guardQueue() {
+  const original = app.queuePrompt;
+  if (typeof original !== "function" || original.freesoraGuarded) return;
+  const guarded = async function (number, batchCount = 1, ...rest) {
+    const { credits, unpriced } = graphEstimate();
+    const runs = Math.max(1, Number(batchCount) || 1);
+    const threshold = Number(setting(THRESHOLD_SETTING, 2000));
+    const total = credits * runs;
+    if (credits > 0 && threshold > 0 && total > threshold) {
+      const extra = unpriced.length ? ` (plus ${unpriced.join(", ")}: batch size unknown)` : "";
+      const message =
+        `This prompt is estimated at ≈ ${total.toLocaleString("en-US")} credits${extra}` +
+        `${runs > 1 ? ` for ${runs} runs` : ""}, above your limit of ` +
+        `${threshold.toLocaleString("en-US")} (Settings → FreeSora). ` +
+        "The estimate is the pack's own; the service's pricing page has the real price. Queue it?";
+      if (!(await confirmSpend("FreeSora: confirm the spend", message))) return false;
+    }
+    return original.call(this, number, batchCount, ...rest);
+  };
+  guarded.freesoraGuarded = true;
+  app.queuePrompt = guarded;
+}

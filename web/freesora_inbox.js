@@ -1,0 +1,118 @@
+// FreeSora: the task inbox, a "FreeSora" sidebar tab over GET /freesora/tasks (newest first),
+// with copy-id, collect (queues Video Result -> SaveVideo for that id through the frontend's
+// own api.queuePrompt) and refresh. Frontends without sidebar tabs get the same panel in a
+// floating window instead. All task text is set with textContent (no HTML from the ledger).
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+import { tasks } from "./freesora_api.js";
+import { graphEstimate } from "./freesora_cost.js";
+import { button, el, toast } from "./freesora_ui.js";
+
+const PAGE = 25;
+const STATUS_COLORS = { succeeded: "#4ade80", failed: "#f87171", cancelled: "#f87171", unknown: "#fbbf24" };
+const baseName = (path) => String(path).split(/[\\/]/).pop();
+const when = (epoch) => (epoch ? new Date(epoch * 1000).toLocaleString() : "");
+
+export function collectPrompt(taskId) {
+  return {
+    // Ids no graph uses: the frontend shows a prompt's outputs on the open graph's node of that id.
+    freesora_collect_result: { class_type: "FreeSoraVideoResult", inputs: { task_id: taskId, timeout_s: 1200, poll_interval_s: 0, profile: "" } },
+    freesora_collect_save: { class_type: "SaveVideo", inputs: { video: ["freesora_collect_result", 0], filename_prefix: "freesora/collected", format: "auto", codec: "auto" } },
+  };
+}
+
+async function collect(taskId) {
+  try {
+    await api.queuePrompt(0, { output: collectPrompt(taskId), workflow: null });
+    toast("success", `Collecting task ${taskId}: the video is saved under output/freesora/.`);
+  } catch (err) {
+    toast("error", `Could not queue the collection of ${taskId}: ${err?.message ?? err}`);
+  }
+}
+
+async function copyId(taskId) {
+  try {
+    await navigator.clipboard.writeText(taskId);
+  } catch {
+    const area = el("textarea", { value: taskId });
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  toast("info", `Task id ${taskId} copied.`);
+}
+
+function row(task) {
+  const small = { fontSize: "0.8em", opacity: 0.75 };
+  return el("li", { style: { padding: "0.45rem 0", borderBottom: "1px solid var(--border-color, #444)" }, dataset: { freesora: "task" } },
+    el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
+    el("div", { style: { fontSize: "0.85em" } },
+      el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
+      el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}` })),
+    task.prompt ? el("div", { textContent: task.prompt }) : null,
+    task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: `file: ${baseName(task.file)}`, title: task.file }) : null,
+    task.reason ? el("div", { style: small, textContent: task.reason }) : null,
+    el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
+      button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
+}
+
+export function renderInbox(container) {
+  container.replaceChildren();
+  let offset = 0;
+  const list = el("ul", { style: { listStyle: "none", padding: 0, margin: 0 }, dataset: { freesora: "tasks" } });
+  const info = el("div", { style: { fontSize: "0.85em", margin: "0.4rem 0" }, dataset: { freesora: "inbox-info" } });
+  const cost = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "graph-cost" } });
+  const more = button("More", null, "more");
+  more.style.display = "none";
+  const load = async (reset) => {
+    if (reset) offset = 0;
+    const { credits, unpriced } = graphEstimate();
+    cost.textContent = `This workflow: ≈ ${credits.toLocaleString("en-US")} credits per run (estimate)${unpriced.length ? ", batch unknown for " + unpriced.join(", ") : ""}.`;
+    const answer = await tasks(PAGE, offset);
+    if (!answer.ok) {
+      info.textContent = answer.data.error ?? `The task list is unavailable (HTTP ${answer.status}).`;
+      return;
+    }
+    const page = answer.data;
+    if (reset) list.replaceChildren();
+    list.append(...page.tasks.map(row));
+    offset += page.tasks.length;
+    info.textContent = page.total ? `${offset} of ${page.total} tasks, newest first.` : "No tasks yet: they appear here once a FreeSora node has created one.";
+    more.style.display = offset < page.total ? "" : "none";
+  };
+  more.addEventListener("click", () => load(false));
+  const refresh = button("Refresh", () => load(true), "refresh", true);
+  container.append(
+    el("div", { style: { padding: "0.6rem", overflowY: "auto", height: "100%", boxSizing: "border-box" }, dataset: { freesora: "inbox" } },
+      el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: "FreeSora tasks" }), refresh),
+      cost, info, list, more));
+  load(true);
+}
+
+export function registerInbox() {
+  const manager = app.extensionManager;
+  if (manager?.registerSidebarTab) {
+    manager.registerSidebarTab({
+      id: "freesora-tasks",
+      icon: "pi pi-video",
+      title: "FreeSora",
+      label: "FreeSora",
+      tooltip: "FreeSora tasks",
+      type: "custom",
+      render: (container) => renderInbox(container),
+    });
+    return "sidebar";
+  }
+  return "dialog"; // opened from the settings section instead (see openInboxWindow)
+}
+
+export function openInboxWindow() {
+  document.querySelector("[data-freesora=inbox-window]")?.remove();
+  const body = el("div", { style: { height: "60vh" } });
+  const close = button("Close", null, "inbox-close");
+  const win = el("div", { dataset: { freesora: "inbox-window" }, style: { position: "fixed", right: "1rem", top: "4rem", width: "26rem", zIndex: 2000, background: "var(--comfy-menu-bg, #222)", color: "var(--fg-color, #ddd)", border: "1px solid #555", borderRadius: "8px" } }, close, body);
+  close.addEventListener("click", () => win.remove());
+  document.body.append(win);
+  renderInbox(body);
+}

@@ -1,0 +1,104 @@
+// FreeSora: the "FreeSora" section of ComfyUI's Settings dialog. The key field is write-only:
+// a custom-rendered control that never calls the setting's setter, so the key is never a
+// setting value, never in localStorage, and the field is emptied as soon as it is submitted.
+import { checkKey, keyStatus, removeKey, storeKey } from "./freesora_api.js";
+import { THRESHOLD_SETTING } from "./freesora_cost.js";
+import { button, el, setting, toast } from "./freesora_ui.js";
+
+const PROFILE_SETTING = "FreeSora.Key.Profile";
+const profile = () => String(setting(PROFILE_SETTING, "") || "").trim();
+
+function describe(status) {
+  if (!status.ok) return status.data.error ?? "the key status is unavailable";
+  const s = status.data;
+  if (s.problem) return s.problem;
+  if (!s.set) return `No key is set for profile "${s.profile}".`;
+  return `A key is set for profile "${s.profile}" (from the ${s.source}).`;
+}
+
+function keyField() {
+  const input = el("input", {
+    type: "password",
+    autocomplete: "off",
+    spellcheck: false,
+    placeholder: "paste your FreeSora API key (sk-...)",
+    className: "p-inputtext p-component",
+    style: { width: "14rem", padding: "0.35rem 0.5rem", borderRadius: "6px", border: "1px solid var(--border-color, #555)", background: "var(--comfy-input-bg, #222)", color: "var(--input-text, #ddd)" },
+    dataset: { freesora: "key-input" },
+  });
+  const line = el("div", { style: { fontSize: "0.85em", opacity: 0.8 }, dataset: { freesora: "key-status" } });
+  const refresh = async () => (line.textContent = describe(await keyStatus(profile())));
+  const submit = async () => {
+    const value = input.value;
+    input.value = ""; // cleared before the request: the key stays nowhere in the page
+    if (!value.trim()) return toast("warn", "Paste a key first.");
+    const answer = await storeKey(value, profile());
+    if (answer.ok) {
+      toast("success", `Key stored in the config file ${answer.data.file} (readable by you only). ${answer.data.note}`);
+    } else {
+      toast("error", `Key refused: ${answer.data.error}`);
+    }
+    await refresh();
+  };
+  input.addEventListener("keydown", (event) => event.key === "Enter" && submit());
+  const store = button("Store", submit, "key-store", true);
+  const remove = button("Remove", async () => {
+    const answer = await removeKey(profile());
+    toast(answer.ok ? "info" : "error", answer.ok ? (answer.data.removed ? "Stored key removed." : "No stored key to remove.") : answer.data.error);
+    await refresh();
+  }, "key-remove");
+  refresh();
+  return el("div", { style: { display: "flex", flexDirection: "column", gap: "0.3rem", maxWidth: "16rem" } },
+    input, el("div", { style: { display: "flex", gap: "0.4rem" } }, store, remove), line);
+}
+
+function checkButton() {
+  const result = el("div", { style: { fontSize: "0.85em", marginTop: "0.3rem" }, dataset: { freesora: "check-result" } });
+  const check = button("Check the key", async () => {
+    result.textContent = "asking the service…";
+    const answer = await checkKey(profile());
+    const ok = answer.ok && answer.data.ok;
+    const message = answer.data.message ?? answer.data.error ?? `HTTP ${answer.status}`;
+    result.textContent = `${ok ? "✓" : "✗"} ${message}`;
+    toast(ok ? "success" : "error", `Key check: ${message}`);
+  }, "key-check", true);
+  return el("div", { style: { maxWidth: "16rem" } }, check, result);
+}
+
+export const SETTINGS = [
+  {
+    id: "FreeSora.Key.ApiKey",
+    category: ["FreeSora", "API key", "Key"],
+    name: "API key (write-only: stored on the ComfyUI machine, never shown again)",
+    tooltip: "Stored like `freesora key set` does: in the FreeSora config file, readable by you only. Never in workflows or the browser.",
+    type: () => keyField(),
+    defaultValue: "",
+    sortOrder: 30,
+  },
+  {
+    id: PROFILE_SETTING,
+    category: ["FreeSora", "API key", "Profile"],
+    name: "Profile (empty = default)",
+    tooltip: "Which profile of the config file the key above and the check use.",
+    type: "text",
+    defaultValue: "",
+    sortOrder: 20,
+  },
+  {
+    id: "FreeSora.Key.Check",
+    category: ["FreeSora", "API key", "Check"],
+    name: "Is the key accepted? (spends no credits)",
+    type: () => checkButton(),
+    defaultValue: "",
+    sortOrder: 10,
+  },
+  {
+    id: THRESHOLD_SETTING,
+    category: ["FreeSora", "Cost", "Confirm"],
+    name: "Ask before queueing a prompt estimated above (credits; 0 = never ask)",
+    tooltip: "The estimate is the pack's own (the service publishes no price list).",
+    type: "number",
+    defaultValue: 2000,
+    attrs: { min: 0, step: 100 },
+  },
+];
