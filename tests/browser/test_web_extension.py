@@ -6,6 +6,7 @@ The frontend comes from FREESORA_COMFYUI_FRONTEND (else the core's own).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -19,7 +20,7 @@ import pytest
 from browser_host import REPO_ROOT
 from web_host import BROWSER_KEY, WebHost, page_json, screenshot_dir
 
-from freesora.ledger.journal import Journal
+from freesora.ledger.file_store import FileLedger
 
 MODES = ["classic", "vue"]
 # PrimeVue's toasts (1.27, 1.45) and reka's (1.58).
@@ -233,7 +234,8 @@ def _create_sandbox_task(host: WebHost) -> str:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=10) as resp:
         task_id = str(json.loads(resp.read())["data"]["taskId"])
-    Journal(host.journal_file).record_created(task_id, body["model"], "fp-" + task_id, 0)
+    ledger = FileLedger(host.journal_file)  # the file the ComfyUI under test reads
+    asyncio.run(ledger.remember(task_id, model=body["model"], summary=body["prompt"]))
     return task_id
 
 
