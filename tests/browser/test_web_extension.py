@@ -7,6 +7,7 @@ The frontend comes from FREESORA_COMFYUI_FRONTEND (else the core's own).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import stat
@@ -235,7 +236,10 @@ def _create_sandbox_task(host: WebHost) -> str:
     with opener.open(request, timeout=10) as resp:
         task_id = str(json.loads(resp.read())["data"]["taskId"])
     ledger = FileLedger(host.journal_file)  # the file the ComfyUI under test reads
-    asyncio.run(ledger.remember(task_id, model=body["model"], summary=body["prompt"]))
+    # Playwright's sync API runs an event loop in this thread: the ledger call gets its own.
+    remember = ledger.remember(task_id, model=body["model"], summary=body["prompt"])
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, remember).result(timeout=30)
     return task_id
 
 
