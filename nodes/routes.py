@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,12 +149,14 @@ _REGISTERED: set[int] = set()
 
 
 def register() -> None:
-    """Add the routes to ComfyUI's server once (ComfyUI applies its table after loading packs)."""
-    try:
-        from server import PromptServer
-    except ImportError:  # not inside ComfyUI (tests that build the node list)
-        return
-    server = getattr(PromptServer, "instance", None)
+    """Add the routes to ComfyUI's server once (ComfyUI applies its table after loading packs).
+
+    Only a running ComfyUI has imported its `server` module before loading packs; importing it
+    here otherwise would start ComfyUI's device set-up (CUDA) in a process that only lists the
+    nodes (tests, benchmarks).
+    """
+    prompt_server = getattr(sys.modules.get("server"), "PromptServer", None)
+    server = getattr(prompt_server, "instance", None)
     if server is None or id(server.routes) in _REGISTERED:
         return
     from ..config import load_settings
