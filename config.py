@@ -254,7 +254,7 @@ def _write_private(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def _create_exclusive(path: Path) -> tuple[int, Path]:
@@ -269,8 +269,10 @@ def _create_exclusive(path: Path) -> tuple[int, Path]:
     raise ConfigError(f"Could not create a temporary file beside {path}")
 
 
-def _fsync_folder(folder: Path) -> None:
-    # The rename itself survives a crash only once the folder is synced (POSIX only).
+def fsync_folder(folder: Path) -> None:
+    """Make a new or replaced name in `folder` durable: a rename survives a crash only once the
+    folder is synced (POSIX; Windows has no directory handles to sync). The config file and the
+    ledger's files use this one."""
     if sys.platform == "win32":
         return
     fd = os.open(folder, os.O_RDONLY)

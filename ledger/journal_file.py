@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..config import fsync_folder
 from ..errors import LedgerError
 from . import snapshot
 from .oslock import APPEND_BYTE, LockFile
@@ -144,7 +145,7 @@ class JournalFile:
             finally:
                 os.close(fd)
             if new:
-                _fsync_dir(self.path.parent)
+                fsync_folder(self.path.parent)
         except OSError as exc:
             raise LedgerError(
                 f"the task journal {self.path} cannot be written: {exc.strerror or exc}."
@@ -169,7 +170,7 @@ class JournalFile:
                         os.fsync(handle.fileno())
                     os.chmod(temp, 0o600)
                     os.replace(temp, self.path)
-                    _fsync_dir(self.path.parent)
+                    fsync_folder(self.path.parent)
                 except OSError as exc:
                     temp.unlink(missing_ok=True)
                     raise LedgerError(
@@ -207,14 +208,3 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a new or replaced file's name durable (POSIX; Windows has no directory fsync)."""
-    if os.name == "nt":  # pragma: no cover
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from ..config import fsync_folder
+
 LOCK_NAME = ".relocate.lock"
 JOURNAL_SUFFIX = ".jsonl"
 # A file of the same name but other content already in the new folder: the old one is kept
@@ -74,7 +76,7 @@ def _publish_copy(source: Path, dest: Path) -> bool:
         os.replace(temp, dest)
     finally:
         temp.unlink(missing_ok=True)
-    _fsync_dir(dest.parent)
+    fsync_folder(dest.parent)
     return True
 
 
@@ -123,17 +125,6 @@ def _free_name(dest: Path) -> Path:
 def _fsync_file(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a new name in `path` durable (POSIX; Windows has no directory handles to sync)."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextmanager
