@@ -178,6 +178,10 @@ class Ledger(Protocol):
         """Newest first: what Task History, `freesora tasks` and the inbox list."""
         ...
 
+    async def count(self, *, only_unfinished: bool = False, model: str | None = None) -> int:
+        """How many entries `entries` lists with the same filters."""
+        ...
+
     async def adopt(self, take_key: str, task_id: str) -> Entry:
         """The user says this take's task is `task_id` (an unknown outcome resolved)."""
         ...

@@ -8,8 +8,9 @@ Guarantees (those of `base.Ledger`, and how this store keeps them):
   whose byte is free was left by a crash: it reads as UNKNOWN.
 - Appends hold byte 0 of the lock file, start on a fresh line and are fsynced; a torn line never
   swallows the next record.
-- The index (take -> entry) is built once when opened and caught up from the last offset read;
-  a compacted (replaced) journal is detected by its inode and read afresh.
+- The index (take -> row, `index.Index`) is built once when opened, from its cache when that
+  matches, and caught up from the last offset read; a compacted (replaced) journal is detected
+  by its inode and read afresh. Lookups are dictionary reads; a list sorts rows, not objects.
 - Damage (torn lines, bad bytes, wrong types, disorder) is skipped, counted, logged once and
   listed by `problems`; never raised.
 - Every blocking call runs in a thread: nothing here blocks the event loop.
@@ -21,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,12 @@ from ..errors import LedgerError
 from .base import Decision, Entry, Take, TakeState, account_id
 from .file_claim import FileClaim, finish
 from .fingerprint import load_secret
+from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .oslock import offset_of
 from .records import PASTED
 
+_FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)
 _OPEN: dict[Path, FileLedger] = {}
 _OPEN_GUARD = threading.Lock()
 _waits: ThreadPoolExecutor | None = None
@@ -81,14 +84,15 @@ class FileLedger:
         return account_id(profile, api_key, self._secret)
 
     async def lookup(self, take: Take) -> Entry | None:
-        index = await asyncio.to_thread(self.file.catch_up)
-        entry = index.takes.get(take.key)
-        return None if entry is None else self._as_seen(entry)
+        found = await asyncio.to_thread(self._one, lambda index: index.row_of(take.key))
+        return None if found is None else self._as_seen(found)
 
     async def find_task(self, task_id: str) -> Entry | None:
-        index = await asyncio.to_thread(self.file.catch_up)
-        entry = index.by_task.get(task_id)
-        return None if entry is None else replace(entry)
+        return await asyncio.to_thread(self._one, lambda index: index.by_task.get(task_id))
+
+    def _one(self, find: Callable[[Index], int | None]) -> Entry | None:
+        found = self.file.entries(lambda index: [] if (row := find(index)) is None else [row])
+        return found[0] if found else None
 
     async def entries(
         self,
@@ -98,29 +102,27 @@ class FileLedger:
         only_unfinished: bool = False,
         model: str | None = None,
     ) -> list[Entry]:
-        return await asyncio.to_thread(self._entries, limit, offset, only_unfinished, model)
-
-    def _entries(
-        self, limit: int | None, offset: int, only_unfinished: bool, model: str | None
-    ) -> list[Entry]:
-        with self.file.mutex:
-            chosen = [
-                entry
-                for entry in self.file.catch_up().current()
-                if (model is None or entry.model == model)
-                and (not only_unfinished or not entry.state.finished)
-            ]
-        chosen.sort(key=lambda entry: entry.created_at, reverse=True)
         end = None if limit is None else offset + limit
-        return [self._as_seen(entry) for entry in chosen[offset:end]]
+
+        def page(index: Index) -> list[int]:
+            return _chosen(index, only_unfinished, model)[offset:end]
+
+        found = await asyncio.to_thread(self.file.entries, page)
+        return [self._as_seen(entry) for entry in found]
+
+    async def count(self, *, only_unfinished: bool = False, model: str | None = None) -> int:
+        def total() -> int:
+            with self.file.mutex:
+                return len(_chosen(self.file.catch_up(), only_unfinished, model))
+
+        return await asyncio.to_thread(total)
 
     def _as_seen(self, entry: Entry) -> Entry:
-        """A copy; a SENDING whose claimant is gone (its lock is free) shown as UNKNOWN."""
-        seen = replace(entry)
+        """A SENDING whose claimant is gone (its lock is free) is shown as UNKNOWN."""
         if entry.state is TakeState.SENDING and not self._in_flight(entry.take_key):
-            seen.state = TakeState.UNKNOWN
-            seen.reason = orphan_reason(entry)
-        return seen
+            entry.state = TakeState.UNKNOWN
+            entry.reason = orphan_reason(entry)
+        return entry
 
     def _in_flight(self, take_key: str) -> bool:
         return take_key in self._users or not self.file.locks.probe(offset_of(take_key))
@@ -160,14 +162,12 @@ class FileLedger:
     def _check(self, key: str) -> Entry | None:
         """The take's entry under its lock; a SENDING left by a dead process becomes UNKNOWN
         in the journal too, so every process and list tells the same story."""
-        entry = self.file.catch_up().takes.get(key)
+        entry = self._one(lambda index: index.row_of(key))
         if entry is None or entry.state is not TakeState.SENDING:
-            return None if entry is None else replace(entry)
+            return entry
         reason = orphan_reason(entry)
-        index = self.file.append(
-            {"event": "unknown", "take": key, "reason": reason, "time": time.time()}
-        )
-        return replace(index.takes[key])
+        self.file.append({"event": "unknown", "take": key, "reason": reason, "time": time.time()})
+        return self._one(lambda index: index.row_of(key))
 
     async def _hold(self, key: str) -> None:
         """This process's asyncio lock, then the OS lock, of one take (released by `_let_go`)."""
@@ -219,18 +219,22 @@ class FileLedger:
         await self._hold(key)
         try:
             record.update(take=key, time=time.time())
-            index = await finish(self.file.append, record)
-            return replace(index.takes[key])
+            await finish(self.file.append, record)
+            entry = await asyncio.to_thread(self._one, lambda index: index.row_of(key))
+            assert entry is not None  # just written
+            return entry
         finally:
             self._let_go(key)
 
     def _resolve(self, prefix: str) -> str:
         """A take key from its first characters (as `freesora tasks` shows them)."""
         prefix = prefix.strip()
-        takes = self.file.catch_up().takes
-        if prefix in takes:
-            return prefix
-        found = [key for key in takes if _named(key, prefix)] if len(prefix) >= 6 else []
+        with self.file.mutex:
+            index = self.file.catch_up()
+            if index.row_of(prefix) is not None:
+                return prefix
+            keys = [unpack(key) for key in index.rows] if len(prefix) >= 6 else []
+        found = [key for key in keys if _named(key, prefix)]
         if len(found) != 1:
             problem = "matches several takes" if found else "is not a take in the journal"
             raise LedgerError(
@@ -250,8 +254,10 @@ class FileLedger:
             "summary": summary[:160],
             "time": time.time(),
         }
-        index = await finish(self.file.append, record)
-        return replace(index.by_task[task_id])
+        await finish(self.file.append, record)
+        entry = await self.find_task(task_id)
+        assert entry is not None  # just written
+        return entry
 
     async def record_outcome(
         self,
@@ -276,6 +282,17 @@ class FileLedger:
 
     async def close(self) -> None:
         """Nothing to flush (every record is fsynced); the lock file stays open for the process."""
+
+
+def _chosen(index: Index, only_unfinished: bool, model: str | None) -> list[int]:
+    """The rows `entries` lists, newest first (a take's attempts in the order made)."""
+    rows = index.current()
+    if model is not None:
+        rows = [row for row in rows if index.model[row] == model]
+    if only_unfinished:
+        rows = [row for row in rows if index.state[row] not in _FINISHED]
+    rows.sort(key=index.created.__getitem__, reverse=True)
+    return rows
 
 
 def _named(key: str, prefix: str) -> bool:

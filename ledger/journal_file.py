@@ -10,14 +10,17 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import fsync_folder
 from ..errors import LedgerError
 from . import snapshot
+from .base import Entry
+from .index import Index
 from .oslock import APPEND_BYTE, LockFile
-from .records import Index, encode, entry_record
+from .records import apply, encode, entry_record, fold
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
@@ -35,6 +38,7 @@ class JournalFile:
         self.mutex = threading.RLock()  # the index, the read offset and this process's appends
         self._offset = 0
         self._lines = 0
+        self._saved_at = 0  # lines the index cache on disk covers
         self._identity: tuple[int, int] | None = None
         self._unwritten: list[dict[str, Any]] = []  # records the disk refused: kept in memory
 
@@ -55,13 +59,16 @@ class JournalFile:
                 self._reset(identity)  # replaced (compacted) or truncated: read it afresh
                 self._from_snapshot(identity, info.st_size)
             if info.st_size > self._offset:
-                read_from = self._lines
                 self._read_from_offset()
-                if self._lines - read_from >= snapshot.MIN_LINES:
+                # Kept fresh as the journal grows (also by one append at a time), so a start
+                # reads at most MIN_LINES lines past the cache.
+                # Never with records the disk refused: the cache holds what the journal holds.
+                if self._lines - self._saved_at >= snapshot.MIN_LINES and not self._unwritten:
                     snapshot.save(self.path, identity, self._offset, self._lines, self.index)
+                    self._saved_at = self._lines
             if fresh:
                 for record in self._unwritten:
-                    self.index.apply(record)
+                    apply(self.index, record, None)
             self._report_damage()
             return self.index
 
@@ -69,16 +76,17 @@ class JournalFile:
         cached = snapshot.load(self.path, identity, size)
         if cached is not None:
             self.index, self._offset, self._lines = cached
+            self._saved_at = self._lines
 
     def keep_unwritten(self, record: dict[str, Any]) -> None:
         """A record the disk refused (after a create): this process must still act on it."""
         with self.mutex:
             self._unwritten.append(record)
-            self.index.apply(record)
+            apply(self.index, record, None)
 
     def _reset(self, identity: tuple[int, int] | None) -> None:
         self.index = Index()
-        self._offset = self._lines = 0
+        self._offset = self._lines = self._saved_at = 0
         self._identity = identity
 
     def _read_from_offset(self) -> None:
@@ -89,22 +97,54 @@ class JournalFile:
                 lines = (pending + chunk).split(b"\n")
                 pending = lines.pop()  # no newline yet: a write in progress, or a torn line
                 self._apply(lines)
-                self._offset += sum(len(line) + 1 for line in lines)
         # A torn last line stays unread: the next append starts a fresh line after it, and
         # then it is read (and counted as damage) like any other bad line.
 
     def _apply(self, lines: list[bytes]) -> None:
         first = self._lines + 1
+        offsets = []
+        at = self._offset
+        for line in lines:
+            offsets.append(at)
+            at += len(line) + 1
         self._lines += len(lines)
+        self._offset = at
         records = _parse_fast(lines)
         if records is None:  # something in this chunk is damaged: line by line, to name it
-            self.index.apply_lines(zip(range(first, first + len(lines)), lines, strict=True))
+            fold(self.index, zip(range(first, first + len(lines)), offsets, lines, strict=True))
             return
-        for number, record in enumerate(records, start=first):
+        for number, (record, at) in enumerate(zip(records, offsets, strict=True), start=first):
             try:
-                self.index.apply(record)
+                apply(self.index, record, at)
             except ValueError as exc:
                 self.index.note_damage(f"line {number}", f"{type(exc).__name__}: {exc}"[:160])
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def entries(self, pick: Callable[[Index], list[int]]) -> list[Entry]:
+        """The rows `pick` chooses from the caught-up index, as entries with their details
+        read back from the journal, all under the mutex."""
+        with self.mutex:
+            index = self.catch_up()
+            return index.entries(pick(index), self._read_lines)
+
+    def _read_lines(self, offsets: list[int]) -> dict[int, dict[str, Any] | None]:
+        """The records at `offsets` (sorted) of the indexed journal; None for each that cannot
+        be read (a journal replaced meanwhile, or damaged since: the details are then absent)."""
+        found: dict[int, dict[str, Any] | None] = dict.fromkeys(offsets)
+        if not offsets:
+            return found
+        try:
+            with open(self.path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if (info.st_dev, info.st_ino) != self._identity:
+                    return found
+                for at in offsets:
+                    handle.seek(at)
+                    found[at] = _record(handle.readline())
+        except OSError:
+            pass  # details are a convenience: the take's state and task id are in memory
+        return found
 
     def _report_damage(self) -> None:
         if self.index.damaged_lines > _REPORTED.get(self.path, 0):
@@ -161,8 +201,10 @@ class JournalFile:
             try:
                 index = self.catch_up()
                 temp = self.path.with_name(f"{self.path.name}.compact-{os.getpid()}")
-                records = [entry_record(e, earlier=True) for e in index.earlier]
-                records += [entry_record(e, earlier=False) for e in index.takes.values()]
+                earlier = index.entries(index.earlier, self._read_lines)
+                current = index.entries(list(index.rows.values()), self._read_lines)
+                records = [entry_record(e, earlier=True) for e in earlier]
+                records += [entry_record(e, earlier=False) for e in current]
                 try:
                     with open(temp, "wb") as handle:
                         handle.writelines(encode(record) for record in records)
@@ -196,6 +238,14 @@ def _parse_fast(lines: list[bytes]) -> list[dict[str, Any]] | None:
     if len(parsed) != len(kept) or not all(isinstance(item, dict) for item in parsed):
         return None
     return parsed if len(kept) == len(lines) else None  # blank lines: numbered one by one
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _last_byte(fd: int, size: int) -> bytes:

@@ -16,11 +16,10 @@ PROMPT_EXCERPT_CHARS = 80
 
 async def task_page(ledger: Ledger, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """One page of tasks, newest first, with the total so the caller can page on."""
-    rows = await ledger.entries()
-    page = rows[offset : offset + limit]
+    page = await ledger.entries(limit=limit, offset=offset)
     return {
         "tasks": [task_row(entry) for entry in page],
-        "total": len(rows),
+        "total": await ledger.count(),
         "limit": limit,
         "offset": offset,
     }

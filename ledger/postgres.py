@@ -255,6 +255,11 @@ class PostgresLedger:
         rows = await self._fetch(sql, (*params, limit, offset))
         return [to_entry(row) for row in rows]
 
+    async def count(self, *, only_unfinished: bool = False, model: str | None = None) -> int:
+        where, params = pg_rows.entries_filter(only_unfinished, model)
+        rows = await self._fetch(f"SELECT count(*) AS n FROM freesora.takes t {where}", params)
+        return int(rows[0]["n"])
+
     async def adopt(self, take_key: str, task_id: str) -> Entry:
         return await self._resolve(take_key, TakeState.CREATED, task_id)
 

@@ -1,6 +1,7 @@
 """The journal's lines folded into entries: tolerant of damage, of old formats and of disorder.
 
-Owns the record format (one JSON object per line) and the in-memory index; no file access.
+Owns the record format (one JSON object per line) and what each record does to the index
+(`index.Index`); no file access.
 Today's records: sending, created, refused, unknown, finished, adopted, forgotten, entry (a
 compacted take). The first journal format (created/unknown with a `fingerprint`, finished) is
 read too. A line that is not a well-typed record is counted as damage and skipped: it never
@@ -13,16 +14,17 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from .base import Entry, TakeState
+from .index import Index
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
 PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
 _ENDINGS = {s.value: s for s in (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.CANCELLED)}
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
 _REPEATED = frozenset({"account", "model"})
+_SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
 _NUMBERS = (int, float)
 _LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
 
@@ -63,76 +65,44 @@ def _int(record: dict[str, Any], name: str, *, default: int | None) -> int | Non
     return value
 
 
-class Index:
-    """take key -> its current Entry, task id -> Entry, and earlier attempts that had a task."""
-
-    def __init__(self) -> None:
-        self.takes: dict[str, Entry] = {}
-        self.by_task: dict[str, Entry] = {}
-        self.earlier: list[Entry] = []  # superseded attempts with a task id: never dropped
-        self.damage: list[str] = []
-        self.damaged_lines = 0
-
-    def note_damage(self, where: str, problem: str) -> None:
-        self.damaged_lines += 1
-        if len(self.damage) < 5:  # a few examples are enough to act on; the count says the rest
-            self.damage.append(f"{where}: {problem}")
-
-    def apply_lines(self, lines: Iterable[tuple[int, bytes]]) -> None:
-        """(line number, raw bytes) pairs, applied in order; damage counted, never raised."""
-        for number, raw in lines:
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-                if not isinstance(record, dict):
-                    raise BadRecord("not a JSON object")
-                self.apply(record)
-            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-                self.note_damage(f"line {number}", f"{type(exc).__name__}: {exc}"[:160])
-
-    def apply(self, record: dict[str, Any]) -> None:
-        kind = record.get("event")
-        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            raise BadRecord(f"unknown event {kind!r}"[:120])
-        handler(self, record)
-
-    # --- helpers for the handlers ---------------------------------------------------------
-
-    def start(self, entry: Entry) -> None:
-        """A new attempt at a take: an earlier attempt with a task stays listed."""
-        old = self.takes.get(entry.take_key)
-        if old is not None:
-            del self.takes[entry.take_key]  # re-inserted last: newest attempts iterate last
-            if old.task_id is not None:
-                self.earlier.append(old)
-        self.takes[entry.take_key] = entry
-        if entry.task_id is not None:
-            self.by_task[entry.task_id] = entry
-
-    def take_entry(self, record: dict[str, Any]) -> Entry:
-        key = _text(record, "take")
-        assert key is not None
-        entry = self.takes.get(key)
-        if entry is None:  # an outcome whose sending line was lost: keep what it says
-            now = _number(record, "time")
-            entry = Entry(key, "", "", None, 0, TakeState.SENDING, now, now)
-            self.takes[key] = entry
-        return entry
-
-    def set_task(self, entry: Entry, task_id: str) -> None:
-        if entry.task_id is not None and entry.task_id != task_id:
-            self.earlier.append(replace(entry))  # an adoption over a known task keeps both
-        entry.task_id = task_id
-        self.by_task[task_id] = entry
-
-    def current(self) -> list[Entry]:
-        return [*self.earlier, *self.takes.values()]
+def fold(index: Index, lines: Iterable[tuple[int, int, bytes]]) -> None:
+    """(line number, offset, raw bytes) triples, applied in order; damage counted, never raised."""
+    for number, at, raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8"))
+            if not isinstance(record, dict):
+                raise BadRecord("not a JSON object")
+            apply(index, record, at)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            index.note_damage(f"line {number}", f"{type(exc).__name__}: {exc}"[:160])
 
 
-def _sending(index: Index, record: dict[str, Any]) -> None:
-    # The hot path of opening a big journal: checks inlined, one Entry built directly.
+def apply(index: Index, record: dict[str, Any], at: int | None) -> None:
+    """One record; `at` is its line's offset in the journal (None: a record held in memory)."""
+    kind = record.get("event")
+    handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
+    if handler is None:
+        raise BadRecord(f"unknown event {kind!r}"[:120])
+    handler(index, record, at)
+
+
+def _take_row(index: Index, record: dict[str, Any]) -> int:
+    """The row of the take a record names; an outcome whose sending line was lost keeps
+    what it says in a row of its own."""
+    key = _text(record, "take")
+    assert key is not None
+    row = index.row_of(key)
+    if row is None:
+        now = _number(record, "time")
+        row = index.add(key, "", "", None, 0, TakeState.SENDING, now)
+        index.start(row)
+    return row
+
+
+def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
+    # The hot path of opening a big journal: checks inlined, one row added directly.
     take, account, model = record.get("take"), record.get("account", ""), record.get("model", "")
     seed, slot, summary = record.get("seed"), record.get("slot", 0), record.get("summary", "")
     now = record.get("time", 0.0)
@@ -142,12 +112,14 @@ def _sending(index: Index, record: dict[str, Any]) -> None:
         or type(account) is not str
         or type(model) is not str
         or type(summary) is not str
-        or (seed is not None and type(seed) is not int)
+        or (seed is not None and (type(seed) is not int or not _SEEDS[0] <= seed <= _SEEDS[1]))
         or type(slot) is not int
+        or not 0 <= slot < 2**31
         or not _is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
-    entry = Entry(
+    # Accounts, models and summaries (a prompt's start and the request's shape) repeat a lot.
+    row = index.add(
         take,
         sys.intern(account),
         sys.intern(model),
@@ -155,133 +127,135 @@ def _sending(index: Index, record: dict[str, Any]) -> None:
         slot,
         TakeState.SENDING,
         float(now),
-        float(now),
-        # Summaries describe the request's shape (model, ratio, length): they repeat a lot.
         summary=sys.intern(summary),
     )
-    index.start(entry)
+    index.start(row)
 
 
-def _created(index: Index, record: dict[str, Any]) -> None:
+def _created(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id, now = record.get("task_id"), record.get("time", 0.0)
     if type(task_id) is not str or not task_id or not _is_time(now):
         raise BadRecord(f"a created record with a field of the wrong type: {record!r}"[:160])
     if "take" not in record:  # the first format: one record per task, no account
         _legacy(index, record, LEGACY + task_id, TakeState.CREATED, task_id)
         return
-    entry = index.take_entry(record)
-    index.set_task(entry, task_id)
-    entry.state = TakeState.CREATED
-    entry.updated_at = float(now)
+    row = _take_row(index, record)
+    _set_task(index, row, task_id)
+    index.set_state(row, TakeState.CREATED, float(now))
+
+
+def _set_task(index: Index, row: int, task_id: str) -> None:
+    known = index.task[row]
+    if known is not None and known != task_id:  # an adoption over a known task keeps both
+        index.earlier.append(index.copy(row))
+        index.by_task[known] = index.earlier[-1]
+    index.set_task(row, task_id)
 
 
 def _legacy(
     index: Index, record: dict[str, Any], key: str, state: TakeState, task_id: str | None
 ) -> None:
     now = _number(record, "time")
-    entry = Entry(
-        take_key=key,
-        account="",
-        model=_text(record, "model", required=False) or "",
-        seed=_int(record, "seed", default=None),
-        slot=0,
-        state=state,
-        created_at=now,
-        updated_at=now,
-        task_id=task_id,
-        reason=_text(record, "error", required=False),
-    )
-    index.start(entry)
+    model = _text(record, "model", required=False) or ""
+    seed = _int(record, "seed", default=None)
+    if seed is not None and not _SEEDS[0] <= seed <= _SEEDS[1]:
+        raise BadRecord(f"seed out of range: {seed}"[:120])
+    row = index.add(key, "", model, seed, 0, state, now, task=task_id)
+    index.reason[row] = _text(record, "error", required=False)
+    index.start(row)
 
 
 def _settled(state: TakeState) -> Any:
-    def handler(index: Index, record: dict[str, Any]) -> None:
+    def handler(index: Index, record: dict[str, Any], at: int | None) -> None:
         if state is TakeState.UNKNOWN and "take" not in record:
             seen = json.dumps([record.get("fingerprint"), record.get("seed"), record.get("time")])
             key = LEGACY + hashlib.sha256(seen.encode()).hexdigest()[:32]
             _legacy(index, record, key, state, None)
             return
-        entry = index.take_entry(record)
-        if entry.task_id is not None and entry.state.reusable:
+        row = _take_row(index, record)
+        if index.task[row] is not None and index.state_of(row).reusable:
             return  # a late or duplicated outcome never hides a task that exists
-        entry.state = state
-        entry.reason = _text(record, "reason", required=False)
-        entry.updated_at = _number(record, "time")
+        reason = _text(record, "reason", required=False)
+        index.set_state(row, state, _number(record, "time"))
+        index.reason[row] = reason
 
     return handler
 
 
-def _finished(index: Index, record: dict[str, Any]) -> None:
+def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id, status, now = record.get("task_id"), record.get("status"), record.get("time", 0.0)
     state = _ENDINGS.get(status) if type(status) is str else None
     if type(task_id) is not str or not task_id or not _is_time(now) or state is None:
         raise BadRecord(f"a finished record with a field of the wrong type: {record!r}"[:160])
-    details = [(name, record.get(name)) for name in ("url", "file", "reason")]
-    if any(value is not None and type(value) is not str for _, value in details):
+    details = [record.get(name) for name in ("url", "file", "reason")]
+    if any(value is not None and type(value) is not str for value in details):
         raise BadRecord(f"url, file and reason must be text: {record!r}"[:160])
-    entry = index.by_task.get(task_id)
-    if entry is None:  # its create record is lost: the task id is not
-        entry = Entry(PASTED + task_id, "", "", None, 0, state, float(now), float(now))
-        entry.task_id = task_id
-        index.start(entry)
-    entry.state = state
-    entry.updated_at = float(now)
-    for name, value in details:
-        if value:
-            setattr(entry, name, value)
+    row = index.by_task.get(task_id)
+    if row is None:  # its create record is lost: the task id is not
+        row = index.add(PASTED + task_id, "", "", None, 0, state, float(now), task=task_id)
+        index.start(row)
+    index.set_state(row, state, float(now))
+    index.set_details(row, record, at)
+    if details[2]:
+        index.reason[row] = details[2]
 
 
-def _adopted(index: Index, record: dict[str, Any]) -> None:
+def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id = _text(record, "task_id")
     assert task_id is not None
     key = _text(record, "take") or ""
-    if key not in index.takes:
-        now = _number(record, "time")
-        model = _text(record, "model", required=False) or ""
+    now = _number(record, "time")
+    row = index.row_of(key)
+    if row is None:
+        model = sys.intern(_text(record, "model", required=False) or "")
         summary = _text(record, "summary", required=False) or ""
-        index.start(Entry(key, "", model, None, 0, TakeState.SENDING, now, now, summary=summary))
-    entry = index.takes[key]
-    index.set_task(entry, task_id)
-    entry.state = TakeState.CREATED
-    entry.reason = "adopted by the user"
-    entry.updated_at = _number(record, "time")
+        row = index.add(key, "", model, None, 0, TakeState.SENDING, now, summary=summary)
+        index.start(row)
+    _set_task(index, row, task_id)
+    index.set_state(row, TakeState.CREATED, now)
+    index.reason[row] = "adopted by the user"
 
 
-def _forgotten(index: Index, record: dict[str, Any]) -> None:
-    entry = index.take_entry(record)
-    entry.state = TakeState.FORGOTTEN
-    entry.reason = "released by the user"
-    entry.updated_at = _number(record, "time")
+def _forgotten(index: Index, record: dict[str, Any], at: int | None) -> None:
+    row = _take_row(index, record)
+    index.set_state(row, TakeState.FORGOTTEN, _number(record, "time"))
+    index.reason[row] = "released by the user"
 
 
-def _entry(index: Index, record: dict[str, Any]) -> None:
+def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     """A compacted take: every field of its Entry in one line."""
     state = record.get("state")
     try:
         take_state = TakeState(state)
     except ValueError:
         raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
-    entry = Entry(
-        take_key=_text(record, "take") or "",
-        account=_text(record, "account", required=False) or "",
-        model=_text(record, "model", required=False) or "",
-        seed=_int(record, "seed", default=None),
-        slot=_int(record, "slot", default=0) or 0,
-        state=take_state,
-        created_at=_number(record, "time"),
-        updated_at=_number(record, "updated"),
-        task_id=_text(record, "task_id", required=False),
+    seed = _int(record, "seed", default=None)
+    slot = _int(record, "slot", default=0) or 0
+    if (seed is not None and not _SEEDS[0] <= seed <= _SEEDS[1]) or not 0 <= slot < 2**31:
+        raise BadRecord(f"seed or slot out of range: {seed}, {slot}"[:120])
+    for name in ("url", "file", "reason", "summary"):
+        _text(record, name, required=False)  # each must be text when present
+    task_id = _text(record, "task_id", required=False)
+    row = index.add(
+        _text(record, "take") or "",
+        _text(record, "account", required=False) or "",
+        _text(record, "model", required=False) or "",
+        seed,
+        slot,
+        take_state,
+        _number(record, "time"),
+        summary=sys.intern(_text(record, "summary", required=False) or ""),
+        task=task_id,
     )
-    for name in _ENTRY_FIELDS:
-        value = _text(record, name, required=False)
-        if value is not None:
-            setattr(entry, name, value)
+    index.updated[row] = _number(record, "updated")
+    index.reason[row] = _text(record, "reason", required=False)
+    index.set_details(row, record, at)
     if record.get("earlier") is True:
-        index.earlier.append(entry)
-        if entry.task_id is not None:
-            index.by_task.setdefault(entry.task_id, entry)
+        index.earlier.append(row)
+        if task_id is not None:
+            index.by_task.setdefault(task_id, row)
     else:
-        index.start(entry)
+        index.start(row)
 
 
 def entry_record(entry: Entry, *, earlier: bool) -> dict[str, Any]:

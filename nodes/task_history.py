@@ -9,11 +9,12 @@ from typing import Any
 
 from comfy_api.latest import io, ui
 
-from ..ledger.base import Entry, TakeState
+from ..ledger.base import Entry, Ledger, TakeState
 from ..schemas.models import VideoModel
 from .hooks import journal_path, open_ledger_for
 
 ANY_MODEL = "any"
+_PAGE = 200
 
 
 class FreeSoraTaskHistory(io.ComfyNode):
@@ -90,16 +91,34 @@ class FreeSoraTaskHistory(io.ComfyNode):
         from ..ledger.journal import format_entry
 
         ledger = await open_ledger_for(load_settings())
-        entries = await ledger.entries(model=None if model == ANY_MODEL else model)
-        chosen = await asyncio.to_thread(collectable, entries, only_unfinished, limit)
+        chosen = await newest_collectable(
+            ledger, None if model == ANY_MODEL else model, only_unfinished, limit
+        )
         if not chosen:
+            total = await ledger.count(model=None if model == ANY_MODEL else model)
             raise FreeSoraError(
                 f"No task in the journal matches (only_unfinished={only_unfinished}, "
                 f"model={model}): nothing to collect. The journal {ledger.where} lists "
-                f"{len(entries)} take(s); `freesora tasks` shows them."
+                f"{total} take(s); `freesora tasks` shows them."
             )
         text = "\n".join(format_entry(entry) for entry in chosen)
         return io.NodeOutput([e.task_id for e in chosen], ui=ui.PreviewText(text))
+
+
+async def newest_collectable(
+    ledger: Ledger, model: str | None, only_unfinished: bool, limit: int
+) -> list[Entry]:
+    """The first `limit` collectable entries, newest first, read a page at a time: a big
+    journal is never listed whole for a few tasks."""
+    chosen: list[Entry] = []
+    offset = 0
+    while len(chosen) < limit:
+        page = await ledger.entries(limit=_PAGE, offset=offset, model=model)
+        chosen += await asyncio.to_thread(collectable, page, only_unfinished, limit - len(chosen))
+        if len(page) < _PAGE:
+            break
+        offset += _PAGE
+    return chosen
 
 
 def collectable(entries: list[Entry], only_unfinished: bool, limit: int) -> list[Entry]:

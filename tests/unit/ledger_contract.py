@@ -192,6 +192,9 @@ class LedgerContract:
         unfinished = await ledger.entries(only_unfinished=True)
         assert "t3" not in {e.task_id for e in unfinished}
         assert await ledger.entries(model="sora-2-pro-storyboard") == []
+        assert await ledger.count() == 5  # what a paged list shows as its total
+        assert await ledger.count(only_unfinished=True) == len(unfinished) == 4
+        assert await ledger.count(model="sora-2-pro-storyboard") == 0
 
     async def test_a_pasted_task_id_is_remembered_once(self, make_ledger: MakeLedger) -> None:
         ledger = await make_ledger()
