@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..errors import CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger.admission import OnWait, wait_for_slot
 from ..ledger.base import Claim, Entry, Ledger, Take
-from ..ledger.fingerprint import request_hash
+from ..ledger.fingerprint import request_hashes
 from ..service.client import FreeSoraClient
 from . import detached
 from .plan import PlannedTask
@@ -100,10 +100,12 @@ async def _take(
 ) -> Take:
     payload = task.request.to_payload()
     # Hashing a 10 MB image takes ~100 ms: off the event loop, where other nodes run.
-    request = await asyncio.to_thread(request_hash, payload, client.settings.base_url)
-    if not reuse:
-        request = f"{request}:{uuid.uuid4().hex}"  # an explicit order: a take of its own
-    return Take(account=account, request=request, seed=seed, slot=slot)
+    request, legacy = await asyncio.to_thread(
+        request_hashes, payload, client.settings.base_url, slot
+    )
+    if not reuse:  # an explicit order: a take of its own
+        return Take(account=account, request=f"{request}:{uuid.uuid4().hex}", seed=seed, slot=slot)
+    return Take(account=account, request=request, seed=seed, slot=slot, legacy=legacy)
 
 
 async def _submit_take(

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
@@ -82,6 +82,9 @@ class Take:
     request: str  # sha256 of the canonical request (image bytes hashed, never stored)
     seed: int | None
     slot: int = 0  # position in a batch: two identical takes of one batch are two tasks
+    # The first journal format's fingerprint of the same request (it knew no account): lets a
+    # file ledger carry an earlier version's task or unknown outcome over to this take.
+    legacy: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

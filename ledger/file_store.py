@@ -140,6 +140,8 @@ class FileLedger:
         await self._hold(key)
         try:
             entry = await finish(self._check, key)
+            if entry is None and take.legacy is not None:
+                entry = await finish(self._carry, take, summary[:160])
             if entry is not None and (entry.state.reusable or entry.state.blocks_resend):
                 self._let_go(key)
                 return Decision(None, self._as_seen(entry))
@@ -168,6 +170,30 @@ class FileLedger:
         reason = orphan_reason(entry)
         self.file.append({"event": "unknown", "take": key, "reason": reason, "time": time.time()})
         return self._one(lambda index: index.row_of(key))
+
+    def _carry(self, take: Take, summary: str) -> Entry | None:
+        """A first-format take of the same request and seed (an earlier version's journal knew
+        no account): its task, or its unknown outcome, becomes this take's, so an upgrade never
+        pays again or resends blindly. Failed ones are left where they are."""
+        with self.file.mutex:
+            index = self.file.catch_up()
+            row = index.legacy.get((take.legacy or "", take.seed))
+            if row is None or index.row_of(unpack(index.key[row])) != row:
+                return None
+            state = index.state_of(row)
+            if not (state.reusable or state.blocks_resend):
+                return None
+            record = {
+                "event": "carried",
+                "take": take.key,
+                "from": unpack(index.key[row]),
+                "account": take.account,
+                "slot": take.slot,
+                "summary": summary,
+                "time": time.time(),
+            }
+            self.file.append(record)
+        return self._one(lambda index: index.row_of(take.key))
 
     async def _hold(self, key: str) -> None:
         """This process's asyncio lock, then the OS lock, of one take (released by `_let_go`)."""

@@ -23,12 +23,37 @@ SECRET_BYTES = 32
 def request_hash(payload: Mapping[str, Any], base_url: str) -> str:
     """sha256 of the canonical request and the service it goes to (CPU-bound for big images:
     run it off the event loop)."""
+    return _request_hash(_canonical(payload), base_url)
+
+
+def request_hashes(payload: Mapping[str, Any], base_url: str, slot: int) -> tuple[str, str]:
+    """(`request_hash`, `legacy_fingerprint`), the image hashed once for both."""
+    canonical = _canonical(payload)
+    return _request_hash(canonical, base_url), _legacy(canonical, base_url, slot)
+
+
+def legacy_fingerprint(payload: Mapping[str, Any], base_url: str, slot: int) -> str:
+    """The fingerprint the first journal format recorded (base URL as given, slot, canonical
+    request), so an earlier version's tasks are found again after an upgrade."""
+    return _legacy(_canonical(payload), base_url, slot)
+
+
+def _canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     canonical = dict(payload)
     data_url = canonical.get("imageData")
     if isinstance(data_url, str):
         raw = decode_data_url(data_url)[1]
         canonical["imageData"] = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return canonical
+
+
+def _request_hash(canonical: dict[str, Any], base_url: str) -> str:
     text = json.dumps([base_url.rstrip("/"), canonical], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _legacy(canonical: dict[str, Any], base_url: str, slot: int) -> str:
+    text = json.dumps([base_url, slot, canonical], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -55,6 +55,7 @@ class Index:
         self.by_task: dict[str, int] = {}
         self.earlier: list[int] = []  # superseded attempts with a task id: never dropped
         self.inline: dict[int, dict[str, str]] = {}  # details of records that have no line
+        self.legacy: dict[tuple[str, int | None], int] = {}  # first format: (fingerprint, seed)
         self.damage: list[str] = []
         self.damaged_lines = 0
         self.key: list[Key] = []
@@ -128,6 +129,19 @@ class Index:
         if row in self.inline:
             self.inline[new] = dict(self.inline[row])
         return new
+
+    def carry(self, legacy_key: str, key: str, account: str, slot: int, now: float) -> int | None:
+        """The first format's take `legacy_key` becomes take `key` (with an account): its row
+        is copied under the new key and the old one is no longer listed or matched."""
+        old = self.rows.pop(pack(legacy_key), None)
+        if old is None:
+            return None  # carried already (by another account, or another process)
+        self.legacy = {match: row for match, row in self.legacy.items() if row != old}
+        row = self.copy(old)
+        self.key[row], self.account[row], self.slot[row] = pack(key), account, slot
+        self.updated[row] = now
+        self.start(row)
+        return row
 
     def row_of(self, take_key: str) -> int | None:
         return self.rows.get(pack(take_key))

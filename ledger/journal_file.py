@@ -18,7 +18,7 @@ from ..config import fsync_folder
 from ..errors import LedgerError
 from . import snapshot
 from .base import Entry
-from .index import Index
+from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
 from .records import apply, encode, entry_record, fold
 
@@ -201,10 +201,7 @@ class JournalFile:
             try:
                 index = self.catch_up()
                 temp = self.path.with_name(f"{self.path.name}.compact-{os.getpid()}")
-                earlier = index.entries(index.earlier, self._read_lines)
-                current = index.entries(list(index.rows.values()), self._read_lines)
-                records = [entry_record(e, earlier=True) for e in earlier]
-                records += [entry_record(e, earlier=False) for e in current]
+                records = _compacted(index, self._read_lines)
                 try:
                     with open(temp, "wb") as handle:
                         handle.writelines(encode(record) for record in records)
@@ -223,6 +220,17 @@ class JournalFile:
                 return len(records)
             finally:
                 self.locks.release(APPEND_BYTE)
+
+
+def _compacted(index: Index, read_lines: ReadLines) -> list[dict[str, Any]]:
+    """One `entry` record per listed row, earlier attempts first; a first-format take keeps
+    its fingerprint, so it is still found after the compaction."""
+    prints = {row: fingerprint for (fingerprint, _), row in index.legacy.items()}
+    records = []
+    for earlier, rows in ((True, index.earlier), (False, list(index.rows.values()))):
+        for row, entry in zip(rows, index.entries(rows, read_lines), strict=True):
+            records.append(entry_record(entry, earlier=earlier, fingerprint=prints.get(row)))
+    return records
 
 
 def _parse_fast(lines: list[bytes]) -> list[dict[str, Any]] | None:

@@ -1,11 +1,11 @@
 """The journal's lines folded into entries: tolerant of damage, of old formats and of disorder.
 
 Owns the record format (one JSON object per line) and what each record does to the index
-(`index.Index`); no file access.
-Today's records: sending, created, refused, unknown, finished, adopted, forgotten, entry (a
-compacted take). The first journal format (created/unknown with a `fingerprint`, finished) is
-read too. A line that is not a well-typed record is counted as damage and skipped: it never
-stops the lines after it from being read.
+(`index.Index`); no file access. Today's records: sending, created, refused, unknown,
+finished, adopted, forgotten, entry (a compacted take), carried (a first-format take found
+again by its fingerprint and given an account). The first journal format (created/unknown
+with a `fingerprint`, finished) is read too. A line that is not a well-typed record is counted
+as damage and skipped: it never stops the lines after it from being read.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .base import Entry, TakeState
 from .index import Index
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
+CARRIED_REASON = "recorded by an earlier version of the pack (before the journal kept accounts)"
 PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
 _ENDINGS = {s.value: s for s in (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.CANCELLED)}
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
@@ -163,6 +164,20 @@ def _legacy(
     row = index.add(key, "", model, seed, 0, state, now, task=task_id)
     index.reason[row] = _text(record, "error", required=False)
     index.start(row)
+    fingerprint = record.get("fingerprint")
+    if type(fingerprint) is str and fingerprint:
+        index.legacy[(fingerprint, seed)] = row  # the newest record of a request decides
+
+
+def _carried(index: Index, record: dict[str, Any], at: int | None) -> None:
+    """A first-format take found again by its fingerprint, now a take of an account."""
+    source, key, account = (_text(record, name) or "" for name in ("from", "take", "account"))
+    slot = _int(record, "slot", default=0) or 0
+    row = index.carry(source, key, sys.intern(account), slot, _number(record, "time"))
+    if row is not None:
+        index.summary[row] = sys.intern(_text(record, "summary", required=False) or "")
+        before = index.reason[row]
+        index.reason[row] = f"{CARRIED_REASON}: {before}" if before else CARRIED_REASON
 
 
 def _settled(state: TakeState) -> Any:
@@ -250,6 +265,9 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     index.updated[row] = _number(record, "updated")
     index.reason[row] = _text(record, "reason", required=False)
     index.set_details(row, record, at)
+    fingerprint = _text(record, "fingerprint", required=False)
+    if fingerprint:  # a first-format take not carried over yet: still found by it
+        index.legacy[(fingerprint, seed)] = row
     if record.get("earlier") is True:
         index.earlier.append(row)
         if task_id is not None:
@@ -258,7 +276,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         index.start(row)
 
 
-def entry_record(entry: Entry, *, earlier: bool) -> dict[str, Any]:
+def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None) -> dict[str, Any]:
     """The `entry` record compaction writes for one take (the inverse of `_entry`)."""
     record: dict[str, Any] = {
         "event": "entry",
@@ -275,6 +293,8 @@ def entry_record(entry: Entry, *, earlier: bool) -> dict[str, Any]:
     record.update({name: getattr(entry, name) for name in _ENTRY_FIELDS if getattr(entry, name)})
     if earlier:
         record["earlier"] = True
+    if fingerprint:
+        record["fingerprint"] = fingerprint
     return record
 
 
@@ -287,4 +307,5 @@ _HANDLERS: dict[str, Any] = {
     "adopted": _adopted,
     "forgotten": _forgotten,
     "entry": _entry,
+    "carried": _carried,
 }

@@ -14,7 +14,7 @@ import marshal
 import os
 from array import array
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from .index import COLUMNS, STATES, Index
 
@@ -75,6 +75,7 @@ def save(journal: Path, identity: tuple[int, int], offset: int, lines: int, inde
             for rows in (index.rows.values(), index.earlier, index.by_task.values()):
                 _put(handle, array("q", rows).tobytes())
             _put(handle, index.inline)
+            _put(handle, index.legacy)
         os.chmod(temp, 0o600)
         os.replace(temp, target)
     except (OSError, ValueError):
@@ -117,8 +118,8 @@ def _read_index(handle: BinaryIO) -> Index:
     if any(code >= len(STATES) for code in set(index.state)):
         raise ValueError("an unknown state code")
     current, earlier, task_rows = (array("q", _get(handle)) for _ in range(3))
-    inline = _get(handle)
-    for numbers in (current, earlier, task_rows, array("q", inline)):
+    inline, legacy = _get(handle), _get(handle)
+    for numbers in (current, earlier, task_rows, array("q", inline), array("q", legacy.values())):
         if numbers and (min(numbers) < 0 or max(numbers) >= rows):
             raise ValueError("a row out of range")
     # Keys are the columns' own objects and each row one int object shared by every map (as
@@ -126,9 +127,10 @@ def _read_index(handle: BinaryIO) -> Index:
     number = list(range(rows)).__getitem__
     index.rows = dict(zip(map(index.key.__getitem__, current), map(number, current), strict=True))
     index.earlier = list(map(number, earlier))
-    tasks = map(index.task.__getitem__, task_rows)
-    index.by_task = dict(zip(tasks, map(number, task_rows), strict=True))
-    if None in index.by_task:
+    by_task = dict(zip(map(index.task.__getitem__, task_rows), map(number, task_rows), strict=True))
+    if None in by_task:
         raise ValueError("a task row with no task")
+    index.by_task = cast(dict[str, int], by_task)
     index.inline = dict(inline)
+    index.legacy = dict(legacy)
     return index

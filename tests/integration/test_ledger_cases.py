@@ -248,14 +248,14 @@ async def test_case11_ledger_io_and_hashing_run_off_the_event_loop(
     """11: fsynced appends, journal reads and image hashing never run on the loop's thread."""
     loop_thread = threading.get_ident()
     seen: dict[str, set[int]] = {"fsync": set(), "hash": set(), "read": set()}
-    real_fsync, real_hash = os.fsync, submit_module.request_hash
+    real_fsync, real_hash = os.fsync, submit_module.request_hashes
     real_read = ledger.file._read_from_offset
 
     def fsync(fd: int) -> None:
         seen["fsync"].add(threading.get_ident())
         real_fsync(fd)
 
-    def request_hash(*args: object) -> str:
+    def request_hashes(*args: object) -> tuple[str, str]:
         seen["hash"].add(threading.get_ident())
         return real_hash(*args)  # type: ignore[arg-type]
 
@@ -264,7 +264,7 @@ async def test_case11_ledger_io_and_hashing_run_off_the_event_loop(
         real_read()
 
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(submit_module, "request_hash", request_hash)
+    monkeypatch.setattr(submit_module, "request_hashes", request_hashes)
     monkeypatch.setattr(ledger.file, "_read_from_offset", read)
     await submit_tasks(harness.client, planned() + planned("two"), ledger=ledger, seed=1)
     await ledger.entries()

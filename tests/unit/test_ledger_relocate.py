@@ -146,7 +146,7 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
     code = f"""
         import sys, time
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
         from old_journal import Journal
         from freesora.ledger.relocate import relocate_folder
         while not Path({str(gate)!r}).exists():  # every process imported: now all at once

@@ -1,0 +1,107 @@
+"""After an upgrade, the first journal format's tasks and unknown outcomes still count.
+
+The first release recorded takes by a fingerprint of the request (no account). Re-running the
+same request and seed after the upgrade must reuse its task (not pay again) and stay blocked by
+its unknown outcome (not resend blindly), against the sandbox on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness import Harness
+from old_journal import Journal, fingerprint
+
+from freesora.create.plan import PlannedTask
+from freesora.create.submit import submit_tasks
+from freesora.errors import CreateOutcomeUnknownError
+from freesora.ledger.base import TakeState
+from freesora.ledger.file_store import FileLedger
+from freesora.ledger.records import CARRIED_REASON
+from freesora.sandbox import SANDBOX_KEY
+from freesora.schemas import build_create_request
+
+MODEL = "sora-2-text-to-video"
+
+
+def planned(prompt: str = "A paper boat") -> list[PlannedTask]:
+    return [PlannedTask(build_create_request(model=MODEL, prompt=prompt))]
+
+
+def old_print(harness: Harness, prompt: str = "A paper boat", slot: int = 0) -> str:
+    payload = planned(prompt)[0].request.to_payload()
+    return fingerprint(payload, harness.client.settings.base_url, slot)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "tasks.jsonl"
+
+
+async def test_a_task_the_first_release_created_is_reused_not_paid_again(
+    harness: Harness, path: Path
+) -> None:
+    [made] = await submit_tasks(harness.client, planned())  # created before the upgrade
+    Journal(path).record_created(made.task_id, MODEL, old_print(harness), seed=1)
+    ledger = FileLedger(path)
+    [again] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
+    assert again.reused
+    assert again.task_id == made.task_id
+    assert len(harness.sandbox.received.creates) == 1
+    [entry] = await ledger.entries()  # listed once, now as this account's take
+    assert entry.task_id == made.task_id
+    assert entry.account == await ledger.account(harness.client.settings.profile, SANDBOX_KEY)
+    assert entry.reason == CARRIED_REASON
+    [later] = await submit_tasks(harness.client, planned(), ledger=FileLedger(path), seed=1)
+    assert later.reused
+    assert len(harness.sandbox.received.creates) == 1
+
+
+async def test_an_unknown_outcome_of_the_first_release_still_blocks_a_blind_resend(
+    harness: Harness, path: Path
+) -> None:
+    Journal(path).record_unknown(MODEL, old_print(harness), 1, "connection reset after sending")
+    ledger = FileLedger(path)
+    with pytest.raises(CreateOutcomeUnknownError, match="connection reset") as caught:
+        await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
+    assert harness.sandbox.received.creates == []
+    take = caught.value.message.split("freesora tasks forget ")[1][:12]
+    released = await ledger.forget(take)  # the way out the message names works
+    assert released.state is TakeState.FORGOTTEN
+    [made] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
+    assert not made.reused
+    assert len(harness.sandbox.received.creates) == 1
+
+
+async def test_other_seeds_slots_requests_and_failed_tasks_of_the_first_release_create_anew(
+    harness: Harness, path: Path
+) -> None:
+    old = Journal(path)
+    old.record_created("old-failed", MODEL, old_print(harness), seed=1)
+    old.record_finished("old-failed", "failed")
+    old.record_created("old-other", MODEL, old_print(harness, "Another boat"), seed=1)
+    ledger = FileLedger(path)
+    [made] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
+    assert not made.reused  # its only earlier task failed
+    [other_seed] = await submit_tasks(
+        harness.client, planned("Another boat"), ledger=ledger, seed=2
+    )
+    assert not other_seed.reused
+    assert len(harness.sandbox.received.creates) == 2
+
+
+async def test_the_first_release_task_goes_to_one_account_and_survives_compaction(
+    harness: Harness, path: Path
+) -> None:
+    [made] = await submit_tasks(harness.client, planned())
+    Journal(path).record_created(made.task_id, MODEL, old_print(harness), seed=1)
+    ledger = FileLedger(path)
+    assert await ledger.compact() == 1  # not carried yet: it keeps its fingerprint
+    [again] = await submit_tasks(harness.client, planned(), ledger=FileLedger(path), seed=1)
+    assert again.reused
+    assert again.task_id == made.task_id
+    bob = harness.client_with(key=SANDBOX_KEY + "-bob")
+    [theirs] = await submit_tasks(bob, planned(), ledger=FileLedger(path), seed=1)
+    assert not theirs.reused  # carried to the first account that asked, never to a second
+    assert theirs.task_id != made.task_id
