@@ -22,16 +22,13 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _lock(fd: int, offset: int, blocking: bool) -> bool:
-        mode = msvcrt.LK_NBLCK
-        while True:
-            os.lseek(fd, offset, os.SEEK_SET)
-            try:
-                msvcrt.locking(fd, mode, 1)
-                return True
-            except OSError:
-                if not blocking:
-                    return False
-                time.sleep(_WINDOWS_RETRY_S)
+        assert not blocking  # Windows locks are polled: see `LockFile._acquire_polling`
+        os.lseek(fd, offset, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
 
     def _unlock(fd: int, offset: int) -> None:
         os.lseek(fd, offset, os.SEEK_SET)
@@ -89,22 +86,29 @@ class LockFile:
 
     def acquire(self, offset: int) -> None:
         """Block until the byte is ours (run it in a thread: it may wait for another process)."""
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            self._acquire_polling(offset)
+            return
         with self._guard:  # counted first, so a `probe` meanwhile never unlocks it under us
             self._held[offset] = self._held.get(offset, 0) + 1
         try:
-            if sys.platform == "win32":  # pragma: no cover
-                while not self._try(offset):
-                    time.sleep(_WINDOWS_RETRY_S)
-            else:
-                _lock(self._fd, offset, blocking=True)
+            _lock(self._fd, offset, blocking=True)  # returns at once if this process holds it
         except BaseException:
             with self._guard:
                 self._drop(offset)
             raise
 
-    def _try(self, offset: int) -> bool:
-        with self._guard:
-            return _lock(self._fd, offset, blocking=False)
+    def _acquire_polling(self, offset: int) -> None:  # pragma: no cover - Windows only
+        """Windows locks a byte per handle, and locking a held byte fails even in the process
+        that holds it: the byte is counted only once it is really ours, and a second holder
+        here just counts (as POSIX's re-lock does); a count of a mere waiter would make the
+        holder's release keep the lock, and the waiter wait forever."""
+        while True:
+            with self._guard:
+                if self._held.get(offset) or _lock(self._fd, offset, blocking=False):
+                    self._held[offset] = self._held.get(offset, 0) + 1
+                    return
+            time.sleep(_WINDOWS_RETRY_S)
 
     def release(self, offset: int) -> None:
         with self._guard:
