@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 
 from ..config import ENV_JOURNAL, Settings, is_database_url, normalize_journal
@@ -26,9 +26,11 @@ INSTALL_HINT = (
 )
 
 # One store per database and event loop: its connection pool belongs to that loop. ComfyUI
-# runs each prompt on a loop of its own (and its routes on the server's), so stores of loops
-# that have ended are dropped: their connections close when the pool is collected.
-_DATABASES: dict[tuple[str, int], tuple[asyncio.AbstractEventLoop, Ledger]] = {}
+# runs each prompt on a loop of its own (`asyncio.run`), so each store is closed as its loop
+# ends, by an async generator the loop finalizes (`shutdown_asyncgens`) before it closes.
+_DATABASES: dict[
+    tuple[str, int], tuple[asyncio.AbstractEventLoop, Ledger, AsyncGenerator[None, None]]
+] = {}
 
 
 def ledger_location(
@@ -63,8 +65,8 @@ async def open_ledger(location: str | Path) -> Ledger:
 
 async def _open_database(url: str) -> Ledger:
     loop = asyncio.get_running_loop()
-    for key, (owner, _) in list(_DATABASES.items()):
-        if owner.is_closed():
+    for key, (owner, *_) in list(_DATABASES.items()):
+        if owner.is_closed():  # a loop ended without finalizing its generators
             del _DATABASES[key]
     known = _DATABASES.get((url, id(loop)))
     if known is not None and known[0] is loop:
@@ -76,14 +78,24 @@ async def _open_database(url: str) -> Ledger:
             raise
         raise ConfigError(f"{ENV_JOURNAL} names a PostgreSQL database. {INSTALL_HINT}") from None
     ledger: Ledger = await PostgresLedger.connect(url)
-    _DATABASES[(url, id(loop))] = (loop, ledger)
+    closer = _closed_with_the_loop((url, id(loop)), ledger)
+    await anext(closer)  # started: the loop now finalizes it when it ends
+    _DATABASES[(url, id(loop))] = (loop, ledger, closer)
     return ledger
 
 
-async def close_databases() -> None:
-    """Close this loop's database pools (the CLI, before its loop ends)."""
-    loop = asyncio.get_running_loop()
-    for key, (owner, ledger) in list(_DATABASES.items()):
-        if owner is loop:
+async def _closed_with_the_loop(key: tuple[str, int], ledger: Ledger) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        if _DATABASES.get(key, (None, None))[1] is ledger:
             del _DATABASES[key]
-            await ledger.close()
+        await ledger.close()
+
+
+async def close_databases() -> None:
+    """Close this loop's database pools now (the CLI, before its loop ends)."""
+    loop = asyncio.get_running_loop()
+    for owner, _, closer in list(_DATABASES.values()):
+        if owner is loop:
+            await closer.aclose()  # runs its `finally`: forgotten and closed

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -111,8 +112,15 @@ class PgClaim:
 class PostgresLedger:
     """`ledger.base.Ledger` on a PostgreSQL database shared by every worker of a farm."""
 
-    def __init__(self, url: str, pool: AsyncConnectionPool[Any], secret: bytes) -> None:
+    def __init__(
+        self,
+        url: str,
+        pool: AsyncConnectionPool[Any],
+        secret: bytes,
+        opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] | None = None,
+    ) -> None:
         self.url = url
+        self._opened = opened if opened is not None else weakref.WeakSet()  # see `close`
         self.where = redact(url)  # shown to users: never the password
         self._pool = pool
         self._secret = secret
@@ -137,8 +145,14 @@ class PostgresLedger:
                 "the database is running and the URL (FREESORA_JOURNAL or the profile's "
                 "`journal`) is right; nothing was sent."
             ) from None
+        opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
+
+        async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+            opened.add(conn)
+
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
+            configure=configure,
             min_size=min(4, max_size),  # a few ready: opening one costs more than a create's work
             max_size=max_size,
             kwargs={"autocommit": True},
@@ -147,7 +161,7 @@ class PostgresLedger:
             open=False,
         )
         await pool.open(wait=True, timeout=timeout_s)
-        return cls(url, pool, secret)
+        return cls(url, pool, secret, opened)
 
     # --- plumbing shared with PgClaim and admission ---------------------------------------
 
@@ -295,7 +309,19 @@ class PostgresLedger:
         return await claim.admit(limits, now)
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close the pool and every connection it opened, even as the loop ends: ComfyUI's
+        `asyncio.run` cancels the pool's workers before the store is closed, and the pool then
+        stops before closing its idle connections (they would stay open on the server)."""
+        cancelled: asyncio.CancelledError | None = None
+        try:
+            await self._pool.close()
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+        for conn in list(self._opened):
+            if not conn.closed:
+                await conn.close()
+        if cancelled is not None:
+            raise cancelled
 
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where})"
