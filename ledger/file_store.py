@@ -113,7 +113,7 @@ class FileLedger:
     async def count(self, *, only_unfinished: bool = False, model: str | None = None) -> int:
         def total() -> int:
             with self.file.mutex:
-                return len(_chosen(self.file.catch_up(), only_unfinished, model))
+                return len(_chosen(self.file.catch_up(), only_unfinished, model, ordered=False))
 
         return await asyncio.to_thread(total)
 
@@ -310,14 +310,17 @@ class FileLedger:
         """Nothing to flush (every record is fsynced); the lock file stays open for the process."""
 
 
-def _chosen(index: Index, only_unfinished: bool, model: str | None) -> list[int]:
+def _chosen(
+    index: Index, only_unfinished: bool, model: str | None, *, ordered: bool = True
+) -> list[int]:
     """The rows `entries` lists, newest first (a take's attempts in the order made)."""
     rows = index.current()
     if model is not None:
         rows = [row for row in rows if index.model[row] == model]
     if only_unfinished:
         rows = [row for row in rows if index.state[row] not in _FINISHED]
-    rows.sort(key=index.created.__getitem__, reverse=True)
+    if ordered:
+        rows.sort(key=index.created.__getitem__, reverse=True)
     return rows
 
 

@@ -1,4 +1,5 @@
-"""The task list the frontend's inbox shows: ledger records as JSON rows, newest first, paged.
+"""The ledger's lists: the inbox's JSON rows (newest first, paged) and Task History's tasks
+still worth collecting.
 
 The one place that turns the ledger into `GET /freesora/tasks` rows, so that pointing the inbox
 at another store changes this file only. Rows hold no key and no image data.
@@ -6,11 +7,14 @@ at another store changes this file only. Rows hold no key and no image data.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
-from .base import Entry, Ledger
+from .base import Entry, Ledger, TakeState
 
 MAX_PAGE = 200
+FIRST_PAGE, LAST_PAGE = 200, 50_000  # Task History's reads: see `newest_collectable`
 PROMPT_EXCERPT_CHARS = 80
 
 
@@ -53,3 +57,41 @@ def page_bounds(limit: object, offset: object) -> tuple[int, int]:
             raise ValueError(f"{name} must be {low} to {high}, got {value}")
         bounds[name] = value
     return bounds["limit"], bounds["offset"]
+
+
+async def newest_collectable(
+    ledger: Ledger, model: str | None, only_unfinished: bool, limit: int
+) -> list[Entry]:
+    """The first `limit` collectable entries, newest first, read a page at a time: a big
+    journal is never listed whole for a few tasks. Pages double in size, so a journal whose
+    tasks are nearly all collected is read in a few pages, not thousands."""
+    chosen: list[Entry] = []
+    offset, size = 0, FIRST_PAGE
+    while len(chosen) < limit:
+        page = await ledger.entries(limit=size, offset=offset, model=model)
+        chosen += await asyncio.to_thread(collectable, page, only_unfinished, limit - len(chosen))
+        if len(page) < size:
+            break
+        offset, size = offset + size, min(size * 2, LAST_PAGE)
+    return chosen
+
+
+def collectable(entries: list[Entry], only_unfinished: bool, limit: int) -> list[Entry]:
+    """Entries with a task id; with `only_unfinished`, those not collected yet, counting a
+    collected task whose video file is gone (deleted, or saved in an emptied temp folder)."""
+    chosen = []
+    for entry in entries:
+        if entry.task_id is None:
+            continue
+        if only_unfinished and not _worth_collecting(entry):
+            continue
+        chosen.append(entry)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _worth_collecting(entry: Entry) -> bool:
+    if entry.state is TakeState.CREATED:
+        return True
+    return entry.state is TakeState.SUCCEEDED and not (entry.file and Path(entry.file).is_file())

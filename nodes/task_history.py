@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 from comfy_api.latest import io, ui
 
-from ..ledger.base import Entry, Ledger, TakeState
 from ..schemas.models import VideoModel
 from .hooks import journal_path, open_ledger_for
 
 ANY_MODEL = "any"
-_PAGE = 200
 
 
 class FreeSoraTaskHistory(io.ComfyNode):
@@ -89,6 +85,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
         from ..config import load_settings
         from ..errors import FreeSoraError
         from ..ledger.journal import format_entry
+        from ..ledger.listing import newest_collectable
 
         ledger = await open_ledger_for(load_settings())
         chosen = await newest_collectable(
@@ -103,40 +100,3 @@ class FreeSoraTaskHistory(io.ComfyNode):
             )
         text = "\n".join(format_entry(entry) for entry in chosen)
         return io.NodeOutput([e.task_id for e in chosen], ui=ui.PreviewText(text))
-
-
-async def newest_collectable(
-    ledger: Ledger, model: str | None, only_unfinished: bool, limit: int
-) -> list[Entry]:
-    """The first `limit` collectable entries, newest first, read a page at a time: a big
-    journal is never listed whole for a few tasks."""
-    chosen: list[Entry] = []
-    offset = 0
-    while len(chosen) < limit:
-        page = await ledger.entries(limit=_PAGE, offset=offset, model=model)
-        chosen += await asyncio.to_thread(collectable, page, only_unfinished, limit - len(chosen))
-        if len(page) < _PAGE:
-            break
-        offset += _PAGE
-    return chosen
-
-
-def collectable(entries: list[Entry], only_unfinished: bool, limit: int) -> list[Entry]:
-    """Entries with a task id; with `only_unfinished`, those not collected yet, counting a
-    collected task whose video file is gone (deleted, or saved in an emptied temp folder)."""
-    chosen = []
-    for entry in entries:
-        if entry.task_id is None:
-            continue
-        if only_unfinished and not _worth_collecting(entry):
-            continue
-        chosen.append(entry)
-        if len(chosen) == limit:
-            break
-    return chosen
-
-
-def _worth_collecting(entry: Entry) -> bool:
-    if entry.state is TakeState.CREATED:
-        return True
-    return entry.state is TakeState.SUCCEEDED and not (entry.file and Path(entry.file).is_file())
