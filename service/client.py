@@ -1,7 +1,8 @@
 """The only code that speaks HTTP to the service: create, check-result and result downloads.
 
 Every request goes through `_post` (API calls) or `download` (storage), each with a timeout.
-Whether a failed attempt may be resent is decided by `retry.may_resend`, never here.
+Whether a failed attempt may be resent is decided by `retry.may_resend`, never here; answers
+are read by `answer_body` (bounded) and `answers`, failures worded by `failures`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import asyncio
 import dataclasses
 import random
 import time
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,17 +21,17 @@ from pydantic import ValidationError
 
 from ..config import Settings
 from ..errors import (
-    CreateOutcomeUnknownError,
     FreeSoraError,
     ServiceError,
-    TransportError,
     UnexpectedResponseError,
 )
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
 from . import VERSION
-from .answers import parse_status, read_answer, unexpected_answer
+from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
+from .answers import parse_status, read_answer
 from .download import DownloadTimeouts
 from .download import download as download_to
+from .failures import gave_up, outcome_unknown, transport_error
 from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
 from .retry import (
     Outcome,
@@ -45,20 +45,7 @@ from .retry import (
 CREATE_PATH = "/api/v1/video/sora-pro"
 STATUS_PATH = "/api/video-generations/check-result"
 USER_AGENT = f"freesora-nodes/{VERSION}"
-# The largest answer read (after decompression): an envelope is a few hundred bytes, so this
-# only stops a runaway or hostile body (a 300 KB gzip answer can inflate to gigabytes).
-MAX_ANSWER_BYTES = 1024 * 1024
-ANSWER_CHUNK_BYTES = 64 * 1024
-# Only what `_Inflater` can decode with a size bound; aiohttp would otherwise offer br/zstd.
-ACCEPT_ENCODING = "gzip, deflate"
-
 Sleep = Callable[[float], Awaitable[None]]
-
-MAY_EXIST_HELP = (
-    "A task may have been created and charged, so it was NOT sent again (a second create is a "
-    "second charge). Look for it in your task history on the service (or with `freesora tasks`) "
-    "before you run this again."
-)
 
 
 @dataclass(frozen=True)
@@ -134,16 +121,16 @@ class FreeSoraClient:
                 )
             except ServiceError as exc:
                 if classify_status(exc.status or 200, exc.code) is Outcome.SERVER_ERROR:
-                    raise _outcome_unknown(f"the service answered an error ({exc})") from None
+                    raise outcome_unknown(f"the service answered an error ({exc})") from None
                 raise
             except UnexpectedResponseError as exc:
-                raise _outcome_unknown(str(exc)) from None
+                raise outcome_unknown(str(exc)) from None
             finally:
                 turn.finish()
         try:
             return CreatedTask.model_validate(data).task_id
         except ValidationError:
-            raise _outcome_unknown("the service said ok but returned no task id") from None
+            raise outcome_unknown("the service said ok but returned no task id") from None
 
     async def status(self, task_id: str) -> TaskStatus:
         """One check-result call (transient failures retried)."""
@@ -229,7 +216,7 @@ class FreeSoraClient:
                     allow_redirects=False,
                     auto_decompress=False,
                 ) as resp:
-                    text = await _read_capped(resp, MAX_ANSWER_BYTES, task_id)
+                    text = await read_capped(resp, MAX_ANSWER_BYTES, task_id)
                     retry_after = resp.headers.get("Retry-After")
                     status, content_type = resp.status, resp.content_type
             except UnexpectedResponseError:
@@ -244,7 +231,7 @@ class FreeSoraClient:
                 if may_resend(outcome, idempotent=idempotent) and attempt < self._policy.attempts:
                     await self._sleep(retry_delay(attempt, self._policy, self._rand()))
                     continue
-                raise _transport_error(exc, outcome, idempotent, task_id, seconds) from None
+                raise transport_error(exc, outcome, idempotent, task_id, seconds) from None
             try:
                 return read_answer(status, content_type, text, task_id=task_id).data
             except (ServiceError, UnexpectedResponseError) as exc:
@@ -256,92 +243,17 @@ class FreeSoraClient:
                     rate_tries += 1
                     delay = retry_delay(rate_tries, self._policy, self._rand(), retry_after)
                     if rate_waited_s + delay > gate.limits.patience_s:
-                        raise _gave_up(exc, attempt + rate_tries - 1) from None
+                        raise gave_up(exc, attempt + rate_tries - 1) from None
                     rate_waited_s += delay
                     attempt -= 1
                     gate.back_off(delay)  # the next before_send waits it out
                     continue
                 if attempt >= self._policy.attempts:
-                    raise _gave_up(exc, attempt) from None
+                    raise gave_up(exc, attempt) from None
             await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))
-
-
-class _Inflater:
-    """Undoes a Content-Encoding chunk by chunk, never producing more than it is asked for."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        # wbits 47: a zlib or a gzip header, detected (servers mislabel deflate as gzip).
-        self._zlib = zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
-
-    def feed(self, chunk: bytes, room: int) -> bytes:
-        if self._zlib is None:
-            return chunk
-        return self._zlib.decompress(chunk, room)
-
-
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int, task_id: str | None) -> str:
-    """The answer's text, read in chunks with a counter of decompressed bytes."""
-    encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        raise unexpected_answer(
-            f"The service answered in an unknown encoding {encoding!r}", task_id
-        )
-    inflater = _Inflater(encoding)
-    body = bytearray()
-    try:
-        async for chunk in resp.content.iter_chunked(ANSWER_CHUNK_BYTES):
-            body += inflater.feed(chunk, limit - len(body) + 1)
-            if len(body) > limit:
-                raise unexpected_answer(
-                    f"The service's answer is larger than {limit // 1024:,} KB (decompressed), "
-                    "far more than any answer of its API; it was not read",
-                    task_id,
-                    status=resp.status,
-                )
-    except zlib.error:
-        raise unexpected_answer(
-            "The service's answer is corrupt (bad compression)", task_id
-        ) from None
-    try:
-        return body.decode(resp.charset or "utf-8", errors="replace")
-    except LookupError:  # an unknown charset name
-        return body.decode("utf-8", errors="replace")
 
 
 def _answer_outcome(exc: FreeSoraError) -> Outcome:
     if isinstance(exc, UnexpectedResponseError):
         return Outcome.SERVER_ERROR
     return classify_status(exc.status or 200, exc.code)
-
-
-def _gave_up(exc: FreeSoraError, attempts: int) -> FreeSoraError:
-    exc.message = f"{exc.message} - still failing after {attempts} tries; try again later"
-    return exc
-
-
-def _transport_error(
-    exc: BaseException, outcome: Outcome, idempotent: bool, task_id: str | None, seconds: float
-) -> FreeSoraError:
-    detail = _describe_exception(exc, seconds)
-    if not idempotent and outcome is not Outcome.NOT_SENT:
-        return _outcome_unknown(f"the connection failed after the request was sent ({detail})")
-    where = f" while checking task {task_id}" if task_id else ""
-    return TransportError(
-        f"Could not reach the service{where} ({detail}). Check your network, proxy "
-        "(HTTPS_PROXY) and FREESORA_BASE_URL, then try again.",
-        task_id=task_id,
-    )
-
-
-def _outcome_unknown(what: str) -> CreateOutcomeUnknownError:
-    return CreateOutcomeUnknownError(
-        f"The create request's outcome is unknown: {what}. {MAY_EXIST_HELP}"
-    )
-
-
-def _describe_exception(exc: BaseException, seconds: float) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return f"no answer within {seconds:g} s"
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -24,7 +24,7 @@ import aiohttp
 
 from ..config import DEFAULT_MAX_DOWNLOAD_BYTES, ENV_MAX_DOWNLOAD
 from ..errors import DownloadError, TaskTimeoutError, WaitCancelledError
-from .addresses import is_local_host, refuse_private_target
+from .addresses import is_local_host, refuse_redirect, refuse_result_url
 from .polling import resume_hint
 from .retry import Outcome, RetryPolicy, classify_exception, may_resend, retry_delay
 
@@ -58,6 +58,7 @@ class _Job:
     proxy: str | None
     timeouts: DownloadTimeouts
     max_bytes: int
+    base_url: str | None
     allow_local: bool
 
 
@@ -89,8 +90,9 @@ async def download(
     """Stream `url` into `dest` without our Authorization header; see the module docstring.
 
     `deadline_s` bounds the whole download (retries included); `should_cancel` is asked every
-    `CANCEL_CHECK_S`. Loopback and private redirect targets are allowed only when `base_url`
-    (the service the pack talks to) is itself local, as the sandbox is.
+    `CANCEL_CHECK_S`. `url` and every redirect pass `addresses.refuse_result_url` and
+    `refuse_redirect`: loopback and private hosts only when `base_url` (the service the pack
+    talks to) is itself local, as the sandbox is.
     """
     job = _Job(
         url,
@@ -100,6 +102,7 @@ async def download(
         proxy,
         timeouts or DownloadTimeouts(),
         max_bytes,
+        base_url,
         is_local_host(urlsplit(base_url or "").hostname),
     )
     work = asyncio.ensure_future(_with_retries(session, job, policy or RetryPolicy(), sleep, rand))
@@ -167,14 +170,16 @@ async def _with_retries(
 
 
 async def _follow(session: aiohttp.ClientSession, job: _Job) -> Path:
-    """GET the URL, following at most MAX_REDIRECTS redirects that pass `_check_redirect`."""
+    """GET the URL, following at most MAX_REDIRECTS redirects, each checked before it is asked."""
     timeout = aiohttp.ClientTimeout(
         sock_connect=job.timeouts.connect_s, sock_read=job.timeouts.read_s
     )
+    if why := await refuse_result_url(job.url, job.base_url, job.allow_local):
+        raise _refused(job, why)
     current = job.url
     for hop in range(MAX_REDIRECTS + 1):
-        if hop:
-            await _check_redirect(job, current)
+        if hop and (why := await refuse_redirect(current, job.url, job.allow_local)):
+            raise _failed(job, why)
         async with session.get(
             current, timeout=timeout, proxy=job.proxy, allow_redirects=False
         ) as resp:
@@ -187,22 +192,6 @@ async def _follow(session: aiohttp.ClientSession, job: _Job) -> Path:
             _check_status(job, resp.status)
             return await _save(job, resp)
     raise _failed(job, f"more than {MAX_REDIRECTS} redirects")
-
-
-async def _check_redirect(job: _Job, target: str) -> None:
-    """Only https, or the result URL's own origin; never a private address unless local."""
-    parts, origin = urlsplit(target), urlsplit(job.url)
-    same_origin = (parts.scheme, parts.netloc.lower()) == (origin.scheme, origin.netloc.lower())
-    if parts.scheme != "https" and not same_origin:
-        raise _failed(
-            job,
-            f"redirected to {parts.scheme}://{parts.hostname or '?'}; only https redirects, "
-            "or redirects within the result URL's own host, are followed",
-        )
-    if not job.allow_local:
-        problem = await refuse_private_target(parts.hostname, parts.port)
-        if problem:
-            raise _failed(job, f"redirected to {problem}, which is not followed")
 
 
 def _check_status(job: _Job, status: int) -> None:
@@ -279,5 +268,16 @@ def _check_video(job: _Job, content_type: str, head: bytes) -> None:
 def _failed(job: _Job, why: str) -> DownloadError:
     return DownloadError(
         f"The video of task {job.task} was not downloaded from {job.host}: {why}.",
+        task_id=job.task,
+    )
+
+
+def _refused(job: _Job, why: str) -> DownloadError:
+    # Not retried: the service gave this URL, and asking again gives the same one.
+    return DownloadError(
+        f"The result URL of task {job.task} was not fetched from {job.host}: {why}. Nothing was "
+        f"downloaded. The service should not give such a URL: tell it about task {job.task}. "
+        "If the service really runs on your own machine or network, set FREESORA_BASE_URL to "
+        "its local address.",
         task_id=job.task,
     )

@@ -1,11 +1,13 @@
-"""Fixtures for the loopback tests (helpers live in harness.py and sandbox_calls.py)."""
+"""Fixtures for the loopback tests (helpers: harness.py, sandbox_calls.py, cli_runner.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
+from cli_runner import Cli, cli_env
 from harness import FakeClock, Harness, start_harness
 from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (the PostgreSQL fixtures)
 from sandbox_calls import TASK_SECONDS
@@ -37,3 +39,12 @@ async def served(clock: FakeClock) -> AsyncIterator[RunningSandbox]:
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client:
         yield client
+
+
+# --- The `freesora` command as a user runs it, on a sandbox of its own (test_cli*.py) ---------
+
+
+@pytest.fixture
+async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
+    async with run_sandbox(task_seconds=1.0) as running:
+        yield Cli(running.sandbox, cli_env(running.base_url, tmp_path), tmp_path)

@@ -6,67 +6,19 @@ import asyncio
 import base64
 import io
 import json
-import os
 import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
+from cli_runner import KEY, Cli, cli_env
 
-from freesora.sandbox import FAIL_MARKER, Sandbox, run_sandbox
+from freesora.sandbox import FAIL_MARKER, Sandbox
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
-KEY = "sk-sandbox-cli-0123456789abcdef"
-
-
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def last_line(self) -> str:
-        return self.out.strip().splitlines()[-1]
-
-
-@dataclass
-class Cli:
-    sandbox: Sandbox
-    env: dict[str, str]
-    cwd: Path
-
-    async def __call__(self, *args: str) -> Ran:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "freesora.cli",
-            *args,
-            env=self.env,
-            cwd=self.cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-        return Ran(proc.returncode or 0, out.decode(), err.decode())
-
-
-@pytest.fixture
-async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
-    async with run_sandbox(task_seconds=1.0) as running:
-        env = {
-            **os.environ,
-            "FREESORA_BASE_URL": running.base_url,
-            "FREESORA_API_KEY": KEY,
-            "FREESORA_CONFIG": str(tmp_path / "config.json"),
-            "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
-        }
-        yield Cli(running.sandbox, env, tmp_path)
 
 
 async def test_create_prints_the_task_id_as_the_last_line(cli: Cli) -> None:
@@ -299,12 +251,7 @@ async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path
         started = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
         assert f"http://127.0.0.1:{port}" in started
         assert "sk-sandbox" in started
-        env = {
-            **os.environ,
-            "FREESORA_BASE_URL": f"http://127.0.0.1:{port}",
-            "FREESORA_API_KEY": "sk-sandbox",
-            "FREESORA_JOURNAL": str(tmp_path / "j.jsonl"),
-        }
+        env = cli_env(f"http://127.0.0.1:{port}", tmp_path, key="sk-sandbox")
         ran = await Cli(Sandbox(), env, tmp_path)(
             "create", "--model", "sora-2-text-to-video", "--prompt", "x"
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_runner import cli_env
 
 from freesora.ledger.base import TakeState
 from freesora.ledger.file_store import FileLedger
@@ -57,13 +58,7 @@ class Cli:
 @pytest.fixture
 async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
     async with run_sandbox(task_seconds=1.0, create_seconds=1.5) as running:
-        env = {
-            **os.environ,
-            "FREESORA_BASE_URL": running.base_url,
-            "FREESORA_API_KEY": KEY,
-            "FREESORA_CONFIG": str(tmp_path / "config.json"),
-            "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
-        }
+        env = cli_env(running.base_url, tmp_path, key=KEY)
         yield Cli(running.sandbox, env, tmp_path / "tasks.jsonl")
 
 

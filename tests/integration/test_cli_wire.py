@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-from test_cli import KEY, Cli
+from cli_runner import Cli
 
-from freesora.sandbox import run_sandbox
 from freesora.sandbox.canned import MAINTENANCE_MESSAGE
-
-
-@pytest.fixture
-async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
-    async with run_sandbox(task_seconds=1.0) as running:
-        env = {
-            **os.environ,
-            "FREESORA_BASE_URL": running.base_url,
-            "FREESORA_API_KEY": KEY,
-            "FREESORA_CONFIG": str(tmp_path / "config.json"),
-            "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
-        }
-        yield Cli(running.sandbox, env, tmp_path)
 
 
 async def test_a_storyboard_takes_a_prompt_without_sending_it_and_says_so(cli: Cli) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -21,7 +23,7 @@ from freesora.collect import collect_video
 from freesora.config import ApiKey, Settings, load_settings
 from freesora.errors import DownloadError, TaskTimeoutError, WaitCancelledError
 from freesora.schemas import build_create_request
-from freesora.service.client import FreeSoraClient
+from freesora.service.client import STATUS_PATH, FreeSoraClient
 from freesora.service.download import MAX_REDIRECTS, download
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
@@ -154,27 +156,56 @@ async def test_the_configured_download_limit_is_applied(harness: Harness, tmp_pa
     assert leftovers(tmp_path) == []
 
 
-# --- Redirects into the user's network, when the service is not local -----------------------
+# --- URLs into the user's network, when the service is not local -----------------------------
+# The service and its storage are one server on 127.0.0.1. To play a *public* service without the
+# internet, the client reaches http://freesora.example through it as a forward proxy (the
+# settings' proxy): it answers for every host it is asked about, so it also sees (in `served`)
+# any request that should never have been made.
+
+REMOTE_BASE = "http://freesora.example"
+PUBLIC_BASE = "https://freesoragenerator.com"
+
+
+@dataclass
+class Storage:
+    url: str  # its own address, http://127.0.0.1:port
+    answers: list[str]  # the result URLs its check-result names
+    served: list[str]  # every GET it answered, as absolute URLs
+
+    @property
+    def port(self) -> str:
+        return self.url.rsplit(":", 1)[1]
 
 
 @pytest.fixture
-async def redirector() -> AsyncIterator[tuple[str, list[str]]]:
-    """A storage host on 127.0.0.1 whose /start redirects to the `?to=` URL."""
-    served: list[str] = []
+async def storage() -> AsyncIterator[Storage]:
+    """check-result names `answers`; /start redirects to its `?to=`; any other GET is a video."""
+    found = Storage("", [], [])
+
+    async def check_result(request: web.Request) -> web.Response:
+        data = {
+            "taskId": "t1",
+            "status": "succeeded",
+            "progress": 100,
+            "result_urls": found.answers,
+        }
+        return web.json_response({"code": 0, "message": "ok", "data": data})
 
     async def start(request: web.Request) -> web.StreamResponse:
-        served.append(request.path)
+        found.served.append(str(request.url))
         raise web.HTTPFound(request.query["to"])
 
     async def video(request: web.Request) -> web.StreamResponse:
-        served.append(request.path)
+        found.served.append(str(request.url))
         return web.Response(body=SAMPLE.read_bytes(), content_type="video/mp4")
 
     app = web.Application()
+    app.router.add_post(STATUS_PATH, check_result)
     app.router.add_get("/start", start)
-    app.router.add_get("/video.mp4", video)
+    app.router.add_get("/{tail:.*}", video)
     async with TestServer(app, host="127.0.0.1") as server:
-        yield str(server.make_url("")).rstrip("/"), served
+        found.url = str(server.make_url("")).rstrip("/")
+        yield found
 
 
 @pytest.mark.parametrize(
@@ -184,31 +215,31 @@ async def redirector() -> AsyncIterator[tuple[str, list[str]]]:
         "https://10.1.2.3/video.mp4",  # private
         "https://169.254.169.254/latest/meta-data",  # link-local (cloud metadata)
         "https://[::1]:{port}/video.mp4",  # IPv6 loopback
-        "{base}/video.mp4",  # the same origin, but loopback
+        "https://127.0.0.1:{port}/video.mp4",  # IPv4 loopback
     ],
 )
 async def test_a_redirect_to_a_private_address_is_refused_when_the_service_is_public(
-    redirector: tuple[str, list[str]], tmp_path: Path, target: str
+    storage: Storage, tmp_path: Path, target: str
 ) -> None:
-    base, served = redirector
-    to = target.format(port=base.rsplit(":", 1)[1], base=base)
+    start = f"{REMOTE_BASE}/start?to={target.format(port=storage.port)}"
     async with aiohttp.ClientSession() as session:
         with pytest.raises(DownloadError, match="which is not followed"):
             await download(
                 session,
-                f"{base}/start?to={to}",
+                start,
                 tmp_path / "v.mp4",
                 task_id="t1",
-                base_url="https://freesoragenerator.com",
+                base_url=REMOTE_BASE,
+                proxy=storage.url,
             )
-    assert served == ["/start"]
+    assert [urlsplit(url).path for url in storage.served] == ["/start"]
     assert leftovers(tmp_path) == []
 
 
 async def test_the_same_redirect_is_followed_when_the_service_itself_is_local(
-    redirector: tuple[str, list[str]], tmp_path: Path
+    storage: Storage, tmp_path: Path
 ) -> None:
-    base, served = redirector
+    base = storage.url
     async with aiohttp.ClientSession() as session:
         path = await download(
             session,
@@ -217,5 +248,92 @@ async def test_the_same_redirect_is_followed_when_the_service_itself_is_local(
             task_id="t1",
             base_url=base,
         )
-    assert served == ["/start", "/video.mp4"]
+    assert [urlsplit(url).path for url in storage.served] == ["/start", "/video.mp4"]
     assert path.read_bytes() == SAMPLE.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "{base}/video.mp4",  # loopback: the user's own machine
+        "https://localhost:{port}/video.mp4",  # loopback by name
+        "https://10.1.2.3/video.mp4",  # private: the user's LAN
+        "https://169.254.169.254/latest/meta-data",  # link-local (cloud metadata)
+        "https://[::1]:{port}/video.mp4",  # IPv6 loopback
+    ],
+)
+async def test_a_result_url_on_a_private_address_is_not_fetched_when_the_service_is_public(
+    storage: Storage, tmp_path: Path, target: str
+) -> None:
+    url = target.format(port=storage.port, base=storage.url)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(DownloadError) as caught:
+            await download(
+                session,
+                url,
+                tmp_path / "v.mp4",
+                task_id="t1",
+                base_url=PUBLIC_BASE,
+                deadline_s=STOP_BOUND_S,
+            )
+    message = str(caught.value)
+    assert "task t1" in message
+    assert f"fetched from {urlsplit(url).hostname}: it points at" in message
+    assert "loopback, private or link-local" in message
+    assert "FREESORA_BASE_URL" in message  # what to do when the service really is local
+    assert storage.served == []
+    assert leftovers(tmp_path) == []
+
+
+async def test_the_same_result_url_is_fetched_when_the_service_itself_is_local(
+    storage: Storage, tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        path = await download(
+            session,
+            f"{storage.url}/video.mp4",
+            tmp_path / "v.mp4",
+            task_id="t1",
+            base_url=storage.url,
+        )
+    assert storage.served == [f"{storage.url}/video.mp4"]
+    assert path.read_bytes() == SAMPLE.read_bytes()
+
+
+def remote_client(session: aiohttp.ClientSession, storage: Storage) -> FreeSoraClient:
+    settings = Settings(REMOTE_BASE, ApiKey("sk-sandbox"), "test", proxy=storage.url)
+    return FreeSoraClient(session, settings)
+
+
+@pytest.mark.parametrize(
+    ("result_url", "why"),
+    [
+        ("http://127.0.0.1:{port}/video.mp4", "it points at 127.0.0.1 (a loopback"),
+        ("http://169.254.169.254/latest/meta-data", "it points at 169.254.169.254 (a loopback"),
+        ("http://192.168.1.1/", "it points at 192.168.1.1 (a loopback"),
+        ("http://storage.example/video.mp4", "only https result URLs"),  # plain http elsewhere
+        ("https://freesora.example:8443@10.0.0.1/v.mp4", "it points at 10.0.0.1"),
+    ],
+)
+async def test_collecting_refuses_a_result_url_a_public_service_should_never_give(
+    storage: Storage, tmp_path: Path, result_url: str, why: str
+) -> None:
+    storage.answers.append(result_url.format(port=storage.port))
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(DownloadError) as caught:
+            await collect_video(remote_client(session, storage), "t1", tmp_path, timeout_s=5)
+    message = str(caught.value)
+    assert why in message
+    assert "task t1" in message
+    assert storage.served == []  # nothing was asked of that address
+    assert leftovers(tmp_path) == []
+
+
+async def test_collecting_fetches_a_result_url_on_the_services_own_origin(
+    storage: Storage, tmp_path: Path
+) -> None:
+    storage.answers.append(f"{REMOTE_BASE}/files/t1.mp4")
+    async with aiohttp.ClientSession() as session:
+        result = await collect_video(remote_client(session, storage), "t1", tmp_path)
+    assert storage.served == [f"{REMOTE_BASE}/files/t1.mp4"]
+    assert result.path.read_bytes() == SAMPLE.read_bytes()

@@ -6,12 +6,11 @@ wrote its own folder named `postgresql:` and `freesora tasks` showed nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_cli import Cli
+from cli_runner import Cli, cli_env
 
 from freesora.sandbox import run_sandbox
 
@@ -22,13 +21,7 @@ CREATE = ("create", "--model", "sora-2-text-to-video", "--prompt", "A farm boat"
 @pytest.fixture
 async def farm(pg_url: str, tmp_path: Path) -> AsyncIterator[Cli]:
     async with run_sandbox(task_seconds=1.0) as running:
-        env = {
-            **os.environ,
-            "FREESORA_BASE_URL": running.base_url,
-            "FREESORA_API_KEY": KEY,
-            "FREESORA_CONFIG": str(tmp_path / "config.json"),
-            "FREESORA_JOURNAL": pg_url,
-        }
+        env = cli_env(running.base_url, tmp_path, key=KEY, journal=pg_url)
         yield Cli(running.sandbox, env, tmp_path)
 
 

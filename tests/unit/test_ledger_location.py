@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from freesora.config import ConfigError, load_settings
-from freesora.errors import LedgerError
+from freesora.config import load_settings
+from freesora.errors import ConfigError, LedgerError
 from freesora.ledger.journal import default_journal_path
 from freesora.ledger.open import ledger_location, open_ledger
 

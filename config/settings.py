@@ -1,4 +1,5 @@
-"""The key, the base URL and the proxy: read from the environment or a file outside the pack.
+"""Reading the settings: the key, the base URL, the proxy and the journal of a profile, from the
+environment or the config file outside the pack.
 
 Never from a node widget (a widget value lands in workflows, PNG/MP4 metadata and /history).
 The key is wrapped in `ApiKey` so that no repr, log line or exception message can show it.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 DEFAULT_BASE_URL = "https://freesoragenerator.com"
 DEFAULT_PROFILE = "default"
@@ -213,135 +213,3 @@ def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str |
     except ConfigError as exc:
         return f"profile: {exc}"
     return None
-
-
-def save_profile(
-    profile: str,
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> Path:
-    """Write one profile's values into the config file, readable by its owner only."""
-    path = config_path(env)
-    data = read_config_file(path)
-    profiles = data.setdefault("profiles", {})
-    entry = dict(profiles.get(profile) or {})
-    if api_key is not None:
-        entry["api_key"] = clean_key(api_key)
-    if base_url is not None:
-        entry["base_url"] = normalize_base_url(base_url, "base_url")
-    profiles[profile] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_private(path, json.dumps(data, indent=2) + "\n")
-    return path
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write through a fresh file beside `path`, then replace `path` with it atomically.
-
-    The temp name is random and created exclusively (O_EXCL, and O_NOFOLLOW where the OS has
-    it), so a symlink planted at any name can neither receive the key nor be followed; the file
-    is 0600 from its first byte; `os.replace` swaps the name, never writing through a link.
-    """
-    fd, tmp = _create_exclusive(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_folder(path.parent)
-
-
-def _create_exclusive(path: Path) -> tuple[int, Path]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o600), tmp
-        except FileExistsError:
-            continue
-    raise ConfigError(f"Could not create a temporary file beside {path}")
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a new or replaced name in `folder` durable: a rename survives a crash only once the
-    folder is synced (POSIX; Windows has no directory handles to sync). The config file and the
-    ledger's files use this one."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-KEY_MIN_CHARS, KEY_MAX_CHARS = 8, 512
-PROFILE_NAME_MAX = 64
-
-
-def check_key_form(raw: object) -> str:
-    """The cleaned key, or ConfigError saying what is wrong with its form (never its text)."""
-    if not isinstance(raw, str):
-        raise ConfigError(f"api_key must be a string, got {type(raw).__name__}")
-    key = clean_key(raw)
-    if not key:
-        raise ConfigError("api_key is empty: paste the key from your FreeSoraGenerator account")
-    if not KEY_MIN_CHARS <= len(key) <= KEY_MAX_CHARS:
-        raise ConfigError(
-            f"api_key must be {KEY_MIN_CHARS} to {KEY_MAX_CHARS} characters, got {len(key)}"
-        )
-    if not (key.isascii() and key.isprintable()) or any(ch.isspace() for ch in key):
-        raise ConfigError(
-            "api_key must be printable ASCII without spaces (keys look like sk-...): "
-            "copy it again from your account page"
-        )
-    return key
-
-
-def check_profile_name(raw: object) -> str:
-    """A profile name (empty or missing: the default profile), or ConfigError."""
-    if raw is None or raw == "":
-        return DEFAULT_PROFILE
-    ok = isinstance(raw, str) and 0 < len(raw.strip()) <= PROFILE_NAME_MAX
-    name = raw.strip() if isinstance(raw, str) else ""
-    if not ok or not all(ch.isalnum() or ch in "-_." for ch in name):
-        raise ConfigError(
-            f"profile must be up to {PROFILE_NAME_MAX} letters, digits, '-', '_' or '.' "
-            "(the value is not repeated here: it may be a pasted key)"
-        )
-    if name.lower().startswith("sk-"):
-        raise ConfigError("profile looks like an API key: paste the key into the key field")
-    return name
-
-
-def key_status(profile: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Whether a key is set for `profile` and where it comes from: no key material at all."""
-    name = profile or DEFAULT_PROFILE
-    try:
-        settings = load_settings(name, env)
-    except ConfigError as exc:
-        return {"set": False, "source": None, "profile": name, "problem": str(exc)}
-    source = None
-    if settings.api_key is not None:
-        source = "environment" if settings.key_source.startswith("environment") else "config file"
-    return {"set": settings.api_key is not None, "source": source, "profile": name}
-
-
-def remove_key(profile: str, env: Mapping[str, str] | None = None) -> bool:
-    """Delete the profile's stored key (the file stays 0600); False when none was stored."""
-    path = config_path(env)
-    data = read_config_file(path)
-    entry = (data.get("profiles") or {}).get(profile)
-    removed = isinstance(entry, dict) and entry.pop("api_key", None) is not None
-    if profile == DEFAULT_PROFILE and data.pop("api_key", None) is not None:
-        removed = True  # the older flat layout keeps the default key at the top
-    if removed:
-        _write_private(path, json.dumps(data, indent=2) + "\n")
-    return removed

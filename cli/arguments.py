@@ -1,0 +1,147 @@
+"""The `freesora` command's arguments: every subcommand, flag, choice and default, in one table.
+
+Imports only the light table of models (`schemas.models`): `freesora --help` and a mistyped
+flag answer without loading pydantic, aiohttp, Pillow or numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..schemas.models import DEFAULTS, WAIT_TIMEOUT_DEFAULT_S, Size, VideoModel
+
+TASK_ACTIONS = ("adopt", "forget", "compact")
+DESCRIPTION = """The `freesora` command: create, wait, sandbox, demo and key setup, from a terminal.
+
+Results go to stdout (the task id or the saved path is always the last line, for scripts);
+progress and errors go to stderr. Nothing here prints or logs the key.
+"""
+
+
+def shot(text: str) -> dict[str, Any]:
+    """`SECONDS:SCENE`, as `--shot` takes it."""
+    seconds, sep, scene = text.partition(":")
+    try:
+        duration = float(seconds)
+    except ValueError:
+        duration = None
+    if not sep or duration is None:
+        raise argparse.ArgumentTypeError(f"must look like SECONDS:SCENE, got {text!r}")
+    return {"scene": scene, "duration": duration}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="freesora", description=DESCRIPTION)
+    parser.add_argument("--profile", help="config file profile to use (default: default)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_create(sub)
+    _add_wait(sub)
+    _add_sandbox(sub)
+    demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
+    demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
+    demo.add_argument("--task-seconds", type=float, default=3.0)
+    key = sub.add_parser("key", help="store the API key in the config file (outside the pack)")
+    key.add_argument("action", choices=["set"])
+    sub.add_parser("check", help="tell whether the key is accepted (spends nothing)")
+    _add_tasks(sub)
+    return parser
+
+
+Subparsers = Any  # argparse's _SubParsersAction, which it does not export
+
+
+def _add_create(sub: Subparsers) -> None:
+    create = sub.add_parser("create", help="create a task and print its id (spends credits)")
+    create.add_argument("--model", required=True, choices=[m.value for m in VideoModel])
+    create.add_argument(
+        "--prompt", help="what happens (sora-2-pro-storyboard: not sent; use --shot instead)"
+    )
+    image = create.add_mutually_exclusive_group()
+    image.add_argument("--image", type=Path, help="a local image file (JPEG, PNG, WEBP, ...)")
+    image.add_argument("--image-url", help="a public http(s) URL of an image")
+    create.add_argument("--fit", choices=["crop", "pad", "none"], default="none")
+    create.add_argument("--aspect-ratio", choices=["landscape", "portrait"])
+    create.add_argument(
+        "--n-frames",
+        help="clip length in seconds: 10 or 15 (storyboard: 25); another value becomes the "
+        "smallest allowed length at least that long (and at least the shots' total)",
+    )
+    create.add_argument(
+        "--size",
+        choices=[size.value for size in Size],
+        help=f"Pro text/image models only (default {DEFAULTS.size.value}; high costs about 2.2x)",
+    )
+    create.add_argument("--no-remove-watermark", action="store_true")
+    create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
+    create.add_argument("--shot", type=shot, action="append", metavar="SECONDS:SCENE")
+    create.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+    create.add_argument(
+        "--seed",
+        type=int,
+        help="name this take: the same request and seed is created once, then reused "
+        "(default: every run creates a new task)",
+    )
+
+
+def _add_wait(sub: Subparsers) -> None:
+    wait = sub.add_parser("wait", help="wait for a task and download its video")
+    wait.add_argument("task_id")
+    wait.add_argument("--out", type=Path, default=Path("."), help="folder for the video")
+    wait.add_argument(
+        "--timeout",
+        type=float,
+        default=WAIT_TIMEOUT_DEFAULT_S,
+        help=f"seconds (default {WAIT_TIMEOUT_DEFAULT_S})",
+    )
+    wait.add_argument("--interval", type=float, help="seconds between checks (default: adaptive)")
+
+
+def _add_sandbox(sub: Subparsers) -> None:
+    sandbox = sub.add_parser("sandbox", help="run the local emulator of the service")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--task-seconds", type=float, default=20.0, help="how long tasks take")
+    sandbox.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added to every API answer"
+    )
+    sandbox.add_argument(
+        "--max-in-flight",
+        type=int,
+        help="unfinished tasks per key before creates get 429 (default: no limit; upstream ~20)",
+    )
+    sandbox.add_argument(
+        "--creates-per-window",
+        type=int,
+        help="creates per key per --window before 429 (default: no limit; upstream ~20)",
+    )
+    sandbox.add_argument(
+        "--window", type=float, default=10.0, help="seconds of the creates window (default 10)"
+    )
+    sandbox.add_argument(
+        "--fail-create",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="the task of the N-th create fails, refunded (repeatable)",
+    )
+    sandbox.add_argument(
+        "--create-seconds",
+        type=float,
+        default=0.0,
+        help="every create takes this long, and completes even if the client hangs up",
+    )
+
+
+def _add_tasks(sub: Subparsers) -> None:
+    tasks = sub.add_parser(
+        "tasks",
+        help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact",
+    )
+    tasks.add_argument("action", nargs="?", choices=["list", *TASK_ACTIONS], default="list")
+    tasks.add_argument("names", nargs="*", metavar="TAKE [TASK_ID]")
+    tasks.add_argument("--limit", type=int, default=20)
+    tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
+    tasks.add_argument("--model", choices=[m.value for m in VideoModel])

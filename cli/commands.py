@@ -1,0 +1,98 @@
+"""The other commands of `freesora`: wait, check, key set, sandbox, demo and tasks.
+
+Each imports what it needs when it runs (aiohttp for HTTP, the sandbox for sandbox and demo),
+so starting the command costs only what the command given uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from ..config import load_settings, save_profile
+
+EXIT_INVALID = 2
+
+
+async def run_wait(args: argparse.Namespace) -> int:
+    from ..collect import collect_video
+    from ..service.client import FreeSoraClient, open_session
+    from .display import ProgressLine
+    from .tasks import open_cli_ledger
+
+    settings = load_settings(args.profile)
+    settings.require_key()
+    line = ProgressLine(sys.stderr, args.task_id)
+    async with open_session(settings) as session:
+        client = FreeSoraClient(session, settings)
+        result = await collect_video(
+            client,
+            args.task_id,
+            args.out,
+            timeout_s=args.timeout,
+            interval_s=args.interval,
+            on_progress=line.update,
+            ledger=await open_cli_ledger(args.profile),
+        )
+    line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
+    print(result.path)
+    return 0
+
+
+async def run_sandbox(args: argparse.Namespace) -> int:
+    from ..sandbox import Sandbox, serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        sandbox = Sandbox(
+            task_seconds=args.task_seconds,
+            latency_s=args.latency,
+            max_in_flight=args.max_in_flight,
+            creates_per_window=args.creates_per_window,
+            window_s=args.window,
+            create_seconds=args.create_seconds,
+        )
+        for nth in args.fail_create:
+            sandbox.fail_create(nth)
+    except ValueError as exc:
+        print(f"freesora sandbox: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    await serve_forever(args.host, args.port, sandbox=sandbox)
+    return 0
+
+
+def run_key(args: argparse.Namespace) -> int:
+    key = getpass.getpass("FreeSora API key (input hidden): ")
+    if not key.strip():
+        print("freesora: no key given; nothing saved", file=sys.stderr)
+        return EXIT_INVALID
+    path = save_profile(args.profile or "default", api_key=key)
+    print(f"saved to {path} (readable by you only)", file=sys.stderr)
+    return 0
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo as demo
+
+    return await demo(args.out, task_seconds=args.task_seconds)
+
+
+async def run_check(args: argparse.Namespace) -> int:
+    from ..service.client import FreeSoraClient, open_session
+    from ..service.keycheck import check_key
+
+    settings = load_settings(args.profile)
+    print(f"key: {settings.key_source}; service: {settings.base_url}", file=sys.stderr)
+    settings.require_key()
+    async with open_session(settings) as session:
+        verdict = await check_key(FreeSoraClient(session, settings))
+    print(verdict)
+    return 0
+
+
+async def run_tasks(args: argparse.Namespace) -> int:
+    from .tasks import run_tasks as tasks
+
+    return await tasks(args)

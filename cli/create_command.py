@@ -1,0 +1,114 @@
+"""`freesora create`: the arguments -> one checked request -> a take written ahead, then sent.
+
+The money path of the command line. pydantic loads for the request, Pillow and numpy only for
+`--image`, aiohttp only once something is sent (`--dry-run` never loads it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..config import load_settings
+
+if TYPE_CHECKING:
+    from ..schemas import CreateVideoRequest
+
+EXIT_INTERRUPTED = 130
+MAY_BE_CHARGED = (
+    "freesora: if the create had been sent, a task may exist and may have been charged. "
+    "`freesora tasks --unfinished` lists it (state sending or unknown, with its take); if the "
+    "service's history shows it, `freesora tasks adopt TAKE TASK_ID` records it."
+)
+
+
+def request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
+    from ..schemas import build_create_request
+
+    fields: dict[str, Any] = {"model": args.model, "prompt": args.prompt}
+    if args.image is not None:
+        from ..create.plan import encode_file_for
+
+        encoded = encode_file_for(
+            args.image,
+            model=args.model,
+            size=args.size,
+            aspect_ratio=args.aspect_ratio,
+            fit=args.fit,
+        )
+        print(f"image: {encoded.describe()}", file=sys.stderr)
+        fields["image_data"] = encoded.data_url
+    optional = {
+        "image_url": args.image_url,
+        "aspect_ratio": args.aspect_ratio,
+        "n_frames": args.n_frames,
+        "size": args.size,
+        "remove_watermark": False if args.no_remove_watermark else None,
+        "is_public": False if args.private else None,
+        "shots": args.shot,
+    }
+    fields.update({name: value for name, value in optional.items() if value is not None})
+    return build_create_request(**fields)
+
+
+async def run_create(args: argparse.Namespace) -> int:
+    request = request_from_args(args)
+    for note in request.notes():
+        print(f"note: {note}", file=sys.stderr)
+    print(f"request: {request.describe()}", file=sys.stderr)
+    if args.dry_run:
+        print("dry run: nothing was sent and no credits were spent", file=sys.stderr)
+        return 0
+    settings = load_settings(args.profile)
+    settings.require_key()
+    from ..create.plan import PlannedTask
+    from ..create.submit import submit_tasks
+    from ..ledger.admission import once
+    from ..service.client import FreeSoraClient, open_session
+    from .tasks import open_cli_ledger
+
+    # Written ahead like the nodes' tasks. Without --seed a command line is an explicit order:
+    # a take of its own, never reused. Ctrl+C waits for a sent create's answer (asyncio.run
+    # cancels us; submit awaits the create shielded); a second Ctrl+C stops at once.
+    ledger = await open_cli_ledger(args.profile)  # unreachable: nothing is sent
+    second_interrupt_stops_at_once()
+    async with open_session(settings) as session:
+        [done] = await submit_tasks(
+            FreeSoraClient(session, settings),
+            [PlannedTask(request)],
+            ledger=ledger,
+            seed=args.seed,
+            reuse=args.seed is not None,
+            on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
+        )
+    print(f"{done.describe()}", file=sys.stderr)
+    print(done.task_id)
+    return 0
+
+
+def second_interrupt_stops_at_once() -> None:
+    """First Ctrl+C: cancel (a sent create is still awaited and recorded). Second: exit now,
+    saying what may have been charged; the journal's SENDING record and its released lock then
+    tell the next run that the take's outcome is unknown."""
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    presses = 0
+
+    def on_interrupt() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1 and main_task is not None:
+            print("freesora: stopping; Ctrl+C again to stop at once", file=sys.stderr)
+            main_task.cancel()
+            return
+        print(f"\nfreesora: stopped at once. {MAY_BE_CHARGED}", file=sys.stderr, flush=True)
+        os._exit(EXIT_INTERRUPTED)
+
+    # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)

@@ -1,0 +1,97 @@
+"""Writing the config file: a profile's key and base URL in, a stored key out.
+
+Every write goes through a fresh private file that replaces the old one atomically, so the
+file is never half-written, never readable by others, and never written through a planted link.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import ConfigError
+from .settings import DEFAULT_PROFILE, clean_key, config_path, normalize_base_url, read_config_file
+
+
+def save_profile(
+    profile: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
+    """Write one profile's values into the config file, readable by its owner only."""
+    path = config_path(env)
+    data = read_config_file(path)
+    profiles = data.setdefault("profiles", {})
+    entry = dict(profiles.get(profile) or {})
+    if api_key is not None:
+        entry["api_key"] = clean_key(api_key)
+    if base_url is not None:
+        entry["base_url"] = normalize_base_url(base_url, "base_url")
+    profiles[profile] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(path, json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write through a fresh file beside `path`, then replace `path` with it atomically.
+
+    The temp name is random and created exclusively (O_EXCL, and O_NOFOLLOW where the OS has
+    it), so a symlink planted at any name can neither receive the key nor be followed; the file
+    is 0600 from its first byte; `os.replace` swaps the name, never writing through a link.
+    """
+    fd, tmp = _create_exclusive(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_folder(path.parent)
+
+
+def _create_exclusive(path: Path) -> tuple[int, Path]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise ConfigError(f"Could not create a temporary file beside {path}")
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a new or replaced name in `folder` durable: a rename survives a crash only once the
+    folder is synced (POSIX; Windows has no directory handles to sync). The config file and the
+    ledger's files use this one."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_key(profile: str, env: Mapping[str, str] | None = None) -> bool:
+    """Delete the profile's stored key (the file stays 0600); False when none was stored."""
+    path = config_path(env)
+    data = read_config_file(path)
+    entry = (data.get("profiles") or {}).get(profile)
+    removed = isinstance(entry, dict) and entry.pop("api_key", None) is not None
+    if profile == DEFAULT_PROFILE and data.pop("api_key", None) is not None:
+        removed = True  # the older flat layout keeps the default key at the top
+    if removed:
+        _write_private(path, json.dumps(data, indent=2) + "\n")
+    return removed

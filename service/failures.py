@@ -1,0 +1,48 @@
+"""What a failed API call is reported as: a create whose outcome is unknown, a network failure,
+an error still there after every try. Each message says what to do next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..errors import CreateOutcomeUnknownError, FreeSoraError, TransportError
+from .retry import Outcome
+
+MAY_EXIST_HELP = (
+    "A task may have been created and charged, so it was NOT sent again (a second create is a "
+    "second charge). Look for it in your task history on the service (or with `freesora tasks`) "
+    "before you run this again."
+)
+
+
+def gave_up(exc: FreeSoraError, attempts: int) -> FreeSoraError:
+    exc.message = f"{exc.message} - still failing after {attempts} tries; try again later"
+    return exc
+
+
+def transport_error(
+    exc: BaseException, outcome: Outcome, idempotent: bool, task_id: str | None, seconds: float
+) -> FreeSoraError:
+    detail = describe_exception(exc, seconds)
+    if not idempotent and outcome is not Outcome.NOT_SENT:
+        return outcome_unknown(f"the connection failed after the request was sent ({detail})")
+    where = f" while checking task {task_id}" if task_id else ""
+    return TransportError(
+        f"Could not reach the service{where} ({detail}). Check your network, proxy "
+        "(HTTPS_PROXY) and FREESORA_BASE_URL, then try again.",
+        task_id=task_id,
+    )
+
+
+def outcome_unknown(what: str) -> CreateOutcomeUnknownError:
+    return CreateOutcomeUnknownError(
+        f"The create request's outcome is unknown: {what}. {MAY_EXIST_HELP}"
+    )
+
+
+def describe_exception(exc: BaseException, seconds: float) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no answer within {seconds:g} s"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

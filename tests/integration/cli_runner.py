@@ -1,0 +1,59 @@
+"""The `freesora` command run as a user runs it: a fresh process, its env, exit code and output."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from freesora.sandbox import Sandbox
+
+KEY = "sk-sandbox-cli-0123456789abcdef"
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def last_line(self) -> str:
+        return self.out.strip().splitlines()[-1]
+
+
+@dataclass
+class Cli:
+    sandbox: Sandbox
+    env: dict[str, str]
+    cwd: Path
+
+    async def __call__(self, *args: str) -> Ran:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "freesora.cli",
+            *args,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        return Ran(proc.returncode or 0, out.decode(), err.decode())
+
+
+def cli_env(
+    base_url: str, folder: Path, *, key: str = KEY, journal: str | None = None
+) -> dict[str, str]:
+    """The command's environment: this sandbox, this key, a config file and journal in `folder`."""
+    return {
+        **os.environ,
+        "FREESORA_BASE_URL": base_url,
+        "FREESORA_API_KEY": key,
+        "FREESORA_CONFIG": str(folder / "config.json"),
+        "FREESORA_JOURNAL": journal or str(folder / "tasks.jsonl"),
+    }
