@@ -160,7 +160,8 @@ async def test_sixty_creates_against_the_accounts_limits_all_succeed_with_no_429
         # Each 429 cost one request, and nothing else was ever sent twice.
         assert len(h.sandbox.received.creates) == 60 + h.sandbox.rate_limited
         # Creates run on the pack's own loop (create/detached.py), so how much of the second
-        # window's burst goes out before the first 429 comes back varies (4 to 27 seen); after
-        # it, one probe per pause. Without the shared back-off each of the 40 waiting creates
-        # would be refused again at every pause: far more than this.
-        assert h.sandbox.rate_limited <= 30
+        # window's burst goes out before the first 429 comes back varies with the machine's
+        # load (4 to 27 seen): at most each of the 40 creates beyond the first window once.
+        # After it, one probe per shared pause (a few). Without the shared back-off each of
+        # the 40 would be refused again at every pause: several times this.
+        assert h.sandbox.rate_limited <= 40 + 5
