@@ -265,6 +265,8 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     page.locator("[data-freesora=refresh]").click()
     row.get_by_text("succeeded").wait_for(timeout=10_000)
     assert "≈ 150 credits" in page.locator("[data-freesora=graph-cost]").inner_text()
+    # 1.45's "Job queued" banner (not a toast) would cover the picture: it leaves by itself.
+    page.get_by_text("Job queued", exact=True).wait_for(state="hidden", timeout=15_000)
     shoot(page, tmp_path, "inbox")
 
 
