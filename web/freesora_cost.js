@@ -65,18 +65,50 @@ export function badgeText(estimate) {
   return `≈ ${n(estimate.credits)} credits`;
 }
 
+const afterFrames = (fn) => requestAnimationFrame(() => requestAnimationFrame(fn));
+
+// The renderers read node.badges: the classic canvas at each frame it draws; Nodes 2.0 in a
+// computed value, re-run when a reactive value it read changes. 1.58 tracks links there (its
+// isInputConnected reads a reactive link store), but 1.45's usePartitionedBadges computes
+// `[...nodeData.badges].map(toValue)` for the nodeData captured at mount, tracking only the
+// widget state the badge reads: a new or removed link leaves the badge stale. So when no
+// renderer has asked for the badge two frames after a connection change, a widget label is
+// set to another text and straight back: the computed read that label, so it runs again.
+// Vue renders after this task, so nothing ever shows the passing label.
+function followEstimate(node, lastShown) {
+  node.setDirtyCanvas?.(true, true);
+  afterFrames(() => {
+    if (lastShown() === badgeText(estimateNode(node))) return; // a renderer asked again
+    const anchor = node.widgets?.[0];
+    if (!anchor) return;
+    const own = Object.prototype.hasOwnProperty.call(anchor, "label");
+    const label = anchor.label;
+    anchor.label = `${label ?? anchor.name} `;
+    anchor.label = label;
+    if (!own && Object.prototype.hasOwnProperty.call(anchor, "label")) delete anchor.label;
+  });
+}
+
 export function addCostBadge(node) {
   const Badge = window.LGraphBadge;
   if (!Badge || !CREATION_NODES[node.comfyClass]) return;
-  let cached = null;
+  let shown = null; // the badge last handed to a renderer
   const badge = () => {
+    void node.widgets?.[0]?.label; // read for Nodes 2.0's computed (see followEstimate)
     const text = badgeText(estimateNode(node));
-    if (!cached || cached.text !== text) {
-      cached = new Badge({ text, fgColor: "#fff7d6", bgColor: "#7a4b00" });
+    if (!shown || shown.text !== text) {
+      shown = new Badge({ text, fgColor: "#fff7d6", bgColor: "#7a4b00" });
     }
-    return cached;
+    return shown;
   };
   node.badges = [...(node.badges ?? []), badge];
+  const follow = () => followEstimate(node, () => shown?.text);
+  const original = node.onConnectionsChange;
+  node.onConnectionsChange = function (...args) {
+    const result = original?.apply(this, args);
+    follow();
+    return result;
+  };
 }
 
 function allNodes(graph, seen = new Set()) {

@@ -6,22 +6,18 @@ The frontend comes from FREESORA_COMFYUI_FRONTEND (else the core's own).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import os
 import stat
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import on_screen
 import pytest
 from browser_host import REPO_ROOT
 from web_host import BROWSER_KEY, WebHost, page_json, screenshot_dir
-
-from freesora.ledger.file_store import FileLedger
+from web_tasks import SANDBOX_PROMPT, collected, create_sandbox_task, run_the_open_workflow
 
 MODES = ["classic", "vue"]
 # PrimeVue's toasts (1.27, 1.45) and reka's (1.58).
@@ -50,6 +46,7 @@ def page(request: pytest.FixtureRequest, web_host: WebHost, chromium: Any) -> It
         timeout=90_000,
     )
     opened.wait_for_timeout(1500)  # the extension's setup() fetches the price table
+    on_screen.record_canvas_badges(opened)
     opened.freesora_mode = request.param
     opened.freesora_errors = errors
     yield opened
@@ -101,16 +98,15 @@ def frontend(page: Any) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".")[:2])
 
 
-def badge_on_screen(page: Any, text: str) -> None:
+def badge_on_screen(page: Any, node: int, text: str) -> None:
     """The badge is drawn on the canvas (classic) or rendered as a chip (Vue nodes).
 
     Frontend 1.27's Nodes 2.0 (then a beta) renders no extension badges at all: there the
     estimate is shown by the inbox's "This workflow" line and the queue confirmation instead.
     """
-    if page.freesora_mode == "vue" and frontend(page) >= (1, 28):
-        # Nodes 2.0 may split a credits badge into chips ("≈ 90 credits" + "(3 × 30)").
-        shown = page.get_by_text(text.split(" (")[0], exact=False).first
-        shown.wait_for(state="visible", timeout=10_000)
+    if page.freesora_mode == "vue" and frontend(page) < (1, 28):
+        return
+    on_screen.badge_on_screen(page, node, text)
 
 
 def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
@@ -121,12 +117,12 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
     load(page, "freesora_text_to_video.json")
     t2v = node_id(page, "FreeSoraTextToVideo")
     assert page_json(page, BADGES, t2v) == [f"≈ {pro['10']['standard']} credits"]
-    badge_on_screen(page, f"≈ {pro['10']['standard']} credits")
+    badge_on_screen(page, t2v, f"≈ {pro['10']['standard']} credits")
     set_widget(page, t2v, "n_frames", "15")
     set_widget(page, t2v, "size", "high")
     expected = f"≈ {pro['15']['high']} credits"
     assert page_json(page, BADGES, t2v) == [expected]
-    badge_on_screen(page, expected)
+    badge_on_screen(page, t2v, expected)
     shoot(page, tmp_path, "badge_text_to_video")
     set_widget(page, t2v, "model", "sora-2-text-to-video")
     plain = prices["models"]["sora-2-text-to-video"]["credits"]["15"]["standard"]
@@ -137,13 +133,14 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
     story = prices["models"]["sora-2-pro-storyboard"]["credits"]
     set_widget(page, board, "n_frames", "25")
     assert page_json(page, BADGES, board) == [f"≈ {story['25']['standard']} credits"]
-    badge_on_screen(page, f"≈ {story['25']['standard']} credits")
+    badge_on_screen(page, board, f"≈ {story['25']['standard']} credits")
     shoot(page, tmp_path, "badge_storyboard")
 
     load(page, "freesora_image_to_video.json")  # the image comes through a composite node
     i2v = node_id(page, "FreeSoraImageToVideo")
     image = prices["models"]["sora-2-image-to-video"]["credits"]["10"]["standard"]
     assert page_json(page, BADGES, i2v) == [f"≈ {image} credits / image"]  # batch unknown
+    badge_on_screen(page, i2v, f"≈ {image} credits / image")
     page.evaluate(
         """(id) => {
             const target = app.graph.getNodeById(id);
@@ -155,14 +152,18 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
         }""",
         i2v,
     )
-    page.wait_for_timeout(400)
-    assert page_json(page, BADGES, i2v) == [f"≈ {3 * image} credits (3 × {image})"]
-    # Nodes 2.0 redraws a badge when its own node's widgets change (not on a new link).
+    tripled = f"≈ {3 * image} credits (3 × {image})"
+    badge_on_screen(page, i2v, tripled)  # at once, before any widget of the node changes
+    assert page_json(page, BADGES, i2v) == [tripled]
+    source = int(page.evaluate("(id) => app.graph.getNodeById(id).getInputNode(0).id", i2v))
+    set_widget(page, source, "batch_size", 5)  # the source's widget, not the node's own
+    badge_on_screen(page, i2v, f"≈ {5 * image} credits (5 × {image})")
+    set_widget(page, source, "batch_size", 3)
     set_widget(page, i2v, "n_frames", "15")
     longer = prices["models"]["sora-2-image-to-video"]["credits"]["15"]["standard"]
     expected = f"≈ {3 * longer} credits (3 × {longer})"
     assert page_json(page, BADGES, i2v) == [expected]
-    badge_on_screen(page, expected)
+    badge_on_screen(page, i2v, expected)
     # The example's note sits just above the node, where the canvas draws the badge.
     page.evaluate(
         "() => { for (const n of app.graph.nodes) if (n.type === 'Note') n.pos[1] -= 160;"
@@ -170,6 +171,8 @@ def test_each_creation_node_shows_its_estimate_and_follows_its_widgets(
     )
     page.wait_for_timeout(300)
     shoot(page, tmp_path, "badge_image_to_video")
+    page.evaluate("(id) => app.graph.getNodeById(id).disconnectInput(0)", i2v)
+    badge_on_screen(page, i2v, f"≈ {longer} credits")  # no image link: one task (image_url)
 
 
 def open_settings(page: Any) -> Any:
@@ -225,35 +228,10 @@ def test_the_key_is_stored_write_only_checked_and_never_kept_in_the_browser(
     assert BROWSER_KEY not in host.server.log_text()
 
 
-def _create_sandbox_task(host: WebHost) -> str:
-    body = {"model": "sora-2-text-to-video", "prompt": "a lighthouse in a storm", "nFrames": "10"}
-    request = urllib.request.Request(
-        host.sandbox.base_url + "/api/v1/video/sora-pro",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {BROWSER_KEY}", "Content-Type": "application/json"},
-    )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=10) as resp:
-        task_id = str(json.loads(resp.read())["data"]["taskId"])
-    ledger = FileLedger(host.journal_file)  # the file the ComfyUI under test reads
-    # Playwright's sync API runs an event loop in this thread: the ledger call gets its own.
-    remember = ledger.remember(task_id, model=body["model"], summary=body["prompt"])
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, remember).result(timeout=30)
-    return task_id
-
-
-def _collected(host: WebHost, task_id: str, timeout_s: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        _, history = host.server.request("GET", "/history")
-        for entry in (history or {}).values():
-            prompt = entry["prompt"][2]
-            ours = any(n["inputs"].get("task_id") == task_id for n in prompt.values())
-            if ours and entry["status"].get("completed") is not None:
-                return dict(entry)
-        time.sleep(0.3)
-    raise AssertionError(f"no finished collection of {task_id}\n{host.server.tail()}")
+def example_prompt() -> str:
+    workflow = json.loads((WORKFLOWS / "freesora_text_to_video.json").read_text())
+    [node] = [n for n in workflow["nodes"] if n["type"] == "FreeSoraTextToVideo"]
+    return str(node["widgets_values"][1])
 
 
 def test_the_inbox_lists_tasks_newest_first_and_collects_one(
@@ -261,8 +239,10 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
 ) -> None:
     host = web_host
     host.server.request("POST", "/freesora/key", {"api_key": BROWSER_KEY})
-    older, newest = _create_sandbox_task(host), _create_sandbox_task(host)
     load(page, "freesora_text_to_video.json")
+    run = run_the_open_workflow(page, host)  # a task made by the node itself, journaled
+    assert run["status"]["status_str"] == "success", run["status"]
+    older, newest = create_sandbox_task(host), create_sandbox_task(host)
     page.locator("button:has(.pi-video)").first.click()
     inbox = page.locator("[data-freesora=inbox]")
     inbox.wait_for(state="visible", timeout=10_000)
@@ -270,9 +250,14 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     inbox.get_by_text(newest).wait_for(timeout=10_000)
     ids = page.locator("[data-freesora=task] code").all_inner_texts()
     assert ids.index(newest) < ids.index(older)
+    page.locator("[data-freesora=task]", has_text=newest).get_by_text(SANDBOX_PROMPT).wait_for()
+    # The node's task shows the start of its prompt and what was sent (the ledger's summary).
+    made = page.locator("[data-freesora=task]", has_text=example_prompt()[:40])
+    made.first.wait_for(state="visible", timeout=10_000)
+    assert "sora-2-pro-text-to-video" in made.first.inner_text()
     row = page.locator("[data-freesora=task]", has_text=newest)
     row.locator("[data-freesora=collect]").click()
-    entry = _collected(host, newest)
+    entry = collected(host, newest)
     assert entry["status"]["status_str"] == "success", entry["status"]
     saved = [v for out in entry["outputs"].values() for v in out.get("images", [])]
     saved += [v for out in entry["outputs"].values() for v in out.get("videos", [])]
@@ -280,6 +265,8 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     page.locator("[data-freesora=refresh]").click()
     row.get_by_text("succeeded").wait_for(timeout=10_000)
     assert "≈ 150 credits" in page.locator("[data-freesora=graph-cost]").inner_text()
+    # 1.45's "Job queued" banner (not a toast) would cover the picture: it leaves by itself.
+    page.get_by_text("Job queued", exact=True).wait_for(state="hidden", timeout=15_000)
     shoot(page, tmp_path, "inbox")
 
 
