@@ -15,7 +15,7 @@ from .base import Entry, Ledger, TakeState
 
 MAX_PAGE = 200
 FIRST_PAGE, LAST_PAGE = 200, 50_000  # Task History's reads: see `newest_collectable`
-PROMPT_EXCERPT_CHARS = 80
+PROMPT_EXCERPT_CHARS = 160  # a take's whole summary: its prompt's start | what was sent
 
 
 async def task_page(ledger: Ledger, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
@@ -34,12 +34,22 @@ def task_row(entry: Entry) -> dict[str, Any]:
         "task_id": entry.task_id,
         "take": entry.take_key[:12],
         "model": entry.model,
-        "prompt": (entry.summary or "")[:PROMPT_EXCERPT_CHARS],
+        "prompt": excerpt(entry.summary or "", PROMPT_EXCERPT_CHARS),
         "status": entry.state.value,
         "created_at": entry.created_at,
         "file": entry.file,
         "reason": entry.reason,
     }
+
+
+def excerpt(text: str, limit: int) -> str:
+    """`text` up to `limit` characters, cut after a whole word (with an ellipsis) if longer."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:  # the last word runs on: drop it
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" |,") + "…"
 
 
 def page_bounds(limit: object, offset: object) -> tuple[int, int]:

@@ -43,3 +43,15 @@ async def test_unfinished_tasks_past_many_pages_of_collected_ones_are_found(
         f"task{len(older) + 3 + len(collected) - k}" for k in (1, 2, 3)
     ]
     assert await newest_collectable(ledger, "another-model", True, 3) == []
+
+
+def test_an_inbox_row_shows_the_summary_cut_after_a_whole_word() -> None:
+    from freesora.ledger.listing import PROMPT_EXCERPT_CHARS, excerpt
+
+    summary = "A paper boat drifts down a rain-soaked street | sora-2-pro-text-to-video, 10 s"
+    assert excerpt(summary, PROMPT_EXCERPT_CHARS) == summary  # a whole summary fits
+    long = "word " * 50
+    cut = excerpt(long, 30)
+    assert cut == "word word word word word word…"
+    assert len(cut) <= 30
+    assert excerpt("x" * 40, 10) == "x" * 9 + "…"
