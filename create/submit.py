@@ -20,6 +20,7 @@ from ..errors import CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger.admission import OnWait, wait_for_slot
 from ..ledger.base import Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hashes
+from ..ledger.listing import excerpt
 from ..service.client import FreeSoraClient
 from . import detached
 from .plan import PlannedTask
@@ -188,8 +189,8 @@ def _summary(task: PlannedTask) -> str:
     """What lists show of a take: the start of its prompt (or first shot), then what was sent."""
     request = task.request
     text = request.prompt or (request.shots[0].scene if request.shots else "")
-    excerpt = " ".join(text.split())[:60]
-    return f"{excerpt} | {task.describe()}" if excerpt else task.describe()
+    start = excerpt(" ".join(text.split()), 60)
+    return f"{start} | {task.describe()}" if start else task.describe()
 
 
 def _why_new(earlier: Entry | None) -> str:
