@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from ..errors import LedgerError
 from .base import Take
 from .journal_file import JournalFile, logger
+from .take_locks import TakeLocks
 
 T = TypeVar("T")
 
@@ -31,8 +32,7 @@ async def finish(fn: Callable[..., T], *args: Any) -> T:
 
 class _Store(Protocol):
     file: JournalFile
-
-    def _let_go(self, key: str) -> None: ...
+    takes: TakeLocks
 
 
 class FileClaim:
@@ -73,4 +73,4 @@ class FileClaim:
                 task_id=task_id,
             ) from exc
         finally:
-            self._store._let_go(key)
+            self._store.takes.let_go(key)

@@ -23,7 +23,6 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +34,11 @@ from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .oslock import offset_of
 from .records import PASTED
+from .take_locks import TakeLocks
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)
 _OPEN: dict[Path, FileLedger] = {}
 _OPEN_GUARD = threading.Lock()
-_waits: ThreadPoolExecutor | None = None
 
 
 def open_ledger(path: Path) -> FileLedger:
@@ -52,16 +51,6 @@ def open_ledger(path: Path) -> FileLedger:
         return ledger
 
 
-def _lock_waits() -> ThreadPoolExecutor:
-    """Threads that wait for other processes' take locks, apart from asyncio's default pool,
-    so a long wait never starves other nodes' `to_thread` work."""
-    global _waits
-    with _OPEN_GUARD:
-        if _waits is None:
-            _waits = ThreadPoolExecutor(max_workers=16, thread_name_prefix="freesora-ledger")
-        return _waits
-
-
 class FileLedger:
     """The journal file as a `Ledger`; open it with `open_ledger` (one per process and path)."""
 
@@ -69,8 +58,7 @@ class FileLedger:
         self.path = Path(path)
         self.where = str(self.path)
         self.file = JournalFile(self.path)
-        self._users: dict[str, int] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.takes = TakeLocks(self.file.locks)
         self._secret: bytes | None = None
 
     # --- reading ---------------------------------------------------------------------------
@@ -125,7 +113,7 @@ class FileLedger:
         return entry
 
     def _in_flight(self, take_key: str) -> bool:
-        return take_key in self._users or not self.file.locks.probe(offset_of(take_key))
+        return self.takes.in_use(take_key) or not self.file.locks.probe(offset_of(take_key))
 
     async def problems(self) -> list[str]:
         index = await asyncio.to_thread(self.file.catch_up)
@@ -137,13 +125,13 @@ class FileLedger:
 
     async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
         key = take.key
-        await self._hold(key)
+        await self.takes.hold(key)
         try:
             entry = await finish(self._check, key)
             if entry is None and take.legacy is not None:
                 entry = await finish(self._carry, take, summary[:160])
             if entry is not None and (entry.state.reusable or entry.state.blocks_resend):
-                self._let_go(key)
+                self.takes.let_go(key)
                 return Decision(None, self._as_seen(entry))
             record = {
                 "event": "sending",
@@ -157,7 +145,7 @@ class FileLedger:
             }
             await finish(self.file.append, record)
         except BaseException:
-            self._let_go(key)
+            self.takes.let_go(key)
             raise
         return Decision(FileClaim(self, take), entry)
 
@@ -195,43 +183,6 @@ class FileLedger:
             self.file.append(record)
         return self._one(lambda index: index.row_of(take.key))
 
-    async def _hold(self, key: str) -> None:
-        """This process's asyncio lock, then the OS lock, of one take (released by `_let_go`)."""
-        self._users[key] = self._users.get(key, 0) + 1
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            await lock.acquire()
-        except BaseException:
-            self._drop_user(key)
-            raise
-        offset = offset_of(key)
-        wait = asyncio.get_running_loop().run_in_executor(
-            _lock_waits(), self.file.locks.acquire, offset
-        )
-        try:
-            await asyncio.shield(wait)
-        except BaseException:
-            # The thread may still get the lock after we stop waiting: give it back then.
-            wait.add_done_callback(lambda done: self._release_if_got(done, offset))
-            lock.release()
-            self._drop_user(key)
-            raise
-
-    def _release_if_got(self, done: asyncio.Future[None], offset: int) -> None:
-        if not done.cancelled() and done.exception() is None:
-            self.file.locks.release(offset)
-
-    def _let_go(self, key: str) -> None:
-        self.file.locks.release(offset_of(key))
-        self._locks[key].release()
-        self._drop_user(key)
-
-    def _drop_user(self, key: str) -> None:
-        self._users[key] -= 1
-        if not self._users[key]:
-            del self._users[key]
-            self._locks.pop(key, None)
-
     # --- the user's decisions, and compaction ----------------------------------------------
 
     async def adopt(self, take_key: str, task_id: str) -> Entry:
@@ -242,7 +193,7 @@ class FileLedger:
 
     async def _decide(self, take_key: str, record: dict[str, Any]) -> Entry:
         key = await asyncio.to_thread(self._resolve, take_key)
-        await self._hold(key)
+        await self.takes.hold(key)
         try:
             record.update(take=key, time=time.time())
             await finish(self.file.append, record)
@@ -250,7 +201,7 @@ class FileLedger:
             assert entry is not None  # just written
             return entry
         finally:
-            self._let_go(key)
+            self.takes.let_go(key)
 
     def _resolve(self, prefix: str) -> str:
         """A take key from its first characters (as `freesora tasks` shows them)."""

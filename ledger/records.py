@@ -16,54 +16,20 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from . import record_fields as field
 from .base import Entry, TakeState
 from .index import Index
+from .record_fields import SEEDS, BadRecord
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
 CARRIED_REASON = "recorded by an earlier version of the pack (before the journal kept accounts)"
 PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
 _ENDINGS = {s.value: s for s in (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.CANCELLED)}
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
-_REPEATED = frozenset({"account", "model"})
-_SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
-_NUMBERS = (int, float)
-_LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
-
-
-def _is_time(value: object) -> bool:
-    return type(value) in _NUMBERS and 0 <= value < _LAST_TIME  # type: ignore[operator]
-
-
-class BadRecord(ValueError):
-    """A line that is JSON but not a record this ledger can use."""
 
 
 def encode(record: dict[str, Any]) -> bytes:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=True).encode("ascii") + b"\n"
-
-
-def _text(record: dict[str, Any], name: str, *, required: bool = True) -> str | None:
-    value = record.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value):
-        raise BadRecord(f"{name} must be text, got {value!r}"[:120])
-    # Accounts and models repeat on every line: one copy each keeps a big index small.
-    return sys.intern(value) if name in _REPEATED else value
-
-
-def _number(record: dict[str, Any], name: str) -> float:
-    value = record.get(name, 0.0)
-    if not _is_time(value):
-        raise BadRecord(f"{name} must be a time in seconds, got {value!r}"[:120])
-    return float(value)
-
-
-def _int(record: dict[str, Any], name: str, *, default: int | None) -> int | None:
-    value = record.get(name, default)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise BadRecord(f"{name} must be an integer, got {value!r}"[:120])
-    return value
 
 
 def fold(index: Index, lines: Iterable[tuple[int, int, bytes]]) -> None:
@@ -92,11 +58,11 @@ def apply(index: Index, record: dict[str, Any], at: int | None) -> None:
 def _take_row(index: Index, record: dict[str, Any]) -> int:
     """The row of the take a record names; an outcome whose sending line was lost keeps
     what it says in a row of its own."""
-    key = _text(record, "take")
+    key = field.text(record, "take")
     assert key is not None
     row = index.row_of(key)
     if row is None:
-        now = _number(record, "time")
+        now = field.number(record, "time")
         row = index.add(key, "", "", None, 0, TakeState.SENDING, now)
         index.start(row)
     return row
@@ -113,10 +79,10 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         or type(account) is not str
         or type(model) is not str
         or type(summary) is not str
-        or (seed is not None and (type(seed) is not int or not _SEEDS[0] <= seed <= _SEEDS[1]))
+        or (seed is not None and (type(seed) is not int or not SEEDS[0] <= seed <= SEEDS[1]))
         or type(slot) is not int
         or not 0 <= slot < 2**31
-        or not _is_time(now)
+        or not field.is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
     # Accounts, models and summaries (a prompt's start and the request's shape) repeat a lot.
@@ -135,7 +101,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
 
 def _created(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id, now = record.get("task_id"), record.get("time", 0.0)
-    if type(task_id) is not str or not task_id or not _is_time(now):
+    if type(task_id) is not str or not task_id or not field.is_time(now):
         raise BadRecord(f"a created record with a field of the wrong type: {record!r}"[:160])
     if "take" not in record:  # the first format: one record per task, no account
         _legacy(index, record, LEGACY + task_id, TakeState.CREATED, task_id)
@@ -156,13 +122,13 @@ def _set_task(index: Index, row: int, task_id: str) -> None:
 def _legacy(
     index: Index, record: dict[str, Any], key: str, state: TakeState, task_id: str | None
 ) -> None:
-    now = _number(record, "time")
-    model = _text(record, "model", required=False) or ""
-    seed = _int(record, "seed", default=None)
-    if seed is not None and not _SEEDS[0] <= seed <= _SEEDS[1]:
+    now = field.number(record, "time")
+    model = field.text(record, "model", required=False) or ""
+    seed = field.integer(record, "seed", default=None)
+    if seed is not None and not SEEDS[0] <= seed <= SEEDS[1]:
         raise BadRecord(f"seed out of range: {seed}"[:120])
     row = index.add(key, "", model, seed, 0, state, now, task=task_id)
-    index.reason[row] = _text(record, "error", required=False)
+    index.reason[row] = field.text(record, "error", required=False)
     index.start(row)
     fingerprint = record.get("fingerprint")
     if type(fingerprint) is str and fingerprint:
@@ -171,11 +137,11 @@ def _legacy(
 
 def _carried(index: Index, record: dict[str, Any], at: int | None) -> None:
     """A first-format take found again by its fingerprint, now a take of an account."""
-    source, key, account = (_text(record, name) or "" for name in ("from", "take", "account"))
-    slot = _int(record, "slot", default=0) or 0
-    row = index.carry(source, key, sys.intern(account), slot, _number(record, "time"))
+    source, key, account = (field.text(record, name) or "" for name in ("from", "take", "account"))
+    slot = field.integer(record, "slot", default=0) or 0
+    row = index.carry(source, key, sys.intern(account), slot, field.number(record, "time"))
     if row is not None:
-        index.summary[row] = sys.intern(_text(record, "summary", required=False) or "")
+        index.summary[row] = sys.intern(field.text(record, "summary", required=False) or "")
         before = index.reason[row]
         index.reason[row] = f"{CARRIED_REASON}: {before}" if before else CARRIED_REASON
 
@@ -190,8 +156,8 @@ def _settled(state: TakeState) -> Any:
         row = _take_row(index, record)
         if index.task[row] is not None and index.state_of(row).reusable:
             return  # a late or duplicated outcome never hides a task that exists
-        reason = _text(record, "reason", required=False)
-        index.set_state(row, state, _number(record, "time"))
+        reason = field.text(record, "reason", required=False)
+        index.set_state(row, state, field.number(record, "time"))
         index.reason[row] = reason
 
     return handler
@@ -200,7 +166,7 @@ def _settled(state: TakeState) -> Any:
 def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id, status, now = record.get("task_id"), record.get("status"), record.get("time", 0.0)
     state = _ENDINGS.get(status) if type(status) is str else None
-    if type(task_id) is not str or not task_id or not _is_time(now) or state is None:
+    if type(task_id) is not str or not task_id or not field.is_time(now) or state is None:
         raise BadRecord(f"a finished record with a field of the wrong type: {record!r}"[:160])
     details = [record.get(name) for name in ("url", "file", "reason")]
     if any(value is not None and type(value) is not str for value in details):
@@ -216,14 +182,14 @@ def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
 
 
 def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
-    task_id = _text(record, "task_id")
+    task_id = field.text(record, "task_id")
     assert task_id is not None
-    key = _text(record, "take") or ""
-    now = _number(record, "time")
+    key = field.text(record, "take") or ""
+    now = field.number(record, "time")
     row = index.row_of(key)
     if row is None:
-        model = sys.intern(_text(record, "model", required=False) or "")
-        summary = _text(record, "summary", required=False) or ""
+        model = sys.intern(field.text(record, "model", required=False) or "")
+        summary = field.text(record, "summary", required=False) or ""
         row = index.add(key, "", model, None, 0, TakeState.SENDING, now, summary=summary)
         index.start(row)
     _set_task(index, row, task_id)
@@ -233,7 +199,7 @@ def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
 
 def _forgotten(index: Index, record: dict[str, Any], at: int | None) -> None:
     row = _take_row(index, record)
-    index.set_state(row, TakeState.FORGOTTEN, _number(record, "time"))
+    index.set_state(row, TakeState.FORGOTTEN, field.number(record, "time"))
     index.reason[row] = "released by the user"
 
 
@@ -244,28 +210,28 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         take_state = TakeState(state)
     except ValueError:
         raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
-    seed = _int(record, "seed", default=None)
-    slot = _int(record, "slot", default=0) or 0
-    if (seed is not None and not _SEEDS[0] <= seed <= _SEEDS[1]) or not 0 <= slot < 2**31:
+    seed = field.integer(record, "seed", default=None)
+    slot = field.integer(record, "slot", default=0) or 0
+    if (seed is not None and not SEEDS[0] <= seed <= SEEDS[1]) or not 0 <= slot < 2**31:
         raise BadRecord(f"seed or slot out of range: {seed}, {slot}"[:120])
     for name in ("url", "file", "reason", "summary"):
-        _text(record, name, required=False)  # each must be text when present
-    task_id = _text(record, "task_id", required=False)
+        field.text(record, name, required=False)  # each must be text when present
+    task_id = field.text(record, "task_id", required=False)
     row = index.add(
-        _text(record, "take") or "",
-        _text(record, "account", required=False) or "",
-        _text(record, "model", required=False) or "",
+        field.text(record, "take") or "",
+        field.text(record, "account", required=False) or "",
+        field.text(record, "model", required=False) or "",
         seed,
         slot,
         take_state,
-        _number(record, "time"),
-        summary=sys.intern(_text(record, "summary", required=False) or ""),
+        field.number(record, "time"),
+        summary=sys.intern(field.text(record, "summary", required=False) or ""),
         task=task_id,
     )
-    index.updated[row] = _number(record, "updated")
-    index.reason[row] = _text(record, "reason", required=False)
+    index.updated[row] = field.number(record, "updated")
+    index.reason[row] = field.text(record, "reason", required=False)
     index.set_details(row, record, at)
-    fingerprint = _text(record, "fingerprint", required=False)
+    fingerprint = field.text(record, "fingerprint", required=False)
     if fingerprint:  # a first-format take not carried over yet: still found by it
         index.legacy[(fingerprint, seed)] = row
     if record.get("earlier") is True:

@@ -1,0 +1,96 @@
+"""A held claim of the PostgreSQL store: its own connection holds the take's advisory lock.
+
+Settling writes the outcome and lets the lock go on that connection; when the database restarted
+under the claim, the outcome is written on a fresh one (the lock went with the old session).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import psycopg
+
+from ..errors import FreeSoraError, LedgerError
+from . import pg_rows
+from .admission import Limits, Verdict
+from .base import Take, TakeState
+from .pg_rows import advisory_key
+
+logger = logging.getLogger(__name__)
+Conn = psycopg.AsyncConnection[Any]
+
+
+class _Store(Protocol):
+    where: str
+
+    async def release(self, conn: Conn, *, broken: bool = False) -> None: ...
+
+    async def run(self, work: Callable[[Conn], Awaitable[Any]]) -> Any: ...
+
+
+class PgClaim:
+    """A held claim: its own connection holds the take's advisory lock until settled."""
+
+    def __init__(self, store: _Store, take: Take, row_id: int, conn: Conn) -> None:
+        self.take = take
+        self.row_id = row_id
+        self._store = store
+        self._conn: Conn | None = conn
+
+    async def created(self, task_id: str) -> None:
+        fields = {"state": TakeState.CREATED.value, "task_id": task_id, "held_back": False}
+        try:
+            await self._settle(fields)
+        except (FreeSoraError, psycopg.Error) as exc:
+            logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
+            raise LedgerError(
+                f"Task {task_id} was created (and charged) but the shared ledger could not "
+                f"record it ({exc}). Keep this id: when the database is back, run "
+                f"`freesora tasks adopt {self.take.key} {task_id}`.",
+                task_id=task_id,
+            ) from None
+
+    async def refused(self, reason: str) -> None:
+        await self._settle({"state": TakeState.REFUSED.value, "reason": reason})
+
+    async def unknown(self, reason: str) -> None:
+        await self._settle({"state": TakeState.UNKNOWN.value, "reason": reason})
+
+    async def admit(self, limits: Limits, now: float) -> Verdict:
+        """Admission on the claim's own connection: proof that the take is still held (after
+        a database restart it is not, and nothing may be sent)."""
+        if self._conn is None:
+            raise RuntimeError("admission of a settled claim")
+        try:
+            return await pg_rows.try_admit(self._conn, self.take.account, self.row_id, limits, now)
+        except psycopg.OperationalError as exc:
+            raise LedgerError(
+                f"the shared ledger at {self._store.where} went away while this create waited "
+                f"for a slot ({exc}); nothing was sent. Run it again."
+            ) from None
+
+    async def release(self) -> None:
+        """Nothing was sent (e.g. cancelled while waiting for a slot): the attempt is void."""
+        if self._conn is not None:
+            await self._settle({"state": TakeState.REFUSED.value, "reason": "not sent"})
+
+    async def _settle(self, fields: dict[str, Any]) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            raise RuntimeError("a claim is settled exactly once")
+        sets = ", ".join(f"{name} = %({name})s" for name in fields)
+        sql = f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s"
+        params = {**fields, "now": time.time(), "id": self.row_id}
+        try:
+            await conn.execute(sql, params)
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.take.key),))
+        except psycopg.OperationalError:
+            # The database restarted under the claim: its lock is gone with its session, so
+            # write the outcome on a fresh connection (the row still says SENDING: unknown).
+            await self._store.release(conn, broken=True)
+            await self._store.run(lambda fresh: fresh.execute(sql, params))
+            return
+        await self._store.release(conn)

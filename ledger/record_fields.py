@@ -1,0 +1,46 @@
+"""The typed fields of a journal record: each read checked, a wrong one raised as `BadRecord`.
+
+The fold (`records`) counts a `BadRecord` as one damaged line and goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+REPEATED = frozenset({"account", "model"})
+SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
+NUMBERS = (int, float)
+LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
+
+
+def is_time(value: object) -> bool:
+    return type(value) in NUMBERS and 0 <= value < LAST_TIME  # type: ignore[operator]
+
+
+class BadRecord(ValueError):
+    """A line that is JSON but not a record this ledger can use."""
+
+
+def text(record: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = record.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value):
+        raise BadRecord(f"{name} must be text, got {value!r}"[:120])
+    # Accounts and models repeat on every line: one copy each keeps a big index small.
+    return sys.intern(value) if name in REPEATED else value
+
+
+def number(record: dict[str, Any], name: str) -> float:
+    value = record.get(name, 0.0)
+    if not is_time(value):
+        raise BadRecord(f"{name} must be a time in seconds, got {value!r}"[:120])
+    return float(value)
+
+
+def integer(record: dict[str, Any], name: str, *, default: int | None) -> int | None:
+    value = record.get(name, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise BadRecord(f"{name} must be an integer, got {value!r}"[:120])
+    return value
