@@ -27,15 +27,10 @@ def request_hash(payload: Mapping[str, Any], base_url: str) -> str:
 
 
 def request_hashes(payload: Mapping[str, Any], base_url: str, slot: int) -> tuple[str, str]:
-    """(`request_hash`, `legacy_fingerprint`), the image hashed once for both."""
+    """(`request_hash`, the first journal format's fingerprint: base URL as given, slot and
+    canonical request, so an earlier version's tasks are found again), the image hashed once."""
     canonical = _canonical(payload)
     return _request_hash(canonical, base_url), _legacy(canonical, base_url, slot)
-
-
-def legacy_fingerprint(payload: Mapping[str, Any], base_url: str, slot: int) -> str:
-    """The fingerprint the first journal format recorded (base URL as given, slot, canonical
-    request), so an earlier version's tasks are found again after an upgrade."""
-    return _legacy(_canonical(payload), base_url, slot)
 
 
 def _canonical(payload: Mapping[str, Any]) -> dict[str, Any]:

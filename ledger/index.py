@@ -28,7 +28,6 @@ COLUMNS = (
     *("seed", "slot", "created", "updated", "url_at", "file_at"),  # arrays
     "state",  # bytearray
 )
-_ARRAYS = {"seed": "q", "slot": "q", "created": "d", "updated": "d", "url_at": "q", "file_at": "q"}
 
 
 def pack(key: str) -> Key:
