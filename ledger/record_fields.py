@@ -10,6 +10,7 @@ from typing import Any
 
 REPEATED = frozenset({"account", "model"})
 SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
+SLOTS = 2**31  # batch positions 0 .. SLOTS-1 (the pack's batches hold 8)
 NUMBERS = (int, float)
 LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
 
@@ -43,4 +44,20 @@ def integer(record: dict[str, Any], name: str, *, default: int | None) -> int | 
     value = record.get(name, default)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise BadRecord(f"{name} must be an integer, got {value!r}"[:120])
+    return value
+
+
+def seed(record: dict[str, Any]) -> int | None:
+    """The seed, or None; beyond what the index's column holds is damage."""
+    value = integer(record, "seed", default=None)
+    if value is not None and not SEEDS[0] <= value <= SEEDS[1]:
+        raise BadRecord(f"seed out of range: {value}"[:120])
+    return value
+
+
+def slot(record: dict[str, Any]) -> int:
+    """The batch position (0 when absent); a negative or huge one is damage."""
+    value = integer(record, "slot", default=0) or 0
+    if not 0 <= value < SLOTS:
+        raise BadRecord(f"slot out of range: {value}"[:120])
     return value

@@ -19,7 +19,7 @@ from typing import Any
 from . import record_fields as field
 from .base import Entry, TakeState
 from .index import Index
-from .record_fields import SEEDS, BadRecord
+from .record_fields import SEEDS, SLOTS, BadRecord
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
 CARRIED_REASON = "recorded by an earlier version of the pack (before the journal kept accounts)"
@@ -81,7 +81,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         or type(summary) is not str
         or (seed is not None and (type(seed) is not int or not SEEDS[0] <= seed <= SEEDS[1]))
         or type(slot) is not int
-        or not 0 <= slot < 2**31
+        or not 0 <= slot < SLOTS
         or not field.is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
@@ -124,9 +124,7 @@ def _legacy(
 ) -> None:
     now = field.number(record, "time")
     model = field.text(record, "model", required=False) or ""
-    seed = field.integer(record, "seed", default=None)
-    if seed is not None and not SEEDS[0] <= seed <= SEEDS[1]:
-        raise BadRecord(f"seed out of range: {seed}"[:120])
+    seed = field.seed(record)
     row = index.add(key, "", model, seed, 0, state, now, task=task_id)
     index.reason[row] = field.text(record, "error", required=False)
     index.start(row)
@@ -138,7 +136,7 @@ def _legacy(
 def _carried(index: Index, record: dict[str, Any], at: int | None) -> None:
     """A first-format take found again by its fingerprint, now a take of an account."""
     source, key, account = (field.text(record, name) or "" for name in ("from", "take", "account"))
-    slot = field.integer(record, "slot", default=0) or 0
+    slot = field.slot(record)
     row = index.carry(source, key, sys.intern(account), slot, field.number(record, "time"))
     if row is not None:
         index.summary[row] = sys.intern(field.text(record, "summary", required=False) or "")
@@ -210,10 +208,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         take_state = TakeState(state)
     except ValueError:
         raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
-    seed = field.integer(record, "seed", default=None)
-    slot = field.integer(record, "slot", default=0) or 0
-    if (seed is not None and not SEEDS[0] <= seed <= SEEDS[1]) or not 0 <= slot < 2**31:
-        raise BadRecord(f"seed or slot out of range: {seed}, {slot}"[:120])
+    seed, slot = field.seed(record), field.slot(record)
     for name in ("url", "file", "reason", "summary"):
         field.text(record, name, required=False)  # each must be text when present
     task_id = field.text(record, "task_id", required=False)

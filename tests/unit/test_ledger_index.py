@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,18 @@ def test_hex_take_keys_are_kept_as_their_bytes() -> None:
     key = take(1).key
     assert pack(key) == bytes.fromhex(key)
     assert pack(key.upper()) == key.upper()  # would not read back the same as bytes
+
+
+async def test_a_carried_record_with_an_impossible_slot_is_damage_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tasks.jsonl"
+    ledger = FileLedger(path)
+    await create(ledger, 1, "t1")
+    carried = {"event": "carried", "take": "n" * 64, "from": take(1).key, "account": "a"}
+    with path.open("a", encoding="utf-8") as handle:
+        for slot in (2**70, -1):
+            handle.write(json.dumps({**carried, "slot": slot, "time": 5.0}) + "\n")
+    reread = FileLedger(path)
+    assert [e.task_id for e in await reread.entries()] == ["t1"]
+    assert len(await reread.problems()) == 3  # the count, then each line
