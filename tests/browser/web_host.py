@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from browser_host import PACK_ENTRY, REPO_ROOT
 from comfy_hosts import Host
-from comfy_server import ComfyServer, SandboxThread, free_port
+from comfy_server import ComfyServer, SandboxThread, free_port, pack_env
 
 BROWSER_KEY = "sk-sandbox-BROWSER-CANARY-51c2"
 # Settings that keep first-run dialogs and extra badges out of the screenshots.
@@ -48,15 +48,7 @@ def _start(host: Host, base: Path) -> WebHost:
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
     config_file, journal_file = base / "freesora-config.json", base / "freesora-tasks.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",
-        FREESORA_BASE_URL=sandbox.base_url,
-        FREESORA_CONFIG=str(config_file),
-        FREESORA_JOURNAL=str(journal_file),
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
+    env = pack_env(sandbox.base_url, config_file, FREESORA_JOURNAL=str(journal_file))
     log_path = base / "comfyui.log"
     port = free_port()
     with log_path.open("wb") as log:

@@ -196,6 +196,21 @@ def start_host(
     raise RuntimeError(f"ComfyUI did not answer /object_info within {timeout_s} s\n{server.tail()}")
 
 
+def pack_env(sandbox_url: str, config_file: Path, **extra: str) -> dict[str, str]:
+    """ComfyUI's environment for the pack under test: none of the caller's FREESORA_ settings,
+    the sandbox as the service, a config file of its own (absent: the user's is never read)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
+    env.update(
+        PYTHONDONTWRITEBYTECODE="1",  # the pack is a symlink to the repo: no __pycache__ there
+        FREESORA_BASE_URL=sandbox_url,
+        FREESORA_CONFIG=str(config_file),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        **extra,
+    )
+    return env
+
+
 def start_with_pack(
     host: Host, base_dir: Path, sandbox_url: str, api_key: str, pack_entry: str, repo_root: Path
 ) -> ComfyServer:
@@ -205,15 +220,7 @@ def start_with_pack(
     """
     host.prepare_base(base_dir)
     (base_dir / "custom_nodes" / pack_entry).symlink_to(repo_root, target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",  # the pack is a symlink to the repo: no __pycache__ there
-        FREESORA_BASE_URL=sandbox_url,
-        FREESORA_API_KEY=api_key,
-        FREESORA_CONFIG=str(base_dir / "freesora-config.json"),  # absent: the user's is never read
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
+    env = pack_env(sandbox_url, base_dir / "freesora-config.json", FREESORA_API_KEY=api_key)
     server = start_host(host, base_dir, env)
     failed = [
         line

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from comfy_graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT, fresh_seed, load_workflow
-from comfy_server import ComfyServer, SandboxThread, start_comfyui
+from comfy_server import ComfyServer, SandboxThread, pack_env, start_comfyui
 from test_ledger_in_comfyui import run_same, wait_until
 
 pytestmark = pytest.mark.comfyui
@@ -37,15 +37,11 @@ def farm_url() -> str:
 def workers(
     tmp_path: Path, sandbox: SandboxThread, farm_url: str
 ) -> Iterator[tuple[dict[str, str], list[ComfyServer]]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",
-        FREESORA_BASE_URL=sandbox.base_url,
+    env = pack_env(
+        sandbox.base_url,
+        tmp_path / "freesora-config.json",
         FREESORA_API_KEY=CANARY_KEY,
-        FREESORA_CONFIG=str(tmp_path / "freesora-config.json"),
         FREESORA_JOURNAL=farm_url,
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
     )
     started: list[ComfyServer] = []
     yield env, started

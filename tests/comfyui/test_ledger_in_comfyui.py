@@ -21,7 +21,7 @@ from comfy_graphs import (
     load_workflow,
     messages,
 )
-from comfy_server import ComfyServer, SandboxThread, start_comfyui
+from comfy_server import ComfyServer, SandboxThread, pack_env, start_comfyui
 
 pytestmark = pytest.mark.comfyui
 REUSED, MAY_BE_CHARGED = "reused task", "may have been charged"
@@ -182,15 +182,7 @@ def own_comfy(
     base = tmp_path / "base"
     (base / "custom_nodes").mkdir(parents=True)
     (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FREESORA_")}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",
-        FREESORA_BASE_URL=sandbox.base_url,
-        FREESORA_API_KEY=CANARY_KEY,
-        FREESORA_CONFIG=str(base / "freesora-config.json"),
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
+    env = pack_env(sandbox.base_url, base / "freesora-config.json", FREESORA_API_KEY=CANARY_KEY)
     started: list[ComfyServer] = []
     yield base, env, started
     for server in started:
