@@ -209,9 +209,12 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     except ValueError:
         raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
     seed, slot = field.seed(record), field.slot(record)
-    for name in ("url", "file", "reason", "summary"):
-        field.text(record, name, required=False)  # each must be text when present
+    for name in ("url", "file"):
+        field.text(record, name, required=False)  # kept in the journal: checked, not read
     task_id = field.text(record, "task_id", required=False)
+    summary = field.text(record, "summary", required=False) or ""
+    reason, updated = field.text(record, "reason", required=False), field.number(record, "updated")
+    fingerprint = field.text(record, "fingerprint", required=False)
     row = index.add(
         field.text(record, "take") or "",
         field.text(record, "account", required=False) or "",
@@ -220,13 +223,11 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         slot,
         take_state,
         field.number(record, "time"),
-        summary=sys.intern(field.text(record, "summary", required=False) or ""),
+        summary=sys.intern(summary),
         task=task_id,
     )
-    index.updated[row] = field.number(record, "updated")
-    index.reason[row] = field.text(record, "reason", required=False)
+    index.updated[row], index.reason[row] = updated, reason
     index.set_details(row, record, at)
-    fingerprint = field.text(record, "fingerprint", required=False)
     if fingerprint:  # a first-format take not carried over yet: still found by it
         index.legacy[(fingerprint, seed)] = row
     if record.get("earlier") is True:
