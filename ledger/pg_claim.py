@@ -81,16 +81,17 @@ class PgClaim:
         conn, self._conn = self._conn, None
         if conn is None:
             raise RuntimeError("a claim is settled exactly once")
-        sets = ", ".join(f"{name} = %({name})s" for name in fields)
-        sql = f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s"
-        params = {**fields, "now": time.time(), "id": self.row_id}
+        outcome = dict(fields, now=time.time())
+        clean = lost = False
         try:
-            await conn.execute(sql, params)
+            await pg_rows.settle(conn, self.row_id, outcome)
             await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.take.key),))
+            clean = True
         except psycopg.OperationalError:
-            # The database restarted under the claim: its lock is gone with its session, so
-            # write the outcome on a fresh connection (the row still says SENDING: unknown).
-            await self._store.release(conn, broken=True)
-            await self._store.run(lambda fresh: fresh.execute(sql, params))
-            return
-        await self._store.release(conn)
+            lost = True  # the database restarted under the claim: its lock went with it
+        finally:
+            # Any other failure (a refused write, a cancel) closes the session too: that drops
+            # the take's lock, so other workers' claims of it go on (the row reads as unknown).
+            await self._store.release(conn, broken=not clean)
+        if lost:  # write the outcome on a fresh connection (the row still says SENDING: unknown)
+            await self._store.run(lambda fresh: pg_rows.settle(fresh, self.row_id, outcome))

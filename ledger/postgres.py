@@ -121,9 +121,11 @@ class PostgresLedger:
         try:
             if broken or conn.closed:
                 await conn.close()  # a closed connection returned to the pool is discarded
-            await self._pool.putconn(conn)
         finally:
-            self._claims.release()
+            try:
+                await self._pool.putconn(conn)
+            finally:
+                self._claims.release()
 
     async def _fetch(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         async def work(conn: Conn) -> list[dict[str, Any]]:
@@ -139,30 +141,40 @@ class PostgresLedger:
         return account_id(profile, api_key, self._secret)
 
     async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+        conn = await self._checkout()
+        key = advisory_key(take.key)
+        kept = clean = False  # kept: the claim holds the connection; clean: its session is fine
+        try:
+            try:
+                await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
+            except psycopg.OperationalError as exc:
+                raise self.unreachable(exc) from None
+            if row_id is not None:
+                kept = True  # given back when the claim is settled (`PgClaim._settle`)
+                return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
+            try:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                clean = True
+            except psycopg.OperationalError:
+                pass  # the session died after deciding: its lock went with it, the decision stands
+            return Decision(claim=None, earlier=earlier)
+        finally:
+            if not kept:
+                # Not clean (failed, cancelled, or the session died): closing it drops any lock
+                # it took, and the pool discards it.
+                await self.release(conn, broken=not clean)
+
+    async def _checkout(self) -> Conn:
+        """A claim slot and a connection of its own (both given back by `release`)."""
         await self._claims.acquire()
         try:
-            conn = await self._pool.getconn()
+            return await self._pool.getconn()
         except BaseException as exc:
             self._claims.release()
             if isinstance(exc, psycopg.OperationalError):
                 raise self.unreachable(exc) from None
             raise
-        try:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(take.key),))
-            earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
-        except psycopg.OperationalError as exc:
-            await self.release(conn, broken=True)
-            raise self.unreachable(exc) from None
-        except BaseException:
-            # Cancelled or failed mid-claim: closing the session drops any lock it took.
-            await self.release(conn, broken=True)
-            raise
-        if row_id is None:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(take.key),))
-            await self.release(conn)
-            return Decision(claim=None, earlier=earlier)
-        # The claim slot is given back when the claim is settled (`release`).
-        return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
 
     async def record_outcome(
         self,
