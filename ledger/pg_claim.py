@@ -26,6 +26,8 @@ Conn = psycopg.AsyncConnection[Any]
 class _Store(Protocol):
     where: str
 
+    def describe(self, exc: BaseException) -> str: ...
+
     async def release(self, conn: Conn, *, broken: bool = False) -> None: ...
 
     async def run(self, work: Callable[[Conn], Awaitable[Any]]) -> Any: ...
@@ -45,10 +47,11 @@ class PgClaim:
         try:
             await self._settle(fields)
         except (FreeSoraError, psycopg.Error) as exc:
-            logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
+            why = str(exc) if isinstance(exc, FreeSoraError) else self._store.describe(exc)
+            logger.error("FreeSora created task %s but could not record it: %s", task_id, why)
             raise LedgerError(
                 f"Task {task_id} was created (and charged) but the shared ledger could not "
-                f"record it ({exc}). Keep this id: when the database is back, run "
+                f"record it ({why}). Keep this id: when the database is back, run "
                 f"`freesora tasks adopt {self.take.key} {task_id}`.",
                 task_id=task_id,
             ) from None
@@ -69,7 +72,7 @@ class PgClaim:
         except psycopg.OperationalError as exc:
             raise LedgerError(
                 f"the shared ledger at {self._store.where} went away while this create waited "
-                f"for a slot ({exc}); nothing was sent. Run it again."
+                f"for a slot ({self._store.describe(exc)}); nothing was sent. Run it again."
             ) from None
 
     async def release(self) -> None:

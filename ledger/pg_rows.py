@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -52,16 +51,6 @@ RECENT = (
 def advisory_key(text: str) -> int:
     """A signed 64-bit advisory-lock key for a take (or an account)."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def to_entry(row: dict[str, Any]) -> Entry:

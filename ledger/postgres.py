@@ -29,12 +29,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from ..config.database_url import shown_database
 from ..errors import LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
 from .base import Decision, Entry, Take, TakeState, account_id
 from .pg_claim import Conn, PgClaim
-from .pg_rows import SELECT, advisory_key, redact, to_entry
+from .pg_failures import cannot_use, failure
+from .pg_rows import SELECT, advisory_key, to_entry
 from .pg_schema import account_secret, migrate
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class PostgresLedger:
     ) -> None:
         self.url = url
         self._opened = opened if opened is not None else weakref.WeakSet()  # see `close`
-        self.where = redact(url)  # shown to users: never the password
+        self.where = shown_database(url)  # shown to users: never the password
         self._pool = pool
         self._secret = secret
         # A held claim keeps a connection for its whole create; leave two for everything else
@@ -75,11 +77,7 @@ class PostgresLedger:
                 await migrate(conn)
                 secret = await account_secret(conn)
         except psycopg.Error as exc:
-            raise LedgerError(
-                f"Cannot use the shared ledger at {redact(url)}: {str(exc).strip()}. Check that "
-                "the database is running and the URL (FREESORA_JOURNAL or the profile's "
-                "`journal`) is right; nothing was sent."
-            ) from None
+            raise cannot_use(url, exc) from None
         opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
 
         async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -95,7 +93,13 @@ class PostgresLedger:
             timeout=5.0,  # per wait for a connection: a database that is down fails fast
             open=False,
         )
-        await pool.open(wait=True, timeout=timeout_s)
+        try:
+            await pool.open(wait=True, timeout=timeout_s)
+        except BaseException as exc:
+            await pool.close()  # its workers would go on trying to connect
+            if isinstance(exc, psycopg.Error):
+                raise cannot_use(url, exc) from None
+            raise
         return cls(url, pool, secret, opened)
 
     # --- plumbing shared with PgClaim and admission ---------------------------------------
@@ -109,12 +113,23 @@ class PostgresLedger:
             except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
                 if delay is None:
                     raise self.unreachable(exc) from None
-                logger.warning("shared ledger unreachable (%s); retrying in %ss", exc, delay)
+                logger.warning(
+                    "shared ledger at %s unreachable (%s); retrying in %ss",
+                    self.where,
+                    self.describe(exc),
+                    delay,
+                )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
     def unreachable(self, exc: BaseException) -> LedgerError:
-        return LedgerError(f"the shared ledger at {self.where} cannot be reached ({exc})")
+        return LedgerError(
+            f"the shared ledger at {self.where} cannot be reached ({self.describe(exc)})"
+        )
+
+    def describe(self, exc: BaseException) -> str:
+        """What failed, never libpq's text (it may quote the URL): see `pg_failures`."""
+        return failure(exc, self.url)
 
     async def release(self, conn: Conn, *, broken: bool = False) -> None:
         """A claim's connection back to the pool, and its claim slot back."""
@@ -169,12 +184,13 @@ class PostgresLedger:
         """A claim slot and a connection of its own (both given back by `release`)."""
         await self._claims.acquire()
         try:
-            return await self._pool.getconn()
+            conn: Conn = await self._pool.getconn()
         except BaseException as exc:
             self._claims.release()
             if isinstance(exc, psycopg.OperationalError):
                 raise self.unreachable(exc) from None
             raise
+        return conn
 
     async def record_outcome(
         self,
