@@ -53,8 +53,10 @@ def cannot_use(url: str, exc: BaseException) -> LedgerError:
 
 def failure(exc: BaseException, url: str) -> str:
     """`exc` (a psycopg error, or the pool's) in words that never quote the URL."""
-    sqlstate = getattr(exc, "sqlstate", None)
-    if sqlstate:  # the server's answer on a working session: it never holds the URL
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    # The server's answer on a working session (it never holds the URL); classes 08 and 57
+    # (connection lost, server shutting down) are said below like the client's own failures.
+    if sqlstate and not sqlstate.startswith(("08", "57")):
         primary = getattr(getattr(exc, "diag", None), "message_primary", None)
         return f"the database refused it: {primary or 'SQLSTATE ' + sqlstate}"
     if not _readable(url):
