@@ -1,12 +1,14 @@
 """The key, the base URL and the proxy: read from the environment or a file outside the pack.
 
 `settings` reads them (never from a node widget), `store` writes the config file (atomic,
-private), `key_form` checks what the frontend's key form sends. Every public name is here, as
-`config.X`. May import only `errors`.
+private), `key_form` checks what the frontend's key form sends, `database_url` shows a
+PostgreSQL ledger's URL without its password (the one redaction). Every public name is here, as
+`config.X`. May import only `errors` (and psycopg, optionally, where a database URL is read).
 """
 
 from __future__ import annotations
 
+from .database_url import DATABASE_SCHEMES, is_database_url, shown_database
 from .key_form import (
     KEY_MAX_CHARS,
     KEY_MIN_CHARS,
@@ -16,7 +18,6 @@ from .key_form import (
     key_status,
 )
 from .settings import (
-    DATABASE_SCHEMES,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_PROFILE,
@@ -30,7 +31,6 @@ from .settings import (
     Settings,
     clean_key,
     config_path,
-    is_database_url,
     load_settings,
     max_download_bytes,
     normalize_base_url,
@@ -71,4 +71,5 @@ __all__ = [
     "read_config_file",
     "remove_key",
     "save_profile",
+    "shown_database",
 ]

@@ -11,12 +11,13 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from .database_url import DATABASE_SCHEMES, database_parts, is_database_url, shown_database
 
 DEFAULT_BASE_URL = "https://freesoragenerator.com"
 DEFAULT_PROFILE = "default"
@@ -27,7 +28,6 @@ ENV_MAX_DOWNLOAD = "FREESORA_MAX_DOWNLOAD_BYTES"
 # Far above a 25 s 1080p clip (tens of MB); stops a runaway body from filling the disk.
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
 ENV_JOURNAL = "FREESORA_JOURNAL"
-DATABASE_SCHEMES = ("postgresql", "postgres")
 
 KEY_HELP = (
     f"Set the {ENV_KEY} environment variable before starting ComfyUI, or run "
@@ -69,7 +69,9 @@ class Settings:
     profile: str = DEFAULT_PROFILE
     proxy: str | None = None
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
-    journal: str | None = None  # the profile's ledger: a file path or a postgresql:// URL
+    # The profile's ledger: a file path or a postgresql:// URL (which may hold a password:
+    # never in a repr; `database_url.shown_database` shows it).
+    journal: str | None = field(default=None, repr=False)
 
     def require_key(self) -> ApiKey:
         if self.api_key is None:
@@ -106,23 +108,27 @@ def normalize_base_url(raw: str, source: str) -> str:
     return url
 
 
-def is_database_url(location: str) -> bool:
-    """A PostgreSQL ledger (`postgresql://user@host:port/dbname`), not a file path."""
-    return urlsplit(location.strip()).scheme.lower() in DATABASE_SCHEMES
-
-
 def normalize_journal(raw: str, source: str) -> str:
     """A journal location as given, checked: a file path, or a PostgreSQL URL naming a database."""
     location = raw.strip()
-    parts = urlsplit(location)
-    if "://" in location and parts.scheme.lower() not in DATABASE_SCHEMES:
+    scheme, sep, _ = location.partition("://")
+    if sep and scheme.lower() not in DATABASE_SCHEMES:
         raise ConfigError(
             f"{source} must be a file path or a postgresql://user@host:port/dbname URL, "
-            f"got a {parts.scheme}:// URL"
+            f"got a {scheme}:// URL"
         )
-    if is_database_url(location) and not parts.path.strip("/"):
+    if not is_database_url(location):
+        return location
+    parts = database_parts(location)
+    if parts is None:
         raise ConfigError(
-            f"{source} must name a database, as in postgresql://user@host:5432/freesora"
+            f"{source} is not a PostgreSQL URL that can be read: a `/` or `@` in its password "
+            "must be percent-escaped (%2F, %40)"
+        )
+    if "dbname" not in parts:
+        raise ConfigError(
+            f"{source} must name a database, as in postgresql://user@host:5432/freesora "
+            f"(got {shown_database(location)})"
         )
     return location
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 
-from ..config import ENV_JOURNAL, Settings, is_database_url, normalize_journal
+from ..config import ENV_JOURNAL, Settings, is_database_url, normalize_journal, shown_database
 from ..errors import ConfigError
 from .base import Ledger
 from .journal import default_journal_path
@@ -76,7 +76,10 @@ async def _open_database(url: str) -> Ledger:
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in ("psycopg", "psycopg_pool"):
             raise
-        raise ConfigError(f"{ENV_JOURNAL} names a PostgreSQL database. {INSTALL_HINT}") from None
+        raise ConfigError(
+            f"The task ledger {shown_database(url)} ({ENV_JOURNAL} or the profile's `journal`)"
+            f" is a PostgreSQL database. {INSTALL_HINT}"
+        ) from None
     ledger: Ledger = await PostgresLedger.connect(url)
     closer = _closed_with_the_loop((url, id(loop)), ledger)
     await anext(closer)  # started: the loop now finalizes it when it ends

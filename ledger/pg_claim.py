@@ -26,6 +26,8 @@ Conn = psycopg.AsyncConnection[Any]
 class _Store(Protocol):
     where: str
 
+    def describe(self, exc: BaseException) -> str: ...
+
     async def release(self, conn: Conn, *, broken: bool = False) -> None: ...
 
     async def run(self, work: Callable[[Conn], Awaitable[Any]]) -> Any: ...
@@ -45,10 +47,11 @@ class PgClaim:
         try:
             await self._settle(fields)
         except (FreeSoraError, psycopg.Error) as exc:
-            logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
+            why = str(exc) if isinstance(exc, FreeSoraError) else self._store.describe(exc)
+            logger.error("FreeSora created task %s but could not record it: %s", task_id, why)
             raise LedgerError(
                 f"Task {task_id} was created (and charged) but the shared ledger could not "
-                f"record it ({exc}). Keep this id: when the database is back, run "
+                f"record it ({why}). Keep this id: when the database is back, run "
                 f"`freesora tasks adopt {self.take.key} {task_id}`.",
                 task_id=task_id,
             ) from None
@@ -69,7 +72,7 @@ class PgClaim:
         except psycopg.OperationalError as exc:
             raise LedgerError(
                 f"the shared ledger at {self._store.where} went away while this create waited "
-                f"for a slot ({exc}); nothing was sent. Run it again."
+                f"for a slot ({self._store.describe(exc)}); nothing was sent. Run it again."
             ) from None
 
     async def release(self) -> None:
@@ -81,16 +84,17 @@ class PgClaim:
         conn, self._conn = self._conn, None
         if conn is None:
             raise RuntimeError("a claim is settled exactly once")
-        sets = ", ".join(f"{name} = %({name})s" for name in fields)
-        sql = f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s"
-        params = {**fields, "now": time.time(), "id": self.row_id}
+        outcome = dict(fields, now=time.time())
+        clean = lost = False
         try:
-            await conn.execute(sql, params)
+            await pg_rows.settle(conn, self.row_id, outcome)
             await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.take.key),))
+            clean = True
         except psycopg.OperationalError:
-            # The database restarted under the claim: its lock is gone with its session, so
-            # write the outcome on a fresh connection (the row still says SENDING: unknown).
-            await self._store.release(conn, broken=True)
-            await self._store.run(lambda fresh: fresh.execute(sql, params))
-            return
-        await self._store.release(conn)
+            lost = True  # the database restarted under the claim: its lock went with it
+        finally:
+            # Any other failure (a refused write, a cancel) closes the session too: that drops
+            # the take's lock, so other workers' claims of it go on (the row reads as unknown).
+            await self._store.release(conn, broken=not clean)
+        if lost:  # write the outcome on a fresh connection (the row still says SENDING: unknown)
+            await self._store.run(lambda fresh: pg_rows.settle(fresh, self.row_id, outcome))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -18,6 +17,7 @@ from psycopg.types.json import Jsonb
 from ..errors import LedgerError
 from .admission import Limits, Verdict
 from .base import Entry, Take, TakeState
+from .records import PASTED
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
 # session's locks to every role (pg_stat_activity hides other roles' details).
@@ -51,16 +51,6 @@ RECENT = (
 def advisory_key(text: str) -> int:
     """A signed 64-bit advisory-lock key for a take (or an account)."""
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def to_entry(row: dict[str, Any]) -> Entry:
@@ -155,19 +145,82 @@ async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | Non
             f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1 FOR UPDATE", (take_key,)
         )
         row = await cur.fetchone()
-        assert row is not None  # _full_key found it, and rows are never deleted
+        assert row is not None  # _full_key found it, and a take's rows are never deleted
         if not row["orphan"] and row["state"] == TakeState.SENDING.value:
             raise LedgerError(
                 f"Take {take_key} is being created right now by a running worker; wait for it."
             )
+        carried = {} if task_id is None else await _join_task(conn, task_id, row["id"])
         await cur.execute(
             "UPDATE freesora.takes SET state = %s, task_id = coalesce(%s, task_id),"
-            " reason = %s, updated_at = %s WHERE id = %s",
-            (state.value, task_id, f"{state.value} by the user", time.time(), row["id"]),
+            " url = coalesce(%s, url), file = coalesce(%s, file), reason = %s, updated_at = %s"
+            " WHERE id = %s",
+            (
+                carried.get("state", state.value),
+                task_id,
+                carried.get("url"),
+                carried.get("file"),
+                f"{state.value} by the user",
+                time.time(),
+                row["id"],
+            ),
         )
         await cur.execute(f"{SELECT} WHERE id = %s", (row["id"],))
         updated = await cur.fetchone()
     return to_entry(updated)
+
+
+async def _join_task(conn: Any, task_id: str, row_id: int) -> dict[str, Any]:
+    """Before row `row_id` takes `task_id`: the task's pasted row joins it (`absorb_pasted`);
+    an id another take holds is refused, naming that take."""
+    carried = await absorb_pasted(conn, task_id)
+    cursor = await conn.execute(
+        "SELECT take_key FROM freesora.takes WHERE task_id = %s AND id <> %s LIMIT 1",
+        (task_id, row_id),
+    )
+    other = await cursor.fetchone()
+    if other is not None:
+        raise LedgerError(
+            f"task {task_id} is already recorded for take {str(other[0])[:12]}; "
+            "`freesora tasks` lists it. Nothing was changed."
+        )
+    return carried
+
+
+async def absorb_pasted(conn: Any, task_id: str) -> dict[str, Any]:
+    """The row `remember` added for `task_id` (an id pasted into Video Result) is removed, as
+    a take now holds the task: one task, one row. Returns what that row learnt since (its
+    state, and its URL and file if any), for the take's row. In the caller's transaction."""
+    cursor = await conn.execute(
+        "DELETE FROM freesora.takes WHERE take_key = %s AND task_id = %s"
+        " RETURNING state, url, file",
+        (PASTED + task_id, task_id),
+    )
+    found = await cursor.fetchone()
+    if found is None:
+        return {}
+    state, url, file = found
+    return {"state": state, **({"url": url} if url else {}), **({"file": file} if file else {})}
+
+
+async def settle(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
+    """A claim's outcome on its row (`fields` holds `now`). A created task whose id was pasted
+    before joins its pasted row (`absorb_pasted`) in the same transaction."""
+    task_id = fields.get("task_id")
+    if task_id is None:
+        await _update(conn, row_id, fields)
+        return
+    async with conn.transaction():
+        carried = await absorb_pasted(conn, task_id)
+        await _update(conn, row_id, {**fields, **carried})
+
+
+async def _update(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
+    sets = ", ".join(f"{name} = %({name})s" for name in fields if name != "now")
+    await conn.execute(
+        f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s",
+        {**fields, "id": row_id},
+    )
 
 
 async def _full_key(cur: Any, prefix: str) -> str:
@@ -220,7 +273,7 @@ async def try_admit(conn: Any, account: str, row_id: int, limits: Limits, now: f
 async def remember(conn: Any, task_id: str, model: str, summary: str) -> Entry:
     """The entry of `task_id`, adding it (as a take of its own, keyed by the id) if unknown."""
     now = time.time()
-    key = "task:" + task_id
+    key = PASTED + task_id
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state,"

@@ -29,12 +29,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from ..config.database_url import shown_database
 from ..errors import LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
 from .base import Decision, Entry, Take, TakeState, account_id
 from .pg_claim import Conn, PgClaim
-from .pg_rows import SELECT, advisory_key, redact, to_entry
+from .pg_failures import cannot_use, failure
+from .pg_rows import SELECT, advisory_key, to_entry
 from .pg_schema import account_secret, migrate
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class PostgresLedger:
     ) -> None:
         self.url = url
         self._opened = opened if opened is not None else weakref.WeakSet()  # see `close`
-        self.where = redact(url)  # shown to users: never the password
+        self.where = shown_database(url)  # shown to users: never the password
         self._pool = pool
         self._secret = secret
         # A held claim keeps a connection for its whole create; leave two for everything else
@@ -75,11 +77,7 @@ class PostgresLedger:
                 await migrate(conn)
                 secret = await account_secret(conn)
         except psycopg.Error as exc:
-            raise LedgerError(
-                f"Cannot use the shared ledger at {redact(url)}: {str(exc).strip()}. Check that "
-                "the database is running and the URL (FREESORA_JOURNAL or the profile's "
-                "`journal`) is right; nothing was sent."
-            ) from None
+            raise cannot_use(url, exc) from None
         opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
 
         async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -95,7 +93,13 @@ class PostgresLedger:
             timeout=5.0,  # per wait for a connection: a database that is down fails fast
             open=False,
         )
-        await pool.open(wait=True, timeout=timeout_s)
+        try:
+            await pool.open(wait=True, timeout=timeout_s)
+        except BaseException as exc:
+            await pool.close()  # its workers would go on trying to connect
+            if isinstance(exc, psycopg.Error):
+                raise cannot_use(url, exc) from None
+            raise
         return cls(url, pool, secret, opened)
 
     # --- plumbing shared with PgClaim and admission ---------------------------------------
@@ -109,21 +113,34 @@ class PostgresLedger:
             except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
                 if delay is None:
                     raise self.unreachable(exc) from None
-                logger.warning("shared ledger unreachable (%s); retrying in %ss", exc, delay)
+                logger.warning(
+                    "shared ledger at %s unreachable (%s); retrying in %ss",
+                    self.where,
+                    self.describe(exc),
+                    delay,
+                )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
     def unreachable(self, exc: BaseException) -> LedgerError:
-        return LedgerError(f"the shared ledger at {self.where} cannot be reached ({exc})")
+        return LedgerError(
+            f"the shared ledger at {self.where} cannot be reached ({self.describe(exc)})"
+        )
+
+    def describe(self, exc: BaseException) -> str:
+        """What failed, never libpq's text (it may quote the URL): see `pg_failures`."""
+        return failure(exc, self.url)
 
     async def release(self, conn: Conn, *, broken: bool = False) -> None:
         """A claim's connection back to the pool, and its claim slot back."""
         try:
             if broken or conn.closed:
                 await conn.close()  # a closed connection returned to the pool is discarded
-            await self._pool.putconn(conn)
         finally:
-            self._claims.release()
+            try:
+                await self._pool.putconn(conn)
+            finally:
+                self._claims.release()
 
     async def _fetch(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
         async def work(conn: Conn) -> list[dict[str, Any]]:
@@ -139,30 +156,41 @@ class PostgresLedger:
         return account_id(profile, api_key, self._secret)
 
     async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+        conn = await self._checkout()
+        key = advisory_key(take.key)
+        kept = clean = False  # kept: the claim holds the connection; clean: its session is fine
+        try:
+            try:
+                await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
+            except psycopg.OperationalError as exc:
+                raise self.unreachable(exc) from None
+            if row_id is not None:
+                kept = True  # given back when the claim is settled (`PgClaim._settle`)
+                return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
+            try:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                clean = True
+            except psycopg.OperationalError:
+                pass  # the session died after deciding: its lock went with it, the decision stands
+            return Decision(claim=None, earlier=earlier)
+        finally:
+            if not kept:
+                # Not clean (failed, cancelled, or the session died): closing it drops any lock
+                # it took, and the pool discards it.
+                await self.release(conn, broken=not clean)
+
+    async def _checkout(self) -> Conn:
+        """A claim slot and a connection of its own (both given back by `release`)."""
         await self._claims.acquire()
         try:
-            conn = await self._pool.getconn()
+            conn: Conn = await self._pool.getconn()
         except BaseException as exc:
             self._claims.release()
             if isinstance(exc, psycopg.OperationalError):
                 raise self.unreachable(exc) from None
             raise
-        try:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(take.key),))
-            earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
-        except psycopg.OperationalError as exc:
-            await self.release(conn, broken=True)
-            raise self.unreachable(exc) from None
-        except BaseException:
-            # Cancelled or failed mid-claim: closing the session drops any lock it took.
-            await self.release(conn, broken=True)
-            raise
-        if row_id is None:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(take.key),))
-            await self.release(conn)
-            return Decision(claim=None, earlier=earlier)
-        # The claim slot is given back when the claim is settled (`release`).
-        return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
+        return conn
 
     async def record_outcome(
         self,

@@ -109,6 +109,7 @@ def _created(index: Index, record: dict[str, Any], at: int | None) -> None:
     row = _take_row(index, record)
     _set_task(index, row, task_id)
     index.set_state(row, TakeState.CREATED, float(now))
+    _absorb_pasted(index, row, task_id)
 
 
 def _set_task(index: Index, row: int, task_id: str) -> None:
@@ -117,6 +118,23 @@ def _set_task(index: Index, row: int, task_id: str) -> None:
         index.earlier.append(index.copy(row))
         index.by_task[known] = index.earlier[-1]
     index.set_task(row, task_id)
+
+
+def _absorb_pasted(index: Index, row: int, task_id: str) -> None:
+    """A take now holds a task whose id was pasted before (`remember` made it a take of its
+    own): the pasted take is no longer listed, one task is one entry, and what it learnt since
+    the paste (an outcome, its URL and file) is the take's."""
+    pasted = index.row_of(PASTED + task_id)
+    if pasted is None or pasted == row or index.task[pasted] != task_id:
+        return
+    del index.rows[PASTED + task_id]  # pasted keys are never packed (not 64 hex digits)
+    if index.state_of(pasted) is not TakeState.CREATED:
+        index.set_state(row, index.state_of(pasted), index.updated[pasted])
+    for column in (index.url_at, index.file_at):
+        if column[pasted] >= 0:  # the pasted task's line: it names this task id
+            column[row] = column[pasted]
+    if pasted in index.inline:
+        index.inline[row] = {**index.inline[pasted], **index.inline.get(row, {})}
 
 
 def _legacy(
@@ -193,6 +211,7 @@ def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
     _set_task(index, row, task_id)
     index.set_state(row, TakeState.CREATED, now)
     index.reason[row] = "adopted by the user"
+    _absorb_pasted(index, row, task_id)
 
 
 def _forgotten(index: Index, record: dict[str, Any], at: int | None) -> None:

@@ -141,7 +141,10 @@ def build_routes(
             limit, offset = page_bounds(request.query.get("limit"), request.query.get("offset"))
         except ValueError as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        page = await task_page(await open_ledger(), limit=limit, offset=offset)
+        try:
+            page = await task_page(await open_ledger(), limit=limit, offset=offset)
+        except FreeSoraError as exc:  # the ledger cannot be opened: say why (the inbox shows it)
+            return _refused(exc, status=503)
         return web.json_response(page)
 
 

@@ -59,3 +59,19 @@ async def test_an_unreachable_database_is_an_error_before_anything_is_sent(farm:
     assert "freesora:" in ran.err
     assert "Traceback" not in ran.err
     assert farm.sandbox.received.creates == []
+
+
+async def test_the_cli_never_prints_the_database_password(farm: Cli, pg_url: str) -> None:
+    secret = "Zq7secretPW"
+    farm.env["FREESORA_JOURNAL"] = f"{pg_url}?password={secret}"
+    listed = await farm("tasks")
+    assert listed.code == 0, listed.err
+    assert f"journal: {pg_url} (" in listed.err
+    user, rest = pg_url.removeprefix("postgresql://").split("@", 1)
+    farm.env["FREESORA_JOURNAL"] = f"postgresql://{user}:{secret}%zz@{rest}"  # libpq refuses it
+    refused = await farm(*CREATE)
+    assert refused.code == 1
+    assert "could not be read" in refused.err
+    assert "Traceback" not in refused.err
+    assert secret not in listed.out + listed.err + refused.out + refused.err
+    assert farm.sandbox.received.creates == []

@@ -205,6 +205,49 @@ class LedgerContract:
         await create(ledger, take(), "t1")
         assert (await ledger.remember("t1")).take_key == take().key
 
+    async def test_a_pasted_id_then_adopted_by_its_take_is_one_task_and_never_paid_again(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        # A take whose create's answer was lost; its id is pasted into Video Result, which
+        # collects the video; then `freesora tasks adopt` names the take's task.
+        ledger = await make_ledger()
+        decision = await ledger.claim(take(), model=MODEL, summary="a paper boat")
+        assert decision.claim is not None
+        await decision.claim.unknown("timed out")
+        await ledger.remember("t-pasted", model=MODEL, summary="pasted into Video Result")
+        await ledger.record_outcome("t-pasted", TakeState.SUCCEEDED, file="/out/t-pasted.mp4")
+        adopted = await ledger.adopt(take().key, "t-pasted")
+        assert (adopted.take_key, adopted.task_id) == (take().key, "t-pasted")
+        for reader in (ledger, await make_ledger()):
+            listed = [(e.take_key, e.task_id) for e in await reader.entries()]
+            assert listed == [(take().key, "t-pasted")]  # one task, the take's
+            found = await reader.find_task("t-pasted")
+            assert found is not None
+            assert (found.take_key, found.state, found.file) == (
+                take().key,
+                TakeState.SUCCEEDED,  # what was learnt of the task since the paste is kept
+                "/out/t-pasted.mp4",
+            )
+            reused = await reader.claim(take(), model=MODEL)
+            assert reused.claim is None  # nothing is paid again
+            assert reused.earlier is not None
+            assert reused.earlier.task_id == "t-pasted"
+        assert (await ledger.remember("t-pasted")).take_key == take().key
+
+    async def test_a_create_answered_with_an_id_already_pasted_records_one_task(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        await ledger.remember("t-seen", model=MODEL)
+        await create(ledger, take(), "t-seen")
+        for reader in (ledger, await make_ledger()):
+            assert [(e.take_key, e.task_id) for e in await reader.entries()] == [
+                (take().key, "t-seen")
+            ]
+            reused = await reader.claim(take(), model=MODEL)
+            assert reused.earlier is not None
+            assert (reused.claim, reused.earlier.task_id) == (None, "t-seen")
+
     async def test_compaction_keeps_every_task_id_and_state(self, make_ledger: MakeLedger) -> None:
         ledger = await make_ledger()
         await create(ledger, take(), "t1")
