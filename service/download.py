@@ -162,8 +162,8 @@ async def _with_retries(
         if not may_resend(outcome, idempotent=True) or attempt >= policy.attempts:
             raise DownloadError(
                 f"Could not download the video of task {job.task} from {job.host} ({detail}). "
-                "The result URL may have expired; run the result step again to get a fresh "
-                "one.",
+                f"The task is kept: run the Sora 2 Video Result again later, or `freesora wait "
+                f"{job.task}` (no new credits are spent).",
                 task_id=job.task,
             )
         await sleep(retry_delay(attempt, policy, rand()))
