@@ -80,9 +80,9 @@ async def collect_video(
 
     The ledger, when given, records how the task ended (succeeded with its file; failed,
     cancelled, generation failed or moderated, with the reason), so a later run of the same
-    take creates a new task instead of reusing a dead one; a download that fails ends nothing. A task id it did not know (one
-    pasted in) is recorded first. A task already saved whose file still exists is not fetched
-    again.
+    take creates a new task instead of reusing a dead one; a download that fails ends nothing.
+    A task id it did not know (one pasted in) is recorded first. A task already saved whose
+    file still exists is not fetched again.
     """
     task_id = clean_task_id(task_id)
     # The wait's timeout covers the download too, and Cancel reaches it.
