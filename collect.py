@@ -99,7 +99,7 @@ async def collect_video(
         raise
     dest = Path(out_dir) / video_filename(task_id)
     try:
-        status, path = await _download_fresh(client, status, dest, until, wait_options)
+        status, path = await _download_fresh(client, task_id, status, dest, until, wait_options)
     except (TaskFailedError, TaskCancelledError, ServiceError) as exc:
         await _record_end(ledger, task_id, exc)  # what a refresh found out
         raise
@@ -110,7 +110,12 @@ async def collect_video(
 
 
 async def _download_fresh(
-    client: FreeSoraClient, status: TaskStatus, dest: Path, until: float, options: dict[str, Any]
+    client: FreeSoraClient,
+    task_id: str,
+    status: TaskStatus,
+    dest: Path,
+    until: float,
+    options: dict[str, Any],
 ) -> tuple[TaskStatus, Path]:
     """Download the task's video; a link storage refuses (403/404/410) is replaced by a fresh
     one from check-result, after each of URL_REFRESH_DELAYS_S. Never writes the task off: a
@@ -127,7 +132,7 @@ async def _download_fresh(
             path = await client.download(
                 url,
                 dest,
-                task_id=status.task_id,
+                task_id=task_id,
                 deadline_s=max(0.0, until - clock()),
                 should_cancel=options.get("should_cancel"),
             )
@@ -136,9 +141,9 @@ async def _download_fresh(
             if exc.status not in _EXPIRED_STATUSES:
                 raise
             if pause_s is None:
-                raise _link_lost(status.task_id, exc) from None
+                raise _link_lost(task_id, exc) from None
         left = {"timeout_s": max(0.0, until - clock()), "first_pause_s": pause_s}
-        status = await wait_for_task(client, status.task_id, **{**options, **left})
+        status = await wait_for_task(client, task_id, **{**options, **left})
     raise AssertionError("unreachable: the last pass returns or raises")
 
 
