@@ -28,8 +28,8 @@ from ..errors import (
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
 from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
 from .answers import parse_status, read_answer
-from .download_job import DownloadTimeouts
 from .download import download as download_to
+from .download_job import DownloadTimeouts
 from .download_session import USER_AGENT
 from .failures import gave_up, outcome_unknown, transport_error
 from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
