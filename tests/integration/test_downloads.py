@@ -326,3 +326,18 @@ async def test_collecting_fetches_a_result_url_on_the_services_own_origin(
         result = await collect_video(remote_client(session, storage), "t1", tmp_path)
     assert storage.served == [f"{REMOTE_BASE}/files/t1.mp4"]
     assert result.path.read_bytes() == SAMPLE.read_bytes()
+
+
+async def test_a_download_goes_through_the_environments_proxy_like_the_api_calls(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The download's own session takes its proxy from HTTP(S)_PROXY, as the client's does.
+    monkeypatch.setenv("HTTP_PROXY", storage.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    storage.answers.append(f"{REMOTE_BASE}/files/t1.mp4")
+    settings = Settings(REMOTE_BASE, ApiKey("sk-sandbox"), "test")
+    async with aiohttp.ClientSession(trust_env=True) as session:
+        result = await collect_video(FreeSoraClient(session, settings), "t1", tmp_path)
+    assert storage.served == [f"{REMOTE_BASE}/files/t1.mp4"]
+    assert result.path.read_bytes() == SAMPLE.read_bytes()
