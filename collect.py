@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("freesora.collect")
 _DEAD_CODES = frozenset({501})  # "generation failed": the task is over, not busy
-_EXPIRED_STATUSES = frozenset({403, 404, 410})  # the video's URL outlived its storage
+# What storage answers a link that expired or that it refuses (a CDN's signed URL): the video
+# still exists, so check-result is asked for a fresh link, once after each of these pauses.
+_EXPIRED_STATUSES = frozenset({403, 404, 410})
+URL_REFRESH_DELAYS_S = (1.0, 5.0, 15.0)
 _TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 
 
@@ -76,10 +79,10 @@ async def collect_video(
     """Wait for `task_id` (options as `polling.wait_for_task`) and save its video in `out_dir`.
 
     The ledger, when given, records how the task ended (succeeded with its file; failed,
-    cancelled, generation failed, moderated or expired with the reason), so a later run of the
-    same take creates a new task instead of reusing a dead one. A task id it did not know (one
-    pasted in) is recorded first. A task already saved whose file still exists is not fetched
-    again.
+    cancelled, generation failed or moderated, with the reason), so a later run of the same
+    take creates a new task instead of reusing a dead one; a download that fails ends nothing.
+    A task id it did not know (one pasted in) is recorded first. A task already saved whose
+    file still exists is not fetched again.
     """
     task_id = clean_task_id(task_id)
     # The wait's timeout covers the download too, and Cancel reaches it.
@@ -94,24 +97,66 @@ async def collect_video(
     except (TaskFailedError, TaskCancelledError, ServiceError) as exc:
         await _record_end(ledger, task_id, exc)
         raise
-    url = status.video_url
-    assert url is not None  # wait returns only succeeded tasks that have a URL
+    dest = Path(out_dir) / video_filename(task_id)
     try:
-        # `download` writes through a unique temp file beside the final name and renames it
-        # into place: two collections of one task never share a file, and the final name only
-        # ever holds a whole video.
-        path = await client.download(
-            url,
-            Path(out_dir) / video_filename(task_id),
-            task_id=task_id,
-            deadline_s=max(0.0, until - clock()),
-            should_cancel=wait_options.get("should_cancel"),
-        )
-    except DownloadError as exc:
-        await _record_end(ledger, task_id, exc)
+        status, path = await _download_fresh(client, task_id, status, dest, until, wait_options)
+    except (TaskFailedError, TaskCancelledError, ServiceError) as exc:
+        await _record_end(ledger, task_id, exc)  # what a refresh found out
         raise
+    url = status.video_url
+    assert url is not None  # a succeeded status always names one
     await _record(ledger, task_id, TakeState.SUCCEEDED, url=url, file=str(path))
     return VideoResult(task_id=task_id, path=path, url=url, status=status)
+
+
+async def _download_fresh(
+    client: FreeSoraClient,
+    task_id: str,
+    status: TaskStatus,
+    dest: Path,
+    until: float,
+    options: dict[str, Any],
+) -> tuple[TaskStatus, Path]:
+    """Download the task's video; a link storage refuses (403/404/410) is replaced by a fresh
+    one from check-result, after each of URL_REFRESH_DELAYS_S. Never writes the task off: a
+    task the service said succeeded keeps its take, so a later run collects it, not re-creates.
+
+    `download` writes through a unique temp file beside `dest` and renames it into place: two
+    collections of one task never share a file, and `dest` only ever holds a whole video.
+    """
+    clock = options.get("clock") or time.monotonic
+    for pause_s in (*URL_REFRESH_DELAYS_S, None):
+        url = status.video_url
+        assert url is not None  # wait returns only succeeded tasks that have a URL
+        try:
+            path = await client.download(
+                url,
+                dest,
+                task_id=task_id,
+                deadline_s=max(0.0, until - clock()),
+                should_cancel=options.get("should_cancel"),
+            )
+            return status, path
+        except DownloadError as exc:
+            if exc.status not in _EXPIRED_STATUSES:
+                raise
+            if pause_s is None:
+                raise _link_lost(task_id, exc) from None
+        left = {"timeout_s": max(0.0, until - clock()), "first_pause_s": pause_s}
+        status = await wait_for_task(client, task_id, **{**options, **left})
+    raise AssertionError("unreachable: the last pass returns or raises")
+
+
+def _link_lost(task_id: str, exc: DownloadError) -> DownloadError:
+    tries = len(URL_REFRESH_DELAYS_S) + 1
+    return DownloadError(
+        f"The video of task {task_id} could not be downloaded: its storage answered HTTP "
+        f"{exc.status} to {tries} links in a row (the service was asked for a fresh one "
+        f"{tries - 1} times). The task succeeded and is kept, so collecting it again costs "
+        f"nothing: run the Sora 2 Video Result again later, or `freesora wait {task_id}`.",
+        status=exc.status,
+        task_id=task_id,
+    )
 
 
 Collected = VideoResult | FreeSoraError
@@ -197,8 +242,8 @@ def ending_of(exc: BaseException) -> tuple[TakeState, str] | None:
         return TakeState.CANCELLED, "cancelled on the service"
     if isinstance(exc, ServiceError) and exc.code in _DEAD_CODES:
         return TakeState.FAILED, f"generation failed (code {exc.code}): {exc}"
-    if isinstance(exc, DownloadError) and exc.status in _EXPIRED_STATUSES:
-        return TakeState.FAILED, f"its video expired (HTTP {exc.status})"
+    # No DownloadError ends a task: the video exists (the service said so) and a later run
+    # may fetch it; an expired link is refreshed, never a reason to pay for a new task.
     return None
 
 

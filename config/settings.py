@@ -7,6 +7,7 @@ The key is wrapped in `ApiKey` so that no repr, log line or exception message ca
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -98,12 +99,32 @@ def clean_key(raw: str) -> str:
     return raw.strip().strip("\"'").strip()
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """This machine by name (localhost, *.localhost) or loopback address (127.0.0.0/8, ::1)."""
+    name = (host or "").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def normalize_base_url(raw: str, source: str) -> str:
+    """The service's URL: https, or plain http only to this machine (the sandbox, a local
+    gateway), because every request carries the key and plain http shows it to the network."""
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"{source} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+        )
+    if scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"{source} must use https for {parts.hostname}, got {url!r}: plain http would send "
+            "the API key in clear text. http:// is accepted only for this machine (localhost, "
+            "*.localhost or a loopback address such as 127.0.0.1 or [::1], e.g. the sandbox)."
         )
     return url
 

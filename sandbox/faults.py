@@ -50,6 +50,11 @@ KINDS: dict[str, _Kind] = {
     "redirect": _Kind(frozenset({"download"}), optional=frozenset({"location", "status"})),
     "not_video": _Kind(frozenset({"download"})),
     "drip": _Kind(frozenset({"download"}), optional=frozenset({"seconds"})),
+    # A CDN's signed URL that expired (403 by default; 404 and 410 are seen too): the URL asked
+    # answers `status` from now on, and the next check-result hands out a fresh one.
+    "expired_url": _Kind(frozenset({"download"}), optional=frozenset({"status"})),
+    # check-result names this result URL instead of the sandbox's own (a hostile service).
+    "result_url": _Kind(frozenset({"status"}), frozenset({"url"})),
 }
 
 
@@ -80,6 +85,7 @@ _PARAMS: dict[str, tuple[Callable[[object], bool], str]] = {
     "value": (lambda v: isinstance(v, str), "a string"),
     "size": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "bytes >= 1"),
     "location": (lambda v: isinstance(v, str) and bool(v), "a URL or path ({task_id}, {port})"),
+    "url": (lambda v: isinstance(v, str) and bool(v), "a URL"),
 }
 
 

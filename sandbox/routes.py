@@ -163,8 +163,10 @@ class _Routes:
             request.headers.get("Authorization"),
             body,
             self._sandbox.clock(),
-            lambda task_id: f"{base}/files/{task_id}.mp4",
+            lambda task_id: base + self._state.file_path(task_id),
         )
+        if fault is not None and fault.kind == "result_url" and reply.data:
+            reply = Reply(reply.code, reply.message, _with_result_url(reply.data, fault))
         if fault is not None and fault.kind == "unknown_status" and reply.code == 0:
             value = fault.params.get("value", "teleporting")
             reply = Reply(reply.code, reply.message, {**reply.data, "status": value})
@@ -182,6 +184,9 @@ class _Routes:
         if not self._state.is_downloadable(task_id, self._sandbox.clock()):
             # Storage, not the API: a bare 404 page, no envelope.
             return web.Response(status=404, text=f"No such file: {task_id}.mp4")
+        expired = self._expired(request, task_id, fault)
+        if expired is not None:
+            return web.Response(status=expired, text=f"Link expired: {task_id}.mp4")
         if fault is not None and fault.kind == "truncated":
             return await truncated_video(request)
         if fault is not None and fault.kind == "redirect":
@@ -189,6 +194,18 @@ class _Routes:
         if fault is not None and fault.kind == "drip":
             return await drip_video(request, float(fault.params.get("seconds", 1.0)))
         return web.Response(body=sample_video(), content_type="video/mp4")
+
+    def _expired(self, request: web.Request, task_id: str, fault: Fault | None) -> int | None:
+        """The status an expired URL answers: an older version, or one this fault expires."""
+        version = request.query.get("v", "0")
+        stale = self._state.expired_status(task_id, int(version) if version.isdigit() else 0)
+        if stale is not None:
+            return stale
+        if fault is not None and fault.kind == "expired_url":
+            status = int(fault.params.get("status", 403))
+            self._state.expire_url(task_id, status)
+            return status
+        return None
 
     async def summary(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self._sandbox.summary())
@@ -199,6 +216,12 @@ class _Routes:
     async def _latency(self) -> None:
         if self._sandbox.latency_s > 0:
             await asyncio.sleep(self._sandbox.latency_s)
+
+
+def _with_result_url(data: Any, fault: Fault) -> Any:
+    if not isinstance(data, dict) or not data.get("result_urls"):
+        return data
+    return {**data, "result_urls": [str(fault.params["url"])]}
 
 
 async def _answer_fault(request: web.Request, fault: Fault | None) -> web.StreamResponse | None:

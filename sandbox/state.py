@@ -123,6 +123,8 @@ class SandboxState:
         self.received = Received()
         # 1-based ordinals of accepted creates whose task is to fail (see `fail_create`).
         self.failing_creates: dict[int, Outcome] = {}
+        # Result URLs handed out and expired: task id -> (current version, status of older ones).
+        self.url_versions: dict[str, tuple[int, int]] = {}
 
     def fail_create(self, nth: int, *, refund: bool = True) -> None:
         """Make the task of the `nth` accepted create (counting from 1, all keys) fail.
@@ -208,6 +210,21 @@ class SandboxState:
                 if status == task.outcome.status:
                     self.ledger.balances[task.owner] += task.cost
                     task.refunded = True
+
+    def file_path(self, task_id: str) -> str:
+        """The path of a task's video as check-result names it now (`?v=N` once one expired)."""
+        version = self.url_versions.get(task_id, (0, 0))[0]
+        return f"/files/{task_id}.mp4" + (f"?v={version}" if version else "")
+
+    def expire_url(self, task_id: str, status: int) -> None:
+        """Expire the task's current URL: it answers `status`; check-result names a new one."""
+        version = self.url_versions.get(task_id, (0, 0))[0]
+        self.url_versions[task_id] = (version + 1, status)
+
+    def expired_status(self, task_id: str, version: int) -> int | None:
+        """What an older URL of the task answers (403, 404 or 410), or None if it is current."""
+        current, status = self.url_versions.get(task_id, (0, 0))
+        return status if version < current else None
 
     def is_downloadable(self, task_id: str, now: float) -> bool:
         task = self.tasks.get(task_id)

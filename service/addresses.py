@@ -1,8 +1,19 @@
-"""Which URLs a download may fetch: the service's result URL and the redirects it leads to.
+"""Which URLs a download may fetch, and which addresses it may connect to.
 
-Both come from the service (or its storage), so neither may reach into the user's own machine or
-network (a router page, a cloud metadata address) unless the service itself is local, as the
-sandbox is, and neither may be plain http except on the origin the pack already trusts.
+Result URLs and their redirects come from the service (or its storage), so they may reach only
+the public internet: every address must be global (`ipaddress`'s `is_global`, not multicast),
+and an IPv6 address that carries an IPv4 one (mapped, translated, compatible, 6to4, Teredo,
+NAT64) must carry a global one. The one exception is the service's own origin (scheme, host
+and port of the base URL), which the user chose: the sandbox on 127.0.0.1, a local gateway.
+Plain http is fetched only on that origin.
+
+A name is checked where it is connected: `PinnedResolver` looks it up once, refuses it unless
+every address is public, and hands aiohttp exactly the addresses it checked, so a second lookup
+cannot answer differently (DNS rebinding); a name that cannot be looked up is not connected to
+(a lookup error, retried like any network error).
+Through a proxy the proxy looks names up and connects, so the pack cannot pin: it refuses
+non-public literals and local names, and a name it can look up itself must be public; one it
+cannot is left to the proxy, the gateway the user configured.
 """
 
 from __future__ import annotations
@@ -12,63 +23,62 @@ import ipaddress
 import socket
 from urllib.parse import SplitResult, urlsplit
 
-_LOCAL_NAMES = ("localhost", "localhost.localdomain")
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Origin = tuple[str, str, int | None]
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the low 32 bits
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a local network's own
+_LOW_V4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+NOT_PUBLIC = (
+    "not a public address: loopback, private, link-local, shared (100.64.0.0/10, e.g. a "
+    "tailnet), reserved, multicast, or an IPv4 one of these inside IPv6"
+)
 
 
-def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+class AddressRefused(Exception):  # an internal signal, never shown as such
+    """Raised inside aiohttp's connector by `PinnedResolver`; `download` words it. Not an
+    OSError, so aiohttp passes it through instead of wrapping it as a retryable DNS error."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
-def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _embedded_v4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    found = [v4 for v4 in (address.ipv4_mapped, address.sixtofour) if v4 is not None]
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if address in _NAT64 or any(address in net for net in _LOW_V4):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def is_public(address: Address) -> bool:
+    """A global unicast address, and every IPv4 address it embeds global too."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
+        return all(is_public(v4) for v4 in _embedded_v4(address))
+    return True
+
+
+def _literal(host: str) -> Address | None:
     try:
         return ipaddress.ip_address(host.strip("[]").split("%")[0])
     except ValueError:
         return None
 
 
-def is_local_host(host: str | None) -> bool:
-    """A loopback/private host by its name or literal address (no DNS: used for the base URL)."""
-    if not host:
-        return False
+def _names_this_machine(host: str) -> bool:
     host = host.lower().rstrip(".")
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
-    address = _literal(host)
-    return address is not None and _is_internal(address)
+    return host in ("localhost", "localhost.localdomain") or host.endswith(".localhost")
 
 
-async def refuse_private_target(host: str | None, port: int | None) -> str | None:
-    """Why `host` may not be fetched (it is or resolves to an internal address), or None.
-
-    Every address the name resolves to is checked. A name that does not resolve here is left
-    to the GET (it fails by itself, or a proxy resolves it to a public address).
-    """
-    if not host:
-        return "a URL without a host"
-    if is_local_host(host):
-        return f"{host} (a loopback, private or link-local address)"
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return None
-    for info in infos:
-        address = _literal(str(info[4][0]))
-        if address is not None and _is_internal(address):
-            return f"{host} (it resolves to the internal address {address})"
-    return None
-
-
-def _origin(parts: SplitResult) -> tuple[str, str, int | None] | None:
+def _origin(parts: SplitResult) -> Origin | None:
     """(scheme, host, port with the scheme's default), or None for a URL without a valid one."""
     try:
         port = parts.port
@@ -79,35 +89,84 @@ def _origin(parts: SplitResult) -> tuple[str, str, int | None] | None:
     return (parts.scheme.lower(), host, port or default) if host else None
 
 
-async def refuse_result_url(url: str, base_url: str | None, allow_local: bool) -> str | None:
-    """Why the result URL the service gave may not be fetched, or None.
+def service_origin(base_url: str | None) -> Origin | None:
+    return _origin(urlsplit(base_url or ""))
 
-    https, or the base URL's own origin (the sandbox's http); never an internal address unless
-    the service is local (`allow_local`).
-    """
+
+async def _refusal(url: str, base_url: str | None, proxied: bool) -> str | None:
+    """Why `url` may not be fetched (a phrase naming its host), or None."""
     parts = urlsplit(url)
-    if not allow_local and is_local_host(parts.hostname):
-        return f"it points at {parts.hostname} (a loopback, private or link-local address)"
-    same_origin = _origin(parts) is not None and _origin(parts) == _origin(urlsplit(base_url or ""))
-    if parts.scheme.lower() != "https" and not same_origin:
+    origin = _origin(parts)
+    if origin is not None and origin == service_origin(base_url):
+        return None  # the service's own origin: the user chose it
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme.lower() != "https":
         return (
-            f"it is a {parts.scheme or 'scheme-less'} URL on another origin than the service's "
-            f"({base_url or 'unknown'}); only https result URLs, or URLs on the service's own "
-            "origin, are fetched"
+            f"{parts.scheme or 'a scheme-less URL'}://{host or '?'} (another origin than the "
+            f"service's, {base_url or 'unknown'}; only https URLs, or URLs on the service's own "
+            "origin, are fetched)"
         )
-    problem = None if allow_local else await refuse_private_target(parts.hostname, parts.port)
-    return f"it points at {problem}" if problem else None
+    if not host:
+        return "a URL without a host"
+    if _names_this_machine(host):
+        return f"{host} (a name of this machine; {NOT_PUBLIC})"
+    address = _literal(host)
+    if address is not None:
+        return None if is_public(address) else f"{host} ({NOT_PUBLIC})"
+    return await _looked_up_here(host, parts.port) if proxied else None
 
 
-async def refuse_redirect(target: str, result_url: str, allow_local: bool) -> str | None:
-    """Why a redirect to `target` may not be followed: https, or the result URL's own origin;
-    never an internal address unless the service is local."""
-    parts, origin = urlsplit(target), urlsplit(result_url)
-    same_origin = (parts.scheme, parts.netloc.lower()) == (origin.scheme, origin.netloc.lower())
-    if parts.scheme != "https" and not same_origin:
-        return (
-            f"redirected to {parts.scheme}://{parts.hostname or '?'}; only https redirects, "
-            "or redirects within the result URL's own host, are followed"
+async def _looked_up_here(host: str, port: int | None) -> str | None:
+    """Through a proxy: a name that resolves here must resolve to public addresses only."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port or 443, type=socket.SOCK_STREAM
         )
-    problem = None if allow_local else await refuse_private_target(parts.hostname, parts.port)
-    return f"redirected to {problem}, which is not followed" if problem else None
+    except (OSError, UnicodeError):
+        return None  # the proxy resolves it (or fails to)
+    for info in infos:
+        address = _literal(str(info[4][0]))
+        if address is not None and not is_public(address):
+            return f"{host} (it resolves to {address}, {NOT_PUBLIC})"
+    return None
+
+
+async def refuse_result_url(url: str, base_url: str | None, *, proxied: bool = False) -> str | None:
+    """Why the result URL the service gave may not be fetched, or None (see the docstring)."""
+    why = await _refusal(url, base_url, proxied)
+    return f"it points at {why}" if why else None
+
+
+async def refuse_redirect(
+    target: str, base_url: str | None, *, proxied: bool = False
+) -> str | None:
+    """Why a redirect to `target` may not be followed (the result URL's own rule), or None."""
+    why = await _refusal(target, base_url, proxied)
+    return f"redirected to {why}, which is not followed" if why else None
+
+
+class PinnedResolver(AbstractResolver):
+    """Looks each name up once and lets aiohttp connect only to the addresses it checked.
+
+    `trusted` (host, port) pairs, the service's origin and the proxy, may resolve anywhere.
+    """
+
+    def __init__(self, trusted: frozenset[tuple[str, int]] = frozenset()) -> None:
+        self._inner = ThreadedResolver()
+        self._trusted = {(host.lower().rstrip("."), port) for host, port in trusted}
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        # A failed lookup raises OSError: aiohttp's DNS error, retried, and never connected.
+        found = await self._inner.resolve(host, port, family)
+        if (host.lower().rstrip("."), port) in self._trusted:
+            return found
+        for result in found:
+            address = _literal(result["host"])
+            if address is None or not is_public(address):
+                raise AddressRefused(f"{host} (it resolves to {result['host']}, {NOT_PUBLIC})")
+        return found
+
+    async def close(self) -> None:
+        await self._inner.close()

@@ -26,11 +26,11 @@ from ..errors import (
     UnexpectedResponseError,
 )
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
-from . import VERSION
 from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
 from .answers import parse_status, read_answer
-from .download import DownloadTimeouts
 from .download import download as download_to
+from .download_job import DownloadTimeouts
+from .download_session import USER_AGENT
 from .failures import gave_up, outcome_unknown, transport_error
 from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
 from .retry import (
@@ -44,7 +44,6 @@ from .retry import (
 
 CREATE_PATH = "/api/v1/video/sora-pro"
 STATUS_PATH = "/api/video-generations/check-result"
-USER_AGENT = f"freesora-nodes/{VERSION}"
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -162,7 +161,6 @@ class FreeSoraClient:
         `max_bytes` defaults to the settings' limit (FREESORA_MAX_DOWNLOAD_BYTES, 2 GB).
         """
         return await download_to(
-            self._session,
             url,
             dest,
             proxy=self._settings.proxy,

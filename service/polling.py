@@ -77,10 +77,15 @@ async def wait_for_task(
     should_cancel: ShouldCancel | None = None,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    first_pause_s: float = 0.0,
 ) -> TaskStatus:
-    """Poll until the task succeeds (returned) or ends otherwise (raised)."""
+    """Poll until the task succeeds (returned) or ends otherwise (raised).
+
+    `first_pause_s` waits (stoppable, within the deadline) before the first call: a backoff.
+    """
     cancel = should_cancel or (lambda: False)
     waiter = _Waiter(task_id, timeout_s, cancel, sleep or client.sleep, clock)
+    await waiter.pause(first_pause_s)
     while True:
         status = await waiter.poll(client)
         if status is not None:

@@ -222,16 +222,10 @@ async def test_a_redirect_to_a_private_address_is_refused_when_the_service_is_pu
     storage: Storage, tmp_path: Path, target: str
 ) -> None:
     start = f"{REMOTE_BASE}/start?to={target.format(port=storage.port)}"
-    async with aiohttp.ClientSession() as session:
-        with pytest.raises(DownloadError, match="which is not followed"):
-            await download(
-                session,
-                start,
-                tmp_path / "v.mp4",
-                task_id="t1",
-                base_url=REMOTE_BASE,
-                proxy=storage.url,
-            )
+    with pytest.raises(DownloadError, match="which is not followed"):
+        await download(
+            start, tmp_path / "v.mp4", task_id="t1", base_url=REMOTE_BASE, proxy=storage.url
+        )
     assert [urlsplit(url).path for url in storage.served] == ["/start"]
     assert leftovers(tmp_path) == []
 
@@ -240,14 +234,9 @@ async def test_the_same_redirect_is_followed_when_the_service_itself_is_local(
     storage: Storage, tmp_path: Path
 ) -> None:
     base = storage.url
-    async with aiohttp.ClientSession() as session:
-        path = await download(
-            session,
-            f"{base}/start?to={base}/video.mp4",
-            tmp_path / "v.mp4",
-            task_id="t1",
-            base_url=base,
-        )
+    path = await download(
+        f"{base}/start?to={base}/video.mp4", tmp_path / "v.mp4", task_id="t1", base_url=base
+    )
     assert [urlsplit(url).path for url in storage.served] == ["/start", "/video.mp4"]
     assert path.read_bytes() == SAMPLE.read_bytes()
 
@@ -255,32 +244,27 @@ async def test_the_same_redirect_is_followed_when_the_service_itself_is_local(
 @pytest.mark.parametrize(
     "target",
     [
-        "{base}/video.mp4",  # loopback: the user's own machine
+        "https://127.0.0.1:{port}/video.mp4",  # loopback: the user's own machine
         "https://localhost:{port}/video.mp4",  # loopback by name
         "https://10.1.2.3/video.mp4",  # private: the user's LAN
         "https://169.254.169.254/latest/meta-data",  # link-local (cloud metadata)
         "https://[::1]:{port}/video.mp4",  # IPv6 loopback
+        "https://100.64.0.1:9/video.mp4",  # CGNAT, a tailnet
     ],
 )
 async def test_a_result_url_on_a_private_address_is_not_fetched_when_the_service_is_public(
     storage: Storage, tmp_path: Path, target: str
 ) -> None:
     url = target.format(port=storage.port, base=storage.url)
-    async with aiohttp.ClientSession() as session:
-        with pytest.raises(DownloadError) as caught:
-            await download(
-                session,
-                url,
-                tmp_path / "v.mp4",
-                task_id="t1",
-                base_url=PUBLIC_BASE,
-                deadline_s=STOP_BOUND_S,
-            )
+    with pytest.raises(DownloadError) as caught:
+        await download(
+            url, tmp_path / "v.mp4", task_id="t1", base_url=PUBLIC_BASE, deadline_s=STOP_BOUND_S
+        )
     message = str(caught.value)
     assert "task t1" in message
     assert f"fetched from {urlsplit(url).hostname}: it points at" in message
-    assert "loopback, private or link-local" in message
-    assert "FREESORA_BASE_URL" in message  # what to do when the service really is local
+    assert "not a public address" in message
+    assert "FREESORA_BASE_URL" in message  # what is fetched instead
     assert storage.served == []
     assert leftovers(tmp_path) == []
 
@@ -288,16 +272,20 @@ async def test_a_result_url_on_a_private_address_is_not_fetched_when_the_service
 async def test_the_same_result_url_is_fetched_when_the_service_itself_is_local(
     storage: Storage, tmp_path: Path
 ) -> None:
-    async with aiohttp.ClientSession() as session:
-        path = await download(
-            session,
-            f"{storage.url}/video.mp4",
-            tmp_path / "v.mp4",
-            task_id="t1",
-            base_url=storage.url,
-        )
+    path = await download(
+        f"{storage.url}/video.mp4", tmp_path / "v.mp4", task_id="t1", base_url=storage.url
+    )
     assert storage.served == [f"{storage.url}/video.mp4"]
     assert path.read_bytes() == SAMPLE.read_bytes()
+
+
+async def test_a_local_service_cannot_send_the_pack_to_another_local_address(
+    storage: Storage, tmp_path: Path
+) -> None:
+    other = f"https://127.0.0.1:{storage.port}/video.mp4"  # https: another origin
+    with pytest.raises(DownloadError, match="not a public address"):
+        await download(other, tmp_path / "v.mp4", task_id="t1", base_url=storage.url)
+    assert storage.served == []
 
 
 def remote_client(session: aiohttp.ClientSession, storage: Storage) -> FreeSoraClient:
@@ -308,10 +296,11 @@ def remote_client(session: aiohttp.ClientSession, storage: Storage) -> FreeSoraC
 @pytest.mark.parametrize(
     ("result_url", "why"),
     [
-        ("http://127.0.0.1:{port}/video.mp4", "it points at 127.0.0.1 (a loopback"),
-        ("http://169.254.169.254/latest/meta-data", "it points at 169.254.169.254 (a loopback"),
-        ("http://192.168.1.1/", "it points at 192.168.1.1 (a loopback"),
-        ("http://storage.example/video.mp4", "only https result URLs"),  # plain http elsewhere
+        ("https://127.0.0.1:{port}/video.mp4", "it points at 127.0.0.1 (not a public"),
+        ("https://169.254.169.254/latest/meta-data", "it points at 169.254.169.254 (not a"),
+        ("https://192.168.1.1/", "it points at 192.168.1.1 (not a public"),
+        ("http://127.0.0.1:{port}/video.mp4", "only https"),
+        ("http://storage.example/video.mp4", "only https URLs"),  # plain http elsewhere
         ("https://freesora.example:8443@10.0.0.1/v.mp4", "it points at 10.0.0.1"),
     ],
 )
@@ -335,5 +324,20 @@ async def test_collecting_fetches_a_result_url_on_the_services_own_origin(
     storage.answers.append(f"{REMOTE_BASE}/files/t1.mp4")
     async with aiohttp.ClientSession() as session:
         result = await collect_video(remote_client(session, storage), "t1", tmp_path)
+    assert storage.served == [f"{REMOTE_BASE}/files/t1.mp4"]
+    assert result.path.read_bytes() == SAMPLE.read_bytes()
+
+
+async def test_a_download_goes_through_the_environments_proxy_like_the_api_calls(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The download's own session takes its proxy from HTTP(S)_PROXY, as the client's does.
+    monkeypatch.setenv("HTTP_PROXY", storage.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    storage.answers.append(f"{REMOTE_BASE}/files/t1.mp4")
+    settings = Settings(REMOTE_BASE, ApiKey("sk-sandbox"), "test")
+    async with aiohttp.ClientSession(trust_env=True) as session:
+        result = await collect_video(FreeSoraClient(session, settings), "t1", tmp_path)
     assert storage.served == [f"{REMOTE_BASE}/files/t1.mp4"]
     assert result.path.read_bytes() == SAMPLE.read_bytes()

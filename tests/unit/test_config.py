@@ -168,3 +168,51 @@ def test_the_config_file_is_owner_only_from_its_first_byte(
         os.umask(old_umask)
     assert modes
     assert modes[0] == 0o600  # the temp file, while the key is in it
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://freesoragenerator.com",  # the key would cross the internet in clear text
+        "http://192.168.1.20:8765",  # ... or the LAN, or a tailnet
+        "http://100.64.0.7:8765",
+        "http://service.invalid",
+        "http://localhost.attacker.example",  # a name that only starts like localhost
+    ],
+)
+def test_a_plain_http_base_url_is_refused_unless_its_host_is_this_machine(
+    env: dict[str, str], url: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={**env, "FREESORA_BASE_URL": url})
+    message = str(caught.value)
+    assert "FREESORA_BASE_URL" in message
+    assert "https" in message
+    assert "loopback" in message  # what is allowed instead
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8765",
+        "http://127.8.9.10:8765",
+        "http://[::1]:8765",
+        "http://localhost:8765",
+        "http://LocalHost.:8765",
+        "http://sandbox.localhost:8765",
+        "https://192.168.1.20:8765",
+        "https://freesoragenerator.com",
+    ],
+)
+def test_https_anywhere_and_http_on_this_machine_are_accepted(
+    env: dict[str, str], url: str
+) -> None:
+    assert load_settings(env={**env, "FREESORA_BASE_URL": url}).base_url == url
+
+
+def test_save_profile_refuses_a_plain_http_base_url_for_a_public_host(
+    env: dict[str, str],
+) -> None:
+    with pytest.raises(ConfigError, match="base_url"):
+        save_profile("work", base_url="http://freesoragenerator.com", env=env)
+    assert not config_path(env).exists()
