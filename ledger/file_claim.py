@@ -17,6 +17,7 @@ from .journal_file import JournalFile, logger
 from .take_locks import TakeLocks
 
 T = TypeVar("T")
+NOT_SENT = "not sent"  # the reason of a claim given back before its create left
 
 
 async def finish(fn: Callable[..., T], *args: Any) -> T:
@@ -52,7 +53,7 @@ class FileClaim:
 
     async def release(self) -> None:
         if not self._settled:
-            await self._settle({"event": "refused", "reason": "not sent"})
+            await self._settle({"event": "refused", "reason": NOT_SENT})
 
     async def _settle(self, record: dict[str, Any], task_id: str | None = None) -> None:
         if self._settled:
