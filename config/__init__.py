@@ -1,8 +1,8 @@
 """The key, the base URL and the proxy: read from the environment or a file outside the pack.
 
-`settings` reads them (never from a node widget), `store` writes the config file (atomic,
-private), `key_form` checks what the frontend's key form sends. Every public name is here, as
-`config.X`. May import only `errors`.
+`settings` reads them (never from a node widget), `store` writes the config file through
+`private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
+the frontend's key form sends. Every public name is here, as `config.X`. May import only `errors`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .key_form import (
     check_profile_name,
     key_status,
 )
+from .private_file import fsync_folder, write_private
 from .settings import (
     DATABASE_SCHEMES,
     DEFAULT_BASE_URL,
@@ -38,7 +39,7 @@ from .settings import (
     profile_problem,
     read_config_file,
 )
-from .store import fsync_folder, remove_key, save_profile
+from .store import remove_key, save_profile
 
 __all__ = [
     "DATABASE_SCHEMES",
@@ -71,4 +72,5 @@ __all__ = [
     "read_config_file",
     "remove_key",
     "save_profile",
+    "write_private",
 ]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..config import write_private
 from ..schemas.data_url import decode_data_url
 
 SECRET_BYTES = 32
@@ -58,26 +58,17 @@ def secret_path(journal: Path) -> Path:
 
 def load_secret(journal: Path) -> bytes:
     """The ledger's secret, made on first use. Processes racing to make it agree on one: it is
-    written to a temp file and linked into place, which fails if another got there first."""
+    written privately and linked into place, which fails if another got there first."""
     path = secret_path(journal)
     try:
         return _read_secret(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, secrets.token_bytes(SECRET_BYTES))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        pass  # another process made it first: use theirs
-    finally:
-        temp.unlink(missing_ok=True)
+    # Published only if absent: when another process made it first, theirs is used.
+    write_private(
+        path, lambda handle: handle.write(secrets.token_bytes(SECRET_BYTES)), replace=False
+    )
     return _read_secret(path)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import fsync_folder
+from ..config import fsync_folder, write_private
 from ..errors import LedgerError
 from . import snapshot
 from .base import Entry
@@ -192,7 +192,7 @@ class JournalFile:
             ) from exc
 
     def compact(self) -> int:
-        """Rewrite the journal as one `entry` line per take, atomically (temp, fsync, replace).
+        """Rewrite the journal as one `entry` line per take, atomically (`write_private`).
 
         Every task id survives, earlier attempts included; damaged lines are dropped.
         """
@@ -200,18 +200,10 @@ class JournalFile:
             self.locks.acquire(APPEND_BYTE)  # no one appends while the file is replaced
             try:
                 index = self.catch_up()
-                temp = self.path.with_name(f"{self.path.name}.compact-{os.getpid()}")
                 records = _compacted(index, self._read_lines)
                 try:
-                    with open(temp, "wb") as handle:
-                        handle.writelines(encode(record) for record in records)
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    os.chmod(temp, 0o600)
-                    os.replace(temp, self.path)
-                    fsync_folder(self.path.parent)
+                    write_private(self.path, lambda out: out.writelines(encode(r) for r in records))
                 except OSError as exc:
-                    temp.unlink(missing_ok=True)
                     raise LedgerError(
                         f"the task journal {self.path} was not compacted: {exc}"
                     ) from exc
