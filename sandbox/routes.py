@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -122,6 +123,9 @@ class _Routes:
                 )
                 return reply_response(await asyncio.shield(slow))
             return reply_response(self._create(auth, body))
+        if fault.kind == "task_id":
+            now = self._sandbox.clock()
+            return reply_response(self._state.create(auth, body, now, fault.params["value"]))
         if fault.kind in ("huge_answer", "gzip_bomb"):
             self._create(auth, body)  # the service acted; only its answer is unreadable
             if fault.kind == "huge_answer":
@@ -163,7 +167,7 @@ class _Routes:
             request.headers.get("Authorization"),
             body,
             self._sandbox.clock(),
-            lambda task_id: f"{base}/files/{task_id}.mp4",
+            lambda task_id: f"{base}/files/{quote(task_id, safe='')}.mp4",
         )
         if fault is not None and fault.kind == "unknown_status" and reply.code == 0:
             value = fault.params.get("value", "teleporting")

@@ -141,7 +141,10 @@ class SandboxState:
             if task.owner == key and phase(task, now, self.task_seconds)[0] not in TERMINAL
         ]
 
-    def create(self, authorization: str | None, body: Any, now: float) -> Reply:
+    def create(
+        self, authorization: str | None, body: Any, now: float, task_id: str | None = None
+    ) -> Reply:
+        """A create as the service acts it out; `task_id` gives its task that id (a fault)."""
         key = self.ledger.account(authorization)
         if key is None:
             return unauthorized()
@@ -158,7 +161,7 @@ class SandboxState:
         self.ledger.balances[key] = balance - cost
         ordinal = len(self.tasks) + 1
         task = Task(
-            task_id=uuid.uuid4().hex,
+            task_id=task_id or uuid.uuid4().hex,
             owner=key,
             model=body["model"],
             cost=cost,
