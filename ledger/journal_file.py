@@ -20,7 +20,7 @@ from . import snapshot
 from .base import Entry
 from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
-from .records import apply, encode, entry_record, fold
+from .records import apply, encode, entry_record, fold, keyed_record
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
@@ -194,7 +194,8 @@ class JournalFile:
     def compact(self) -> int:
         """Rewrite the journal as one `entry` line per take, atomically (`write_private`).
 
-        Every task id survives, earlier attempts included; damaged lines are dropped.
+        Every task id survives, earlier attempts included, and the marks of the journal's
+        secret (`keyed`); damaged lines are dropped.
         """
         with self.mutex:
             self.locks.acquire(APPEND_BYTE)  # no one appends while the file is replaced
@@ -218,7 +219,7 @@ def _compacted(index: Index, read_lines: ReadLines) -> list[dict[str, Any]]:
     """One `entry` record per listed row, earlier attempts first; a first-format take keeps
     its fingerprint, so it is still found after the compaction."""
     prints = {row: fingerprint for (fingerprint, _), row in index.legacy.items()}
-    records = []
+    records = [keyed_record(check) for check in sorted(index.secret_checks)]
     for earlier, rows in ((True, index.earlier), (False, list(index.rows.values()))):
         for row, entry in zip(rows, index.entries(rows, read_lines), strict=True):
             records.append(entry_record(entry, earlier=earlier, fingerprint=prints.get(row)))

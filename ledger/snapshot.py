@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, cast
 from ..config import write_private
 from .index import COLUMNS, STATES, Index
 
-VERSION = 2  # 2: the index in columns, each value behind its length
+VERSION = 3  # 2: the index in columns, each value behind its length; 3: the secret's marks
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
@@ -64,6 +64,7 @@ def save(journal: Path, identity: tuple[int, int], offset: int, lines: int, inde
         "lines": lines,
         "edges": _edges(journal, offset),
         "damage": (index.damaged_lines, index.damage),
+        "keyed": sorted(index.secret_checks),
     }
 
     def write(handle: BinaryIO) -> None:
@@ -92,6 +93,7 @@ def load(journal: Path, identity: tuple[int, int], size: int) -> tuple[Index, in
                 return None
             index = _read_index(handle)
         index.damaged_lines, index.damage = int(header["damage"][0]), list(header["damage"][1])
+        index.secret_checks = {str(check) for check in header["keyed"]}
         return index, offset, int(header["lines"])
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
         return None
