@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import LedgerError
 from .base import Decision, Entry, Take, TakeState, account_id
-from .file_claim import NOT_SENT, FileClaim, finish
+from .file_claim import FileClaim, finish, release_unsent
 from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .keying import journal_secret, rekey
@@ -152,21 +152,12 @@ class FileLedger:
             except asyncio.CancelledError:
                 # The record may be on disk, and nothing was sent: say so before the cancel
                 # goes on, or the take would read as "may have been charged" forever.
-                await finish(self._not_sent, key)
+                await finish(release_unsent, self.file, key)
                 raise
         except BaseException:
             self.takes.let_go(key)
             raise
         return Decision(FileClaim(self, take), entry)
-
-    def _not_sent(self, key: str) -> None:
-        """Under the take's lock: a SENDING record is this claim's own (`_check` turned any
-        orphan into UNKNOWN first), so it is released as a claim is when nothing was sent."""
-        entry = self._one(lambda index: index.row_of(key))
-        if entry is not None and entry.state is TakeState.SENDING:
-            self.file.append(
-                {"event": "refused", "take": key, "reason": NOT_SENT, "time": time.time()}
-            )
 
     def _check(self, key: str) -> Entry | None:
         """The take's entry under its lock; a SENDING left by a dead process becomes UNKNOWN
