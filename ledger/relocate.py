@@ -38,8 +38,10 @@ def relocate_folder(old_dir: Path, new_dir: Path) -> None:
     with _exclusive(new_dir / LOCK_NAME):
         if not old_dir.is_dir():  # another process finished the move while we waited
             return
-        for leftover in new_dir.glob(f".*.{MOVING}-*{TEMP_SUFFIX}"):  # a copy cut short: redone
-            leftover.unlink()
+        # A copy cut short by a crash (this version's names, and earlier versions'): redone.
+        for pattern in (f".*.{MOVING}-*{TEMP_SUFFIX}", f"*.{MOVING}"):
+            for leftover in new_dir.glob(pattern):
+                leftover.unlink()
         for source in sorted(old_dir.iterdir()):
             if source.is_file() and not source.is_symlink():
                 _move_file(source, new_dir / source.name)
