@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     DownloadError,
     FreeSoraError,
-    InvalidRequestError,
     LedgerError,
     ServiceError,
     TaskCancelledError,
@@ -29,6 +27,7 @@ from .errors import (
 from .ledger.base import Ledger, TakeState
 from .schemas import TaskStatus
 from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
+from .schemas.task_id import clean_task_id, task_file_stem
 from .service.polling import wait_for_task
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ _DEAD_CODES = frozenset({501})  # "generation failed": the task is over, not bus
 # still exists, so check-result is asked for a fresh link, once after each of these pauses.
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 URL_REFRESH_DELAYS_S = (1.0, 5.0, 15.0)
-_TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -51,21 +49,9 @@ class VideoResult:
     status: TaskStatus
 
 
-def clean_task_id(raw: str) -> str:
-    """A pasted task id, trimmed; refuses anything that could not be an id (or a file name)."""
-    task_id = raw.strip().strip("\"'").strip()
-    if not _TASK_ID.match(task_id):
-        shown = task_id if len(task_id) <= 40 else task_id[:40] + "..."
-        raise InvalidRequestError(
-            f"task_id must be the id printed when the task was created (letters, digits, - and _),"
-            f" got {shown!r}",
-            field="task_id",
-        )
-    return task_id
-
-
 def video_filename(task_id: str) -> str:
-    return f"freesora_{task_id}.mp4"
+    """The video's file name: safe on every file system, one per task (`task_file_stem`)."""
+    return f"freesora_{task_file_stem(task_id)}.mp4"
 
 
 async def collect_video(

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..schemas.models import DEFAULTS, WAIT_TIMEOUT_DEFAULT_S, Size, VideoModel
 
-TASK_ACTIONS = ("adopt", "forget", "compact")
+TASK_ACTIONS = ("adopt", "forget", "compact", "rekey")
 DESCRIPTION = """The `freesora` command: create, wait, sandbox, demo and key setup, from a terminal.
 
 Results go to stdout (the task id or the saved path is always the last line, for scripts);
@@ -138,7 +138,8 @@ def _add_sandbox(sub: Subparsers) -> None:
 def _add_tasks(sub: Subparsers) -> None:
     tasks = sub.add_parser(
         "tasks",
-        help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact",
+        help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact,"
+        " rekey (a journal that lost its secret goes on with a new one: earlier takes pay again)",
     )
     tasks.add_argument("action", nargs="?", choices=["list", *TASK_ACTIONS], default="list")
     tasks.add_argument("names", nargs="*", metavar="TAKE [TASK_ID]")

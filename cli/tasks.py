@@ -23,12 +23,12 @@ async def open_cli_ledger(profile: str | None) -> Ledger:
 async def run_tasks(args: argparse.Namespace) -> int:
     ledger = await open_cli_ledger(args.profile)
     action, names = args.action, list(args.names)
-    wanted = {"list": 0, "adopt": 2, "forget": 1, "compact": 0}[action]
+    wanted = {"list": 0, "adopt": 2, "forget": 1, "compact": 0, "rekey": 0}[action]
     if len(names) != wanted:
         usage = {"adopt": "TAKE TASK_ID", "forget": "TAKE"}.get(action, "no names")
         raise InvalidRequestError(f"tasks {action} takes {usage}, got {len(names)} name(s)")
     if action == "adopt":
-        from ..collect import clean_task_id
+        from ..schemas.task_id import clean_task_id
 
         entry = await ledger.adopt(names[0], clean_task_id(names[1]))
         print(f"take {names[0]} is now task {entry.task_id}: it is reused, never created again")
@@ -37,6 +37,8 @@ async def run_tasks(args: argparse.Namespace) -> int:
         await ledger.forget(names[0])
         print(f"take {names[0]} released: the same request and seed will be created again")
         return 0
+    if action == "rekey":
+        return await _rekey(ledger)
     if action == "compact":
         kept = await ledger.compact()
         print(f"compacted {ledger.where}: {kept} take(s) kept, every task id among them")
@@ -49,4 +51,16 @@ async def run_tasks(args: argparse.Namespace) -> int:
         print(f"journal damage: {problem}", file=sys.stderr)
     for entry in entries:
         print(format_entry(entry))
+    return 0
+
+
+async def _rekey(ledger: Ledger) -> int:
+    from ..ledger.file_store import FileLedger
+
+    if not isinstance(ledger, FileLedger):
+        raise InvalidRequestError(
+            f"tasks rekey applies to a journal file; {ledger.where} is a database, whose "
+            "secret is kept in the database itself"
+        )
+    print(await ledger.rekey())
     return 0

@@ -1,9 +1,10 @@
 """The key, the base URL and the proxy: read from the environment or a file outside the pack.
 
-`settings` reads them (never from a node widget), `store` writes the config file (atomic,
-private), `key_form` checks what the frontend's key form sends, `database_url` shows a
-PostgreSQL ledger's URL without its password (the one redaction). Every public name is here, as
-`config.X`. May import only `errors` (and psycopg, optionally, where a database URL is read).
+`settings` reads them (never from a node widget), `store` writes the config file through
+`private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
+the frontend's key form sends, `database_url` shows a PostgreSQL ledger's URL without its
+password (the one redaction). Every public name is here, as `config.X`. May import only `errors`
+(and psycopg, optionally, where a database URL is read).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .key_form import (
     check_profile_name,
     key_status,
 )
+from .private_file import fsync_folder, write_private
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -38,7 +40,7 @@ from .settings import (
     profile_problem,
     read_config_file,
 )
-from .store import fsync_folder, remove_key, save_profile
+from .store import remove_key, save_profile
 
 __all__ = [
     "DATABASE_SCHEMES",
@@ -72,4 +74,5 @@ __all__ = [
     "remove_key",
     "save_profile",
     "shown_database",
+    "write_private",
 ]

@@ -7,13 +7,11 @@ file is never half-written, never readable by others, and never written through 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
+from .private_file import write_private
 from .settings import DEFAULT_PROFILE, clean_key, config_path, normalize_base_url, read_config_file
 
 
@@ -40,48 +38,13 @@ def save_profile(
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write through a fresh file beside `path`, then replace `path` with it atomically.
-
-    The temp name is random and created exclusively (O_EXCL, and O_NOFOLLOW where the OS has
-    it), so a symlink planted at any name can neither receive the key nor be followed; the file
-    is 0600 from its first byte; `os.replace` swaps the name, never writing through a link.
-    """
-    fd, tmp = _create_exclusive(path)
+    """Replace the file atomically with a private one (`private_file`: the key never reaches
+    a planted link, and no other user can read it at any moment)."""
+    data = text.encode("utf-8")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_folder(path.parent)
-
-
-def _create_exclusive(path: Path) -> tuple[int, Path]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o600), tmp
-        except FileExistsError:
-            continue
-    raise ConfigError(f"Could not create a temporary file beside {path}")
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a new or replaced name in `folder` durable: a rename survives a crash only once the
-    folder is synced (POSIX; Windows has no directory handles to sync). The config file and the
-    ledger's files use this one."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        write_private(path, lambda handle: handle.write(data))
+    except FileExistsError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def remove_key(profile: str, env: Mapping[str, str] | None = None) -> bool:

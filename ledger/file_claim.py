@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from ..errors import LedgerError
-from .base import Take
+from .base import Take, TakeState
 from .journal_file import JournalFile, logger
 from .take_locks import TakeLocks
 
 T = TypeVar("T")
+NOT_SENT = "not sent"  # the reason of a claim given back before its create left
 
 
 async def finish(fn: Callable[..., T], *args: Any) -> T:
@@ -28,6 +29,16 @@ async def finish(fn: Callable[..., T], *args: Any) -> T:
     except asyncio.CancelledError:
         await asyncio.wait([work])
         raise
+
+
+def release_unsent(file: JournalFile, key: str) -> None:
+    """Under the take's lock: a SENDING record is the claim's own (`FileLedger._check` turned
+    any orphan into UNKNOWN first); it is released as a claim is when nothing was sent."""
+    with file.mutex:
+        index = file.catch_up()
+        row = index.row_of(key)
+        if row is not None and index.state_of(row) is TakeState.SENDING:
+            file.append({"event": "refused", "take": key, "reason": NOT_SENT, "time": time.time()})
 
 
 class _Store(Protocol):
@@ -52,7 +63,7 @@ class FileClaim:
 
     async def release(self) -> None:
         if not self._settled:
-            await self._settle({"event": "refused", "reason": "not sent"})
+            await self._settle({"event": "refused", "reason": NOT_SENT})
 
     async def _settle(self, record: dict[str, Any], task_id: str | None = None) -> None:
         if self._settled:

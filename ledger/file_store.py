@@ -28,10 +28,10 @@ from typing import Any
 
 from ..errors import LedgerError
 from .base import Decision, Entry, Take, TakeState, account_id
-from .file_claim import FileClaim, finish
-from .fingerprint import load_secret
+from .file_claim import FileClaim, finish, release_unsent
 from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
+from .keying import journal_secret, rekey
 from .oslock import offset_of
 from .records import PASTED
 from .take_locks import TakeLocks
@@ -65,11 +65,15 @@ class FileLedger:
 
     async def account(self, profile: str, api_key: str) -> str:
         if self._secret is None:
-            try:
-                self._secret = await asyncio.to_thread(load_secret, self.path)
-            except OSError as exc:
-                raise LedgerError(f"the task ledger's secret cannot be read: {exc}") from exc
+            # Never a new secret for a journal of takes: every account id would change.
+            self._secret = await finish(journal_secret, self.file)
         return account_id(profile, api_key, self._secret)
+
+    async def rekey(self) -> str:
+        """The user's choice to go on with the secret beside the journal (`keying.rekey`)."""
+        said = await finish(rekey, self.file)
+        self._secret = None
+        return said
 
     async def lookup(self, take: Take) -> Entry | None:
         found = await asyncio.to_thread(self._one, lambda index: index.row_of(take.key))
@@ -143,7 +147,13 @@ class FileLedger:
                 "summary": summary[:160],
                 "time": time.time(),
             }
-            await finish(self.file.append, record)
+            try:
+                await finish(self.file.append, record)
+            except asyncio.CancelledError:
+                # The record may be on disk, and nothing was sent: say so before the cancel
+                # goes on, or the take would read as "may have been charged" forever.
+                await finish(release_unsent, self.file, key)
+                raise
         except BaseException:
             self.takes.let_go(key)
             raise

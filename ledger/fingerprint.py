@@ -8,13 +8,14 @@ is a keyed hash of the API key that no table of known keys can reverse.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..config import write_private
 from ..schemas.data_url import decode_data_url
 
 SECRET_BYTES = 32
@@ -56,28 +57,28 @@ def secret_path(journal: Path) -> Path:
     return journal.with_name(journal.name + ".secret")
 
 
-def load_secret(journal: Path) -> bytes:
-    """The ledger's secret, made on first use. Processes racing to make it agree on one: it is
-    written to a temp file and linked into place, which fails if another got there first."""
+def secret_check(secret: bytes) -> str:
+    """A mark of the secret the journal keeps (`keying`): tells its own secret from another
+    one, and reveals nothing of it."""
+    mark = hmac.new(secret, b"freesora: the secret of this journal", hashlib.sha256)
+    return mark.hexdigest()[:32]
+
+
+def load_secret(journal: Path, *, may_make: bool = True) -> bytes:
+    """The ledger's secret, made on first use when `may_make` (else FileNotFoundError).
+    Processes racing to make it agree on one: it is written privately and linked into place,
+    which fails if another got there first."""
     path = secret_path(journal)
     try:
         return _read_secret(path)
     except FileNotFoundError:
-        pass
+        if not may_make:
+            raise
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, secrets.token_bytes(SECRET_BYTES))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        pass  # another process made it first: use theirs
-    finally:
-        temp.unlink(missing_ok=True)
+    # Published only if absent: when another process made it first, theirs is used.
+    write_private(
+        path, lambda handle: handle.write(secrets.token_bytes(SECRET_BYTES)), replace=False
+    )
     return _read_secret(path)
 
 

@@ -55,6 +55,7 @@ class Index:
         self.earlier: list[int] = []  # superseded attempts with a task id: never dropped
         self.inline: dict[int, dict[str, str]] = {}  # details of records that have no line
         self.legacy: dict[tuple[str, int | None], int] = {}  # first format: (fingerprint, seed)
+        self.secret_checks: set[str] = set()  # marks of the secrets its accounts were made with
         self.damage: list[str] = []
         self.damaged_lines = 0
         self.key: list[Key] = []

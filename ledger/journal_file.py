@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import fsync_folder
+from ..config import fsync_folder, write_private
 from ..errors import LedgerError
 from . import snapshot
 from .base import Entry
 from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
-from .records import apply, encode, entry_record, fold
+from .records import apply, encode, entry_record, fold, keyed_record
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
@@ -192,32 +192,25 @@ class JournalFile:
             ) from exc
 
     def compact(self) -> int:
-        """Rewrite the journal as one `entry` line per take, atomically (temp, fsync, replace).
+        """Rewrite the journal as one `entry` line per take, atomically (`write_private`).
 
-        Every task id survives, earlier attempts included; damaged lines are dropped.
+        Every task id survives, earlier attempts included, and the marks of the journal's
+        secret (`keyed`); damaged lines are dropped.
         """
         with self.mutex:
             self.locks.acquire(APPEND_BYTE)  # no one appends while the file is replaced
             try:
                 index = self.catch_up()
-                temp = self.path.with_name(f"{self.path.name}.compact-{os.getpid()}")
                 records = _compacted(index, self._read_lines)
                 try:
-                    with open(temp, "wb") as handle:
-                        handle.writelines(encode(record) for record in records)
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    os.chmod(temp, 0o600)
-                    os.replace(temp, self.path)
-                    fsync_folder(self.path.parent)
+                    write_private(self.path, lambda out: out.writelines(encode(r) for r in records))
                 except OSError as exc:
-                    temp.unlink(missing_ok=True)
                     raise LedgerError(
                         f"the task journal {self.path} was not compacted: {exc}"
                     ) from exc
                 self._reset(None)
                 self.catch_up()
-                return len(records)
+                return sum(record["event"] == "entry" for record in records)  # takes
             finally:
                 self.locks.release(APPEND_BYTE)
 
@@ -226,7 +219,7 @@ def _compacted(index: Index, read_lines: ReadLines) -> list[dict[str, Any]]:
     """One `entry` record per listed row, earlier attempts first; a first-format take keeps
     its fingerprint, so it is still found after the compaction."""
     prints = {row: fingerprint for (fingerprint, _), row in index.legacy.items()}
-    records = []
+    records = [keyed_record(check) for check in sorted(index.secret_checks)]
     for earlier, rows in ((True, index.earlier), (False, list(index.rows.values()))):
         for row, entry in zip(rows, index.entries(rows, read_lines), strict=True):
             records.append(entry_record(entry, earlier=earlier, fingerprint=prints.get(row)))

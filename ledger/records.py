@@ -3,7 +3,8 @@
 Owns the record format (one JSON object per line) and what each record does to the index
 (`index.Index`); no file access. Today's records: sending, created, refused, unknown,
 finished, adopted, forgotten, entry (a compacted take), carried (a first-format take found
-again by its fingerprint and given an account). The first journal format (created/unknown
+again by its fingerprint and given an account), keyed (the mark of the journal's secret, see
+`keying`). The first journal format (created/unknown
 with a `fingerprint`, finished) is read too. A line that is not a well-typed record is counted
 as damage and skipped: it never stops the lines after it from being read.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -257,6 +259,21 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         index.start(row)
 
 
+def _keyed(index: Index, record: dict[str, Any], at: int | None) -> None:
+    """The mark of a secret this journal's accounts are made with (`fingerprint.secret_check`)."""
+    check = field.text(record, "check")
+    assert check is not None
+    field.number(record, "time")
+    index.secret_checks.add(check)
+
+
+def keyed_record(check: str, *, rekeyed: bool = False) -> dict[str, Any]:
+    record: dict[str, Any] = {"event": "keyed", "check": check, "time": time.time()}
+    if rekeyed:
+        record["rekeyed"] = True  # the user chose a new secret (`freesora tasks rekey`)
+    return record
+
+
 def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None) -> dict[str, Any]:
     """The `entry` record compaction writes for one take (the inverse of `_entry`)."""
     record: dict[str, Any] = {
@@ -289,4 +306,5 @@ _HANDLERS: dict[str, Any] = {
     "forgotten": _forgotten,
     "entry": _entry,
     "carried": _carried,
+    "keyed": _keyed,
 }

@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ..config import fsync_folder
+from ..config.private_file import TEMP_SUFFIX, write_private
 
 LOCK_NAME = ".relocate.lock"
 JOURNAL_SUFFIX = ".jsonl"
 # A file of the same name but other content already in the new folder: the old one is kept
 # beside it under this suffix rather than overwritten or left behind.
 KEPT_SUFFIX = ".from-old-folder"
+MOVING = "moving"  # the tag of this module's temp files (`private_file.temp_name`)
 
 
 def relocate_folder(old_dir: Path, new_dir: Path) -> None:
@@ -37,8 +38,10 @@ def relocate_folder(old_dir: Path, new_dir: Path) -> None:
     with _exclusive(new_dir / LOCK_NAME):
         if not old_dir.is_dir():  # another process finished the move while we waited
             return
-        for leftover in new_dir.glob("*.moving"):  # a copy cut short by a crash: redone below
-            leftover.unlink()
+        # A copy cut short by a crash (this version's names, and earlier versions'): redone.
+        for pattern in (f".*.{MOVING}-*{TEMP_SUFFIX}", f"*.{MOVING}"):
+            for leftover in new_dir.glob(pattern):
+                leftover.unlink()
         for source in sorted(old_dir.iterdir()):
             if source.is_file() and not source.is_symlink():
                 _move_file(source, new_dir / source.name)
@@ -63,21 +66,10 @@ def _publish_copy(source: Path, dest: Path) -> bool:
     """
     if dest.exists():
         return False
-    temp = dest.with_name(f"{dest.name}.{os.getpid()}.moving")
-    shutil.copyfile(source, temp)
-    _fsync_file(temp)
-    try:
-        os.link(temp, dest)
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links on this file system: a rename is atomic too
-        if dest.exists():
-            return False
-        os.replace(temp, dest)
-    finally:
-        temp.unlink(missing_ok=True)
-    fsync_folder(dest.parent)
-    return True
+    with source.open("rb") as original:
+        return write_private(
+            dest, lambda copy: shutil.copyfileobj(original, copy), replace=False, tag=MOVING
+        )
 
 
 def _merge_lines(source: Path, dest: Path) -> None:
@@ -120,11 +112,6 @@ def _free_name(dest: Path) -> Path:
         number += 1
         candidate = dest.with_name(f"{dest.name}{KEPT_SUFFIX}-{number}")
     return candidate
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 @contextmanager

@@ -9,6 +9,7 @@ journal is read in full instead. Holds what the journal holds (no key, no image 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -16,9 +17,10 @@ from array import array
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from ..config import write_private
 from .index import COLUMNS, STATES, Index
 
-VERSION = 2  # 2: the index in columns, each value behind its length
+VERSION = 3  # 2: the index in columns, each value behind its length; 3: the secret's marks
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
@@ -62,24 +64,22 @@ def save(journal: Path, identity: tuple[int, int], offset: int, lines: int, inde
         "lines": lines,
         "edges": _edges(journal, offset),
         "damage": (index.damaged_lines, index.damage),
+        "keyed": sorted(index.secret_checks),
     }
-    target = snapshot_path(journal)
-    temp = target.with_name(f"{target.name}.{os.getpid()}")
-    try:
-        with open(temp, "wb") as handle:
-            _put(handle, header)
-            for name in COLUMNS:  # one column at a time: saving never copies the whole index
-                column = getattr(index, name)
-                _put(handle, column if isinstance(column, list) else bytes(column))
-            # The maps as rows only: their keys are the rows' own key and task texts.
-            for rows in (index.rows.values(), index.earlier, index.by_task.values()):
-                _put(handle, array("q", rows).tobytes())
-            _put(handle, index.inline)
-            _put(handle, index.legacy)
-        os.chmod(temp, 0o600)
-        os.replace(temp, target)
-    except (OSError, ValueError):
-        temp.unlink(missing_ok=True)
+
+    def write(handle: BinaryIO) -> None:
+        _put(handle, header)
+        for name in COLUMNS:  # one column at a time: saving never copies the whole index
+            column = getattr(index, name)
+            _put(handle, column if isinstance(column, list) else bytes(column))
+        # The maps as rows only: their keys are the rows' own key and task texts.
+        for rows in (index.rows.values(), index.earlier, index.by_task.values()):
+            _put(handle, array("q", rows).tobytes())
+        _put(handle, index.inline)
+        _put(handle, index.legacy)
+
+    with contextlib.suppress(OSError, ValueError):  # only a cache: a full read next time
+        write_private(snapshot_path(journal), write)
 
 
 def load(journal: Path, identity: tuple[int, int], size: int) -> tuple[Index, int, int] | None:
@@ -93,6 +93,7 @@ def load(journal: Path, identity: tuple[int, int], size: int) -> tuple[Index, in
                 return None
             index = _read_index(handle)
         index.damaged_lines, index.damage = int(header["damage"][0]), list(header["damage"][1])
+        index.secret_checks = {str(check) for check in header["keyed"]}
         return index, offset, int(header["lines"])
     except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError):
         return None

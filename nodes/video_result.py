@@ -137,7 +137,7 @@ class FreeSoraVideoResult(io.ComfyNode):
             problem = _profile_problem(value)
             if problem:
                 return problem
-        from ..collect import clean_task_id
+        from ..schemas.task_id import clean_task_id
 
         for value in _items(task_id):  # empty when linked: known only when the graph runs
             try:
@@ -156,9 +156,10 @@ class FreeSoraVideoResult(io.ComfyNode):
         on_error: list[str] | None = None,
     ) -> io.NodeOutput:
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
-        from ..collect import clean_task_id, collect_videos, failures_error
+        from ..collect import collect_videos, failures_error
         from ..config import load_settings
         from ..errors import FreeSoraError
+        from ..schemas.task_id import clean_task_id
         from ..service.client import FreeSoraClient, open_session
 
         task_ids = [clean_task_id(str(value)) for value in _items(task_id)]

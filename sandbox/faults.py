@@ -34,6 +34,8 @@ KINDS: dict[str, _Kind] = {
     "delay": _Kind(_ALL, frozenset({"seconds"}), frozenset({"then"})),
     "malformed_json": _Kind(_CALLS),
     "missing_task_id": _Kind(frozenset({"create"})),
+    # A create served (and charged) as usual whose task gets this id: ids of any shape.
+    "task_id": _Kind(frozenset({"create"}), frozenset({"value"})),
     "unknown_status": _Kind(frozenset({"status"}), optional=frozenset({"value"})),
     "truncated": _Kind(frozenset({"download"})),
     # Answers in shapes the docs do not promise (issue 10): the pack must read them anyway.

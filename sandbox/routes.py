@@ -122,6 +122,9 @@ class _Routes:
                 )
                 return reply_response(await asyncio.shield(slow))
             return reply_response(self._create(auth, body))
+        if fault.kind == "task_id":
+            now = self._sandbox.clock()
+            return reply_response(self._state.create(auth, body, now, fault.params["value"]))
         if fault.kind in ("huge_answer", "gzip_bomb"):
             self._create(auth, body)  # the service acted; only its answer is unreadable
             if fault.kind == "huge_answer":

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from .limits import AccountLimits, LimitCounters
 from .pricing import credit_cost
@@ -143,7 +144,10 @@ class SandboxState:
             if task.owner == key and phase(task, now, self.task_seconds)[0] not in TERMINAL
         ]
 
-    def create(self, authorization: str | None, body: Any, now: float) -> Reply:
+    def create(
+        self, authorization: str | None, body: Any, now: float, task_id: str | None = None
+    ) -> Reply:
+        """A create as the service acts it out; `task_id` gives its task that id (a fault)."""
         key = self.ledger.account(authorization)
         if key is None:
             return unauthorized()
@@ -160,7 +164,7 @@ class SandboxState:
         self.ledger.balances[key] = balance - cost
         ordinal = len(self.tasks) + 1
         task = Task(
-            task_id=uuid.uuid4().hex,
+            task_id=task_id or uuid.uuid4().hex,
             owner=key,
             model=body["model"],
             cost=cost,
@@ -214,7 +218,7 @@ class SandboxState:
     def file_path(self, task_id: str) -> str:
         """The path of a task's video as check-result names it now (`?v=N` once one expired)."""
         version = self.url_versions.get(task_id, (0, 0))[0]
-        return f"/files/{task_id}.mp4" + (f"?v={version}" if version else "")
+        return f"/files/{quote(task_id, safe='')}.mp4" + (f"?v={version}" if version else "")
 
     def expire_url(self, task_id: str, status: int) -> None:
         """Expire the task's current URL: it answers `status`; check-result names a new one."""

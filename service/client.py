@@ -26,6 +26,7 @@ from ..errors import (
     UnexpectedResponseError,
 )
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
+from ..schemas.task_id import shown_id, task_id_problem
 from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
 from .answers import parse_status, read_answer
 from .download import download as download_to
@@ -127,9 +128,16 @@ class FreeSoraClient:
             finally:
                 turn.finish()
         try:
-            return CreatedTask.model_validate(data).task_id
+            task_id = CreatedTask.model_validate(data).task_id
         except ValidationError:
             raise outcome_unknown("the service said ok but returned no task id") from None
+        problem = task_id_problem(task_id)
+        if problem is not None:  # paid, but not an id the pack can collect: never a resend
+            raise outcome_unknown(
+                f"the service said ok but returned a task id the pack cannot use ({problem}): "
+                f"{shown_id(task_id)}"
+            )
+        return task_id
 
     async def status(self, task_id: str) -> TaskStatus:
         """One check-result call (transient failures retried)."""

@@ -34,10 +34,10 @@ async def create(ledger: FileLedger, one: Take, task_id: str) -> None:
 
 async def test_records_are_one_json_line_each_readable_by_the_owner_only(tmp_path: Path) -> None:
     ledger = FileLedger(tmp_path / "j" / "tasks.jsonl")
+    await ledger.account("default", "sk-secret")  # makes the secret, and marks the journal
     await create(ledger, take(), "t1")
-    await ledger.account("default", "sk-secret")
     lines = ledger.path.read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)["event"] for line in lines] == ["sending", "created"]
+    assert [json.loads(line)["event"] for line in lines] == ["keyed", "sending", "created"]
     if os.name == "posix":
         for path in (ledger.path, secret_path(ledger.path)):
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -131,7 +131,7 @@ def test_a_move_killed_at_any_moment_is_finished_by_the_next_start_losing_nothin
     relocate_folder(old, new)
     assert sorted(_ids(new / "tasks.jsonl"), key=str) == expected
     assert not old.exists()
-    assert not list(new.glob("*.moving")), "a half-made copy was left behind"
+    assert not list(new.glob(".*.tmp")), "a half-made copy was left behind"
 
 
 @pytest.mark.parametrize("new_journal", [False, True], ids=["move", "merge"])
