@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
-from ..errors import FreeSoraError, InvalidRequestError, WaitCancelledError
+from ..errors import ConfigError, FreeSoraError, InvalidRequestError, WaitCancelledError
 from .arguments import build_parser
-from .commands import EXIT_INVALID, run_check, run_demo, run_key, run_sandbox, run_tasks, run_wait
-from .create_command import EXIT_INTERRUPTED, MAY_BE_CHARGED, run_create
+from .commands import run_check, run_demo, run_key, run_sandbox, run_tasks, run_wait
+from .create_command import MAY_BE_CHARGED, run_create
+from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
 
-EXIT_FAILED = 1
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_INVALID", "MAY_BE_CHARGED", "main"]
 
 COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
@@ -54,14 +56,29 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
+    except ConfigError as exc:  # a key, profile or setting to fix before anything can be sent
+        print(f"freesora: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
         print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
         if args.command == "create" and not args.dry_run:
             print(MAY_BE_CHARGED, file=sys.stderr)
+        if args.command == "wait":
+            print(resume_hint(args), file=sys.stderr)
         return EXIT_INTERRUPTED
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def resume_hint(args: Any) -> str:
+    """What an interrupted `wait` tells: the task goes on, and the command that picks it up."""
+    task_id = str(args.task_id).strip()
+    out = "" if args.out == Path(".") else f" --out {shlex.quote(str(args.out))}"
+    return (
+        f"freesora: task {task_id} goes on on the service (nothing is lost); to wait for it "
+        f"again: freesora wait {task_id}{out}"
+    )
 
 
 if __name__ == "__main__":
