@@ -9,6 +9,7 @@ dispatches and turns errors into exit codes; each command lives in `create_comma
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import shlex
 import sys
@@ -45,6 +46,17 @@ async def _closing_databases(command: Coroutine[Any, Any, int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run_command(argv)
+    except ModuleNotFoundError as exc:
+        hint = missing_packages(exc)
+        if hint is None:
+            raise
+        print(hint, file=sys.stderr)
+        return EXIT_INVALID
+
+
+def run_command(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Warnings (a create awaited after Ctrl+C, a damaged journal) are for the user to read.
     if args.command != "sandbox":  # the sandbox logs its own INFO lines
@@ -69,6 +81,26 @@ def main(argv: list[str] | None = None) -> int:
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+# The pack's runtime dependencies (requirements.txt), by import name: ComfyUI's Python has them.
+RUNTIME_PACKAGES = {"aiohttp": "aiohttp", "pydantic": "pydantic", "PIL": "pillow", "numpy": "numpy"}
+
+
+def missing_packages(exc: ModuleNotFoundError) -> str | None:
+    """One line saying what to install, when `exc` is a runtime dependency this Python lacks
+    (e.g. `python3 run_freesora.py check` with a system Python); None for anything else."""
+    if (exc.name or "").split(".")[0] not in RUNTIME_PACKAGES:
+        return None
+    missing = [
+        pip for name, pip in RUNTIME_PACKAGES.items() if importlib.util.find_spec(name) is None
+    ]
+    requirements = Path(__file__).resolve().parents[1] / "requirements.txt"
+    what = f"-r {requirements}" if requirements.is_file() else " ".join(missing)
+    return (
+        f"freesora: this Python ({sys.executable}) lacks {', '.join(missing)}, which the command "
+        f"needs: run `{sys.executable} -m pip install {what}`, or run it with ComfyUI's Python"
+    )
 
 
 def resume_hint(args: Any) -> str:
