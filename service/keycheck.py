@@ -20,7 +20,8 @@ KEY_WORKS = "the key works: the service accepted it (no credits were spent)"
 # A check is asked by someone waiting at a terminal or a button: offline, it must say so in a
 # few seconds, not after a create's five tries and 15 s of backoff. It spends nothing either way.
 CHECK_POLICY = RetryPolicy(attempts=2, base_delay_s=0.5, max_delay_s=1.0)
-CHECK_TIMEOUTS = Timeouts(connect_s=5.0, status_s=10.0)
+# A status answer takes well under a second; 5 s in all bounds a name lookup that hangs too.
+CHECK_TIMEOUTS = Timeouts(connect_s=3.0, status_s=5.0)
 
 
 async def check_key(client: FreeSoraClient) -> str:
