@@ -5,8 +5,10 @@
     python3 dev.py lint    # ruff (format + lint) and mypy (strict on the pure layer)
     python3 dev.py bench   # the benchmarks in benchmarks/
 
-Each creates `.venv` beside this file on first use and installs the pack with its dev extras, so
-a fresh machine needs nothing but Python 3.10+. Uses only the standard library on purpose.
+Each creates `.venv` beside this file on first use, so a fresh machine needs nothing but Python
+3.10+: `demo` installs the pack with its runtime dependencies only (aiohttp, pydantic, Pillow,
+numpy: seconds), the others add the dev tools (pytest, mypy, ruff, playwright, psycopg...).
+Uses only the standard library on purpose.
 """
 
 from __future__ import annotations
@@ -23,25 +25,41 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".freesora-installed"
+STAMP = VENV / ".freesora-installed"  # "<what> <fingerprint of pyproject.toml>"
 PYTEST_NO_TESTS = 5
+# What each command needs installed: the demo only the pack's runtime dependencies.
+RUNTIME, DEV = "runtime", "dev"
+INSTALLS = {
+    RUNTIME: ("the pack and its runtime dependencies (aiohttp, pydantic, Pillow, numpy)", ""),
+    DEV: ("the pack and its dev tools (pytest, mypy, ruff, playwright, psycopg, ...)", "[dev]"),
+}
 
 
 def _install_fingerprint() -> str:
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
 
 
-def ensure_venv() -> None:
-    """Create the venv and (re)install the pack when pyproject.toml changed."""
+def installed() -> tuple[str, str]:
+    """(what is installed, for which pyproject.toml), or ("", "") for nothing yet."""
+    text = STAMP.read_text() if STAMP.exists() else ""
+    what, _, fingerprint = text.partition(" ")
+    return what, fingerprint
+
+
+def ensure_venv(need: str) -> None:
+    """Create the venv and (re)install what `need` asks for, or when pyproject.toml changed.
+    The dev tools include the runtime dependencies, so a dev venv serves the demo as it is."""
     if not PYTHON.exists():
         print(f"dev.py: creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    if STAMP.exists() and STAMP.read_text() == _install_fingerprint():
+    what, fingerprint = installed()
+    if fingerprint == _install_fingerprint() and what in (need, DEV):
         return
-    print("dev.py: installing the pack and its dev tools into .venv", flush=True)
-    quiet([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    quiet([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
-    STAMP.write_text(_install_fingerprint())
+    description, extras = INSTALLS[need]
+    print(f"dev.py: installing {description} into .venv", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    quiet([*pip, "-e", f"{ROOT}{extras}"])
+    STAMP.write_text(f"{need} {_install_fingerprint()}")
 
 
 def quiet(cmd: list[str]) -> None:
@@ -120,7 +138,24 @@ def lint(_: list[str]) -> int:
 
 
 def demo(args: list[str]) -> int:
-    return run([str(PYTHON), "-m", "freesora.cli", "demo", *args])
+    code = run([str(PYTHON), "-m", "freesora.cli", "demo", *args])
+    print(next_steps())
+    return code
+
+
+def next_steps() -> str:
+    """Where the `freesora` command the demo installed is, and what to run with it next."""
+    command = BIN / ("freesora.exe" if os.name == "nt" else "freesora")
+    try:
+        shown = str(command.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(command)
+    return (
+        f"\nNext, the `freesora` command is in .venv:\n"
+        f"  {shown} sandbox --port 8765   # the local service, for ComfyUI without credits\n"
+        f"  {shown} key set               # store your key (hidden prompt)\n"
+        f"  {shown} check                 # is the key accepted? (spends nothing)"
+    )
 
 
 def bench(args: list[str]) -> int:
@@ -131,13 +166,14 @@ def bench(args: list[str]) -> int:
 
 
 COMMANDS = {"demo": demo, "test": test, "lint": lint, "bench": bench}
+NEEDS = {"demo": RUNTIME, "test": DEV, "lint": DEV, "bench": DEV}
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    ensure_venv()
+    ensure_venv(NEEDS[argv[0]])
     return COMMANDS[argv[0]](argv[1:])
 
 

@@ -10,7 +10,17 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..schemas.models import DEFAULTS, WAIT_TIMEOUT_DEFAULT_S, Size, VideoModel
+from ..schemas.models import (
+    DEFAULTS,
+    FIT_DEFAULT,
+    FITS,
+    SEED_DEFAULT,
+    SEED_MAX,
+    WAIT_TIMEOUT_DEFAULT_S,
+    Size,
+    VideoModel,
+)
+from .exit_codes import EXIT_CODES_HELP
 
 TASK_ACTIONS = ("adopt", "forget", "compact", "rekey")
 DESCRIPTION = """The `freesora` command: create, wait, sandbox, demo and key setup, from a terminal.
@@ -32,8 +42,21 @@ def shot(text: str) -> dict[str, Any]:
     return {"scene": scene, "duration": duration}
 
 
+def seed(text: str) -> int:
+    """A take's seed, as the nodes take it: a whole number 0 to SEED_MAX."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number 0 to {SEED_MAX}, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="freesora", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="freesora", description=DESCRIPTION, epilog=EXIT_CODES_HELP
+    )
     parser.add_argument("--profile", help="config file profile to use (default: default)")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_create(sub)
@@ -53,7 +76,14 @@ Subparsers = Any  # argparse's _SubParsersAction, which it does not export
 
 
 def _add_create(sub: Subparsers) -> None:
-    create = sub.add_parser("create", help="create a task and print its id (spends credits)")
+    create = sub.add_parser(
+        "create",
+        help="create a task and print its id (spends credits; the same command again reuses it)",
+        description="Create a task and print its id. As with the nodes, the same command again "
+        "reuses its task: nothing is sent and no credits are spent. Use --seed N for a new paid "
+        "take.",
+        epilog=EXIT_CODES_HELP,
+    )
     create.add_argument("--model", required=True, choices=[m.value for m in VideoModel])
     create.add_argument(
         "--prompt", help="what happens (sora-2-pro-storyboard: not sent; use --shot instead)"
@@ -61,7 +91,13 @@ def _add_create(sub: Subparsers) -> None:
     image = create.add_mutually_exclusive_group()
     image.add_argument("--image", type=Path, help="a local image file (JPEG, PNG, WEBP, ...)")
     image.add_argument("--image-url", help="a public http(s) URL of an image")
-    create.add_argument("--fit", choices=["crop", "pad", "none"], default="none")
+    create.add_argument(
+        "--fit",
+        choices=FITS,
+        default=FIT_DEFAULT,
+        help="how --image is made 16:9 or 9:16: crop the centre, pad with black bars, or keep "
+        f"its shape (default: {FIT_DEFAULT}, as the node)",
+    )
     create.add_argument("--aspect-ratio", choices=["landscape", "portrait"])
     create.add_argument(
         "--n-frames",
@@ -79,9 +115,11 @@ def _add_create(sub: Subparsers) -> None:
     create.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
     create.add_argument(
         "--seed",
-        type=int,
-        help="name this take: the same request and seed is created once, then reused "
-        "(default: every run creates a new task)",
+        type=seed,
+        default=SEED_DEFAULT,
+        metavar="N",
+        help="the take: the same request and seed is created once, then reused; another N is "
+        f"a new paid take (default {SEED_DEFAULT}, as the nodes; 0 to {SEED_MAX})",
     )
 
 

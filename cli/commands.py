@@ -12,8 +12,7 @@ import logging
 import sys
 
 from ..config import load_settings, save_profile
-
-EXIT_INVALID = 2
+from .exit_codes import EXIT_INVALID
 
 
 async def run_wait(args: argparse.Namespace) -> int:
@@ -80,14 +79,11 @@ async def run_demo(args: argparse.Namespace) -> int:
 
 
 async def run_check(args: argparse.Namespace) -> int:
-    from ..service.client import FreeSoraClient, open_session
-    from ..service.keycheck import check_key
+    from ..service.keycheck import check_settings
 
     settings = load_settings(args.profile)
     print(f"key: {settings.key_source}; service: {settings.base_url}", file=sys.stderr)
-    settings.require_key()
-    async with open_session(settings) as session:
-        verdict = await check_key(FreeSoraClient(session, settings))
+    verdict = await check_settings(settings)
     print(verdict)
     return 0
 

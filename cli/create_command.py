@@ -15,11 +15,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..config import load_settings
+from .exit_codes import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from ..schemas import CreateVideoRequest
 
-EXIT_INTERRUPTED = 130
 MAY_BE_CHARGED = (
     "freesora: if the create had been sent, a task may exist and may have been charged. "
     "`freesora tasks --unfinished` lists it (state sending or unknown, with its take); if the "
@@ -72,9 +72,10 @@ async def run_create(args: argparse.Namespace) -> int:
     from ..service.client import FreeSoraClient, open_session
     from .tasks import open_cli_ledger
 
-    # Written ahead like the nodes' tasks. Without --seed a command line is an explicit order:
-    # a take of its own, never reused. Ctrl+C waits for a sent create's answer (asyncio.run
-    # cancels us; submit awaits the create shielded); a second Ctrl+C stops at once.
+    # Written ahead and reused like the nodes' tasks: the same request and seed (default 0, as
+    # the nodes) is one take, so running the same command twice pays once. Ctrl+C waits for a
+    # sent create's answer (asyncio.run cancels us; submit awaits the create shielded); a
+    # second Ctrl+C stops at once.
     ledger = await open_cli_ledger(args.profile)  # unreachable: nothing is sent
     second_interrupt_stops_at_once()
     async with open_session(settings) as session:
@@ -83,7 +84,7 @@ async def run_create(args: argparse.Namespace) -> int:
             [PlannedTask(request)],
             ledger=ledger,
             seed=args.seed,
-            reuse=args.seed is not None,
+            reuse=True,
             on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
         )
     print(f"{done.describe()}", file=sys.stderr)

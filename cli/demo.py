@@ -25,6 +25,8 @@ from ..schemas import CreateVideoRequest, build_create_request
 from ..service.client import FreeSoraClient, open_session
 from ..service.retry import RetryPolicy
 
+VIDEOS_LIST = "demo-videos.txt"  # the videos the latest demo saved in its folder
+
 
 def _say(text: str) -> None:
     print(text, flush=True)
@@ -61,7 +63,8 @@ def demo_requests() -> dict[str, CreateVideoRequest]:
                 {"scene": "Close-up of waves against the hull", "duration": 5.5},
             ],
         ),
-        "refused": build_create_request(
+        # Created like the others; the sandbox then fails it in moderation, refunded.
+        "moderated": build_create_request(
             model="sora-2-text-to-video-stable", prompt=f"Anything {FAIL_MARKER}"
         ),
     }
@@ -97,9 +100,12 @@ async def _run_again(
 async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
     """Run the demo; 0 when everything behaved as the sandbox was told to."""
     _say("FreeSora demo: the real client against a local sandbox (no key, no credits).")
-    path = Path(out) / "demo-journal.jsonl"
-    # Each demo has a new sandbox, whose tasks an older demo journal would wrongly name.
+    out = Path(out)
+    path = out / "demo-journal.jsonl"
+    # Each demo has a new sandbox, whose tasks an older demo journal would wrongly name; and
+    # only the latest demo's videos are kept, so they do not pile up run after run.
     path.unlink(missing_ok=True)
+    removed = remove_previous_videos(out)
     ledger = FileLedger(path)
     async with run_sandbox(task_seconds=task_seconds) as running:
         _say(f"sandbox listening on {running.base_url}")
@@ -117,12 +123,38 @@ async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
             )
             _say("3. results")
             ok = _report(dict(zip(requests, outcomes, strict=True)))
+            remember_videos(out, [o for o in outcomes if isinstance(o, VideoResult)])
             _say("4. the text request again, same seed (as after a restart): from the journal")
             ok = await _run_again(client, requests["text"], ledger) and ok
         credits = running.sandbox.credits(SANDBOX_KEY)
         _say(f"credits left on the sandbox key: {credits}; task journal: {ledger.where}")
+        before = " (the previous demo's were removed)" if removed else ""
+        _say(f"the videos of this demo are in {out.resolve()}{before}")
     _say("demo finished: all as expected" if ok else "demo finished with surprises (see above)")
     return 0 if ok else 1
+
+
+def remove_previous_videos(out: Path) -> int:
+    """Delete the videos the previous demo saved in `out` (listed in VIDEOS_LIST), nothing else:
+    `--out` may name a folder holding the user's own files."""
+    listed = out / VIDEOS_LIST
+    try:
+        names = listed.read_text("utf-8").split()
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in names:
+        video = out / Path(name).name  # a bare file name, in `out`: never a path elsewhere
+        if video.suffix == ".mp4" and video.is_file():
+            video.unlink()
+            removed += 1
+    listed.unlink()
+    return removed
+
+
+def remember_videos(out: Path, saved: list[VideoResult]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / VIDEOS_LIST).write_text("".join(f"{r.path.name}\n" for r in saved), "utf-8")
 
 
 def _report(outcomes: dict[str, VideoResult | FreeSoraError]) -> bool:
@@ -131,9 +163,9 @@ def _report(outcomes: dict[str, VideoResult | FreeSoraError]) -> bool:
         if isinstance(outcome, VideoResult):
             size = outcome.path.stat().st_size
             _say(f"  {name:<10} saved {outcome.path} ({size:,} bytes)")
-            ok = ok and name != "refused" and size > 0
+            ok = ok and name != "moderated" and size > 0
         else:
-            expected = name == "refused" and isinstance(outcome, TaskFailedError)
+            expected = name == "moderated" and isinstance(outcome, TaskFailedError)
             label = "failed as expected:" if expected else "FAILED:"
             print(f"  {name:<10} {label} {outcome}", file=sys.stdout if expected else sys.stderr)
             ok = ok and expected

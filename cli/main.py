@@ -9,17 +9,20 @@ dispatches and turns errors into exit codes; each command lives in `create_comma
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
-from ..errors import FreeSoraError, InvalidRequestError, WaitCancelledError
+from ..errors import ConfigError, FreeSoraError, InvalidRequestError, WaitCancelledError
 from .arguments import build_parser
-from .commands import EXIT_INVALID, run_check, run_demo, run_key, run_sandbox, run_tasks, run_wait
-from .create_command import EXIT_INTERRUPTED, MAY_BE_CHARGED, run_create
+from .commands import run_check, run_demo, run_key, run_sandbox, run_tasks, run_wait
+from .create_command import MAY_BE_CHARGED, run_create
+from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
 
-EXIT_FAILED = 1
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_INVALID", "MAY_BE_CHARGED", "main"]
 
 COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
@@ -43,6 +46,17 @@ async def _closing_databases(command: Coroutine[Any, Any, int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run_command(argv)
+    except ModuleNotFoundError as exc:
+        hint = missing_packages(exc)
+        if hint is None:
+            raise
+        print(hint, file=sys.stderr)
+        return EXIT_INVALID
+
+
+def run_command(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Warnings (a create awaited after Ctrl+C, a damaged journal) are for the user to read.
     if args.command != "sandbox":  # the sandbox logs its own INFO lines
@@ -54,14 +68,49 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidRequestError as exc:
         print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
+    except ConfigError as exc:  # a key, profile or setting to fix before anything can be sent
+        print(f"freesora: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
         print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
         if args.command == "create" and not args.dry_run:
             print(MAY_BE_CHARGED, file=sys.stderr)
+        if args.command == "wait":
+            print(resume_hint(args), file=sys.stderr)
         return EXIT_INTERRUPTED
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+# The pack's runtime dependencies (requirements.txt), by import name: ComfyUI's Python has them.
+RUNTIME_PACKAGES = {"aiohttp": "aiohttp", "pydantic": "pydantic", "PIL": "pillow", "numpy": "numpy"}
+
+
+def missing_packages(exc: ModuleNotFoundError) -> str | None:
+    """One line saying what to install, when `exc` is a runtime dependency this Python lacks
+    (e.g. `python3 run_freesora.py check` with a system Python); None for anything else."""
+    if (exc.name or "").split(".")[0] not in RUNTIME_PACKAGES:
+        return None
+    missing = [
+        pip for name, pip in RUNTIME_PACKAGES.items() if importlib.util.find_spec(name) is None
+    ]
+    requirements = Path(__file__).resolve().parents[1] / "requirements.txt"
+    what = f"-r {requirements}" if requirements.is_file() else " ".join(missing)
+    return (
+        f"freesora: this Python ({sys.executable}) lacks {', '.join(missing)}, which the command "
+        f"needs: run `{sys.executable} -m pip install {what}`, or run it with ComfyUI's Python"
+    )
+
+
+def resume_hint(args: Any) -> str:
+    """What an interrupted `wait` tells: the task goes on, and the command that picks it up."""
+    task_id = str(args.task_id).strip()
+    out = "" if args.out == Path(".") else f" --out {shlex.quote(str(args.out))}"
+    return (
+        f"freesora: task {task_id} goes on on the service (nothing is lost); to wait for it "
+        f"again: freesora wait {task_id}{out}"
+    )
 
 
 if __name__ == "__main__":

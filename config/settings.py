@@ -222,6 +222,24 @@ def max_download_bytes(env: Mapping[str, str] | None = None) -> int:
     return int(raw)
 
 
+def whole_number_setting(
+    name: str, low: int, high: int, env: Mapping[str, str] | None = None
+) -> int | None:
+    """The environment variable `name` as a whole number `low` to `high`; None when unset.
+
+    Anything else (a word, a fraction, 0, a negative or huge number) is a one-line ConfigError
+    naming the variable and the range: it is read before anything is sent.
+    """
+    env = os.environ if env is None else env
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))
+    if not digits or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
 def _journal(
     entry: Mapping[str, Any], env: Mapping[str, str], use_env: bool, path: Path, profile: str
 ) -> str | None:

@@ -1,9 +1,10 @@
 """Account-wide admission: a create waits for a slot rather than going over the account's limits.
 
 Limits (per account, across every process sharing the ledger): at most `FREESORA_MAX_IN_FLIGHT`
-(default 20) unfinished tasks and at most 20 creates per 10 s. The store decides atomically
-(`try_admit`, under a per-account lock) and remembers the decision on the claim's row, so a
-worker that dies while waiting is known to have sent nothing.
+(default 20) unfinished tasks and at most `FREESORA_CREATES_PER_10S` (default 20) creates per 10 s,
+each 1 to 1000. The store decides atomically (`try_admit`, under a per-account lock) and
+remembers the decision on the claim's row, so a worker that dies while waiting is known to have
+sent nothing.
 
 Tasks leave the in-flight count when any process records their outcome. A waiting create does
 not rely on others for that (`freesora create` never waits for videos): it asks the service
@@ -14,18 +15,25 @@ learns before it counts again.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import ConfigError, FreeSoraError
+from ..config.settings import whole_number_setting
+from ..errors import FreeSoraError
 from ..schemas import TaskState, TaskStatus
+from ..schemas.models import (
+    ACCOUNT_CREATES_PER_WINDOW,
+    ACCOUNT_LIMIT_MAX,
+    ACCOUNT_MAX_IN_FLIGHT,
+    ACCOUNT_WINDOW_S,
+)
 from .base import Claim, TakeState
 
 ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
-DEFAULT_MAX_IN_FLIGHT = 20
+ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
+DEFAULT_MAX_IN_FLIGHT = ACCOUNT_MAX_IN_FLIGHT
 POLL_S = 5.0
 
 CheckStatus = Callable[[str], Awaitable[TaskStatus]]  # e.g. FreeSoraClient.status
@@ -42,18 +50,19 @@ _ENDED = {
 @dataclass(frozen=True)
 class Limits:
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    creates_per_window: int = 20
-    window_s: float = 10.0
+    creates_per_window: int = ACCOUNT_CREATES_PER_WINDOW
+    window_s: float = ACCOUNT_WINDOW_S
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        env = os.environ if env is None else env
-        raw = env.get(ENV_MAX_IN_FLIGHT, "").strip()
-        if not raw:
-            return cls()
-        if not raw.isdigit() or int(raw) < 1:
-            raise ConfigError(f"{ENV_MAX_IN_FLIGHT} must be a whole number >= 1, got {raw!r}")
-        return cls(max_in_flight=int(raw))
+        """The same variables, range and message as the client's (`service/limits.py`), so a
+        farm's processes and each client keep to one limit."""
+        in_flight = whole_number_setting(ENV_MAX_IN_FLIGHT, 1, ACCOUNT_LIMIT_MAX, env)
+        per_window = whole_number_setting(ENV_CREATES_PER_10S, 1, ACCOUNT_LIMIT_MAX, env)
+        return cls(
+            max_in_flight=in_flight or DEFAULT_MAX_IN_FLIGHT,
+            creates_per_window=per_window or ACCOUNT_CREATES_PER_WINDOW,
+        )
 
 
 @dataclass(frozen=True)

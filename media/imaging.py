@@ -18,11 +18,11 @@ from PIL import Image, ImageOps
 
 from ..errors import InvalidImageError, InvalidRequestError
 from ..schemas.image_fields import check_pixels, quiet_bomb_warning, too_many_pixels
+from ..schemas.models import FITS
 
 Orientation = Literal["landscape", "portrait"]
 
 FORMATS = ("jpeg", "png", "webp")
-FITS = ("crop", "pad", "none")
 MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 # The default: JPEG q=98 with 4:4:4 chroma. Its quantization error alone keeps ~43 dB PSNR even
 # on noisy photos (q=95 falls to 40 dB, 4:2:0 to 38 dB), while the file is 0.5-0.7x a PNG's and

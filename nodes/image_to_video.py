@@ -7,7 +7,7 @@ from typing import Any
 
 from comfy_api.latest import io
 
-from ..schemas.models import ModelKind
+from ..schemas.models import FIT_DEFAULT, FITS, SEED_DEFAULT, ModelKind
 from . import widgets as w
 from .creating import (
     combo_problem,
@@ -44,8 +44,8 @@ class FreeSoraImageToVideo(io.ComfyNode):
                 w.aspect_ratio_input(with_auto=True),
                 io.Combo.Input(
                     "fit",
-                    options=["crop", "pad", "none"],
-                    default="crop",
+                    options=list(FITS),
+                    default=FIT_DEFAULT,
                     tooltip="How the image is made 16:9 or 9:16 before sending: crop the centre, "
                     "pad with black bars, or send it as it is.",
                 ),
@@ -80,8 +80,8 @@ class FreeSoraImageToVideo(io.ComfyNode):
         cls,
         image: Any = None,
         image_url: str = "",
-        fit: str = "crop",
-        seed: int = 0,
+        fit: str = FIT_DEFAULT,
+        seed: int = SEED_DEFAULT,
         profile: str = "",
         **widgets: Any,
     ) -> io.NodeOutput:

@@ -6,7 +6,7 @@ from typing import Any
 
 from comfy_api.latest import io
 
-from ..schemas.models import ModelKind, VideoModel
+from ..schemas.models import SEED_DEFAULT, ModelKind, VideoModel
 from . import widgets as w
 from .creating import (
     combo_problem,
@@ -54,7 +54,7 @@ class FreeSoraStoryboard(io.ComfyNode):
     async def execute(
         cls,
         shots: list[dict[str, Any]],
-        seed: int = 0,
+        seed: int = SEED_DEFAULT,
         profile: str = "",
         batch_size: int = 1,
         **widgets: Any,

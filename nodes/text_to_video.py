@@ -6,7 +6,7 @@ from typing import Any
 
 from comfy_api.latest import io
 
-from ..schemas.models import ModelKind
+from ..schemas.models import SEED_DEFAULT, ModelKind
 from . import widgets as w
 from .creating import (
     combo_problem,
@@ -50,7 +50,7 @@ class FreeSoraTextToVideo(io.ComfyNode):
 
     @classmethod
     async def execute(
-        cls, seed: int = 0, profile: str = "", batch_size: int = 1, **widgets: Any
+        cls, seed: int = SEED_DEFAULT, profile: str = "", batch_size: int = 1, **widgets: Any
     ) -> io.NodeOutput:
         from ..create.plan import PlannedTask
         from ..schemas import request_from_widgets

@@ -11,6 +11,8 @@ from ..schemas.models import (
     BATCH_SIZE_MAX,
     BATCH_SIZE_MIN,
     DEFAULTS,
+    SEED_DEFAULT,
+    SEED_MAX,
     AspectRatio,
     ModelKind,
     Size,
@@ -19,7 +21,6 @@ from ..schemas.models import (
     spec_of,
 )
 
-SEED_MAX = 2**31 - 1
 SHOTS = io.Custom("FREESORA_SHOTS")
 
 
@@ -118,7 +119,7 @@ def seed_control() -> Any:
 def seed_input() -> io.Int.Input:
     return io.Int.Input(
         "seed",
-        default=0,
+        default=SEED_DEFAULT,
         min=0,
         max=SEED_MAX,
         control_after_generate=seed_control(),

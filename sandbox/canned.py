@@ -18,6 +18,11 @@ from aiohttp import web
 from .faults import Fault
 from .state import Reply
 
+# 320x180 H.264, 48 frames at 24 fps (2 s), with a 2 s AAC tone as its audio track: Sora 2
+# videos have sound, and the pack must keep it. Made from the silent original with
+#   ffmpeg -i silent.mp4 -f lavfi -i "sine=frequency=440:duration=2:sample_rate=22050,volume=0.25"
+#     -map 0:v -map 1:a -c:v copy -c:a aac -b:a 16k -ac 1 -t 2 -movflags +faststart
+#     -map_metadata -1 sample.mp4
 SAMPLE_PATH = Path(__file__).parent / "assets" / "sample.mp4"
 # What nginx answers when its upstream is down: the pack must cope with HTML where it wants JSON.
 PROXY_HTML = (

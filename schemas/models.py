@@ -90,6 +90,15 @@ MODEL_SPECS: dict[VideoModel, ModelSpec] = {
 WAIT_TIMEOUT_DEFAULT_S = 20 * 60
 WAIT_TIMEOUT_MIN_S, WAIT_TIMEOUT_MAX_S = 30, 6 * 3600
 
+# How an input image is made the shape of the model's frame (16:9 or 9:16): crop the centre, pad
+# with black bars, or keep its own shape. Crop is the default of the node and the CLI alike.
+FITS = ("crop", "pad", "none")
+FIT_DEFAULT = "crop"
+
+# A take's seed is never sent: the same request and seed is created once, then reused (nodes and
+# CLI alike). The default seed is a take like any other; another seed is a new, paid take.
+SEED_DEFAULT, SEED_MAX = 0, 2**31 - 1
+
 # Takes of one request per run of Text to Video / Storyboard (ComfyUI's usual `batch_size`).
 BATCH_SIZE_MIN, BATCH_SIZE_MAX = 1, 8
 
@@ -118,6 +127,7 @@ def spec_of(model: VideoModel) -> ModelSpec:
 ACCOUNT_MAX_IN_FLIGHT = 20
 ACCOUNT_CREATES_PER_WINDOW = 20
 ACCOUNT_WINDOW_S = 10.0
+ACCOUNT_LIMIT_MAX = 1000  # the most either variable may say (a pack rule: a typo, not a plan)
 # How long creates may keep waiting out 429s before the user is told (the account stays full).
 RATE_LIMIT_PATIENCE_S = 15 * 60
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import time
 import weakref
 from collections import deque
@@ -18,9 +17,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ..config.settings import whole_number_setting
 from ..schemas.models import (
     ACCOUNT_CREATES_PER_WINDOW,
+    ACCOUNT_LIMIT_MAX,
     ACCOUNT_MAX_IN_FLIGHT,
     ACCOUNT_WINDOW_S,
     RATE_LIMIT_PATIENCE_S,
@@ -28,7 +28,7 @@ from ..schemas.models import (
 
 ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
 ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
-MAX_LIMIT = 1000
+MAX_LIMIT = ACCOUNT_LIMIT_MAX
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -54,22 +54,14 @@ class AccountLimits:
 
 def limits_from_env(env: Mapping[str, str] | None = None) -> AccountLimits:
     """The defaults of `schemas.models`, with FREESORA_MAX_IN_FLIGHT / _CREATES_PER_10S applied."""
-    env = os.environ if env is None else env
     values = {}
     for name, field in (
         (ENV_MAX_IN_FLIGHT, "max_in_flight"),
         (ENV_CREATES_PER_10S, "creates_per_window"),
     ):
-        raw = env.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if not 1 <= value <= MAX_LIMIT:
-            raise ConfigError(f"{name} must be a whole number 1 to {MAX_LIMIT}, got {raw!r}")
-        values[field] = value
+        value = whole_number_setting(name, 1, MAX_LIMIT, env)
+        if value is not None:
+            values[field] = value
     return AccountLimits(**values)
 
 

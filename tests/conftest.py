@@ -1,10 +1,37 @@
-"""Every test runs with its own config file and journal: none may touch the user's real ones."""
+"""Every test runs with its own config file and journal: none may touch the user's real ones.
+
+Also: the pack's root is collected as a plain folder, so the tests run in a checkout of any name.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+PACK_ROOT = Path(__file__).resolve().parent.parent
+
+
+class PackRootIsAFolder:
+    """Collects the pack's root as a plain folder, not as a test package.
+
+    The root's `__init__.py` is ComfyUI's entry point. Collected as a package, pytest imports it,
+    and in a checkout whose name is not an identifier (`freesora-nodes`, `clone.x-y`) it can only
+    import it as a top-level module, where its relative imports fail: every test then errors. The
+    root holds no tests, so nothing is lost; ComfyUI's loading of the pack is untouched.
+    """
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collect_directory(self, path: Path, parent: pytest.Collector) -> pytest.Dir | None:
+        if path.resolve() == PACK_ROOT:
+            return pytest.Dir.from_parent(parent, path=path)
+        return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A plugin rather than a hook here: a conftest's hooks apply only below its own folder,
+    # and the root is collected before tests/ is.
+    config.pluginmanager.register(PackRootIsAFolder(), "freesora-pack-root-is-a-folder")
 
 
 @pytest.fixture(autouse=True)

@@ -118,7 +118,7 @@ async def test_a_service_refusal_exits_1_with_its_message_and_never_the_key(cli:
 async def test_a_missing_key_is_explained_before_anything_is_sent(cli: Cli) -> None:
     del cli.env["FREESORA_API_KEY"]
     ran = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "x")
-    assert ran.code == 1
+    assert ran.code == 2  # the command cannot run as given: a usage error, not a service's
     assert "FREESORA_API_KEY" in ran.err
     assert cli.sandbox.received.creates == []
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from freesora.errors import ConfigError
+from freesora.ledger.admission import Limits
 from freesora.service.limits import AccountGate, AccountLimits, gate_for, limits_from_env
 
 
@@ -131,3 +132,18 @@ def test_environment_variables_override_the_limits() -> None:
 def test_a_bad_limit_in_the_environment_names_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match=r"FREESORA_MAX_IN_FLIGHT must be a whole number 1 to"):
         limits_from_env({"FREESORA_MAX_IN_FLIGHT": raw})
+
+
+@pytest.mark.parametrize("raw", ["100000", "1001", "²", "1" * 5000, "-3", "0", "abc"])
+@pytest.mark.parametrize("name", ["FREESORA_MAX_IN_FLIGHT", "FREESORA_CREATES_PER_10S"])
+def test_the_farms_admission_reads_the_limits_as_the_client_does(name: str, raw: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{name} must be a whole number 1 to 1000, got"):
+        Limits.from_env({name: raw})
+    with pytest.raises(ConfigError, match=rf"^{name} must be a whole number 1 to 1000, got"):
+        limits_from_env({name: raw})
+
+
+def test_the_farms_admission_applies_both_variables() -> None:
+    limits = Limits.from_env({"FREESORA_MAX_IN_FLIGHT": "5", "FREESORA_CREATES_PER_10S": "8"})
+    assert (limits.max_in_flight, limits.creates_per_window) == (5, 8)
+    assert Limits.from_env({}) == Limits(max_in_flight=20, creates_per_window=20, window_s=10.0)
