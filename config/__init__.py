@@ -1,12 +1,23 @@
 """The key, the base URL and the proxy: read from the environment or a file outside the pack.
 
 `settings` reads them (never from a node widget), `store` writes the config file (atomic,
-private), `key_form` checks what the frontend's key form sends. Every public name is here, as
+private), `key_form` checks what the frontend's key form sends, `hosts` says which Host names
+the pack's routes answer. Every public name is here, as
 `config.X`. May import only `errors`.
 """
 
 from __future__ import annotations
 
+from .hosts import (
+    CONFIG_ALLOWED_HOSTS,
+    ENV_ALLOWED_HOSTS,
+    allowed_hosts,
+    host_allowed,
+    host_name,
+    is_listed,
+    peer_is_this_machine,
+    unlisted_kind,
+)
 from .key_form import (
     KEY_MAX_CHARS,
     KEY_MIN_CHARS,
@@ -14,6 +25,7 @@ from .key_form import (
     check_key_form,
     check_profile_name,
     key_status,
+    without_path,
 )
 from .settings import (
     DATABASE_SCHEMES,
@@ -41,10 +53,12 @@ from .settings import (
 from .store import fsync_folder, remove_key, save_profile
 
 __all__ = [
+    "CONFIG_ALLOWED_HOSTS",
     "DATABASE_SCHEMES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_DOWNLOAD_BYTES",
     "DEFAULT_PROFILE",
+    "ENV_ALLOWED_HOSTS",
     "ENV_BASE_URL",
     "ENV_CONFIG",
     "ENV_JOURNAL",
@@ -56,19 +70,26 @@ __all__ = [
     "PROFILE_NAME_MAX",
     "ApiKey",
     "Settings",
+    "allowed_hosts",
     "check_key_form",
     "check_profile_name",
     "clean_key",
     "config_path",
     "fsync_folder",
+    "host_allowed",
+    "host_name",
     "is_database_url",
+    "is_listed",
     "key_status",
     "load_settings",
     "max_download_bytes",
     "normalize_base_url",
     "normalize_journal",
+    "peer_is_this_machine",
     "profile_problem",
     "read_config_file",
     "remove_key",
     "save_profile",
+    "unlisted_kind",
+    "without_path",
 ]
