@@ -129,7 +129,8 @@ def guard(handler: Handler, env: Mapping[str, str] | None) -> Handler:
     """`handler` behind the Host and origin checks; `env` holds FREESORA_ALLOWED_HOSTS."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        response = _refusal(request, env) or await handler(request)
+        refused = _refusal(request, env)  # not `or`: a response is a mapping, falsy when empty
+        response = refused if refused is not None else await handler(request)
         response.headers.update(
             {k: v for k, v in SAFE_HEADERS.items() if k not in response.headers}
         )
