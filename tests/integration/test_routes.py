@@ -212,3 +212,14 @@ async def test_the_same_origin_is_served(client: TestClient[Any, Any]) -> None:
     headers = {"Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"}
     resp = await client.get("/freesora/prices", headers=headers)
     assert resp.status == 200
+
+
+async def test_a_page_bound_given_as_markup_is_refused_without_being_repeated(
+    client: TestClient[Any, Any],
+) -> None:
+    for query in ("limit=%3Cscript%3Ealert(1)%3C/script%3E", "offset=%3Cb%3E1"):
+        resp = await client.get(f"/freesora/tasks?{query}")
+        text = await resp.text()
+        assert resp.status == 400
+        assert "must be a whole number" in json.loads(text)["error"]
+        assert "<" not in text
