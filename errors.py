@@ -35,6 +35,14 @@ class ConfigError(FreeSoraError):
     """The key, base URL or config file is missing or unusable."""
 
 
+class UnknownProfileError(ConfigError):
+    """The profile asked for is not in the config file."""
+
+
+class KeyExistsError(ConfigError):
+    """A key is already stored for the profile, and this caller may not replace it."""
+
+
 class InvalidRequestError(FreeSoraError, ValueError):
     """A request the service would reject; raised before anything is sent.
 

@@ -11,7 +11,8 @@ import getpass
 import logging
 import sys
 
-from ..config import load_settings, save_profile
+from ..config import check_key_form, check_profile_name, load_settings, save_profile
+from ..errors import ConfigError
 from .exit_codes import EXIT_INVALID
 
 
@@ -63,11 +64,15 @@ async def run_sandbox(args: argparse.Namespace) -> int:
 
 
 def run_key(args: argparse.Namespace) -> int:
-    key = getpass.getpass("FreeSora API key (input hidden): ")
-    if not key.strip():
-        print("freesora: no key given; nothing saved", file=sys.stderr)
+    """Store a key typed at a hidden prompt, checked by the same rule as the page's key form."""
+    typed = getpass.getpass("FreeSora API key (input hidden): ")
+    try:
+        profile = check_profile_name(args.profile)
+        key = check_key_form(typed)
+    except ConfigError as exc:  # never repeats what was typed: it may be a key
+        print(f"freesora key set: {exc}; nothing saved", file=sys.stderr)
         return EXIT_INVALID
-    path = save_profile(args.profile or "default", api_key=key)
+    path = save_profile(profile, api_key=key)
     print(f"saved to {path} (readable by you only)", file=sys.stderr)
     return 0
 

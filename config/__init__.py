@@ -2,14 +2,25 @@
 
 `settings` reads them (never from a node widget), `store` writes the config file through
 `private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
-the frontend's key form sends, `database_url` shows a PostgreSQL ledger's URL without its
-password (the one redaction). Every public name is here, as `config.X`. May import only `errors`
-(and psycopg, optionally, where a database URL is read).
+the frontend's key form sends, `hosts` says which Host names the pack's routes answer,
+`database_url` shows a PostgreSQL ledger's URL without its password (the one redaction). Every
+public name is here, as `config.X`. May import only `errors` (and psycopg, optionally, where a
+database URL is read).
 """
 
 from __future__ import annotations
 
 from .database_url import DATABASE_SCHEMES, is_database_url, shown_database
+from .hosts import (
+    CONFIG_ALLOWED_HOSTS,
+    ENV_ALLOWED_HOSTS,
+    allowed_hosts,
+    host_allowed,
+    host_name,
+    is_listed,
+    peer_is_this_machine,
+    unlisted_kind,
+)
 from .key_form import (
     KEY_MAX_CHARS,
     KEY_MIN_CHARS,
@@ -17,6 +28,7 @@ from .key_form import (
     check_key_form,
     check_profile_name,
     key_status,
+    without_path,
 )
 from .private_file import fsync_folder, write_private
 from .settings import (
@@ -43,10 +55,12 @@ from .settings import (
 from .store import remove_key, save_profile
 
 __all__ = [
+    "CONFIG_ALLOWED_HOSTS",
     "DATABASE_SCHEMES",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_DOWNLOAD_BYTES",
     "DEFAULT_PROFILE",
+    "ENV_ALLOWED_HOSTS",
     "ENV_BASE_URL",
     "ENV_CONFIG",
     "ENV_JOURNAL",
@@ -58,21 +72,28 @@ __all__ = [
     "PROFILE_NAME_MAX",
     "ApiKey",
     "Settings",
+    "allowed_hosts",
     "check_key_form",
     "check_profile_name",
     "clean_key",
     "config_path",
     "fsync_folder",
+    "host_allowed",
+    "host_name",
     "is_database_url",
+    "is_listed",
     "key_status",
     "load_settings",
     "max_download_bytes",
     "normalize_base_url",
     "normalize_journal",
+    "peer_is_this_machine",
     "profile_problem",
     "read_config_file",
     "remove_key",
     "save_profile",
     "shown_database",
+    "unlisted_kind",
+    "without_path",
     "write_private",
 ]

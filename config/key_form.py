@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError
-from .settings import DEFAULT_PROFILE, clean_key, load_settings
+from ..errors import ConfigError, UnknownProfileError
+from .settings import DEFAULT_PROFILE, clean_key, config_path, load_settings
 
 KEY_MIN_CHARS, KEY_MAX_CHARS = 8, 512
 PROFILE_NAME_MAX = 64
+UNKNOWN_PROFILE = "This profile is not in the FreeSora config file yet: storing a key adds it."
 
 
 def check_key_form(raw: object) -> str:
@@ -51,14 +52,28 @@ def check_profile_name(raw: object) -> str:
     return name
 
 
-def key_status(profile: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Whether a key is set for `profile` and where it comes from: no key material at all."""
+def key_status(
+    profile: str | None = None, env: Mapping[str, str] | None = None, *, show_path: bool = True
+) -> dict[str, Any]:
+    """Whether a key is set for `profile` and where it comes from: no key material at all.
+
+    What the key form needs and no more: a missing profile is named, not the profiles there;
+    the config file's path only with `show_path` (the page on this machine).
+    """
     name = profile or DEFAULT_PROFILE
     try:
         settings = load_settings(name, env)
+    except UnknownProfileError:
+        return {"set": False, "source": None, "profile": name, "problem": UNKNOWN_PROFILE}
     except ConfigError as exc:
-        return {"set": False, "source": None, "profile": name, "problem": str(exc)}
+        problem = str(exc) if show_path else without_path(str(exc), env)
+        return {"set": False, "source": None, "profile": name, "problem": problem}
     source = None
     if settings.api_key is not None:
         source = "environment" if settings.key_source.startswith("environment") else "config file"
     return {"set": settings.api_key is not None, "source": source, "profile": name}
+
+
+def without_path(message: str, env: Mapping[str, str] | None = None) -> str:
+    """`message` with the config file's path replaced by its role (for a caller elsewhere)."""
+    return message.replace(str(config_path(env)), "the FreeSora config file")

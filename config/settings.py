@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownProfileError
 from .database_url import DATABASE_SCHEMES, database_parts, is_database_url, shown_database
 
 DEFAULT_BASE_URL = "https://freesoragenerator.com"
@@ -175,7 +175,7 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
         entry = {k: data[k] for k in ("api_key", "base_url", "proxy", "journal") if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
-        raise ConfigError(f"profile {profile!r} is not in {path} (profiles there: {known})")
+        raise UnknownProfileError(f"profile {profile!r} is not in {path} (profiles there: {known})")
     if not isinstance(entry, dict):
         raise ConfigError(f"profile {profile!r} in {path} must be a JSON object")
     return entry

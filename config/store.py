@@ -10,9 +10,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, KeyExistsError
+from .key_form import check_key_form, check_profile_name
 from .private_file import write_private
-from .settings import DEFAULT_PROFILE, clean_key, config_path, normalize_base_url, read_config_file
+from .settings import DEFAULT_PROFILE, config_path, normalize_base_url, read_config_file
 
 
 def save_profile(
@@ -21,20 +22,38 @@ def save_profile(
     api_key: str | None = None,
     base_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    replace_key: bool = True,
 ) -> Path:
-    """Write one profile's values into the config file, readable by its owner only."""
+    """Write one profile's values into the config file, readable by its owner only.
+
+    The profile name and the key pass the key form's checks here, the one writer, so that the
+    page and `freesora key set` refuse the same things. With `replace_key=False` a key already
+    stored for the profile stays, and KeyExistsError says so (decided on the same read).
+    """
+    profile = check_profile_name(profile)
     path = config_path(env)
     data = read_config_file(path)
     profiles = data.setdefault("profiles", {})
     entry = dict(profiles.get(profile) or {})
     if api_key is not None:
-        entry["api_key"] = clean_key(api_key)
+        key = check_key_form(api_key)
+        if not replace_key and _stored_key(data, profile):
+            raise KeyExistsError(f"a key is already stored for profile {profile!r}")
+        entry["api_key"] = key
     if base_url is not None:
         entry["base_url"] = normalize_base_url(base_url, "base_url")
     profiles[profile] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_private(path, json.dumps(data, indent=2) + "\n")
     return path
+
+
+def _stored_key(data: Mapping[str, object], profile: str) -> bool:
+    entry = (data.get("profiles") or {}).get(profile)  # type: ignore[attr-defined]
+    if isinstance(entry, dict) and str(entry.get("api_key") or "").strip():
+        return True
+    flat = profile == DEFAULT_PROFILE and not isinstance(entry, dict)  # the older flat layout
+    return flat and bool(str(data.get("api_key") or "").strip())
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -62,7 +62,8 @@ def page_bounds(limit: object, offset: object) -> tuple[int, int]:
         try:
             value = default if raw in (None, "") else int(str(raw))
         except ValueError:
-            raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+            # The value is not repeated: it comes from a URL anyone may have written.
+            raise ValueError(f"{name} must be a whole number from {low} to {high}") from None
         if not low <= value <= high:
             raise ValueError(f"{name} must be {low} to {high}, got {value}")
         bounds[name] = value

@@ -34,7 +34,9 @@ function keyField() {
     if (!value.trim()) return toast("warn", "Paste a key first.");
     const answer = await storeKey(value, profile());
     if (answer.ok) {
-      toast("success", `Key stored in the config file ${answer.data.file} (readable by you only). ${answer.data.note}`);
+      // The config file's path is answered only to a page on the ComfyUI machine itself.
+      const where = answer.data.file ? `the config file ${answer.data.file}` : "the FreeSora config file on the ComfyUI machine";
+      toast("success", `Key stored in ${where} (readable by you only). ${answer.data.note}`);
     } else {
       toast("error", `Key refused: ${answer.data.error}`);
     }

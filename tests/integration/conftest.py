@@ -1,4 +1,5 @@
-"""Fixtures for the loopback tests (helpers: harness.py, sandbox_calls.py, cli_runner.py)."""
+"""Fixtures for the loopback tests (helpers: harness.py, sandbox_calls.py, cli_runner.py,
+route_client.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from cli_runner import Cli, cli_env
 from harness import FakeClock, Harness, start_harness
 from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (the PostgreSQL fixtures)
+from route_client import client, env  # noqa: F401  (the pack's routes on 127.0.0.1)
 from sandbox_calls import TASK_SECONDS
 
 from freesora.sandbox import RunningSandbox, run_sandbox
@@ -37,8 +39,8 @@ async def served(clock: FakeClock) -> AsyncIterator[RunningSandbox]:
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client:
-        yield client
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        yield http
 
 
 # --- The `freesora` command as a user runs it, on a sandbox of its own (test_cli*.py) ---------

@@ -7,17 +7,14 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from freesora.ledger.base import TakeState
 from freesora.ledger.file_store import FileLedger
-from freesora.nodes.routes import build_routes
 from freesora.sandbox import RunningSandbox
 from freesora.schemas.pricing import price_sheet
 
@@ -31,29 +28,6 @@ ROUTES = [
     ("GET", "/freesora/prices"),
     ("GET", "/freesora/tasks"),
 ]
-
-
-@pytest.fixture
-def env(tmp_path: Path, served: RunningSandbox) -> dict[str, str]:
-    return {
-        "FREESORA_CONFIG": str(tmp_path / "cfg" / "config.json"),
-        "FREESORA_BASE_URL": served.base_url,
-    }
-
-
-@pytest.fixture
-async def client(env: dict[str, str], tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
-    routes = web.RouteTableDef()
-    ledger = FileLedger(tmp_path / "tasks.jsonl")
-
-    async def open_ledger() -> FileLedger:
-        return ledger
-
-    build_routes(routes, open_ledger=open_ledger, env=env)
-    app = web.Application()
-    app.add_routes(routes)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
-        yield test_client
 
 
 def assert_no_key_in(text: str) -> None:
@@ -135,7 +109,8 @@ async def test_a_profile_name_is_checked_and_never_repeated(
 
 async def test_a_body_that_is_not_a_json_object_is_refused(client: TestClient[Any, Any]) -> None:
     for data in (b"{not json", b"[1, 2]"):
-        resp = await client.post("/freesora/key", data=data)
+        headers = {"Content-Type": "application/json"}
+        resp = await client.post("/freesora/key", data=data, headers=headers)
         assert resp.status == 400
         assert "JSON object" in (await resp.json())["error"]
 
@@ -237,3 +212,14 @@ async def test_the_same_origin_is_served(client: TestClient[Any, Any]) -> None:
     headers = {"Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"}
     resp = await client.get("/freesora/prices", headers=headers)
     assert resp.status == 200
+
+
+async def test_a_page_bound_given_as_markup_is_refused_without_being_repeated(
+    client: TestClient[Any, Any],
+) -> None:
+    for query in ("limit=%3Cscript%3Ealert(1)%3C/script%3E", "offset=%3Cb%3E1"):
+        resp = await client.get(f"/freesora/tasks?{query}")
+        text = await resp.text()
+        assert resp.status == 400
+        assert "must be a whole number" in json.loads(text)["error"]
+        assert "<" not in text

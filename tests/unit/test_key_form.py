@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from freesora.config import check_key_form, check_profile_name, key_status, remove_key
-from freesora.errors import ConfigError
+from freesora.config import check_key_form, check_profile_name, key_status, remove_key, save_profile
+from freesora.errors import ConfigError, KeyExistsError
 
 CANARY = "sk-canary-0123456789abcdef"
 
@@ -49,4 +49,33 @@ def test_an_unknown_profile_is_reported_not_raised(tmp_path: Path) -> None:
     env = {"FREESORA_CONFIG": str(tmp_path / "absent.json")}
     status = key_status("work", env)
     assert (status["set"], status["source"]) == (False, None)
-    assert "profile 'work' is not in" in status["problem"]
+    assert "not in the FreeSora config file" in status["problem"]
+
+
+def test_the_writer_refuses_a_key_of_the_wrong_form_whoever_calls_it(tmp_path: Path) -> None:
+    env = {"FREESORA_CONFIG": str(tmp_path / "config.json")}
+    for raw, fragment in (("sk-abc", "8 to 512"), (CANARY + " tail", "without spaces")):
+        with pytest.raises(ConfigError, match=fragment):
+            save_profile("default", api_key=raw, env=env)
+    with pytest.raises(ConfigError, match="looks like an API key"):
+        save_profile(CANARY, api_key=CANARY, env=env)
+    assert not (tmp_path / "config.json").exists()
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [{"profiles": {"default": {"api_key": CANARY}}}, {"api_key": CANARY}],
+    ids=["profiles", "flat"],
+)
+def test_a_stored_key_is_kept_when_replacing_is_not_allowed(
+    tmp_path: Path, layout: dict[str, object]
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(layout), encoding="utf-8")
+    env = {"FREESORA_CONFIG": str(path)}
+    before = path.read_bytes()
+    with pytest.raises(KeyExistsError, match="already stored"):
+        save_profile("default", api_key="sk-other-0123456789", env=env, replace_key=False)
+    assert path.read_bytes() == before
+    save_profile("work", api_key="sk-other-0123456789", env=env, replace_key=False)
+    assert json.loads(path.read_text())["profiles"]["work"]["api_key"] == "sk-other-0123456789"
