@@ -8,6 +8,7 @@ The key is wrapped in `ApiKey` so that no repr, log line or exception message ca
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -27,6 +28,9 @@ ENV_MAX_DOWNLOAD = "FREESORA_MAX_DOWNLOAD_BYTES"
 # Far above a 25 s 1080p clip (tens of MB); stops a runaway body from filling the disk.
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
 ENV_JOURNAL = "FREESORA_JOURNAL"
+ENV_DAILY_BUDGET = "FREESORA_DAILY_BUDGET"
+# The older flat layout: the default profile's values at the file's top level.
+FLAT_KEYS = ("api_key", "base_url", "proxy", "journal", "daily_budget")
 DATABASE_SCHEMES = ("postgresql", "postgres")
 
 KEY_HELP = (
@@ -70,6 +74,8 @@ class Settings:
     proxy: str | None = None
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     journal: str | None = None  # the profile's ledger: a file path or a postgresql:// URL
+    daily_budget: float | None = None  # credits per account per 24 hours (None: no budget)
+    budget_source: str = ""  # where the budget is set (or would be): how to raise it
 
     def require_key(self) -> ApiKey:
         if self.api_key is None:
@@ -145,7 +151,7 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
     profiles = data.get("profiles") or {}
     entry = profiles.get(profile)
     if entry is None and profile == DEFAULT_PROFILE:
-        entry = {k: data[k] for k in ("api_key", "base_url", "proxy", "journal") if k in data}
+        entry = {k: data[k] for k in FLAT_KEYS if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
         raise ConfigError(f"profile {profile!r} is not in {path} (profiles there: {known})")
@@ -173,6 +179,7 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
     limit = max_download_bytes(env)
     journal = _journal(entry, env, use_env, path, profile)
+    budget, budget_source = _budget(entry, env, use_env, path, profile)
     return Settings(
         base_url,
         ApiKey(key) if key else None,
@@ -181,6 +188,8 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         proxy,
         max_download_bytes=limit,
         journal=journal,
+        daily_budget=budget,
+        budget_source=budget_source,
     )
 
 
@@ -204,6 +213,32 @@ def _journal(
     if str(entry.get("journal") or "").strip():
         return normalize_journal(str(entry["journal"]), f"{path} (profile {profile}, journal)")
     return None
+
+
+def _budget(
+    entry: Mapping[str, Any], env: Mapping[str, str], use_env: bool, path: Path, profile: str
+) -> tuple[float | None, str]:
+    """The profile's `daily_budget`; FREESORA_DAILY_BUDGET wins for the default profile."""
+    in_file = f'"daily_budget" in profile {profile} of {path}'
+    if use_env and env.get(ENV_DAILY_BUDGET, "").strip():
+        text = env[ENV_DAILY_BUDGET].strip().replace("_", "")
+        try:
+            raw: object = float(text)
+        except ValueError:
+            raw = text
+        return _credits(raw, ENV_DAILY_BUDGET), f"set the environment variable {ENV_DAILY_BUDGET}"
+    if entry.get("daily_budget") is None:
+        return None, f"set {in_file}, or {ENV_DAILY_BUDGET} for the default profile"
+    hint = f"change {in_file}" + (f" (or set {ENV_DAILY_BUDGET})" if use_env else "")
+    return _credits(entry["daily_budget"], in_file), hint
+
+
+def _credits(value: object, source: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value)
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    raise ConfigError(f"{source} must be a non-negative number of credits, got {shown[:60]}")
 
 
 def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
-from .base import Decision, Entry, Take, TakeState, account_id
+from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .file_budget import append_sending, spent_now
 from .file_claim import FileClaim, finish
 from .fingerprint import load_secret
 from .index import CODE, Index, unpack
@@ -123,7 +124,9 @@ class FileLedger:
 
     # --- claiming --------------------------------------------------------------------------
 
-    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+    async def claim(
+        self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
+    ) -> Decision:
         key = take.key
         await self.takes.hold(key)
         try:
@@ -143,7 +146,8 @@ class FileLedger:
                 "summary": summary[:160],
                 "time": time.time(),
             }
-            await finish(self.file.append, record)
+            # Priced, and within the account's budget under the account's lock (or refused).
+            await finish(append_sending, self.file, record, charge)
         except BaseException:
             self.takes.let_go(key)
             raise
@@ -253,6 +257,9 @@ class FileLedger:
         }
         record.update({k: v for k, v in (("url", url), ("file", file), ("reason", reason)) if v})
         await finish(self.file.append, record)
+
+    async def spent(self, account: str) -> Spending:
+        return await asyncio.to_thread(spent_now, self.file, account)
 
     async def compact(self) -> int:
         return await finish(self.file.compact)

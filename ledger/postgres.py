@@ -30,9 +30,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from ..errors import LedgerError
-from . import pg_rows
+from . import pg_budget, pg_rows
 from .admission import Limits, Verdict
-from .base import Decision, Entry, Take, TakeState, account_id
+from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .pg_claim import Conn, PgClaim
 from .pg_rows import SELECT, advisory_key, redact, to_entry
 from .pg_schema import account_secret, migrate
@@ -138,7 +138,9 @@ class PostgresLedger:
     async def account(self, profile: str, api_key: str) -> str:
         return account_id(profile, api_key, self._secret)
 
-    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+    async def claim(
+        self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
+    ) -> Decision:
         await self._claims.acquire()
         try:
             conn = await self._pool.getconn()
@@ -149,7 +151,7 @@ class PostgresLedger:
             raise
         try:
             await conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(take.key),))
-            earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
+            earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary, charge)
         except psycopg.OperationalError as exc:
             await self.release(conn, broken=True)
             raise self.unreachable(exc) from None
@@ -236,6 +238,9 @@ class PostgresLedger:
         # One row per attempt is already compact; nothing is rewritten, nothing can be lost.
         rows = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
         return int(rows[0]["n"])
+
+    async def spent(self, account: str) -> Spending:
+        return await self.run(lambda conn: pg_budget.spent(conn, account))
 
     async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""

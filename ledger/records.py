@@ -3,8 +3,10 @@
 Owns the record format (one JSON object per line) and what each record does to the index
 (`index.Index`); no file access. Today's records: sending, created, refused, unknown,
 finished, adopted, forgotten, entry (a compacted take), carried (a first-format take found
-again by its fingerprint and given an account). The first journal format (created/unknown
-with a `fingerprint`, finished) is read too. A line that is not a well-typed record is counted
+again by its fingerprint and given an account). A `sending` or `entry` record may carry the
+take's `price` (credits charged at the claim, for the daily budget); one without it (an older
+journal) reads as unpriced. The first journal format (created/unknown with a `fingerprint`,
+finished) is read too. A line that is not a well-typed record is counted
 as damage and skipped: it never stops the lines after it from being read.
 """
 
@@ -85,6 +87,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         or not field.is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
+    price = field.price(record) if "price" in record else None
     # Accounts, models and summaries (a prompt's start and the request's shape) repeat a lot.
     row = index.add(
         take,
@@ -95,6 +98,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         TakeState.SENDING,
         float(now),
         summary=sys.intern(summary),
+        price=price,
     )
     index.start(row)
 
@@ -215,6 +219,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     summary = field.text(record, "summary", required=False) or ""
     reason, updated = field.text(record, "reason", required=False), field.number(record, "updated")
     fingerprint = field.text(record, "fingerprint", required=False)
+    price = field.price(record)
     row = index.add(
         field.text(record, "take") or "",
         field.text(record, "account", required=False) or "",
@@ -225,6 +230,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         field.number(record, "time"),
         summary=sys.intern(summary),
         task=task_id,
+        price=price,
     )
     index.updated[row], index.reason[row] = updated, reason
     index.set_details(row, record, at)
@@ -253,6 +259,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
         "task_id": entry.task_id,
     }
     record.update({name: getattr(entry, name) for name in _ENTRY_FIELDS if getattr(entry, name)})
+    if entry.price is not None:
+        record["price"] = entry.price
     if earlier:
         record["earlier"] = True
     if fingerprint:

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, cast
 
 from .index import COLUMNS, STATES, Index
 
-VERSION = 2  # 2: the index in columns, each value behind its length
+VERSION = 3  # 2: the index in columns, each value behind its length; 3: a price column
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
@@ -133,4 +133,5 @@ def _read_index(handle: BinaryIO) -> Index:
     index.by_task = cast(dict[str, int], by_task)
     index.inline = dict(inline)
     index.legacy = dict(legacy)
+    index.index_charges()
     return index
