@@ -19,14 +19,17 @@ from dataclasses import dataclass
 from ..errors import BudgetExceededError, CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger.admission import OnWait, wait_for_slot
 from ..ledger.base import Charge, Claim, Entry, Ledger, Take
-from ..schemas.pricing import PriceTable, merged_prices, price_of, shown
 from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
+from ..schemas.pricing import PriceTable, merged_prices, price_of, shown
 from ..service.client import FreeSoraClient
 from . import detached
 from .plan import PlannedTask
 
 logger = logging.getLogger("freesora.create")
+# What a creation node outputs for a take its daily budget refused (nothing was sent): Video
+# Result reads it as that item's failure, so `on_error` skip saves the takes that were made.
+NOT_CREATED = "not created: "
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,14 @@ class Submitted:
     price: float | None = None  # credits charged for a new task (the price table's)
     refused: BudgetExceededError | None = None  # not sent: the daily budget (`task_id` empty)
 
+    @property
+    def output(self) -> str:
+        """The task id, or for a refused take `NOT_CREATED` and why."""
+        return self.task_id if self.refused is None else NOT_CREATED + str(self.refused)
+
     def describe(self) -> str:
         if self.refused is not None:
-            return f"not created: {self.refused}"
+            return NOT_CREATED + str(self.refused)
         if self.reused:
             return f"reused task {self.task_id} (no credits spent)"
         said = [self.note] if self.note else []

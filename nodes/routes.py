@@ -128,9 +128,9 @@ def build_routes(
     @routes.get("/freesora/prices")
     @same_origin_only
     async def prices(request: web.Request) -> web.StreamResponse:
-        from ..schemas.pricing import price_sheet
+        from .prices_route import price_answer
 
-        return web.json_response(price_sheet())
+        return web.json_response(await asyncio.to_thread(price_answer, request.remote, env))
 
     @routes.get("/freesora/tasks")
     @same_origin_only
@@ -141,8 +141,11 @@ def build_routes(
             limit, offset = page_bounds(request.query.get("limit"), request.query.get("offset"))
         except ValueError as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        page = await task_page(await open_ledger(), limit=limit, offset=offset)
-        return web.json_response(page)
+        ledger = await open_ledger()
+        page = await task_page(ledger, limit=limit, offset=offset)
+        from .prices_route import spent_answer
+
+        return web.json_response({**page, "spent": await spent_answer(ledger, env)})
 
 
 _REGISTERED: set[int] = set()

@@ -134,19 +134,31 @@ def load_user_prices(env: Mapping[str, str] | None = None) -> PriceTable:
     return user_prices(read_config_file(path).get(PRICES_KEY), PRICES_KEY)
 
 
-def price_of(body: Mapping[str, Any], table: PriceTable | None = None) -> float:
-    """The one price function: the credits of a create body as the service reads it (its
-    defaults for absent fields: the model's clip length, and its own `size` default, high for
-    Pro text), from `table` (the merged table) or, without one, the pack's estimate."""
+def entry_of(body: Mapping[str, Any]) -> tuple[VideoModel, int, Size]:
+    """(model, seconds, size) a create body is priced at, as the service reads it (its defaults
+    for absent fields: the model's clip length, and its own `size` default, high for Pro
+    text; standard for the models that take no size)."""
     model = VideoModel(str(body["model"]))
     spec = MODEL_SPECS[model]
     seconds = int(body.get("nFrames", spec.frames_default))
     size = Size(str(body["size"])) if "size" in body else spec.service_size_default
-    if not spec.takes_size or size is None:
-        size = Size.STANDARD
+    return model, seconds, size if spec.takes_size and size is not None else Size.STANDARD
+
+
+def price_of(body: Mapping[str, Any], table: PriceTable | None = None) -> float:
+    """The one price function: the credits of a create body, from `table` (the merged table)
+    or, without one, the pack's estimate. Badges, `--dry-run`, the budget and the sandbox
+    all price through it."""
+    model, seconds, size = entry_of(body)
     if table is None:
         return estimate_credits(model, seconds, size)
     return table[model.value][str(seconds)][size.value]
+
+
+def is_users(user: PriceTable, body: Mapping[str, Any]) -> bool:
+    """Whether the user's table (not the estimate) prices this body."""
+    model, seconds, size = entry_of(body)
+    return size.value in user.get(model.value, {}).get(str(seconds), {})
 
 
 def estimate_body(body: Mapping[str, Any]) -> int:
