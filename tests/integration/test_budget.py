@@ -54,7 +54,8 @@ async def test_a_reused_task_costs_nothing_and_the_list_shows_each_price(cli: Cl
     assert "reused" in again.err
     assert sent(cli) == 1
     other = await cli(*CREATE, "A kite", "--seed", "8")
-    assert other.code == 1 and "Daily budget reached" in other.err
+    assert other.code == 1
+    assert "Daily budget reached" in other.err
     listed = await cli("tasks")
     assert f"price={PRICE}" in listed.out
 
@@ -64,9 +65,11 @@ async def test_a_failed_task_gives_its_credits_back(cli: Cli) -> None:
     failed = await cli(*CREATE, f"x {FAIL_MARKER}")
     assert failed.code == 0, failed.err
     refused = await cli(*CREATE, "A kite")
-    assert refused.code == 1 and "Daily budget reached" in refused.err
+    assert refused.code == 1
+    assert "Daily budget reached" in refused.err
     waited = await cli("wait", failed.last_line, "--interval", "0.2")
-    assert waited.code == 1 and "refunded" in waited.err  # the ledger now says failed
+    assert waited.code == 1
+    assert "refunded" in waited.err
     made = await cli(*CREATE, "A kite")
     assert made.code == 0, made.err
     assert sent(cli) == 2

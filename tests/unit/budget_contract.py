@@ -33,13 +33,15 @@ class BudgetContract:
         assert decision.claim is not None
         await decision.claim.created("t-priced-" + uuid.uuid4().hex[:8])
         entry = await (await make_ledger()).lookup(one)
-        assert entry is not None and entry.price == 45.5
+        assert entry is not None
+        assert entry.price == 45.5
         unpriced = take(account=account())
         claimed = await (await make_ledger()).claim(unpriced, model=MODEL)
         assert claimed.claim is not None
         await claimed.claim.refused("no")
         found = await (await make_ledger()).lookup(unpriced)
-        assert found is not None and found.price is None
+        assert found is not None
+        assert found.price is None
 
     async def test_a_claim_that_would_pass_the_budget_is_refused_and_writes_nothing(
         self, make_ledger: MakeLedger
@@ -89,7 +91,8 @@ class BudgetContract:
         assert made.claim is not None
         await made.claim.created(task_id)
         reused = await ledger.claim(take(account=who), model=MODEL, charge=priced(100))
-        assert reused.claim is None and reused.earlier is not None
+        assert reused.claim is None
+        assert reused.earlier is not None
         assert reused.earlier.task_id == task_id
         assert (await ledger.spent(who)).credits == 100
 
