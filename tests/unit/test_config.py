@@ -197,7 +197,7 @@ def test_a_budget_that_is_not_a_non_negative_number_is_refused_naming_it(
     env: dict[str, str], bad: object
 ) -> None:
     write_config(env, {"profiles": {"default": {"daily_budget": bad}}})
-    with pytest.raises(ConfigError, match="daily_budget.*must be a non-negative number"):
+    with pytest.raises(ConfigError, match=r"daily_budget.*must be a non-negative number"):
         load_settings(env=env)
     with pytest.raises(ConfigError, match="FREESORA_DAILY_BUDGET must be a non-negative"):
         load_settings(
