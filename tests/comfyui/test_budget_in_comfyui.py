@@ -16,14 +16,16 @@ pytestmark = pytest.mark.comfyui
 PRO = {"model": "sora-2-pro-text-to-video", "nFrames": "10", "size": "standard"}
 
 
-def _budgeted_profile(comfy: ComfyServer, budget: float) -> str:
+def _budgeted_profile(comfy: ComfyServer, sandbox: SandboxThread, budget: float) -> str:
     """A profile of its own account (a fresh sandbox key) with a daily budget, added to the
-    server's config file (read at every run: no restart)."""
+    server's config file (read at every run: no restart). A named profile has its own base
+    URL: the sandbox's, never the real service."""
     path = comfy.base_dir / "freesora-config.json"
     data = json.loads(path.read_text()) if path.exists() else {}
     name = "budget" + uuid.uuid4().hex[:8]
     key = "sk-sandbox-budget-" + uuid.uuid4().hex
-    data.setdefault("profiles", {})[name] = {"api_key": key, "daily_budget": budget}
+    profile = {"api_key": key, "daily_budget": budget, "base_url": sandbox.base_url}
+    data.setdefault("profiles", {})[name] = profile
     path.write_text(json.dumps(data), encoding="utf-8")
     return name
 
@@ -43,10 +45,11 @@ def test_a_batch_over_the_budget_sends_the_takes_that_fit_and_skips_the_rest(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
     price = estimate_body(PRO)
-    profile = _budgeted_profile(comfy, 1.5 * price)  # room for one take of three
+    profile = _budgeted_profile(comfy, sandbox, 1.5 * price)  # room for one take of three
     before = _creates(sandbox)
     entry = run_prompt(comfy, _takes_to_saved(profile, 3), timeout_s=90)
-    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    errors = [e["exception_message"] for e in messages(entry, "execution_error")]
+    assert entry["status"]["status_str"] == "success", errors
     assert _creates(sandbox) == before + 1
     saved = entry["outputs"]["3"]
     assert len(next(iter(saved.values()))) == 1, saved  # the one take that was sent
@@ -58,7 +61,7 @@ def test_a_node_over_the_budget_is_refused_at_run_time_saying_why_and_sends_noth
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
     price = estimate_body(PRO)
-    profile = _budgeted_profile(comfy, price - 1)
+    profile = _budgeted_profile(comfy, sandbox, price - 1)
     before = _creates(sandbox)
     entry = run_prompt(comfy, _takes_to_saved(profile, 1))
     assert entry["status"]["status_str"] == "error"
@@ -98,6 +101,7 @@ def test_a_storyboard_whose_linked_shots_outgrow_n_frames_is_refused_at_queue_ti
     assert sandbox.request_counts() == before
     board["inputs"]["n_frames"] = "25"  # a length that holds them: accepted and sent as chosen
     entry = run_prompt(comfy, graph)
-    assert entry["status"]["status_str"] == "success", messages(entry, "execution_error")
+    errors = [e["exception_message"] for e in messages(entry, "execution_error")]
+    assert entry["status"]["status_str"] == "success", errors
     sent = sandbox.call(lambda s: s.received.creates[-1].body)
     assert sent["nFrames"] == "25"
