@@ -234,9 +234,9 @@ def _budget(
 
 
 def _credits(value: object, source: str) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if math.isfinite(value) and value >= 0:
-            return float(value)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, int | float) and number and math.isfinite(value) and value >= 0:
+        return float(value)
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
     raise ConfigError(f"{source} must be a non-negative number of credits, got {shown[:60]}")
 

@@ -109,7 +109,7 @@ async def submit_tasks(
     if not failures:
         return done
     if keep_refused and done and all(isinstance(f, BudgetExceededError) for f in failures):
-        return [r if isinstance(r, Submitted) else Submitted("", refused=r) for r in results]
+        return [_kept(result) for result in results]
     # A possible charge outweighs any other failure: report it first; a cancel goes on as is.
     cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
     if cancelled:
@@ -244,6 +244,14 @@ def still_unknown(earlier: Entry, take: Take, ledger: Ledger) -> CreateOutcomeUn
         f"Video Result (which records it). To create it anew: `freesora tasks forget {key}`, "
         f"or change the seed. (Task journal: {ledger.where})"
     )
+
+
+def _kept(result: Submitted | BaseException) -> Submitted:
+    """A batch's result as kept when only its budget refused some takes."""
+    if isinstance(result, BudgetExceededError):
+        return Submitted("", refused=result)
+    assert isinstance(result, Submitted)  # the caller checked: only budget refusals failed
+    return result
 
 
 def _log_kept(done: list[Submitted]) -> None:
