@@ -6,6 +6,8 @@ Guarantees (those of `base.Ledger`, and how this store keeps them):
   POSIX, msvcrt on Windows) from the check through the create to the record, plus an asyncio
   lock per take inside this process. The OS drops a dead process's locks, so a SENDING record
   whose byte is free was left by a crash: it reads as UNKNOWN.
+- Daily budget: a priced claim's SENDING record is appended only if the account's last 24
+  hours fit, under the account's byte of `<journal>.budget.lock` (`file_budget`).
 - Appends hold byte 0 of the lock file, start on a fresh line and are fsynced; a torn line never
   swallows the next record.
 - The index (take -> row, `index.Index`) is built once when opened, from its cache when that

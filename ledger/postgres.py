@@ -8,6 +8,8 @@ How `ledger/base.py`'s guarantees hold across processes and machines:
   own, from the check until it is settled; a second claimant waits on that lock, then reads the
   first one's outcome. The database also refuses a second live attempt of a take (a partial
   unique index), so even a buggy writer cannot record two.
+- **Daily budget**: a priced claim's SENDING row is inserted in one transaction under the
+  account's advisory lock, only if the account's last 24 hours fit (`pg_budget`).
 - **A dead claimant reads as unknown**: its session ended, so its lock is gone and its backend is
   no longer in `pg_stat_activity`; its SENDING row then reads as UNKNOWN (or, if admission was
   still holding it back and nothing was sent, as REFUSED).
