@@ -21,7 +21,8 @@ from . import snapshot
 from .base import Entry
 from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
-from .records import apply, charge_records, encode, entry_record, fold
+from .record_charge import charge_records
+from .records import apply, encode, entry_record, fold
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024

@@ -19,10 +19,10 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ..schemas.pricing import BUDGET_WINDOW_S
 from . import record_fields as field
 from .base import Entry, TakeState
-from .index import Index, unpack
+from .index import Index
+from .record_charge import charge
 from .record_fields import SEEDS, SLOTS, BadRecord
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
@@ -270,43 +270,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
     return record
 
 
-def _charge(index: Index, record: dict[str, Any], at: int | None) -> None:
-    """A superseded attempt's price kept by compaction for the budget: a row never listed."""
-    state = record.get("state")
-    try:
-        take_state = TakeState(state)
-    except ValueError:
-        raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
-    account = field.text(record, "account") or ""
-    price = field.price(record)
-    key = field.text(record, "take") or ""
-    index.add(key, account, "", None, 0, take_state, field.number(record, "time"), price=price)
-
-
-def charge_records(index: Index, listed: set[int], now: float) -> list[dict[str, Any]]:
-    """`charge` records of the priced rows compaction would drop that are still in the
-    budget's window (a day and an hour: a little disorder in times is harmless)."""
-    since = now - BUDGET_WINDOW_S - 3600
-    records = []
-    for rows in index.charged.values():
-        for row in rows:
-            if row in listed or index.created[row] <= since:
-                continue
-            records.append(
-                {
-                    "event": "charge",
-                    "take": unpack(index.key[row]),
-                    "account": index.account[row],
-                    "time": index.created[row],
-                    "price": index.price[row],
-                    "state": index.state_of(row).value,
-                }
-            )
-    return records
-
-
 _HANDLERS: dict[str, Any] = {
-    "charge": _charge,
+    "charge": charge,
     "sending": _sending,
     "created": _created,
     "refused": _settled(TakeState.REFUSED),
