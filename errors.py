@@ -112,6 +112,19 @@ class CreateOutcomeUnknownError(FreeSoraError):
     """
 
 
+class BudgetExceededError(FreeSoraError):
+    """This create would take the account past its daily budget: nothing was sent.
+
+    `budget`, `spent` (credits of the last 24 hours) and `price` (this create's) are kept for
+    callers that word it their own way (a batch that stops part-way)."""
+
+    def __init__(self, message: str, *, budget: float, spent: float, price: float) -> None:
+        super().__init__(message)
+        self.budget = budget
+        self.spent = spent
+        self.price = price
+
+
 class LedgerError(FreeSoraError):
     """The task ledger cannot be written. Before a create: nothing was sent. After a create: the
     message names every created task id, which the log keeps too."""

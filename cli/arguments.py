@@ -184,3 +184,8 @@ def _add_tasks(sub: Subparsers) -> None:
     tasks.add_argument("--limit", type=int, default=20)
     tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
     tasks.add_argument("--model", choices=[m.value for m in VideoModel])
+    tasks.add_argument(
+        "--spent",
+        action="store_true",
+        help="print the credits spent in the last 24 hours and the profile's daily budget",
+    )

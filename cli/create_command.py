@@ -19,6 +19,7 @@ from .exit_codes import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from ..schemas import CreateVideoRequest
+    from ..schemas.pricing import PriceTable
 
 MAY_BE_CHARGED = (
     "freesora: if the create had been sent, a task may exist and may have been charged. "
@@ -61,6 +62,7 @@ async def run_create(args: argparse.Namespace) -> int:
     for note in request.notes():
         print(f"note: {note}", file=sys.stderr)
     print(f"request: {request.describe()}", file=sys.stderr)
+    prices = print_price(request)
     if args.dry_run:
         print("dry run: nothing was sent and no credits were spent", file=sys.stderr)
         return 0
@@ -85,11 +87,26 @@ async def run_create(args: argparse.Namespace) -> int:
             ledger=ledger,
             seed=args.seed,
             reuse=True,
+            prices=prices,
             on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
         )
     print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
+
+
+def print_price(request: CreateVideoRequest) -> PriceTable:
+    """The price of what will be sent (the length as sent), from the merged price table."""
+    from ..config import config_path
+    from ..schemas.pricing import is_users, load_user_prices, merged_prices, price_of, shown
+
+    user = load_user_prices()
+    prices = merged_prices(user)
+    body = request.to_payload()
+    mine = is_users(user, body)
+    source = f"your price table in {config_path()}" if mine else "the pack's estimate"
+    print(f"price: ≈ {shown(price_of(body, prices))} credits ({source})", file=sys.stderr)
+    return prices
 
 
 def second_interrupt_stops_at_once() -> None:

@@ -39,6 +39,9 @@ async def run_tasks(args: argparse.Namespace) -> int:
         return 0
     if action == "rekey":
         return await _rekey(ledger)
+    if args.spent:
+        print(await spent_line(ledger, args.profile))
+        return 0
     if action == "compact":
         kept = await ledger.compact()
         print(f"compacted {ledger.where}: {kept} take(s) kept, every task id among them")
@@ -64,3 +67,23 @@ async def _rekey(ledger: Ledger) -> int:
         )
     print(await ledger.rekey())
     return 0
+
+
+async def spent_line(ledger: Ledger, profile: str | None) -> str:
+    """`last 24 h: 120 of 500 credits (daily budget ...)`: the profile's account's spending."""
+    from ..schemas.pricing import shown
+
+    settings = load_settings(profile)
+    account = await ledger.account(settings.profile, settings.require_key().reveal())
+    spent = await ledger.spent(account)
+    if settings.daily_budget is None:
+        return (
+            f"last 24 h: {shown(spent.credits)} credits spent (profile {settings.profile}); "
+            f"no daily budget: {settings.budget_source}"
+        )
+    left = max(0.0, settings.daily_budget - spent.credits)
+    return (
+        f"last 24 h: {shown(spent.credits)} of {shown(settings.daily_budget)} credits spent "
+        f"(profile {settings.profile}; {shown(left)} left; to change the budget: "
+        f"{settings.budget_source})"
+    )

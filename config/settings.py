@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -29,6 +30,9 @@ ENV_MAX_DOWNLOAD = "FREESORA_MAX_DOWNLOAD_BYTES"
 # Far above a 25 s 1080p clip (tens of MB); stops a runaway body from filling the disk.
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
 ENV_JOURNAL = "FREESORA_JOURNAL"
+ENV_DAILY_BUDGET = "FREESORA_DAILY_BUDGET"
+# The older flat layout: the default profile's values at the file's top level.
+FLAT_KEYS = ("api_key", "base_url", "proxy", "journal", "daily_budget")
 
 KEY_HELP = (
     f"Set the {ENV_KEY} environment variable before starting ComfyUI, or run "
@@ -73,6 +77,8 @@ class Settings:
     # The profile's ledger: a file path or a postgresql:// URL (which may hold a password:
     # never in a repr; `database_url.shown_database` shows it).
     journal: str | None = field(default=None, repr=False)
+    daily_budget: float | None = None  # credits per account per 24 hours (None: no budget)
+    budget_source: str = ""  # where the budget is set (or would be): how to raise it
 
     def require_key(self) -> ApiKey:
         if self.api_key is None:
@@ -172,7 +178,7 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
     profiles = data.get("profiles") or {}
     entry = profiles.get(profile)
     if entry is None and profile == DEFAULT_PROFILE:
-        entry = {k: data[k] for k in ("api_key", "base_url", "proxy", "journal") if k in data}
+        entry = {k: data[k] for k in FLAT_KEYS if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
         raise UnknownProfileError(f"profile {profile!r} is not in {path} (profiles there: {known})")
@@ -200,6 +206,7 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
     proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
     limit = max_download_bytes(env)
     journal = _journal(entry, env, use_env, path, profile)
+    budget, budget_source = _budget(entry, env, use_env, path, profile)
     return Settings(
         base_url,
         ApiKey(key) if key else None,
@@ -208,6 +215,8 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         proxy,
         max_download_bytes=limit,
         journal=journal,
+        daily_budget=budget,
+        budget_source=budget_source,
     )
 
 
@@ -249,6 +258,32 @@ def _journal(
     if str(entry.get("journal") or "").strip():
         return normalize_journal(str(entry["journal"]), f"{path} (profile {profile}, journal)")
     return None
+
+
+def _budget(
+    entry: Mapping[str, Any], env: Mapping[str, str], use_env: bool, path: Path, profile: str
+) -> tuple[float | None, str]:
+    """The profile's `daily_budget`; FREESORA_DAILY_BUDGET wins for the default profile."""
+    in_file = f'"daily_budget" in profile {profile} of {path}'
+    if use_env and env.get(ENV_DAILY_BUDGET, "").strip():
+        text = env[ENV_DAILY_BUDGET].strip().replace("_", "")
+        try:
+            raw: object = float(text)
+        except ValueError:
+            raw = text
+        return _credits(raw, ENV_DAILY_BUDGET), f"set the environment variable {ENV_DAILY_BUDGET}"
+    if entry.get("daily_budget") is None:
+        return None, f"set {in_file}, or {ENV_DAILY_BUDGET} for the default profile"
+    hint = f"change {in_file}" + (f" (or set {ENV_DAILY_BUDGET})" if use_env else "")
+    return _credits(entry["daily_budget"], in_file), hint
+
+
+def _credits(value: object, source: str) -> float:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, int | float) and number and math.isfinite(value) and value >= 0:
+        return float(value)
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    raise ConfigError(f"{source} must be a non-negative number of credits, got {shown[:60]}")
 
 
 def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:

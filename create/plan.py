@@ -135,6 +135,46 @@ def add_shot(
     return [*current, shot.model_dump(mode="json")]
 
 
+SHOT_BUILDER = "FreeSoraShotBuilder"
+
+
+def linked_shots_total(prompt: Any, node_id: str) -> float | None:
+    """The seconds of the shots linked into a storyboard node of an API-format prompt, from the
+    Shot Builders' own `duration_s` widgets; None when a duration is linked (known only when
+    the graph runs) or the chain is not Shot Builders all the way."""
+    if not isinstance(prompt, dict):
+        return None
+    link = ((prompt.get(node_id) or {}).get("inputs") or {}).get("shots")
+    total = 0.0
+    for _ in range(MAX_SHOTS + 1):  # a longer (or circular) chain is refused when it runs
+        if link is None:
+            return total
+        if not isinstance(link, list) or len(link) != 2:
+            return None
+        node = prompt.get(str(link[0]))
+        if not isinstance(node, dict) or node.get("class_type") != SHOT_BUILDER:
+            return None
+        inputs = node.get("inputs") or {}
+        duration = inputs.get("duration_s")
+        if isinstance(duration, bool) or not isinstance(duration, int | float):
+            return None
+        total += float(duration)
+        link = inputs.get("shots")
+    return None
+
+
+def length_problem(model: str, n_frames: Any, shots_total: float) -> str | None:
+    """Whether `n_frames` holds shots of `shots_total` seconds (the queue-time check of a
+    storyboard whose shots are linked), as the request's own rule says."""
+    from ..schemas.lengths import normalize_n_frames
+
+    try:
+        normalize_n_frames(VideoModel(model), n_frames, at_least=shots_total)
+    except InvalidRequestError as exc:
+        return str(exc)
+    return None
+
+
 def describe_shots(shots: Sequence[dict[str, Any]]) -> str:
     """`3 shots, 14.5 s in all: fits n_frames 15 or 25`: what the Shot Builder shows."""
     total = shots_total([Shot.model_validate(s) for s in shots])

@@ -16,16 +16,20 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ..errors import CreateOutcomeUnknownError, FreeSoraError, LedgerError
+from ..errors import BudgetExceededError, CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger.admission import OnWait, wait_for_slot
-from ..ledger.base import Claim, Entry, Ledger, Take
+from ..ledger.base import Charge, Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
+from ..schemas.pricing import PriceTable, merged_prices, price_of, shown
 from ..service.client import FreeSoraClient
 from . import detached
 from .plan import PlannedTask
 
 logger = logging.getLogger("freesora.create")
+# What a creation node outputs for a take its daily budget refused (nothing was sent): Video
+# Result reads it as that item's failure, so `on_error` skip saves the takes that were made.
+NOT_CREATED = "not created: "
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,23 @@ class Submitted:
     task_id: str
     reused: bool = False
     note: str = ""  # why a new task was created where an earlier one ended (failed, released)
+    price: float | None = None  # credits charged for a new task (the price table's)
+    refused: BudgetExceededError | None = None  # not sent: the daily budget (`task_id` empty)
+
+    @property
+    def output(self) -> str:
+        """The task id, or for a refused take `NOT_CREATED` and why."""
+        return self.task_id if self.refused is None else NOT_CREATED + str(self.refused)
 
     def describe(self) -> str:
+        if self.refused is not None:
+            return NOT_CREATED + str(self.refused)
         if self.reused:
             return f"reused task {self.task_id} (no credits spent)"
-        return f"created task {self.task_id}" + (f" ({self.note})" if self.note else "")
+        said = [self.note] if self.note else []
+        if self.price is not None:
+            said.append(f"≈ {shown(self.price)} credits")
+        return f"created task {self.task_id}" + (f" ({'; '.join(said)})" if said else "")
 
 
 OnSubmitted = Callable[[int, Submitted], None]
@@ -52,6 +68,8 @@ async def submit_tasks(
     reuse: bool = True,
     on_submitted: OnSubmitted | None = None,
     on_wait: OnWait | None = None,
+    prices: PriceTable | None = None,
+    keep_refused: bool = False,
 ) -> list[Submitted]:
     """Create (or reuse) every task, a few at a time; results in input order.
 
@@ -59,10 +77,16 @@ async def submit_tasks(
     slots fail, the tasks already created are named in the error: they are paid for. A store
     with account-wide admission (a farm's database) holds a create back while the account is
     full; `on_wait` hears why, once.
+
+    Each new take is charged its price from `prices` (the merged table; default: the pack's
+    estimate) against the profile's daily budget when it is claimed. Takes the budget refuses
+    are not sent; with `keep_refused`, when others of the batch were created, they come back as
+    `Submitted(refused=...)` (a node skips them) instead of failing the batch.
     """
     account = ""
+    settings = client.settings
+    table = prices if prices is not None else merged_prices({})
     if ledger is not None:
-        settings = client.settings
         account = await ledger.account(settings.profile, settings.require_key().reveal())
 
     async def one(index: int, task: PlannedTask) -> Submitted:
@@ -70,7 +94,9 @@ async def submit_tasks(
             result = Submitted(await client.create(task.request))
         else:
             take = await _take(client, task, account, seed, index, reuse)
-            result = await _submit_take(client, ledger, task, take, on_wait)
+            price = price_of(task.request.to_payload(), table)
+            charge = Charge(price, settings.daily_budget, settings.budget_source)
+            result = await _submit_take(client, ledger, task, take, on_wait, charge)
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -82,6 +108,8 @@ async def submit_tasks(
     failures = [r for r in results if isinstance(r, BaseException)]
     if not failures:
         return done
+    if keep_refused and done and all(isinstance(f, BudgetExceededError) for f in failures):
+        return [_kept(result) for result in results]
     # A possible charge outweighs any other failure: report it first; a cancel goes on as is.
     cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
     if cancelled:
@@ -115,9 +143,11 @@ async def _submit_take(
     task: PlannedTask,
     take: Take,
     on_wait: OnWait | None = None,
+    charge: Charge | None = None,
 ) -> Submitted:
     try:
-        decision = await ledger.claim(take, model=task.request.model.value, summary=_summary(task))
+        model, summary = task.request.model.value, _summary(task)
+        decision = await ledger.claim(take, model=model, summary=summary, charge=charge)
     except LedgerError as exc:
         exc.message += " Nothing was sent and no credits were spent."
         raise
@@ -145,7 +175,7 @@ async def _submit_take(
         if not sending.cancelled() and sending.exception() is None:
             logger.warning("created task %s (kept in the task journal)", sending.result())
         raise
-    return Submitted(task_id, note=note)
+    return Submitted(task_id, note=note, price=None if charge is None else charge.price)
 
 
 async def _create_and_settle(
@@ -214,6 +244,14 @@ def still_unknown(earlier: Entry, take: Take, ledger: Ledger) -> CreateOutcomeUn
         f"Video Result (which records it). To create it anew: `freesora tasks forget {key}`, "
         f"or change the seed. (Task journal: {ledger.where})"
     )
+
+
+def _kept(result: Submitted | BaseException) -> Submitted:
+    """A batch's result as kept when only its budget refused some takes."""
+    if isinstance(result, BudgetExceededError):
+        return Submitted("", refused=result)
+    assert isinstance(result, Submitted)  # the caller checked: only budget refusals failed
+    return result
 
 
 def _log_kept(done: list[Submitted]) -> None:

@@ -92,6 +92,25 @@ class Take:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Charge:
+    """What a claim costs and the account's daily budget (None: no budget; the price is still
+    recorded). `raise_hint` says where the budget is set, for the refusal's message."""
+
+    price: float
+    budget: float | None = None
+    raise_hint: str = ""
+
+
+@dataclass(frozen=True)
+class Spending:
+    """An account's credits charged in the budget's window (24 hours) and when the oldest of
+    them leaves it (None: nothing charged)."""
+
+    credits: float = 0.0
+    oldest: float | None = None
+
+
 @dataclass(slots=True)
 class Entry:
     """One take as the ledger knows it now (the fold of its records)."""
@@ -110,6 +129,7 @@ class Entry:
     reason: str | None = None  # why it failed, was refused or is unknown
     summary: str = ""  # a short, key-free description for lists (prompt excerpt, size)
     extra: dict[str, Any] | None = None  # store-specific details (None: a big index stays small)
+    price: float | None = None  # credits charged when claimed (None: not recorded, older takes)
 
 
 class Claim(Protocol):
@@ -149,9 +169,16 @@ class Ledger(Protocol):
         """`account_id` with this ledger's own secret."""
         ...
 
-    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+    async def claim(
+        self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
+    ) -> Decision:
         """Atomically: the take's entry if it is reusable or blocks a resend (`earlier`), else a
-        held claim after a durable SENDING record. Waits while another claimant holds it."""
+        held claim after a durable SENDING record. Waits while another claimant holds it.
+
+        With a `charge`, its price is recorded with the take; with a budget too, the claim is
+        refused (`BudgetExceededError`, nothing written) when the account's spending of the
+        last 24 hours plus this price would pass it, atomically with the claim across every
+        process of the ledger (`ledger.budget` holds the arithmetic)."""
         ...
 
     async def record_outcome(
@@ -204,6 +231,10 @@ class Ledger(Protocol):
 
     async def compact(self) -> int:
         """Rewrite the store keeping one record per take; returns how many remain."""
+        ...
+
+    async def spent(self, account: str) -> Spending:
+        """What `account` spent in the last 24 hours (the budget's arithmetic, `ledger.budget`)."""
         ...
 
     async def close(self) -> None: ...

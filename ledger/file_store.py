@@ -6,6 +6,8 @@ Guarantees (those of `base.Ledger`, and how this store keeps them):
   POSIX, msvcrt on Windows) from the check through the create to the record, plus an asyncio
   lock per take inside this process. The OS drops a dead process's locks, so a SENDING record
   whose byte is free was left by a crash: it reads as UNKNOWN.
+- Daily budget: a priced claim's SENDING record is appended only if the account's last 24
+  hours fit, under the account's byte of `<journal>.budget.lock` (`file_budget`).
 - Appends hold byte 0 of the lock file, start on a fresh line and are fsynced; a torn line never
   swallows the next record.
 - The index (take -> row, `index.Index`) is built once when opened, from its cache when that
@@ -27,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
-from .base import Decision, Entry, Take, TakeState, account_id
+from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .file_budget import append_sending, spent_now
 from .file_claim import FileClaim, finish, release_unsent
 from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
@@ -127,7 +130,9 @@ class FileLedger:
 
     # --- claiming --------------------------------------------------------------------------
 
-    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+    async def claim(
+        self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
+    ) -> Decision:
         key = take.key
         await self.takes.hold(key)
         try:
@@ -148,7 +153,8 @@ class FileLedger:
                 "time": time.time(),
             }
             try:
-                await finish(self.file.append, record)
+                # Priced, and within the account's budget under the account's lock (or refused).
+                await finish(append_sending, self.file, record, charge)
             except asyncio.CancelledError:
                 # The record may be on disk, and nothing was sent: say so before the cancel
                 # goes on, or the take would read as "may have been charged" forever.
@@ -263,6 +269,9 @@ class FileLedger:
         }
         record.update({k: v for k, v in (("url", url), ("file", file), ("reason", reason)) if v})
         await finish(self.file.append, record)
+
+    async def spent(self, account: str) -> Spending:
+        return await asyncio.to_thread(spent_now, self.file, account)
 
     async def compact(self) -> int:
         return await finish(self.file.compact)

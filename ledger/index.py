@@ -22,10 +22,11 @@ STATES = tuple(TakeState)
 CODE = {state: code for code, state in enumerate(STATES)}
 NO_LINE = -1
 NO_SEED = -(2**63)  # the seed column's None
+NO_PRICE = float("nan")  # the price column's None (takes recorded before prices were kept)
 DETAILS = ("url", "file")  # kept in the journal, read back by offset
 COLUMNS = (
     *("key", "account", "model", "summary", "task", "reason"),  # lists
-    *("seed", "slot", "created", "updated", "url_at", "file_at"),  # arrays
+    *("seed", "slot", "created", "updated", "url_at", "file_at", "price"),  # arrays
     "state",  # bytearray
 )
 
@@ -70,7 +71,9 @@ class Index:
         self.updated = array("d")
         self.url_at = array("q")
         self.file_at = array("q")
+        self.price = array("d")  # credits charged at the claim; NaN: none recorded
         self.state = bytearray()
+        self.charged: dict[str, list[int]] = {}  # account -> its rows with a price (the budget)
 
     def note_damage(self, where: str, problem: str) -> None:
         self.damaged_lines += 1
@@ -91,6 +94,7 @@ class Index:
         *,
         summary: str = "",
         task: str | None = None,
+        price: float | None = None,
     ) -> int:
         """A new row (not yet any take's current attempt: see `start`)."""
         row = len(self.key)
@@ -106,7 +110,10 @@ class Index:
         self.updated.append(created)
         self.url_at.append(NO_LINE)
         self.file_at.append(NO_LINE)
+        self.price.append(NO_PRICE if price is None else price)
         self.state.append(CODE[state])
+        if price is not None:
+            self.charged.setdefault(account, []).append(row)
         return row
 
     def start(self, row: int) -> None:
@@ -121,11 +128,13 @@ class Index:
             self.by_task[task] = row
 
     def copy(self, row: int) -> int:
-        """A copy of `row` (an adoption over a known task keeps the known one listed)."""
+        """A copy of `row` (an adoption over a known task keeps the known one listed); the
+        copy carries no price: the attempt was charged once, on its own row."""
         new = len(self.key)
         for name in COLUMNS:
             column = getattr(self, name)
             column.append(column[row])
+        self.price[new] = NO_PRICE
         if row in self.inline:
             self.inline[new] = dict(self.inline[row])
         return new
@@ -142,6 +151,18 @@ class Index:
         self.updated[row] = now
         self.start(row)
         return row
+
+    def index_charges(self) -> None:
+        """`charged` rebuilt from the columns (after they were loaded from the cache)."""
+        self.charged = {}
+        for row, price in enumerate(self.price):
+            if price == price:  # not NaN
+                self.charged.setdefault(self.account[row], []).append(row)
+
+    def charges(self, account: str) -> list[tuple[float, float, TakeState]]:
+        """(claimed at, price, state) of every priced row of `account` (the budget's input)."""
+        rows = self.charged.get(account, [])
+        return [(self.created[r], self.price[r], STATES[self.state[r]]) for r in rows]
 
     def row_of(self, take_key: str) -> int | None:
         return self.rows.get(pack(take_key))
@@ -199,6 +220,8 @@ class Index:
             reason=self.reason[row],
             summary=self.summary[row],
         )
+        price = self.price[row]
+        entry.price = None if price != price else price
         held = self.inline.get(row, {})
         for name, at in (("url", self.url_at[row]), ("file", self.file_at[row])):
             value = held.get(name)

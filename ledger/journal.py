@@ -32,11 +32,14 @@ def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def format_entry(entry: Entry) -> str:
-    """One take as a terminal line: when, task id, model, state, take key, file or reason."""
+    """One take as a terminal line: when, task id, model, state, take key, seed, slot, price,
+    file or reason."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
     detail = entry.file or entry.reason or ""
     seed = "" if entry.seed is None else f" seed={entry.seed}"
     slot = f" slot={entry.slot + 1}" if entry.slot else ""
+    if entry.price is not None:  # credits charged at its claim (older takes have none)
+        slot += f" price={entry.price:g}"
     task = entry.task_id or "-"
     take = entry.take_key.split(":", 1)[-1][:12]
     line = f"{when}  {task:<34} {entry.model:<28} {entry.state.value:<10} take={take}{seed}{slot}"

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from . import snapshot
 from .base import Entry
 from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
+from .record_charge import charge_records
 from .records import apply, encode, entry_record, fold, keyed_record
 
 logger = logging.getLogger("freesora.ledger")
@@ -223,7 +225,9 @@ def _compacted(index: Index, read_lines: ReadLines) -> list[dict[str, Any]]:
     for earlier, rows in ((True, index.earlier), (False, list(index.rows.values()))):
         for row, entry in zip(rows, index.entries(rows, read_lines), strict=True):
             records.append(entry_record(entry, earlier=earlier, fingerprint=prints.get(row)))
-    return records
+    # Superseded attempts (an unknown outcome forgotten, then sent again) are not listed, but
+    # their credits stay in the daily budget's window: kept as charges.
+    return records + charge_records(index, set(index.current()), time.time())
 
 
 def _parse_fast(lines: list[bytes]) -> list[dict[str, Any]] | None:

@@ -39,6 +39,7 @@ def task_row(entry: Entry) -> dict[str, Any]:
         "created_at": entry.created_at,
         "file": entry.file,
         "reason": entry.reason,
+        "price": entry.price,  # credits charged at its claim (None: not recorded)
     }
 
 

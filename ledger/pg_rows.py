@@ -16,7 +16,8 @@ from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
 from .admission import Limits, Verdict
-from .base import Entry, Take, TakeState
+from .base import Charge, Entry, Take, TakeState
+from .pg_budget import within_budget
 from .records import PASTED
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
@@ -73,11 +74,12 @@ def to_entry(row: dict[str, Any]) -> Entry:
         reason=reason,
         summary=row["summary"],
         extra=dict(row["extra"] or {}),
+        price=row.get("price"),
     )
 
 
 async def claim_locked(
-    conn: Any, take: Take, model: str, summary: str
+    conn: Any, take: Take, model: str, summary: str, charge: Charge | None = None
 ) -> tuple[Entry | None, int | None]:
     """With the take's advisory lock held: the earlier entry to reuse or respect, or the id
     of a new, committed SENDING row."""
@@ -102,11 +104,21 @@ async def claim_locked(
             return earlier, None
     else:
         earlier = None
+    # Priced, and within the account's budget in one transaction under its lock (or refused).
+    lock = advisory_key("budget:" + take.account)
+    insert = lambda: _insert_sending(conn, take, model, summary, charge)  # noqa: E731
+    row_id = await within_budget(conn, take.account, charge, lock, insert)
+    return earlier, row_id
+
+
+async def _insert_sending(
+    conn: Any, take: Take, model: str, summary: str, charge: Charge | None
+) -> int:
     now = time.time()
     cursor = await conn.execute(
         "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state, created_at,"
-        " updated_at, summary, extra, holder_pid, lock_key)"
-        " VALUES (%s, %s, %s, %s, %s, 'sending', %s, %s, %s, %s, pg_backend_pid(), %s)"
+        " updated_at, summary, extra, holder_pid, lock_key, price)"
+        " VALUES (%s, %s, %s, %s, %s, 'sending', %s, %s, %s, %s, pg_backend_pid(), %s, %s)"
         " RETURNING id",
         (
             take.key,
@@ -119,10 +131,11 @@ async def claim_locked(
             summary,
             Jsonb({}),
             advisory_key(take.key),
+            None if charge is None else charge.price,
         ),
     )
     created = await cursor.fetchone()
-    return earlier, int(created[0])
+    return int(created[0])
 
 
 def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple[Any, ...]]:

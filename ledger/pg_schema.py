@@ -67,6 +67,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "WHERE admitted_at IS NOT NULL",
         ],
     ),
+    (
+        2,
+        "takes: the price charged at the claim, summed per account for the daily budget",
+        [
+            "ALTER TABLE freesora.takes ADD COLUMN price double precision",
+            "CREATE INDEX takes_account_charged ON freesora.takes (account, created_at)"
+            " WHERE price IS NOT NULL",
+        ],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

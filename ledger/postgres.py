@@ -8,6 +8,8 @@ How `ledger/base.py`'s guarantees hold across processes and machines:
   own, from the check until it is settled; a second claimant waits on that lock, then reads the
   first one's outcome. The database also refuses a second live attempt of a take (a partial
   unique index), so even a buggy writer cannot record two.
+- **Daily budget**: a priced claim's SENDING row is inserted in one transaction under the
+  account's advisory lock, only if the account's last 24 hours fit (`pg_budget`).
 - **A dead claimant reads as unknown**: its session ended, so its lock is gone and its backend is
   no longer in `pg_stat_activity`; its SENDING row then reads as UNKNOWN (or, if admission was
   still holding it back and nothing was sent, as REFUSED).
@@ -31,9 +33,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..config.database_url import shown_database
 from ..errors import LedgerError
-from . import pg_rows
+from . import pg_budget, pg_rows
 from .admission import Limits, Verdict
-from .base import Decision, Entry, Take, TakeState, account_id
+from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
 from .pg_rows import SELECT, advisory_key, to_entry
@@ -155,14 +157,16 @@ class PostgresLedger:
     async def account(self, profile: str, api_key: str) -> str:
         return account_id(profile, api_key, self._secret)
 
-    async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+    async def claim(
+        self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
+    ) -> Decision:
         conn = await self._checkout()
         key = advisory_key(take.key)
         kept = clean = False  # kept: the claim holds the connection; clean: its session is fine
         try:
             try:
                 await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
-                earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
+                earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary, charge)
             except psycopg.OperationalError as exc:
                 raise self.unreachable(exc) from None
             if row_id is not None:
@@ -176,8 +180,8 @@ class PostgresLedger:
             return Decision(claim=None, earlier=earlier)
         finally:
             if not kept:
-                # Not clean (failed, cancelled, or the session died): closing it drops any lock
-                # it took, and the pool discards it.
+                # Not clean (failed, over budget, cancelled, or the session died): closing it
+                # drops any lock it took, and the pool discards it.
                 await self.release(conn, broken=not clean)
 
     async def _checkout(self) -> Conn:
@@ -264,6 +268,9 @@ class PostgresLedger:
         # One row per attempt is already compact; nothing is rewritten, nothing can be lost.
         rows = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
         return int(rows[0]["n"])
+
+    async def spent(self, account: str) -> Spending:
+        return await self.run(lambda conn: pg_budget.spent(conn, account))
 
     async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""

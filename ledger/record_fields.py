@@ -12,6 +12,7 @@ REPEATED = frozenset({"account", "model"})
 SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
 SLOTS = 2**31  # batch positions 0 .. SLOTS-1 (the pack's batches hold 8)
 NUMBERS = (int, float)
+LAST_PRICE = 1e12  # credits: a larger (or infinite, or NaN) price is damage
 LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
 
 
@@ -61,3 +62,13 @@ def slot(record: dict[str, Any]) -> int:
     if not 0 <= value < SLOTS:
         raise BadRecord(f"slot out of range: {value}"[:120])
     return value
+
+
+def price(record: dict[str, Any]) -> float | None:
+    """The credits a take was charged at its claim (None: not recorded, older journals)."""
+    value = record.get("price")
+    if value is None:
+        return None
+    if type(value) not in NUMBERS or not 0 <= value < LAST_PRICE:
+        raise BadRecord(f"price must be a number of credits, got {value!r}"[:120])
+    return float(value)

@@ -2,11 +2,13 @@
 
 Owns the record format (one JSON object per line) and what each record does to the index
 (`index.Index`); no file access. Today's records: sending, created, refused, unknown,
-finished, adopted, forgotten, entry (a compacted take), carried (a first-format take found
-again by its fingerprint and given an account), keyed (the mark of the journal's secret, see
-`keying`). The first journal format (created/unknown
-with a `fingerprint`, finished) is read too. A line that is not a well-typed record is counted
-as damage and skipped: it never stops the lines after it from being read.
+finished, adopted, forgotten, entry (a compacted take), charge (a superseded attempt's price
+kept by compaction for the daily budget), carried (a first-format take found again by its
+fingerprint and given an account), keyed (the mark of the journal's secret, see `keying`). A
+`sending` or `entry` record may carry the take's `price` (credits charged at the claim, for the
+daily budget); one without it (an older journal) reads as unpriced. The first journal format
+(created/unknown with a `fingerprint`, finished) is read too. A line that is not a well-typed
+record is counted as damage and skipped: it never stops the lines after it from being read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from . import record_fields as field
 from .base import Entry, TakeState
 from .index import Index
+from .record_charge import charge
 from .record_fields import SEEDS, SLOTS, BadRecord
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
@@ -87,6 +90,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         or not field.is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
+    price = field.price(record) if "price" in record else None
     # Accounts, models and summaries (a prompt's start and the request's shape) repeat a lot.
     row = index.add(
         take,
@@ -97,6 +101,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         TakeState.SENDING,
         float(now),
         summary=sys.intern(summary),
+        price=price,
     )
     index.start(row)
 
@@ -236,6 +241,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     summary = field.text(record, "summary", required=False) or ""
     reason, updated = field.text(record, "reason", required=False), field.number(record, "updated")
     fingerprint = field.text(record, "fingerprint", required=False)
+    price = field.price(record)
     row = index.add(
         field.text(record, "take") or "",
         field.text(record, "account", required=False) or "",
@@ -246,6 +252,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         field.number(record, "time"),
         summary=sys.intern(summary),
         task=task_id,
+        price=price,
     )
     index.updated[row], index.reason[row] = updated, reason
     index.set_details(row, record, at)
@@ -289,6 +296,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
         "task_id": entry.task_id,
     }
     record.update({name: getattr(entry, name) for name in _ENTRY_FIELDS if getattr(entry, name)})
+    if entry.price is not None:
+        record["price"] = entry.price
     if earlier:
         record["earlier"] = True
     if fingerprint:
@@ -297,6 +306,7 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
 
 
 _HANDLERS: dict[str, Any] = {
+    "charge": charge,
     "sending": _sending,
     "created": _created,
     "refused": _settled(TakeState.REFUSED),

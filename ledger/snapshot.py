@@ -20,7 +20,8 @@ from typing import Any, BinaryIO, cast
 from ..config import write_private
 from .index import COLUMNS, STATES, Index
 
-VERSION = 3  # 2: the index in columns, each value behind its length; 3: the secret's marks
+# 2: the index in columns, each value behind its length; 3: the secret's marks; 4: a price column
+VERSION = 4
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
@@ -134,4 +135,5 @@ def _read_index(handle: BinaryIO) -> Index:
     index.by_task = cast(dict[str, int], by_task)
     index.inline = dict(inline)
     index.legacy = dict(legacy)
+    index.index_charges()
     return index

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import io, ui
@@ -94,10 +95,12 @@ async def create_planned(
     """
     from ..config import load_settings
     from ..create.submit import submit_tasks
+    from ..schemas.pricing import load_user_prices, merged_prices
     from ..service.client import FreeSoraClient, open_session
 
     settings = load_settings(profile.strip() or None)
     settings.require_key()  # before any request: a missing key costs nothing
+    prices = merged_prices(load_user_prices())  # a wrong price table: nothing is sent
     count = len(planned)
     show_text(node, f"creating {count} task{'s' if count != 1 else ''}: {planned[0].describe()}")
     lines: list[str] = [""] * count
@@ -108,7 +111,7 @@ async def create_planned(
         show_text(node, "\n".join(line for line in lines if line))
 
     ledger = await open_ledger_for(settings)  # unreachable or unwritable: nothing is sent
-    async with open_session(settings) as session:
+    async with open_session(settings) as session, _said_on(node):
         results = await submit_tasks(
             FreeSoraClient(session, settings),
             planned,
@@ -116,12 +119,27 @@ async def create_planned(
             seed=seed,
             on_submitted=submitted,
             on_wait=lambda message: show_text(node, message),
+            prices=prices,
+            keep_refused=as_list,  # a batch keeps the takes its budget allowed
         )
     text = created_text(results, planned)
     # The frontend shows progress text on the node, not a V3 node's PreviewText: say it here.
     show_text(node, text)
-    task_ids = [result.task_id for result in results]
+    task_ids = [result.output for result in results]
     return io.NodeOutput(task_ids if as_list else task_ids[0], ui=ui.PreviewText(text))
+
+
+@contextlib.asynccontextmanager
+async def _said_on(node: type[io.ComfyNode]) -> AsyncIterator[None]:
+    """A refusal (the daily budget, the service) stays on the node's face too, not only in
+    ComfyUI's error dialog."""
+    from ..errors import FreeSoraError
+
+    try:
+        yield
+    except FreeSoraError as exc:
+        show_text(node, str(exc))
+        raise
 
 
 def created_text(results: Sequence[Submitted], planned: Sequence[PlannedTask]) -> str:

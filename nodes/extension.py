@@ -28,7 +28,9 @@ class FreeSoraExtension(ComfyExtension):
 
 async def comfy_entrypoint() -> FreeSoraExtension:
     # ComfyUI calls this once while loading packs, before it applies its route table.
+    from . import prompt_check
     from .routes import register
 
     register()
+    prompt_check.register()  # a storyboard's linked shots checked at queue time
     return FreeSoraExtension()

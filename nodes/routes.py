@@ -109,9 +109,9 @@ def build_routes(
 
     @routes.get("/freesora/prices")
     async def prices(request: web.Request) -> web.StreamResponse:
-        from ..schemas.pricing import price_sheet
+        from .prices_route import price_answer
 
-        return web.json_response(price_sheet())
+        return web.json_response(await asyncio.to_thread(price_answer, request.remote, env))
 
     @routes.get("/freesora/tasks")
     async def tasks(request: web.Request) -> web.StreamResponse:
@@ -121,11 +121,18 @@ def build_routes(
             limit, offset = page_bounds(request.query.get("limit"), request.query.get("offset"))
         except ValueError as exc:
             return refusal(400, "invalid", str(exc))
+        from .prices_route import spent_answer
+
         try:
-            page = await task_page(await open_ledger(), limit=limit, offset=offset)
+            ledger = await open_ledger()
+            page = await task_page(ledger, limit=limit, offset=offset)
         except FreeSoraError as exc:  # the ledger cannot be opened: say why (the inbox shows it)
             return _refused(exc, status=503)
-        return web.json_response(page)
+        try:
+            spent = await spent_answer(ledger, env)
+        except FreeSoraError:  # no account to count for (a journal without its secret): list anyway
+            spent = None
+        return web.json_response({**page, "spent": spent})
 
 
 _REGISTERED: set[int] = set()

@@ -26,9 +26,9 @@ class FreeSoraStoryboard(io.ComfyNode):
             category="FreeSora",
             description="Create one sora-2-pro-storyboard task from chained Shot Builders "
             "(spends credits). A storyboard takes no prompt (the service never passes one "
-            "upstream): each shot's scene says what happens. When the shots add up to more than "
-            "n_frames, the next longer length that holds them is sent (shown on the node); "
-            "more than 25 s is refused before anything is sent.",
+            "upstream): each shot's scene says what happens. The shots must fit n_frames: "
+            "when they add up to more, it is refused before anything is sent, naming the "
+            "lengths that hold them (a longer clip costs more credits).",
             inputs=[
                 w.SHOTS.Input("shots", tooltip="The shot list from the last Shot Builder."),
                 w.aspect_ratio_input(),
@@ -47,8 +47,19 @@ class FreeSoraStoryboard(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, **inputs: Any) -> bool | str:
         inputs.setdefault("shots", None)
-        problem = combo_problem(cls, inputs)
-        return problem or queue_time_check(model=VideoModel.PRO_STORYBOARD.value, **inputs)
+        model = VideoModel.PRO_STORYBOARD.value
+        problem = combo_problem(cls, inputs) or queue_time_check(model=model, **inputs)
+        if problem is not True or inputs["shots"] is not None:
+            return problem
+        # Linked shots (None here): their Shot Builders' durations, read from the prompt.
+        from ..create.plan import length_problem
+        from .prompt_check import linked_shots_total
+
+        node_id = getattr(getattr(cls, "hidden", None), "unique_id", None)
+        total = linked_shots_total(node_id, inputs.get("n_frames"))
+        return (
+            True if total is None else length_problem(model, inputs.get("n_frames"), total) or True
+        )
 
     @classmethod
     async def execute(

@@ -158,11 +158,15 @@ class FreeSoraVideoResult(io.ComfyNode):
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
         from ..collect import collect_videos, failures_error
         from ..config import load_settings
+        from ..create.submit import NOT_CREATED
         from ..errors import FreeSoraError
         from ..schemas.task_id import clean_task_id
         from ..service.client import FreeSoraClient, open_session
 
-        task_ids = [clean_task_id(str(value)) for value in _items(task_id)]
+        # A take its daily budget refused has no task: that item fails, the others are collected.
+        given = [str(value) for value in _items(task_id)]
+        refused = {i: v for i, v in enumerate(given) if v.startswith(NOT_CREATED)}
+        task_ids = [v if i in refused else clean_task_id(v) for i, v in enumerate(given)]
         mode = _one_value(on_error, "on_error", ON_ERROR[0])
         if mode not in ON_ERROR:
             raise _invalid("on_error", f"must be one of {', '.join(ON_ERROR)}; got {mode!r}")
@@ -181,21 +185,37 @@ class FreeSoraVideoResult(io.ComfyNode):
 
         ledger = await open_ledger_for(settings)
         async with open_session(settings) as session:
+            wanted = [i for i in range(len(task_ids)) if i not in refused]
             try:
-                results = await collect_videos(
+                collected = await collect_videos(
                     FreeSoraClient(session, settings),
-                    task_ids,
+                    [task_ids[i] for i in wanted],
                     _download_dir(),
-                    options_for=options_for,
+                    options_for=lambda at: options_for(wanted[at]),
                     ledger=ledger,
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None
+        results = _merged(len(task_ids), wanted, collected, refused)
         failed = [r for r in results if isinstance(r, FreeSoraError)]
         if failed and mode == "raise":
             face.finish(results)
             raise failures_error(task_ids, results)
         return _outputs(task_ids, results, face.finish(results))
+
+
+def _merged(
+    count: int, wanted: list[int], collected: list[Collected], refused: dict[int, str]
+) -> list[Collected]:
+    """The collected results and the refused takes' failures, in the input's order."""
+    from ..errors import BudgetExceededError
+
+    results: list[Collected] = [
+        BudgetExceededError(text, budget=0, spent=0, price=0) for text in refused.values()
+    ]
+    by_index = dict(zip(refused, results, strict=True))
+    by_index.update(zip(wanted, collected, strict=True))
+    return [by_index[i] for i in range(count)]
 
 
 def _one_value(values: Any, name: str, default: Any) -> Any:
@@ -251,7 +271,7 @@ class _Face:
         self._task_ids = task_ids
         self._bar = progress_bar(100)
         self._progress = [0.0] * len(task_ids)
-        self._lines = [f"task {task}: waiting" for task in task_ids]
+        self._lines = [t if t.startswith("not created") else f"task {t}: waiting" for t in task_ids]
 
     def progress_of(self, index: int) -> Any:
         from ..collect import status_text

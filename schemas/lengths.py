@@ -2,6 +2,9 @@
 
 A length the model does not offer becomes the smallest offered length at least as long as the
 value asked (and, for a storyboard, as its shots); above every offered length it is refused.
+An offered length the user chose is sent as chosen, never raised: a storyboard whose shots
+outgrow it is refused naming the lengths that hold them (a longer clip costs more, and the
+price the user saw was the chosen length's).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ def normalize_n_frames(
     """The clip length that will be sent for `value`, as the string the service expects.
 
     A length the model does not offer becomes the smallest allowed length that is at least the
-    value asked (and at least `at_least`: a storyboard's shots must fit). A length above every
-    allowed one is refused, naming them: the pack never shortens a clip the user asked for.
+    value asked (and at least `at_least`: a storyboard's shots must fit); no value means the
+    default, raised the same way. An offered length is never raised: shots longer than it are
+    refused, naming the lengths that hold them. A length above every allowed one is refused,
+    naming them: the pack never shortens a clip the user asked for.
     """
     spec = spec_of(model)
     allowed = ", ".join(map(str, spec.frames))
@@ -36,6 +41,16 @@ def normalize_n_frames(
             raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
     wanted = max(seconds, at_least)
     fitting = [length for length in spec.frames if length >= wanted - 1e-9]
+    chosen = value is not None and seconds in spec.frames
+    if chosen and fitting and at_least > seconds + 1e-9:
+        holding = (
+            " or ".join(map(str, fitting)) if len(fitting) < 3 else ", ".join(map(str, fitting))
+        )
+        raise _fail(
+            "n_frames",
+            f"{value} s is shorter than the shots ({at_least:g} s in all): choose n_frames "
+            f"{holding} (the lengths that hold them; longer clips cost more), or shorten the shots",
+        )
     if not fitting:
         if at_least > seconds:
             raise _fail(

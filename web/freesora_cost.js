@@ -1,6 +1,7 @@
 // FreeSora: the estimated credits of each creation node (a node badge) and of the whole
 // prompt (a confirmation above a threshold before it is queued). Prices come from
-// GET /freesora/prices, the pack's one table (an estimate: the service publishes none).
+// GET /freesora/prices: the pack's one table (an estimate: the service publishes none) with
+// the user's own prices (the config file's "prices" table) put in place of its entries.
 import { app } from "../../scripts/app.js";
 import { prices } from "./freesora_api.js";
 import { confirmSpend, setting } from "./freesora_ui.js";
@@ -24,11 +25,27 @@ export const priceSheet = () => sheet;
 
 const widgetValue = (node, name) => node.widgets?.find((w) => w.name === name)?.value;
 
+const sizeOf = (entry, size) => (entry?.takes_size ? size : "standard");
+
 function unitPrice(model, seconds, size) {
   const entry = sheet?.models?.[model];
   const byFrames = entry?.credits?.[String(seconds)];
   if (!byFrames) return null;
-  return byFrames[entry.takes_size ? size : "standard"] ?? byFrames.standard ?? null;
+  return byFrames[sizeOf(entry, size)] ?? byFrames.standard ?? null;
+}
+
+// Whether the user's table (not the pack's estimate) sets this price.
+function usersPrice(model, seconds, size) {
+  const sizes = sheet?.user?.[model]?.[String(seconds)] ?? [];
+  return sizes.includes(sizeOf(sheet?.models?.[model], size));
+}
+
+/** Where the prices come from, for the confirmation and the settings section. */
+export function priceSource() {
+  if (!sheet) return "";
+  return Object.keys(sheet.user ?? {}).length
+    ? "Prices are yours where your table sets them, else the pack's estimate."
+    : "The estimate is the pack's own; the service's pricing page has the real price.";
 }
 
 // How many images reach an Image to Video node: known for a few common sources, else null.
@@ -50,19 +67,22 @@ export function estimateNode(node) {
   const kind = CREATION_NODES[node.comfyClass];
   if (!kind || !sheet) return null;
   const model = kind.model ?? widgetValue(node, "model");
-  const unit = unitPrice(model, widgetValue(node, "n_frames"), widgetValue(node, "size"));
+  const [seconds, size] = [widgetValue(node, "n_frames"), widgetValue(node, "size")];
+  const unit = unitPrice(model, seconds, size);
   if (unit === null) return null;
   let count = Number(widgetValue(node, "batch_size") ?? 1) || 1;
   if (kind.perImage) count = linkedBatch(node);
-  return { unit, count, credits: count === null ? null : unit * count };
+  const yours = usersPrice(model, seconds, size);
+  return { unit, count, yours, credits: count === null ? null : unit * count };
 }
 
 export function badgeText(estimate) {
   if (!estimate) return "";
   const n = (value) => value.toLocaleString("en-US");
-  if (estimate.count === null) return `≈ ${n(estimate.unit)} credits / image`;
-  if (estimate.count > 1) return `≈ ${n(estimate.credits)} credits (${estimate.count} × ${n(estimate.unit)})`;
-  return `≈ ${n(estimate.credits)} credits`;
+  const mine = estimate.yours ? " (your price)" : "";
+  if (estimate.count === null) return `≈ ${n(estimate.unit)} credits / image${mine}`;
+  if (estimate.count > 1) return `≈ ${n(estimate.credits)} credits (${estimate.count} × ${n(estimate.unit)})${mine}`;
+  return `≈ ${n(estimate.credits)} credits${mine}`;
 }
 
 const afterFrames = (fn) => requestAnimationFrame(() => requestAnimationFrame(fn));
@@ -150,8 +170,7 @@ export function guardQueue() {
       const message =
         `This prompt is estimated at ≈ ${total.toLocaleString("en-US")} credits${extra}` +
         `${runs > 1 ? ` for ${runs} runs` : ""}, above your limit of ` +
-        `${threshold.toLocaleString("en-US")} (Settings → FreeSora). ` +
-        "The estimate is the pack's own; the service's pricing page has the real price. Queue it?";
+        `${threshold.toLocaleString("en-US")} (Settings → FreeSora). ${priceSource()} Queue it?`;
       if (!(await confirmSpend("FreeSora: confirm the spend", message))) return false;
     }
     return original.call(this, number, batchCount, ...rest);

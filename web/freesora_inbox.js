@@ -11,6 +11,7 @@ import { button, el, toast } from "./freesora_ui.js";
 const PAGE = 25;
 const STATUS_COLORS = { succeeded: "#4ade80", failed: "#f87171", cancelled: "#f87171", unknown: "#fbbf24" };
 const baseName = (path) => String(path).split(/[\\/]/).pop();
+const credits = (value) => Number(value).toLocaleString("en-US", { maximumFractionDigits: 2 });
 const when = (epoch) => (epoch ? new Date(epoch * 1000).toLocaleString() : "");
 
 export function collectPrompt(taskId) {
@@ -49,12 +50,19 @@ function row(task) {
     el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
     el("div", { style: { fontSize: "0.85em" } },
       el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
-      el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}` })),
+      el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}${task.price == null ? "" : ` · ≈ ${credits(task.price)} credits`}` })),
     task.prompt ? el("div", { textContent: task.prompt }) : null,
     task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: `file: ${baseName(task.file)}`, title: task.file }) : null,
     task.reason ? el("div", { style: small, textContent: task.reason }) : null,
     el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
       button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
+}
+
+// "last 24 h: ≈ 120 of 500 credits" (the default profile's account; its daily budget).
+function spentText(spent) {
+  if (!spent) return "";
+  if (spent.budget == null) return `last 24 h: ≈ ${credits(spent.credits)} credits (no daily budget set)`;
+  return `last 24 h: ≈ ${credits(spent.credits)} of ${credits(spent.budget)} credits`;
 }
 
 export function renderInbox(container) {
@@ -63,6 +71,7 @@ export function renderInbox(container) {
   const list = el("ul", { style: { listStyle: "none", padding: 0, margin: 0 }, dataset: { freesora: "tasks" } });
   const info = el("div", { style: { fontSize: "0.85em", margin: "0.4rem 0" }, dataset: { freesora: "inbox-info" } });
   const cost = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "graph-cost" } });
+  const spent = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "spent" } });
   const more = button("More", null, "more");
   more.style.display = "none";
   const load = async (reset) => {
@@ -75,6 +84,7 @@ export function renderInbox(container) {
       return;
     }
     const page = answer.data;
+    spent.textContent = spentText(page.spent);
     if (reset) list.replaceChildren();
     list.append(...page.tasks.map(row));
     offset += page.tasks.length;
@@ -86,7 +96,7 @@ export function renderInbox(container) {
   container.append(
     el("div", { style: { padding: "0.6rem", overflowY: "auto", height: "100%", boxSizing: "border-box" }, dataset: { freesora: "inbox" } },
       el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: "FreeSora tasks" }), refresh),
-      cost, info, list, more));
+      cost, spent, info, list, more));
   load(true);
 }
 

@@ -2,7 +2,7 @@
 // a custom-rendered control that never calls the setting's setter, so the key is never a
 // setting value, never in localStorage, and the field is emptied as soon as it is submitted.
 import { checkKey, keyStatus, removeKey, storeKey } from "./freesora_api.js";
-import { THRESHOLD_SETTING } from "./freesora_cost.js";
+import { loadPrices, THRESHOLD_SETTING } from "./freesora_cost.js";
 import { button, el, setting, toast } from "./freesora_ui.js";
 
 const PROFILE_SETTING = "FreeSora.Key.Profile";
@@ -67,6 +67,21 @@ function checkButton() {
   return el("div", { style: { maxWidth: "16rem" } }, check, result);
 }
 
+// Where the user's price table lives (the config file's "prices"), and what it sets.
+function pricesInfo() {
+  const line = el("div", { style: { fontSize: "0.85em", maxWidth: "22rem" }, dataset: { freesora: "prices-info" } });
+  loadPrices().then((sheet) => {
+    if (!sheet) return (line.textContent = "The price table is unavailable.");
+    const where = sheet.config_file ? `the config file ${sheet.config_file}` : "the FreeSora config file on the ComfyUI machine";
+    let count = 0;
+    for (const lengths of Object.values(sheet.user ?? {})) for (const sizes of Object.values(lengths)) count += sizes.length;
+    const mine = count ? `${count} price${count === 1 ? "" : "s"} of yours are used` : "none set yet: the pack's estimate is used";
+    const example = '"prices": {"sora-2-pro-text-to-video": {"10": {"high": 375}}}';
+    line.textContent = `Your prices: a top-level ${example} table in ${where} (${mine}).` + (sheet.problem ? ` Problem: ${sheet.problem}` : "");
+  });
+  return line;
+}
+
 export const SETTINGS = [
   {
     id: "FreeSora.Key.ApiKey",
@@ -102,5 +117,12 @@ export const SETTINGS = [
     type: "number",
     defaultValue: 2000,
     attrs: { min: 0, step: 100 },
+  },
+  {
+    id: "FreeSora.Cost.Prices",
+    category: ["FreeSora", "Cost", "Prices"],
+    name: "Prices used for badges, the confirmation and the daily budget",
+    type: () => pricesInfo(),
+    defaultValue: "",
   },
 ];

@@ -255,6 +255,11 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     made = page.locator("[data-freesora=task]", has_text=example_prompt()[:40])
     made.first.wait_for(state="visible", timeout=10_000)
     assert "sora-2-pro-text-to-video" in made.first.inner_text()
+    # Issue 20: the node's take is priced, and the last 24 hours are counted for the account.
+    assert "≈ 150 credits" in made.first.inner_text()
+    spent = page.locator("[data-freesora=spent]")
+    assert spent.inner_text().startswith("last 24 h: ≈ "), spent.inner_text()
+    assert "no daily budget set" in spent.inner_text()
     row = page.locator("[data-freesora=task]", has_text=newest)
     row.locator("[data-freesora=collect]").click()
     entry = collected(host, newest)
@@ -288,3 +293,48 @@ def test_a_prompt_above_the_threshold_asks_first_and_cancel_queues_nothing(
     assert queue["queue_running"] == []
     assert queue["queue_pending"] == []
     assert host.sandbox.request_counts()[0] == creates
+
+
+def _with_prices(host: WebHost, prices: dict[str, Any] | None) -> None:
+    """The config file's `prices` table set (or removed), keeping whatever else it holds."""
+    data = json.loads(host.config_file.read_text()) if host.config_file.exists() else {}
+    data.pop("prices", None)
+    if prices is not None:
+        data["prices"] = prices
+    host.config_file.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_user_price_changes_the_badge_and_the_settings_say_where_the_table_lives(
+    page: Any, web_host: WebHost, tmp_path: Path
+) -> None:
+    pro = "sora-2-pro-text-to-video"
+    _with_prices(web_host, {pro: {"10": {"standard": 375}}})
+    try:
+        page.reload()
+        page.wait_for_function(
+            "() => window.app?.graph && app.extensions?.some(e => e.name === 'FreeSora.Frontend')",
+            timeout=90_000,
+        )
+        page.wait_for_timeout(1500)
+        on_screen.record_canvas_badges(page)
+        load(page, "freesora_text_to_video.json")
+        t2v = node_id(page, "FreeSoraTextToVideo")
+        set_widget(page, t2v, "model", pro)
+        set_widget(page, t2v, "size", "standard")
+        set_widget(page, t2v, "n_frames", "10")
+        mine = "≈ 375 credits (your price)"
+        assert page_json(page, BADGES, t2v) == [mine]
+        badge_on_screen(page, t2v, mine)
+        shoot(page, tmp_path, "badge_user_price")
+        set_widget(page, t2v, "n_frames", "15")  # not in the user's table: the estimate
+        estimate = page_json(page, "async () => (await (await fetch('/freesora/prices')).json())")[
+            "models"
+        ][pro]["credits"]["15"]["standard"]
+        assert page_json(page, BADGES, t2v) == [f"≈ {estimate} credits"]
+        open_settings(page)
+        info = page.locator("[data-freesora=prices-info]")
+        info.get_by_text(str(web_host.config_file), exact=False).wait_for(timeout=10_000)
+        assert "1 price of yours" in info.inner_text()
+        shoot(page, tmp_path, "settings_prices")
+    finally:
+        _with_prices(web_host, None)

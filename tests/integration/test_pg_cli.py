@@ -75,3 +75,23 @@ async def test_the_cli_never_prints_the_database_password(farm: Cli, pg_url: str
     assert "Traceback" not in refused.err
     assert secret not in listed.out + listed.err + refused.out + refused.err
     assert farm.sandbox.received.creates == []
+
+
+async def test_eight_worker_processes_share_one_daily_budget_through_the_database(
+    farm: Cli,
+) -> None:
+    """Issue 20: the budget is account-wide across a farm's workers (one transaction under an
+    advisory lock per account), so processes at once never pass it together."""
+    import asyncio
+
+    from freesora.schemas.pricing import estimate_body
+
+    price = estimate_body({"model": "sora-2-text-to-video", "nFrames": "10"})
+    farm.env["FREESORA_DAILY_BUDGET"] = str(2 * price)  # room for exactly two creates
+    boat = ("create", "--model", "sora-2-text-to-video", "--prompt")
+    runs = await asyncio.gather(*(farm(*boat, f"A farm boat {n}") for n in range(8)))
+    assert sorted(run.code for run in runs) == [0, 0, 1, 1, 1, 1, 1, 1], [r.err for r in runs]
+    assert all("Daily budget reached" in run.err for run in runs if run.code)
+    assert len(farm.sandbox.received.creates) == 2
+    spent = await farm("tasks", "--spent")
+    assert f"last 24 h: {2 * price} of {2 * price} credits spent" in spent.out

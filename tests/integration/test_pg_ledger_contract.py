@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from budget_contract import BudgetContract
 from ledger_contract import LedgerContract, MakeLedger
 
 from freesora.ledger.postgres import PostgresLedger
 
 
-class TestPostgresLedger(LedgerContract):
+class TestPostgresLedger(LedgerContract, BudgetContract):
     @pytest.fixture
     async def make_ledger(self, pg_url: str) -> AsyncIterator[MakeLedger]:
         opened: list[PostgresLedger] = []

@@ -158,12 +158,54 @@ async def test_prices_are_the_pure_layers_table_labelled_an_estimate(
     client: TestClient[Any, Any],
 ) -> None:
     answer = await (await client.get("/freesora/prices")).json()
-    assert answer == price_sheet()
+    assert answer == price_sheet(config_file=answer["config_file"])
+    assert answer["user"] == {}
     assert answer["estimate"] is True
     assert answer["as_of"]
     assert "estimate" in answer["source"]
     assert answer["models"]["sora-2-pro-storyboard"]["credits"]["25"]["standard"] == 375
     assert answer["models"]["sora-2-pro-text-to-video"]["credits"]["10"]["high"] == 330
+
+
+async def test_the_users_prices_are_merged_and_named_and_the_config_file_told_to_this_machine(
+    client: TestClient[Any, Any], env: dict[str, str]
+) -> None:
+    path = Path(env["FREESORA_CONFIG"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pro = "sora-2-pro-text-to-video"
+    path.write_text(json.dumps({"prices": {pro: {"10": {"high": 375}}}}), encoding="utf-8")
+    answer = await (await client.get("/freesora/prices")).json()
+    assert answer["models"][pro]["credits"]["10"] == {"standard": 150, "high": 375}
+    assert answer["user"] == {pro: {"10": ["high"]}}
+    assert answer["config_file"] == str(path)  # the test client is a loopback peer
+    path.write_text(json.dumps({"prices": {pro: {"10": {"high": "x"}}}}), encoding="utf-8")
+    broken = await (await client.get("/freesora/prices")).json()
+    assert broken["problem"] == (f'prices.{pro}.10.high must be a non-negative number, got "x"')
+    assert broken["models"][pro]["credits"]["10"]["high"] == 330  # the estimate meanwhile
+
+
+async def test_the_task_list_says_each_price_and_the_last_24_hours_against_the_budget(
+    client: TestClient[Any, Any], env: dict[str, str], tmp_path: Path
+) -> None:
+    from freesora.ledger.base import Charge, Take
+
+    path = Path(env["FREESORA_CONFIG"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = "sk-sandbox-budget-route-0001"
+    profile = {"api_key": key, "daily_budget": 500}
+    path.write_text(json.dumps({"profiles": {"default": profile}}), encoding="utf-8")
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    account = await ledger.account("default", key)
+    decision = await ledger.claim(
+        Take(account=account, request="r" * 64, seed=1),
+        model="sora-2-text-to-video",
+        charge=Charge(45, 500),
+    )
+    assert decision.claim is not None
+    await decision.claim.created("task-priced")
+    answer = await (await client.get("/freesora/tasks")).json()
+    assert answer["tasks"][0]["price"] == 45
+    assert answer["spent"] == {"credits": 45, "budget": 500, "profile": "default"}
 
 
 async def test_tasks_are_listed_newest_first_and_paged(

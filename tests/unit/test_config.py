@@ -216,3 +216,41 @@ def test_save_profile_refuses_a_plain_http_base_url_for_a_public_host(
     with pytest.raises(ConfigError, match="base_url"):
         save_profile("work", base_url="http://freesoragenerator.com", env=env)
     assert not config_path(env).exists()
+
+
+def test_a_profiles_daily_budget_is_read_and_the_environment_wins_for_the_default(
+    env: dict[str, str],
+) -> None:
+    write_config(
+        env, {"profiles": {"default": {"daily_budget": 500}, "farm": {"daily_budget": 2000.5}}}
+    )
+    assert load_settings(env=env).daily_budget == 500
+    assert "daily_budget" in load_settings(env=env).budget_source
+    assert load_settings("farm", env).daily_budget == 2000.5
+    chosen = load_settings(env={**env, "FREESORA_DAILY_BUDGET": "1_000"})
+    assert chosen.daily_budget == 1000
+    assert "FREESORA_DAILY_BUDGET" in chosen.budget_source
+    # The environment is the default profile's only, like the key.
+    assert load_settings("farm", {**env, "FREESORA_DAILY_BUDGET": "1"}).daily_budget == 2000.5
+
+
+def test_no_budget_is_none_and_says_where_one_would_be_set(env: dict[str, str]) -> None:
+    settings = load_settings(env=env)
+    assert settings.daily_budget is None
+    assert "FREESORA_DAILY_BUDGET" in settings.budget_source
+
+
+@pytest.mark.parametrize("bad", ["x", -5, True, [1], "nan"])
+def test_a_budget_that_is_not_a_non_negative_number_is_refused_naming_it(
+    env: dict[str, str], bad: object
+) -> None:
+    write_config(env, {"profiles": {"default": {"daily_budget": bad}}})
+    with pytest.raises(ConfigError, match=r"daily_budget.*must be a non-negative number"):
+        load_settings(env=env)
+    with pytest.raises(ConfigError, match="FREESORA_DAILY_BUDGET must be a non-negative"):
+        load_settings(
+            env={
+                "FREESORA_CONFIG": env["FREESORA_CONFIG"] + ".none",
+                "FREESORA_DAILY_BUDGET": str(bad),
+            }
+        )

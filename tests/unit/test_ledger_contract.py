@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from budget_contract import BudgetContract
 from ledger_contract import LedgerContract, MakeLedger
 
 from freesora.ledger.file_store import FileLedger
 
 
-class TestFileLedger(LedgerContract):
+class TestFileLedger(LedgerContract, BudgetContract):
     @pytest.fixture
     def make_ledger(self, tmp_path: Path) -> MakeLedger:
         async def make() -> FileLedger:

@@ -319,7 +319,7 @@ def test_a_blank_scene_is_refused_naming_the_shot() -> None:
     assert str(error).startswith("shot 1: scene")
 
 
-def test_shots_longer_than_n_frames_get_the_smallest_length_that_holds_them_shown() -> None:
+def test_a_length_not_offered_grows_to_the_smallest_that_holds_the_shots_shown() -> None:
     # Issue 10: 20 s of shots with n_frames 20 was snapped to 15 and then refused.
     shots = [{"scene": "a", "duration": 10}, {"scene": "b", "duration": 10}]
     request = build_create_request(**minimal(STORYBOARD, n_frames=20, shots=shots))
@@ -328,8 +328,23 @@ def test_shots_longer_than_n_frames_get_the_smallest_length_that_holds_them_show
         "n_frames 20 -> 25 s (sora-2-pro-storyboard offers 10, 15, 25 s; the shots add up to 20 s)"
     ]
     short = [{"scene": "a", "duration": 8}, {"scene": "b", "duration": 8.5}]
-    assert build_create_request(**minimal(STORYBOARD, n_frames=15, shots=short)).n_frames == "25"
     assert build_create_request(**minimal(STORYBOARD, shots=short)).n_frames == "25"
+
+
+@pytest.mark.parametrize(
+    ("n_frames", "durations", "holding"),
+    [(15, (8, 8.5), "25"), ("10", (8, 6), "15 or 25"), (10, (9.9004, 0.1), "15 or 25")],
+)
+def test_an_offered_length_the_shots_outgrow_is_refused_naming_the_lengths_that_hold_them(
+    n_frames: int | str, durations: tuple[float, ...], holding: str
+) -> None:
+    """Issue 18 item 7: a chosen length was raised (10 -> 15 or 25), so the price shown for
+    it was not the price paid. A length the user chose is sent as chosen, or refused."""
+    shots = [{"scene": f"s{i}", "duration": d} for i, d in enumerate(durations)]
+    error = rejected(**minimal(STORYBOARD, n_frames=n_frames, shots=shots))
+    assert error.field == "n_frames"
+    assert f"choose n_frames {holding}" in str(error)
+    assert f"n_frames {n_frames} s is shorter than the shots" in str(error)
 
 
 def test_shots_longer_than_the_longest_storyboard_are_refused_naming_both_numbers() -> None:

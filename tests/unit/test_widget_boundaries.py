@@ -70,20 +70,21 @@ def test_every_invalid_image_url_of_the_pool_is_refused_naming_image_url(url: st
     ("durations", "n_frames", "sent"),
     [
         ([5, 5], "10", "10"),
-        ([5, 5.5], "10", "15"),
+        ([5, 5.5], "10", "n_frames"),
         ([3.3, 3.3, 3.4], "10", "10"),
-        ([10, 10], "15", "25"),
-        ([15, 10.5], "25", None),
+        ([10, 10], "15", "n_frames"),
+        ([15, 10.5], "25", "shots"),
+        ([10, 10], "20", "25"),  # not an offered length: the smallest that holds the shots
     ],
 )
-def test_storyboard_n_frames_grows_to_hold_the_shots_up_to_the_longest_length(
-    durations: list[float], n_frames: str, sent: str | None
+def test_storyboard_shots_fit_the_chosen_length_which_is_never_raised(
+    durations: list[float], n_frames: str, sent: str
 ) -> None:
     shots = [{"scene": "A shot", "duration": d} for d in durations]
     result = outcome({"model": STORYBOARD, "n_frames": n_frames, "shots": shots})
-    if sent is None:
+    if not sent.isdigit():
         assert isinstance(result, InvalidRequestError)
-        assert result.field == "shots"
+        assert result.field == sent
     else:
         assert isinstance(result, dict)
         assert result["nFrames"] == sent
@@ -92,11 +93,11 @@ def test_storyboard_n_frames_grows_to_hold_the_shots_up_to_the_longest_length(
 # --- Bugs this file found, fixed since: kept as regression tests ---------------------------
 
 
-def test_shots_a_fraction_of_a_millisecond_too_long_get_the_next_length() -> None:
+def test_shots_a_fraction_of_a_millisecond_too_long_for_the_chosen_length_are_refused() -> None:
     shots = [{"scene": "A", "duration": 9.9004}, {"scene": "B", "duration": 0.1}]
     result = outcome({"model": STORYBOARD, "n_frames": "10", "shots": shots})
-    assert isinstance(result, dict)
-    assert result["nFrames"] == "15"
+    assert isinstance(result, InvalidRequestError)
+    assert "choose n_frames 15 or 25" in str(result)
 
 
 def test_a_malformed_ipv6_image_url_is_refused_naming_image_url() -> None:

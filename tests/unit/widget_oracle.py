@@ -78,10 +78,14 @@ def check_echoed(widgets: dict[str, Any], payload: dict[str, Any]) -> None:
         assert payload["size"] == widgets["size"]
     if "removeWatermark" in payload and isinstance(widgets["remove_watermark"], bool):
         assert payload["removeWatermark"] is widgets["remove_watermark"]
-    # The seed's rule, restated: the smallest allowed length at least the value asked and, for
-    # a storyboard, at least the shots' total.
+    # The seed's rule, restated: an offered length chosen is sent as chosen (issue 18 item 7);
+    # otherwise the smallest allowed length at least the value asked and, for a storyboard, at
+    # least the shots' total.
     frames = widgets["n_frames"]
     allowed = (10, 15, 25) if model == STORYBOARD else (10, 15)
     asked = (15 if model == STORYBOARD else 10) if frames is None or frames == "" else frames
+    if frames not in (None, "") and float(asked) in allowed:
+        assert payload["nFrames"] == str(int(float(asked)))
+        return
     floor = max(float(asked), sum(shot["duration"] for shot in payload.get("shots", [])))
     assert payload["nFrames"] == str(min(n for n in allowed if n >= floor - 1e-9))

@@ -1,0 +1,66 @@
+"""The daily budget's arithmetic over ledger entries: what counts as spent, and the refusal.
+
+Pure (no I/O): each store calls `check` with the account's charges while it holds the lock that
+spans the account (file store: the budget lock file; PostgreSQL: an advisory lock in the
+claim's transaction), so two processes never pass the budget together.
+
+What a take's price counts for, by its state:
+- sending, created, succeeded: spent (in flight or made);
+- unknown (and a sending whose claimant died), forgotten, cancelled: spent, the safe side (the
+  service may have charged it, and does not say it refunds a cancel);
+- failed (the service refunds failures) and refused (nothing charged): nothing.
+A reused task makes no claim, so it costs nothing. Takes recorded without a price count 0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from ..errors import BudgetExceededError
+from ..schemas.pricing import BUDGET_WINDOW_S, shown
+from .base import Charge, Spending, TakeState
+
+GIVEN_BACK = frozenset({TakeState.FAILED, TakeState.REFUSED})
+
+
+def counts(state: TakeState) -> bool:
+    """Whether a take in `state` keeps its price spent."""
+    return state not in GIVEN_BACK
+
+
+def spending(charges: Iterable[tuple[float, float, TakeState]], now: float) -> Spending:
+    """(claimed at, price, state) of an account's takes -> what the window holds at `now`."""
+    since = now - BUDGET_WINDOW_S
+    total, oldest = 0.0, None
+    for claimed, price, state in charges:
+        if claimed > since and price and counts(state):
+            total += price
+            oldest = claimed if oldest is None else min(oldest, claimed)
+    return Spending(total, oldest)
+
+
+def check(charge: Charge, spent: Spending) -> None:
+    """Refuse a claim that would take the account past its budget (nothing is written)."""
+    budget = charge.budget
+    if budget is None or spent.credits + charge.price <= budget + 1e-9:
+        return
+    raise BudgetExceededError(
+        refusal(budget, spent, charge.price, charge.raise_hint),
+        budget=budget,
+        spent=spent.credits,
+        price=charge.price,
+    )
+
+
+def refusal(budget: float, spent: Spending, price: float, raise_hint: str) -> str:
+    frees = ""
+    if spent.oldest is not None:
+        at = time.strftime("%Y-%m-%d %H:%M", time.localtime(spent.oldest + BUDGET_WINDOW_S))
+        frees = f" The oldest of those credits leaves the 24-hour window at {at}."
+    hint = f" To raise the budget: {raise_hint}." if raise_hint else ""
+    return (
+        f"Daily budget reached: this create costs ≈ {shown(price)} credits, and "
+        f"{shown(spent.credits)} of the {shown(budget)}-credit daily budget were spent in the "
+        f"last 24 hours. Nothing was sent.{frees}{hint}"
+    )

@@ -1,0 +1,49 @@
+"""The PostgreSQL store's budget step: a take's SENDING row inserted only if the account's
+budget holds, in one transaction under an advisory lock that spans the account (every worker
+of the farm takes it), so two workers never pass the budget together.
+
+The lock is a transaction lock: it goes with the commit (or the rollback of a refusal), never
+held during a create. The arithmetic is `ledger.budget`'s, on the same states.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..schemas.pricing import BUDGET_WINDOW_S
+from .base import Charge, Spending
+from .budget import GIVEN_BACK, check
+
+SPENT = (
+    "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes"
+    " WHERE account = %s AND price IS NOT NULL AND price > 0 AND created_at > %s"
+    " AND state <> ALL(%s)"
+)
+
+
+async def within_budget(
+    conn: Any,
+    account: str,
+    charge: Charge | None,
+    lock_key: int,
+    insert: Callable[[], Awaitable[int]],
+) -> int:
+    """`insert()` (the SENDING row) when there is no budget, or when the account's last 24
+    hours plus this price fit it; else `BudgetExceededError` and nothing is written."""
+    if charge is None or charge.budget is None:
+        return await insert()
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+        check(charge, await spent(conn, account))
+        return await insert()
+
+
+async def spent(conn: Any, account: str) -> Spending:
+    """What `account` spent in the last 24 hours (a sending row counts: in flight, or its
+    worker died after sending)."""
+    since = time.time() - BUDGET_WINDOW_S
+    cursor = await conn.execute(SPENT, (account, since, [state.value for state in GIVEN_BACK]))
+    row = await cursor.fetchone()
+    return Spending(float(row[0]), None if row[1] is None else float(row[1]))

@@ -1,0 +1,48 @@
+"""Queue-time checks that need the whole prompt: a storyboard's linked shots against n_frames.
+
+ComfyUI hands `validate_inputs` only a node's own widgets (linked inputs arrive as None), so a
+storyboard cannot see its Shot Builders there. ComfyUI's on-prompt hook sees the whole prompt
+just before it validates it, in the same request's task: the prompt is kept in a context
+variable for that validation (tasks copy it; another request's task never sees it), and the
+storyboard reads its shots' total from it (`create.plan.linked_shots_total`).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextvars import ContextVar
+from typing import Any
+
+_PROMPT: ContextVar[dict[str, Any] | None] = ContextVar("freesora_prompt", default=None)
+_HOOKED: set[int] = set()
+
+
+def remember_prompt(json_data: Any) -> Any:
+    """ComfyUI's on-prompt handler: keep the prompt for this request's validation."""
+    prompt = json_data.get("prompt") if isinstance(json_data, dict) else None
+    _PROMPT.set(prompt if isinstance(prompt, dict) else None)
+    return json_data
+
+
+def linked_shots_total(node_id: Any, n_frames: Any) -> float | None:
+    """The seconds of a storyboard node's linked shots in the prompt being validated, or None
+    (not known before the graph runs, or not this prompt: the node's n_frames must match)."""
+    from ..create.plan import linked_shots_total as total_in
+
+    prompt = _PROMPT.get()
+    node = (prompt or {}).get(str(node_id))
+    if not isinstance(node, dict) or str((node.get("inputs") or {}).get("n_frames")) != str(
+        n_frames
+    ):
+        return None
+    return total_in(prompt, str(node_id))
+
+
+def register() -> None:
+    """Hook the prompt once into a running ComfyUI's server (none in tests that list nodes)."""
+    prompt_server = getattr(sys.modules.get("server"), "PromptServer", None)
+    server = getattr(prompt_server, "instance", None)
+    if server is None or id(server) in _HOOKED or not hasattr(server, "add_on_prompt_handler"):
+        return
+    server.add_on_prompt_handler(remember_prompt)
+    _HOOKED.add(id(server))

@@ -1,0 +1,119 @@
+"""The daily budget and the user's prices, through `freesora` run as a user runs it against the
+sandbox on 127.0.0.1: a refusal sends nothing, real processes at once never pass the budget,
+reuse is free, a failed task's credits come back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from cli_runner import Cli
+
+from freesora.sandbox import FAIL_MARKER
+from freesora.schemas.pricing import estimate_body
+
+TEXT = {"model": "sora-2-text-to-video", "nFrames": "10"}
+PRICE = estimate_body(TEXT)  # 30: what the sandbox charges, and the budget counts
+CREATE = ("create", "--model", "sora-2-text-to-video", "--prompt")
+
+
+def sent(cli: Cli) -> int:
+    return len(cli.sandbox.received.creates)
+
+
+async def test_a_create_over_the_budget_exits_1_saying_why_and_sends_nothing(cli: Cli) -> None:
+    cli.env["FREESORA_DAILY_BUDGET"] = str(PRICE - 1)
+    ran = await cli(*CREATE, "A kite")
+    assert ran.code == 1, ran.err
+    assert f"this create costs ≈ {PRICE} credits" in ran.err
+    assert f"0 of the {PRICE - 1}-credit daily budget were spent in the last 24 hours" in ran.err
+    assert "Nothing was sent" in ran.err
+    assert "FREESORA_DAILY_BUDGET" in ran.err  # how to raise it
+    assert sent(cli) == 0
+
+
+async def test_eight_processes_at_once_never_pass_the_budget_together(cli: Cli) -> None:
+    cli.env["FREESORA_DAILY_BUDGET"] = str(3 * PRICE + PRICE // 2)  # room for 3 creates
+    runs = await asyncio.gather(*(cli(*CREATE, f"A kite {n}") for n in range(8)))
+    passed = [run for run in runs if run.code == 0]
+    refused = [run for run in runs if run.code == 1 and "Daily budget reached" in run.err]
+    assert (len(passed), len(refused)) == (3, 5), [run.err for run in runs]
+    assert sent(cli) == 3
+    spent = await cli("tasks", "--spent")
+    assert spent.code == 0, spent.err
+    assert f"last 24 h: {3 * PRICE} of {3 * PRICE + PRICE // 2} credits spent" in spent.out
+
+
+async def test_a_reused_task_costs_nothing_and_the_list_shows_each_price(cli: Cli) -> None:
+    cli.env["FREESORA_DAILY_BUDGET"] = str(PRICE)
+    first = await cli(*CREATE, "A kite", "--seed", "7")
+    again = await cli(*CREATE, "A kite", "--seed", "7")
+    assert (first.code, again.code) == (0, 0), again.err
+    assert again.last_line == first.last_line
+    assert "reused" in again.err
+    assert sent(cli) == 1
+    other = await cli(*CREATE, "A kite", "--seed", "8")
+    assert other.code == 1
+    assert "Daily budget reached" in other.err
+    listed = await cli("tasks")
+    assert f"price={PRICE}" in listed.out
+
+
+async def test_a_failed_task_gives_its_credits_back(cli: Cli) -> None:
+    cli.env["FREESORA_DAILY_BUDGET"] = str(PRICE)
+    failed = await cli(*CREATE, f"x {FAIL_MARKER}")
+    assert failed.code == 0, failed.err
+    refused = await cli(*CREATE, "A kite")
+    assert refused.code == 1
+    assert "Daily budget reached" in refused.err
+    waited = await cli("wait", failed.last_line, "--interval", "0.2")
+    assert waited.code == 1
+    assert "refunded" in waited.err
+    made = await cli(*CREATE, "A kite")
+    assert made.code == 0, made.err
+    assert sent(cli) == 2
+
+
+async def test_the_users_prices_are_shown_by_a_dry_run_and_charged_against_the_budget(
+    cli: Cli,
+) -> None:
+    config = Path(cli.env["FREESORA_CONFIG"])
+    prices = {"sora-2-text-to-video": {"10": {"standard": 12}}}
+    config.write_text(json.dumps({"prices": prices}), encoding="utf-8")
+    dry = await cli(*CREATE, "A kite", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert f"price: ≈ 12 credits (your price table in {config})" in dry.err
+    estimate = await cli(*CREATE, "A kite", "--n-frames", "15", "--dry-run")
+    assert "credits (the pack's estimate)" in estimate.err
+    cli.env["FREESORA_DAILY_BUDGET"] = "20"
+    assert (await cli(*CREATE, "A kite")).code == 0
+    second = await cli(*CREATE, "A kite")
+    assert second.code == 1
+    assert "costs ≈ 12 credits, and 12 of the 20-credit daily budget" in second.err
+    assert sent(cli) == 1
+
+
+async def test_a_wrong_price_table_is_refused_naming_the_entry_and_nothing_is_sent(
+    cli: Cli,
+) -> None:
+    config = Path(cli.env["FREESORA_CONFIG"])
+    prices = {"sora-2-pro-text-to-video": {"10": {"high": "x"}}}
+    config.write_text(json.dumps({"prices": prices}), encoding="utf-8")
+    ran = await cli(*CREATE, "A kite")
+    assert ran.code == 1
+    assert 'prices.sora-2-pro-text-to-video.10.high must be a non-negative number, got "x"' in (
+        ran.err
+    )
+    assert sent(cli) == 0
+
+
+async def test_a_storyboard_longer_than_the_chosen_length_is_refused_naming_those_that_hold_it(
+    cli: Cli,
+) -> None:
+    """Issue 18 item 7: 14 s of shots with n_frames 10 were sent as 15 s (dearer)."""
+    shots = ("--shot", "8:A harbour", "--shot", "6:A gull")
+    ran = await cli("create", "--model", "sora-2-pro-storyboard", "--n-frames", "10", *shots)
+    assert ran.code == 2
+    assert "choose n_frames 15 or 25" in ran.err
+    assert sent(cli) == 0

@@ -1,0 +1,117 @@
+"""The budget part of the ledger contract, kept by every store (file, PostgreSQL): a take's
+price recorded with it, and a claim refused, atomically, when it would pass the daily budget.
+
+Mixed into each store's `LedgerContract` test class (it uses the same `make_ledger` fixture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from ledger_contract import MODEL, MakeLedger, take
+
+from freesora.errors import BudgetExceededError
+from freesora.ledger.base import Charge, Take, TakeState
+
+
+def account() -> str:
+    return "default:" + uuid.uuid4().hex  # a farm's database outlives one test
+
+
+def priced(price: float, budget: float | None = 100) -> Charge:
+    return Charge(price, budget, "set FREESORA_DAILY_BUDGET")
+
+
+class BudgetContract:
+    async def test_a_takes_price_is_recorded_with_it_and_read_back_after_a_restart(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        one = take(account=account())
+        decision = await (await make_ledger()).claim(one, model=MODEL, charge=priced(45.5))
+        assert decision.claim is not None
+        await decision.claim.created("t-priced-" + uuid.uuid4().hex[:8])
+        entry = await (await make_ledger()).lookup(one)
+        assert entry is not None
+        assert entry.price == 45.5
+        unpriced = take(account=account())
+        claimed = await (await make_ledger()).claim(unpriced, model=MODEL)
+        assert claimed.claim is not None
+        await claimed.claim.refused("no")
+        found = await (await make_ledger()).lookup(unpriced)
+        assert found is not None
+        assert found.price is None
+
+    async def test_a_claim_that_would_pass_the_budget_is_refused_and_writes_nothing(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger, who = await make_ledger(), account()
+        first = await ledger.claim(take(account=who), model=MODEL, charge=priced(60))
+        assert first.claim is not None
+        await first.claim.created("t-" + uuid.uuid4().hex[:8])
+        second = take(seed=2, account=who)
+        with pytest.raises(BudgetExceededError) as caught:
+            await ledger.claim(second, model=MODEL, charge=priced(45))
+        assert (caught.value.budget, caught.value.spent, caught.value.price) == (100, 60, 45)
+        assert await (await make_ledger()).lookup(second) is None
+        assert (await ledger.spent(who)).credits == 60
+        # Another account has a budget of its own; the take fits at a lower price.
+        assert (await ledger.claim(take(account=account()), model=MODEL, charge=priced(45))).claim
+        fits = await ledger.claim(second, model=MODEL, charge=priced(40))
+        assert fits.claim is not None
+        await fits.claim.unknown("answer lost")  # an unknown outcome stays spent
+        assert (await ledger.spent(who)).credits == 100
+
+    async def test_a_failed_or_refused_take_gives_its_credits_back(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger, who = await make_ledger(), account()
+        task_id = "t-fail-" + uuid.uuid4().hex[:8]
+        made = await ledger.claim(take(account=who), model=MODEL, charge=priced(80))
+        assert made.claim is not None
+        await made.claim.created(task_id)
+        with pytest.raises(BudgetExceededError):
+            await ledger.claim(take(seed=2, account=who), model=MODEL, charge=priced(80))
+        await ledger.record_outcome(task_id, TakeState.FAILED, reason="moderation")
+        assert (await ledger.spent(who)).credits == 0
+        refused = await ledger.claim(take(seed=2, account=who), model=MODEL, charge=priced(80))
+        assert refused.claim is not None
+        await refused.claim.refused("the service said no")
+        again = await ledger.claim(take(seed=3, account=who), model=MODEL, charge=priced(80))
+        assert again.claim is not None
+        await again.claim.release()
+
+    async def test_a_reused_task_costs_nothing_even_over_the_budget(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger, who = await make_ledger(), account()
+        task_id = "t-reuse-" + uuid.uuid4().hex[:8]
+        made = await ledger.claim(take(account=who), model=MODEL, charge=priced(100))
+        assert made.claim is not None
+        await made.claim.created(task_id)
+        reused = await ledger.claim(take(account=who), model=MODEL, charge=priced(100))
+        assert reused.claim is None
+        assert reused.earlier is not None
+        assert reused.earlier.task_id == task_id
+        assert (await ledger.spent(who)).credits == 100
+
+    async def test_concurrent_claims_of_one_account_never_pass_the_budget_together(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        who = account()
+        handles = [await make_ledger(), await make_ledger()]
+
+        async def one(seed: int) -> bool:
+            one_take = Take(account=who, request="q" * 64, seed=seed)
+            try:
+                decision = await handles[seed % 2].claim(one_take, model=MODEL, charge=priced(30))
+            except BudgetExceededError:
+                return False
+            assert decision.claim is not None
+            await decision.claim.created(f"t-{who[-8:]}-{seed}")
+            return True
+
+        passed = await asyncio.gather(*(one(seed) for seed in range(8)))
+        assert sum(passed) == 3  # 3 x 30 <= 100 < 4 x 30
+        assert (await handles[0].spent(who)).credits == 90
