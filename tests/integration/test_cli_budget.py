@@ -88,7 +88,10 @@ async def test_the_users_prices_are_shown_by_a_dry_run_and_charged_against_the_b
     assert "credits (the pack's estimate)" in estimate.err
     cli.env["FREESORA_DAILY_BUDGET"] = "20"
     assert (await cli(*CREATE, "A kite")).code == 0
-    second = await cli(*CREATE, "A kite")
+    again = await cli(*CREATE, "A kite")  # the same command reuses its task: free
+    assert again.code == 0, again.err
+    assert "reused task" in again.err
+    second = await cli(*CREATE, "A kite", "--seed", "1")  # a new paid take
     assert second.code == 1
     assert "costs ≈ 12 credits, and 12 of the 20-credit daily budget" in second.err
     assert sent(cli) == 1
@@ -101,7 +104,7 @@ async def test_a_wrong_price_table_is_refused_naming_the_entry_and_nothing_is_se
     prices = {"sora-2-pro-text-to-video": {"10": {"high": "x"}}}
     config.write_text(json.dumps({"prices": prices}), encoding="utf-8")
     ran = await cli(*CREATE, "A kite")
-    assert ran.code == 1
+    assert ran.code == 2  # a bad setting: the command cannot run as given
     assert 'prices.sora-2-pro-text-to-video.10.high must be a non-negative number, got "x"' in (
         ran.err
     )
