@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import sys
 import time
@@ -177,6 +178,17 @@ class FrontendPage:
             "async () => JSON.stringify((await window.app.graphToPrompt()).output)"
         )
         return dict(json.loads(text))
+
+    def run_as_a_new_take(self) -> dict[str, Any]:
+        """A new seed on each creation node, as a user asking for a new take, then queue and
+        wait: the graph really runs (no earlier task is reused)."""
+        self.page.evaluate(
+            """seed => window.app.graph.nodes.forEach(node => {
+                const widget = node.widgets?.find(w => w.name === 'seed');
+                if (widget) widget.value = seed; })""",
+            random.randrange(1, 2**31 - 1),
+        )
+        return self.queue_and_wait()
 
     def queue_and_wait(self, timeout_s: float = 90.0) -> dict[str, Any]:
         """Press Queue (app.queuePrompt) and return the history entry of the prompt it sent."""

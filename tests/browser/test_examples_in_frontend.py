@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +61,7 @@ def test_each_example_loads_clean_converts_to_its_twin_and_runs(
     twin = json.loads((API_TWINS / TWINS[name]).read_text(encoding="utf-8"))
     assert _plain(frontend.graph_to_prompt()) == twin
     _save_screenshot(frontend, name, mode)
-    # A new seed on each creation node, as a user asking for a new take: the graph really runs.
-    frontend.page.evaluate(
-        """seed => window.app.graph.nodes.forEach(node => {
-            const widget = node.widgets?.find(w => w.name === 'seed');
-            if (widget) widget.value = seed; })""",
-        random.randrange(1, 2**31 - 1),
-    )
-    entry = frontend.queue_and_wait()
+    entry = frontend.run_as_a_new_take()
     assert entry["status"]["status_str"] == "success", entry["status"]
     [save] = [key for key, node in twin.items() if node["class_type"] == "SaveVideo"]
     assert entry["outputs"][save]["images"], "Save Video saved nothing"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from pathlib import Path
 
 import pytest
@@ -38,14 +37,7 @@ def test_the_text_to_video_example_finishes_with_its_video_frame_on_save_video(
     workflow = json.loads((EXAMPLES / EXAMPLE).read_text(encoding="utf-8"))
     frontend.load_ui_workflow(workflow, EXAMPLE)
     frontend.problems.clear()
-    # A seed no earlier run used, so this is a new take that really goes to the sandbox.
-    frontend.page.evaluate(
-        """seed => window.app.graph.nodes.forEach(node => {
-            const widget = node.widgets?.find(w => w.name === 'seed');
-            if (widget) widget.value = seed; })""",
-        random.randrange(1, 2**31 - 1),
-    )
-    entry = frontend.queue_and_wait()
+    entry = frontend.run_as_a_new_take()
     assert entry["status"]["status_str"] == "success", entry["status"]
     [save] = [str(n["id"]) for n in workflow["nodes"] if n["type"] == "SaveVideo"]
     [saved] = entry["outputs"][save]["images"]
