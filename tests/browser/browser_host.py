@@ -262,17 +262,30 @@ def host() -> Host:
 
 
 @pytest.fixture(scope="session")
-def chromium(host: Host) -> Iterator[Any]:
+def playwright(host: Host) -> Iterator[Any]:
+    """The session's one Playwright: its sync API cannot start twice in one thread, so every
+    browser of the session (`chromium`, or one launched with other flags) comes from it."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as instance:
+        yield instance
+
+
+def launch_chromium(playwright: Any, *extra_args: str) -> Any:
     executable = chromium_path()
     if executable is None:
         pytest.skip("no chromium: install Debian's chromium or set FREESORA_CHROMIUM")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    return playwright.chromium.launch(
+        executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Any) -> Iterator[Any]:
+    browser = launch_chromium(playwright)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser_host import CHROMIUM_ARGS, chromium_path
+from browser_host import launch_chromium
 from web_host import WebHost
 
 REBIND = "rebind.attacker.example"
@@ -40,20 +40,12 @@ CALLS = """async (key) => {
 
 
 @pytest.fixture
-def rebinding_browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("no chromium: install Debian's chromium or set FREESORA_CHROMIUM")
-    rules = f"--host-resolver-rules=MAP {REBIND} 127.0.0.1"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=[*CHROMIUM_ARGS, rules]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+def rebinding_browser(playwright: Any) -> Iterator[Any]:
+    browser = launch_chromium(playwright, f"--host-resolver-rules=MAP {REBIND} 127.0.0.1")
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def test_a_page_on_a_rebound_name_can_neither_change_the_key_nor_read_the_tasks(
