@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
+from ..errors import LedgerError
+
 
 class TakeState(str, Enum):
     SENDING = "sending"
@@ -65,6 +67,14 @@ class TakeState(str, Enum):
             TakeState.REFUSED,
             TakeState.FORGOTTEN,
         )
+
+
+def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
+    """An adoption refused: another take already holds `task_id` (one task is one take's)."""
+    return LedgerError(
+        f"task {task_id} is already recorded for take {take_key[:12]}; "
+        "`freesora tasks` lists it. Nothing was changed."
+    )
 
 
 def account_id(profile: str, api_key: str, secret: bytes) -> str:

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
 from .admission import Limits, Verdict
-from .base import Entry, Take, TakeState
+from .base import Entry, Take, TakeState, task_held_elsewhere
 from .records import PASTED
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
@@ -180,10 +180,7 @@ async def _join_task(conn: Any, task_id: str, row_id: int) -> dict[str, Any]:
     )
     other = await cursor.fetchone()
     if other is not None:
-        raise LedgerError(
-            f"task {task_id} is already recorded for take {str(other[0])[:12]}; "
-            "`freesora tasks` lists it. Nothing was changed."
-        )
+        raise task_held_elsewhere(task_id, str(other[0]))
     return carried
 
 

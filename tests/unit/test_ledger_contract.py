@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from ledger_contract import LedgerContract, MakeLedger
+from ledger_contract_corners import CornerContract
 
 from freesora.ledger.file_store import FileLedger
 
 
-class TestFileLedger(LedgerContract):
+class TestFileLedger(LedgerContract, CornerContract):
     @pytest.fixture
     def make_ledger(self, tmp_path: Path) -> MakeLedger:
         async def make() -> FileLedger:
