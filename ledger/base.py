@@ -69,6 +69,20 @@ class TakeState(str, Enum):
         )
 
 
+# Earlier versions wrote a task off as failed when its video's download was refused (403, 404,
+# 410) after the service said it succeeded; collect.py now asks for a fresh link instead. Those
+# exact reasons (and only they: a failure the service reported stays failed) read as created.
+WRITTEN_OFF = tuple(f"its video expired (HTTP {status})" for status in (403, 404, 410))
+REVIVED = (
+    "the service made it; an earlier version wrote it off when its link expired: collected again"
+)
+
+
+def revived(state: TakeState, reason: str | None) -> bool:
+    """A take an earlier version wrote off though its task succeeded (see `WRITTEN_OFF`)."""
+    return state is TakeState.FAILED and reason in WRITTEN_OFF
+
+
 def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
     """An adoption refused: another take already holds `task_id` (one task is one take's)."""
     return LedgerError(

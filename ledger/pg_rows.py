@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
 from .admission import Limits, Verdict
-from .base import Entry, Take, TakeState, task_held_elsewhere
+from .base import REVIVED, WRITTEN_OFF, Entry, Take, TakeState, revived, task_held_elsewhere
 from .records import PASTED
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
@@ -58,6 +58,8 @@ def to_entry(row: dict[str, Any]) -> Entry:
     if row.get("orphan"):
         state = TakeState.REFUSED if row["held_back"] else TakeState.UNKNOWN
         reason = DIED_WAITING if row["held_back"] else DIED_SENDING
+    elif revived(state, reason):  # an earlier version's write-off: the task is there to collect
+        state, reason = TakeState.CREATED, REVIVED
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -128,9 +130,9 @@ async def claim_locked(
 def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple[Any, ...]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if only_unfinished:
-        clauses.append("t.state <> ALL(%s)")
-        params.append(list(FINISHED))
+    if only_unfinished:  # rows that read as unfinished (`to_entry`)
+        clauses.append("(t.state <> ALL(%s) OR (t.state = 'failed' AND t.reason = ANY(%s)))")
+        params.extend([list(FINISHED), list(WRITTEN_OFF)])
     if model is not None:
         clauses.append("t.model = %s")
         params.append(model)
