@@ -22,6 +22,7 @@ from ..ledger.base import Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
 from ..service.client import FreeSoraClient
+from ..service.failures import UNUSABLE_ID
 from . import detached
 from .plan import PlannedTask
 
@@ -206,13 +207,19 @@ def still_unknown(earlier: Entry, take: Take, ledger: Ledger) -> CreateOutcomeUn
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.created_at))
     key = take.key[:12]
     seed = "" if take.seed is None else f", seed {take.seed}"
+    reason = earlier.reason or "no answer recorded"
+    if UNUSABLE_ID in reason:  # adopt and Video Result refuse that id: the service can help
+        found = "The pack cannot collect or adopt a task by that id: contact the service with it."
+    else:
+        found = (
+            f"If you find the task on the service: `freesora tasks adopt {key} TASK_ID` (this "
+            "slot then reuses it), or paste the id into Video Result (which records it)."
+        )
     return CreateOutcomeUnknownError(
         f"Slot {take.slot + 1}: this exact request (same inputs{seed}) was sent at {when} and "
-        f"its answer was lost ({earlier.reason or 'no answer recorded'}), so a task may exist "
-        "and may have been charged. Not sending it again. If you find the task on the service: "
-        f"`freesora tasks adopt {key} TASK_ID` (this slot then reuses it), or paste the id into "
-        f"Video Result (which records it). To create it anew: `freesora tasks forget {key}`, "
-        f"or change the seed. (Task journal: {ledger.where})"
+        f"its answer was lost ({reason}), so a task may exist and may have been charged. Not "
+        f"sending it again. {found} To create it anew: `freesora tasks forget {key}`, or "
+        f"change the seed. (Task journal: {ledger.where})"
     )
 
 
