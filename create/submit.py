@@ -163,7 +163,7 @@ async def _create_and_settle(
         error.message += await _settle(claim.unknown(str(error)), ledger)
     elif isinstance(error, FreeSoraError):
         # The service refused it, or it provably never left: nothing was charged.
-        await _settle(claim.refused(str(error)), ledger)
+        error.message += await _unrecorded(claim.refused(str(error)))
     elif error is not None:
         await _settle(claim.unknown(f"the create failed: {type(error).__name__}"), ledger)
     else:
@@ -178,12 +178,19 @@ async def _create_and_settle(
 async def _settle(settling: Awaitable[None], ledger: Ledger) -> str:
     """Record an outcome that is not a task; a failure to record it is told, not raised over
     the error the user must see."""
+    unrecorded = await _unrecorded(settling)
+    return unrecorded or f" This attempt is recorded in the task journal ({ledger.where})."
+
+
+async def _unrecorded(settling: Awaitable[None]) -> str:
+    """ "" once the outcome is recorded, else what to add to the error the user sees (the take
+    then reads as unknown: it blocks a resend until forgotten)."""
     try:
         await settling
     except LedgerError as exc:
         logger.error("could not record a create's outcome: %s", exc)
         return f" It could not be recorded in the task journal either: {exc}"
-    return f" This attempt is recorded in the task journal ({ledger.where})."
+    return ""
 
 
 def _summary(task: PlannedTask) -> str:

@@ -28,6 +28,8 @@ class _Store(Protocol):
 
     def describe(self, exc: BaseException) -> str: ...
 
+    def failed(self, exc: psycopg.Error) -> LedgerError: ...
+
     async def release(self, conn: Conn, *, broken: bool = False) -> None: ...
 
     async def run(self, work: Callable[[Conn], Awaitable[Any]]) -> Any: ...
@@ -74,6 +76,10 @@ class PgClaim:
                 f"the shared ledger at {self._store.where} went away while this create waited "
                 f"for a slot ({self._store.describe(exc)}); nothing was sent. Run it again."
             ) from None
+        except psycopg.Error as exc:
+            error = self._store.failed(exc)
+            error.message += "; nothing was sent"
+            raise error from None
 
     async def release(self) -> None:
         """Nothing was sent (e.g. cancelled while waiting for a slot): the attempt is void."""
@@ -92,6 +98,8 @@ class PgClaim:
             clean = True
         except psycopg.OperationalError:
             lost = True  # the database restarted under the claim: its lock went with it
+        except psycopg.Error as exc:  # refused: the row still says SENDING (unknown)
+            raise self._store.failed(exc) from None
         finally:
             # Any other failure (a refused write, a cancel) closes the session too: that drops
             # the take's lock, so other workers' claims of it go on (the row reads as unknown).

@@ -110,7 +110,7 @@ class PostgresLedger:
             try:
                 async with self._pool.connection() as conn:
                     return await work(conn)
-            except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
+            except psycopg.OperationalError as exc:  # AdminShutdown among them
                 if delay is None:
                     raise self.unreachable(exc) from None
                 logger.warning(
@@ -120,12 +120,20 @@ class PostgresLedger:
                     delay,
                 )
                 await asyncio.sleep(delay)
+            except psycopg.Error as exc:  # refused (read-only, a permission): not retried
+                raise self.failed(exc) from None
         raise AssertionError("unreachable")
 
     def unreachable(self, exc: BaseException) -> LedgerError:
         return LedgerError(
             f"the shared ledger at {self.where} cannot be reached ({self.describe(exc)})"
         )
+
+    def failed(self, exc: psycopg.Error) -> LedgerError:
+        """Any psycopg error as the pack's: no raw psycopg error leaves this store."""
+        if isinstance(exc, psycopg.OperationalError):
+            return self.unreachable(exc)
+        return LedgerError(f"the shared ledger at {self.where} failed ({self.describe(exc)})")
 
     def describe(self, exc: BaseException) -> str:
         """What failed, never libpq's text (it may quote the URL): see `pg_failures`."""
@@ -163,8 +171,8 @@ class PostgresLedger:
             try:
                 await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
                 earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
-            except psycopg.OperationalError as exc:
-                raise self.unreachable(exc) from None
+            except psycopg.Error as exc:
+                raise self.failed(exc) from None
             if row_id is not None:
                 kept = True  # given back when the claim is settled (`PgClaim._settle`)
                 return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
