@@ -69,6 +69,8 @@ class TakeState(str, Enum):
         )
 
 
+NOT_SENT = "not sent"  # the reason of a claim given back before its create left
+
 # Earlier versions wrote a task off as failed when its video's download was refused (403, 404,
 # 410) after the service said it succeeded; collect.py now asks for a fresh link instead. Those
 # exact reasons (and only they: a failure the service reported stays failed) read as created.

@@ -12,14 +12,13 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from ..errors import LedgerError
-from .base import Take, TakeState, task_held_elsewhere
+from .base import NOT_SENT, Take, TakeState, task_held_elsewhere
 from .index import unpack
 from .journal_file import JournalFile, logger
 from .records import PASTED
 from .take_locks import TakeLocks
 
 T = TypeVar("T")
-NOT_SENT = "not sent"  # the reason of a claim given back before its create left
 
 
 async def finish(fn: Callable[..., T], *args: Any) -> T:

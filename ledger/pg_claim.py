@@ -16,7 +16,7 @@ import psycopg
 from ..errors import FreeSoraError, LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
-from .base import Take, TakeState
+from .base import NOT_SENT, Take, TakeState
 from .pg_rows import advisory_key
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class PgClaim:
     async def release(self) -> None:
         """Nothing was sent (e.g. cancelled while waiting for a slot): the attempt is void."""
         if self._conn is not None:
-            await self._settle({"state": TakeState.REFUSED.value, "reason": "not sent"})
+            await self._settle({"state": TakeState.REFUSED.value, "reason": NOT_SENT})
 
     async def _settle(self, fields: dict[str, Any]) -> None:
         conn, self._conn = self._conn, None

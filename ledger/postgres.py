@@ -34,6 +34,7 @@ from ..errors import LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
 from .base import Decision, Entry, Take, TakeState, account_id
+from .pg_cancel import outlasting, release_unsent
 from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
 from .pg_rows import SELECT, advisory_key, to_entry
@@ -164,8 +165,9 @@ class PostgresLedger:
         return account_id(profile, api_key, self._secret)
 
     async def claim(self, take: Take, *, model: str, summary: str = "") -> Decision:
+        since = time.time()
         conn = await self._checkout()
-        key = advisory_key(take.key)
+        key, pid = advisory_key(take.key), conn.info.backend_pid
         kept = clean = False  # kept: the claim holds the connection; clean: its session is fine
         try:
             try:
@@ -173,6 +175,12 @@ class PostgresLedger:
                 earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary)
             except psycopg.Error as exc:
                 raise self.failed(exc) from None
+            except asyncio.CancelledError:
+                # The SENDING row may be committed though its answer never came back; nothing
+                # was sent: say so before the cancel goes on (else: "may have been charged").
+                unsent = release_unsent(conn, self.url, take.key, pid, since)
+                await outlasting(unsent, f"that take {take.key[:12]} was not sent", self.url)
+                raise
             if row_id is not None:
                 kept = True  # given back when the claim is settled (`PgClaim._settle`)
                 return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)
