@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from . import pg_rows
 from .base import NOT_SENT
 from .pg_failures import failure
 
@@ -67,3 +68,11 @@ async def release_unsent(conn: Conn, url: str, take_key: str, pid: int, since: f
         except psycopg.Error:
             pass  # its session is gone, and the take's lock with it: on a fresh one
     await on_fresh(url, RELEASE_UNSENT, params)
+
+
+async def settle_fresh(url: str, row_id: int, outcome: dict[str, Any]) -> None:
+    """A claim's outcome (`pg_rows.settle`) written on a fresh connection of its own."""
+    async with await psycopg.AsyncConnection.connect(
+        url, autocommit=True, connect_timeout=int(CANCEL_WRITE_S)
+    ) as fresh:
+        await pg_rows.settle(fresh, row_id, outcome)
