@@ -56,8 +56,9 @@ def worker(url: str, harness: Harness, stop: threading.Event) -> None:
         ledger = await PostgresLedger.connect(url, max_size=4)
         async with open_session(harness.client.settings) as session:
             client = FreeSoraClient(session, harness.client.settings)
-            asyncio.ensure_future(submit_tasks(client, planned, ledger=ledger, seed=1))
+            submitting = asyncio.ensure_future(submit_tasks(client, planned, ledger=ledger, seed=1))
             await asyncio.to_thread(stop.wait, STUCK_S)
+            assert not submitting.done()  # still recording: the shutdown lands mid-write
         # main returns: asyncio.run cancels every task left (the create's record among them)
 
     asyncio.run(main())
