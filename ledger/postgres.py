@@ -114,11 +114,9 @@ class PostgresLedger:
             except psycopg.OperationalError as exc:  # AdminShutdown among them
                 if delay is None:
                     raise self.unreachable(exc) from None
+                why = self.describe(exc)
                 logger.warning(
-                    "shared ledger at %s unreachable (%s); retrying in %ss",
-                    self.where,
-                    self.describe(exc),
-                    delay,
+                    "shared ledger at %s unreachable (%s); retrying in %ss", self.where, why, delay
                 )
                 await asyncio.sleep(delay)
             except psycopg.Error as exc:  # refused (read-only, a permission): not retried
