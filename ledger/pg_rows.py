@@ -58,8 +58,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
     if row.get("orphan"):
         state = TakeState.REFUSED if row["held_back"] else TakeState.UNKNOWN
         reason = DIED_WAITING if row["held_back"] else DIED_SENDING
-    elif revived(state, reason):  # an earlier version's write-off: the task is there to collect
-        state, reason = TakeState.CREATED, REVIVED
+    elif reason in WRITTEN_OFF:  # an earlier version's write-off: the task is there to collect
+        state = TakeState.CREATED if revived(state, reason) else state  # or collected since
+        reason = REVIVED
     return Entry(
         take_key=row["take_key"],
         account=row["account"],

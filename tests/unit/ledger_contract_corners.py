@@ -10,7 +10,7 @@ import pytest
 from ledger_contract import MODEL, MakeLedger, create, take
 
 from freesora.errors import LedgerError
-from freesora.ledger.base import TakeState
+from freesora.ledger.base import REVIVED, TakeState
 
 
 class CornerContract:
@@ -59,6 +59,7 @@ class CornerContract:
         found = await (await make_ledger()).find_task("t-old")
         assert found is not None
         assert (found.state, found.file) == (TakeState.SUCCEEDED, "/out/t-old.mp4")
+        assert found.reason == REVIVED  # never "expired" beside a video that was collected
 
     @pytest.mark.parametrize(
         "reason",
