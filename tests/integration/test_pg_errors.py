@@ -80,20 +80,17 @@ async def test_every_write_the_database_refuses_is_a_ledger_error_in_the_packs_w
     assert len(await ledger.entries()) == 3  # reads still work
 
 
-async def test_admission_refused_by_the_database_is_a_ledger_error(
-    ledger: PostgresLedger, read_only: Any
-) -> None:
+async def test_admission_refused_by_the_database_is_a_ledger_error(ledger: PostgresLedger) -> None:
     decision = await ledger.claim(await a_take(ledger), model=MODEL)
     assert decision.claim is not None
-    with psycopg.connect(ledger.url, autocommit=True) as conn:
-        conn.execute("ALTER DATABASE freesora_test SET default_transaction_read_only = on")
-    # The claim's own session keeps going; its admission's transaction is made read-only.
+    # The claim's own session (admission runs on it) turns read-only, as after a failover.
     await decision.claim._conn.execute(  # type: ignore[attr-defined]
         "SET default_transaction_read_only = on"
     )
-    with pytest.raises(LedgerError, match=READ_ONLY):
+    with pytest.raises(LedgerError, match=f"{READ_ONLY}.*nothing was sent"):
         await ledger.try_admit(decision.claim, Limits(max_in_flight=2, creates_per_window=9), 0)
-    read_only()
+    with pytest.raises(LedgerError, match=READ_ONLY):
+        await decision.claim.release()
 
 
 async def test_a_refused_create_whose_record_is_refused_says_so_and_raises_the_services_error(
