@@ -23,6 +23,7 @@ from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
 from ..schemas.pricing import PriceTable, merged_prices, price_of, shown
 from ..service.client import FreeSoraClient
+from ..service.failures import UNUSABLE_ID
 from . import detached
 from .plan import PlannedTask
 
@@ -192,7 +193,7 @@ async def _create_and_settle(
         error.message += await _settle(claim.unknown(str(error)), ledger)
     elif isinstance(error, FreeSoraError):
         # The service refused it, or it provably never left: nothing was charged.
-        await _settle(claim.refused(str(error)), ledger)
+        error.message += await _unrecorded(claim.refused(str(error)))
     elif error is not None:
         await _settle(claim.unknown(f"the create failed: {type(error).__name__}"), ledger)
     else:
@@ -207,12 +208,19 @@ async def _create_and_settle(
 async def _settle(settling: Awaitable[None], ledger: Ledger) -> str:
     """Record an outcome that is not a task; a failure to record it is told, not raised over
     the error the user must see."""
+    unrecorded = await _unrecorded(settling)
+    return unrecorded or f" This attempt is recorded in the task journal ({ledger.where})."
+
+
+async def _unrecorded(settling: Awaitable[None]) -> str:
+    """ "" once the outcome is recorded, else what to add to the error the user sees (the take
+    then reads as unknown: it blocks a resend until forgotten)."""
     try:
         await settling
     except LedgerError as exc:
         logger.error("could not record a create's outcome: %s", exc)
         return f" It could not be recorded in the task journal either: {exc}"
-    return f" This attempt is recorded in the task journal ({ledger.where})."
+    return ""
 
 
 def _summary(task: PlannedTask) -> str:
@@ -236,13 +244,19 @@ def still_unknown(earlier: Entry, take: Take, ledger: Ledger) -> CreateOutcomeUn
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.created_at))
     key = take.key[:12]
     seed = "" if take.seed is None else f", seed {take.seed}"
+    reason = earlier.reason or "no answer recorded"
+    if UNUSABLE_ID in reason:  # adopt and Video Result refuse that id: the service can help
+        found = "The pack cannot collect or adopt a task by that id: contact the service with it."
+    else:
+        found = (
+            f"If you find the task on the service: `freesora tasks adopt {key} TASK_ID` (this "
+            "slot then reuses it), or paste the id into Video Result (which records it)."
+        )
     return CreateOutcomeUnknownError(
         f"Slot {take.slot + 1}: this exact request (same inputs{seed}) was sent at {when} and "
-        f"its answer was lost ({earlier.reason or 'no answer recorded'}), so a task may exist "
-        "and may have been charged. Not sending it again. If you find the task on the service: "
-        f"`freesora tasks adopt {key} TASK_ID` (this slot then reuses it), or paste the id into "
-        f"Video Result (which records it). To create it anew: `freesora tasks forget {key}`, "
-        f"or change the seed. (Task journal: {ledger.where})"
+        f"its answer was lost ({reason}), so a task may exist and may have been charged. Not "
+        f"sending it again. {found} To create it anew: `freesora tasks forget {key}`, or "
+        f"change the seed. (Task journal: {ledger.where})"
     )
 
 

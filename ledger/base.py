@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
+from ..errors import LedgerError
+
 
 class TakeState(str, Enum):
     SENDING = "sending"
@@ -65,6 +67,30 @@ class TakeState(str, Enum):
             TakeState.REFUSED,
             TakeState.FORGOTTEN,
         )
+
+
+NOT_SENT = "not sent"  # the reason of a claim given back before its create left
+
+# Earlier versions wrote a task off as failed when its video's download was refused (403, 404,
+# 410) after the service said it succeeded; collect.py now asks for a fresh link instead. Those
+# exact reasons (and only they: a failure the service reported stays failed) read as created.
+WRITTEN_OFF = tuple(f"its video expired (HTTP {status})" for status in (403, 404, 410))
+REVIVED = (
+    "the service made it; an earlier version wrote it off when its link expired: collected again"
+)
+
+
+def revived(state: TakeState, reason: str | None) -> bool:
+    """A take an earlier version wrote off though its task succeeded (see `WRITTEN_OFF`)."""
+    return state is TakeState.FAILED and reason in WRITTEN_OFF
+
+
+def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
+    """An adoption refused: another take already holds `task_id` (one task is one take's)."""
+    return LedgerError(
+        f"task {task_id} is already recorded for take {take_key[:12]}; "
+        "`freesora tasks` lists it. Nothing was changed."
+    )
 
 
 def account_id(profile: str, api_key: str, secret: bytes) -> str:

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from ..errors import LedgerError
-from .base import Take, TakeState
+from .base import NOT_SENT, Take, TakeState, task_held_elsewhere
+from .index import unpack
 from .journal_file import JournalFile, logger
+from .records import PASTED
 from .take_locks import TakeLocks
 
 T = TypeVar("T")
-NOT_SENT = "not sent"  # the reason of a claim given back before its create left
 
 
 async def finish(fn: Callable[..., T], *args: Any) -> T:
@@ -39,6 +40,21 @@ def release_unsent(file: JournalFile, key: str) -> None:
         row = index.row_of(key)
         if row is not None and index.state_of(row) is TakeState.SENDING:
             file.append({"event": "refused", "take": key, "reason": NOT_SENT, "time": time.time()})
+
+
+def append_decision(file: JournalFile, record: dict[str, Any]) -> None:
+    """Under the take's lock: the user's adoption or forgetting of a take. An adoption of an id
+    another take holds is refused, as the database's unique index refuses it (the task would be
+    listed, and collected, twice); the row of a pasted id joins the take (`records`)."""
+    with file.mutex:
+        task_id = record.get("task_id")
+        if task_id is not None:
+            index = file.catch_up()
+            row = index.by_task.get(task_id)
+            holder = None if row is None else unpack(index.key[row])
+            if holder not in (None, PASTED + task_id) and row != index.row_of(record["take"]):
+                raise task_held_elsewhere(task_id, str(holder))
+        file.append(record)
 
 
 class _Store(Protocol):

@@ -31,7 +31,7 @@ from typing import Any
 from ..errors import LedgerError
 from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .file_budget import append_sending, spent_now
-from .file_claim import FileClaim, finish, release_unsent
+from .file_claim import FileClaim, append_decision, finish, release_unsent
 from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .keying import journal_secret, rekey
@@ -212,7 +212,7 @@ class FileLedger:
         await self.takes.hold(key)
         try:
             record.update(take=key, time=time.time())
-            await finish(self.file.append, record)
+            await finish(append_decision, self.file, record)
             entry = await asyncio.to_thread(self._one, lambda index: index.row_of(key))
             assert entry is not None  # just written
             return entry

@@ -6,6 +6,7 @@ under the claim, the outcome is written on a fresh one (the lock went with the o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,17 +17,24 @@ import psycopg
 from ..errors import FreeSoraError, LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
-from .base import Take, TakeState
+from .base import NOT_SENT, Take, TakeState
+from .pg_cancel import outlasting, settle_fresh
 from .pg_rows import advisory_key
 
 logger = logging.getLogger(__name__)
 Conn = psycopg.AsyncConnection[Any]
+FRESH_AFTER_CANCEL = (
+    "FreeSora created task %s (take %s); cancelled while recording it: writing it again"
+)
 
 
 class _Store(Protocol):
+    url: str
     where: str
 
     def describe(self, exc: BaseException) -> str: ...
+
+    def failed(self, exc: psycopg.Error) -> LedgerError: ...
 
     async def release(self, conn: Conn, *, broken: bool = False) -> None: ...
 
@@ -74,11 +82,15 @@ class PgClaim:
                 f"the shared ledger at {self._store.where} went away while this create waited "
                 f"for a slot ({self._store.describe(exc)}); nothing was sent. Run it again."
             ) from None
+        except psycopg.Error as exc:
+            error = self._store.failed(exc)
+            error.message += "; nothing was sent"
+            raise error from None
 
     async def release(self) -> None:
         """Nothing was sent (e.g. cancelled while waiting for a slot): the attempt is void."""
         if self._conn is not None:
-            await self._settle({"state": TakeState.REFUSED.value, "reason": "not sent"})
+            await self._settle({"state": TakeState.REFUSED.value, "reason": NOT_SENT})
 
     async def _settle(self, fields: dict[str, Any]) -> None:
         conn, self._conn = self._conn, None
@@ -86,15 +98,39 @@ class PgClaim:
             raise RuntimeError("a claim is settled exactly once")
         outcome = dict(fields, now=time.time())
         clean = lost = False
+        cancelled: asyncio.CancelledError | None = None
         try:
             await pg_rows.settle(conn, self.row_id, outcome)
             await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.take.key),))
             clean = True
         except psycopg.OperationalError:
             lost = True  # the database restarted under the claim: its lock went with it
+        except psycopg.Error as exc:  # refused: the row still says SENDING (unknown)
+            raise self._store.failed(exc) from None
+        except asyncio.CancelledError as exc:  # e.g. the loop shutting down mid-write
+            cancelled = exc
+            if "task_id" in fields:  # said first: whatever happens next, the id is out
+                logger.error(FRESH_AFTER_CANCEL, fields["task_id"], self.take.key[:12])
         finally:
             # Any other failure (a refused write, a cancel) closes the session too: that drops
             # the take's lock, so other workers' claims of it go on (the row reads as unknown).
             await self._store.release(conn, broken=not clean)
+        if cancelled is not None:  # the write may be lost: done again, shielded and bounded
+            await self._after_cancel(fields, outcome)
+            raise cancelled
         if lost:  # write the outcome on a fresh connection (the row still says SENDING: unknown)
             await self._store.run(lambda fresh: pg_rows.settle(fresh, self.row_id, outcome))
+
+    async def _after_cancel(self, fields: dict[str, Any], outcome: dict[str, Any]) -> None:
+        url = self._store.url
+        what = f"the outcome of take {self.take.key[:12]}"
+        if await outlasting(settle_fresh(url, self.row_id, outcome), what, url):
+            return
+        if "task_id" in fields:
+            logger.error(
+                "FreeSora task %s was created (and charged) but not recorded; keep this id: "
+                "`freesora tasks adopt %s %s` records it",
+                fields["task_id"],
+                self.take.key,
+                fields["task_id"],
+            )

@@ -16,7 +16,16 @@ from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
 from .admission import Limits, Verdict
-from .base import Charge, Entry, Take, TakeState
+from .base import (
+    REVIVED,
+    WRITTEN_OFF,
+    Charge,
+    Entry,
+    Take,
+    TakeState,
+    revived,
+    task_held_elsewhere,
+)
 from .pg_budget import within_budget
 from .records import PASTED
 
@@ -59,6 +68,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
     if row.get("orphan"):
         state = TakeState.REFUSED if row["held_back"] else TakeState.UNKNOWN
         reason = DIED_WAITING if row["held_back"] else DIED_SENDING
+    elif reason in WRITTEN_OFF:  # an earlier version's write-off: the task is there to collect
+        state = TakeState.CREATED if revived(state, reason) else state  # or collected since
+        reason = REVIVED
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -141,9 +153,9 @@ async def _insert_sending(
 def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple[Any, ...]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if only_unfinished:
-        clauses.append("t.state <> ALL(%s)")
-        params.append(list(FINISHED))
+    if only_unfinished:  # rows that read as unfinished (`to_entry`)
+        clauses.append("(t.state <> ALL(%s) OR (t.state = 'failed' AND t.reason = ANY(%s)))")
+        params.extend([list(FINISHED), list(WRITTEN_OFF)])
     if model is not None:
         clauses.append("t.model = %s")
         params.append(model)
@@ -193,10 +205,7 @@ async def _join_task(conn: Any, task_id: str, row_id: int) -> dict[str, Any]:
     )
     other = await cursor.fetchone()
     if other is not None:
-        raise LedgerError(
-            f"task {task_id} is already recorded for take {str(other[0])[:12]}; "
-            "`freesora tasks` lists it. Nothing was changed."
-        )
+        raise task_held_elsewhere(task_id, str(other[0]))
     return carried
 
 

@@ -36,6 +36,7 @@ from ..errors import LedgerError
 from . import pg_budget, pg_rows
 from .admission import Limits, Verdict
 from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .pg_cancel import outlasting, release_unsent
 from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
 from .pg_rows import SELECT, advisory_key, to_entry
@@ -112,22 +113,28 @@ class PostgresLedger:
             try:
                 async with self._pool.connection() as conn:
                     return await work(conn)
-            except (psycopg.OperationalError, psycopg.errors.AdminShutdown) as exc:
+            except psycopg.OperationalError as exc:  # AdminShutdown among them
                 if delay is None:
                     raise self.unreachable(exc) from None
+                why = self.describe(exc)
                 logger.warning(
-                    "shared ledger at %s unreachable (%s); retrying in %ss",
-                    self.where,
-                    self.describe(exc),
-                    delay,
+                    "shared ledger at %s unreachable (%s); retrying in %ss", self.where, why, delay
                 )
                 await asyncio.sleep(delay)
+            except psycopg.Error as exc:  # refused (read-only, a permission): not retried
+                raise self.failed(exc) from None
         raise AssertionError("unreachable")
 
     def unreachable(self, exc: BaseException) -> LedgerError:
         return LedgerError(
             f"the shared ledger at {self.where} cannot be reached ({self.describe(exc)})"
         )
+
+    def failed(self, exc: psycopg.Error) -> LedgerError:
+        """Any psycopg error as the pack's: no raw psycopg error leaves this store."""
+        if isinstance(exc, psycopg.OperationalError):
+            return self.unreachable(exc)
+        return LedgerError(f"the shared ledger at {self.where} failed ({self.describe(exc)})")
 
     def describe(self, exc: BaseException) -> str:
         """What failed, never libpq's text (it may quote the URL): see `pg_failures`."""
@@ -160,15 +167,22 @@ class PostgresLedger:
     async def claim(
         self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
     ) -> Decision:
+        since = time.time()
         conn = await self._checkout()
-        key = advisory_key(take.key)
+        key, pid = advisory_key(take.key), conn.info.backend_pid
         kept = clean = False  # kept: the claim holds the connection; clean: its session is fine
         try:
             try:
                 await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
                 earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary, charge)
-            except psycopg.OperationalError as exc:
-                raise self.unreachable(exc) from None
+            except psycopg.Error as exc:
+                raise self.failed(exc) from None
+            except asyncio.CancelledError:
+                # The SENDING row may be committed though its answer never came back; nothing
+                # was sent: say so before the cancel goes on (else: "may have been charged").
+                unsent = release_unsent(conn, self.url, take.key, pid, since)
+                await outlasting(unsent, f"that take {take.key[:12]} was not sent", self.url)
+                raise
             if row_id is not None:
                 kept = True  # given back when the claim is settled (`PgClaim._settle`)
                 return Decision(claim=PgClaim(self, take, row_id, conn), earlier=earlier)

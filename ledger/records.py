@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import record_fields as field
-from .base import Entry, TakeState
+from .base import REVIVED, Entry, TakeState, revived
 from .index import Index
 from .record_charge import charge
 from .record_fields import SEEDS, SLOTS, BadRecord
@@ -198,10 +198,13 @@ def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
     if row is None:  # its create record is lost: the task id is not
         row = index.add(PASTED + task_id, "", "", None, 0, state, float(now), task=task_id)
         index.start(row)
+    reason = details[2]
+    if revived(state, reason):  # an earlier version's write-off: the task is there to collect
+        state, reason = TakeState.CREATED, REVIVED
     index.set_state(row, state, float(now))
     index.set_details(row, record, at)
-    if details[2]:
-        index.reason[row] = details[2]
+    if reason:
+        index.reason[row] = reason
 
 
 def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
@@ -240,6 +243,8 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id = field.text(record, "task_id", required=False)
     summary = field.text(record, "summary", required=False) or ""
     reason, updated = field.text(record, "reason", required=False), field.number(record, "updated")
+    if revived(take_state, reason):  # compacted before this version
+        take_state, reason = TakeState.CREATED, REVIVED
     fingerprint = field.text(record, "fingerprint", required=False)
     price = field.price(record)
     row = index.add(

@@ -32,7 +32,7 @@ from .answers import parse_status, read_answer
 from .download import download as download_to
 from .download_job import DownloadTimeouts
 from .download_session import USER_AGENT
-from .failures import gave_up, outcome_unknown, transport_error
+from .failures import UNUSABLE_ID, UNUSABLE_ID_HELP, gave_up, outcome_unknown, transport_error
 from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
 from .retry import (
     Outcome,
@@ -134,8 +134,8 @@ class FreeSoraClient:
         problem = task_id_problem(task_id)
         if problem is not None:  # paid, but not an id the pack can collect: never a resend
             raise outcome_unknown(
-                f"the service said ok but returned a task id the pack cannot use ({problem}): "
-                f"{shown_id(task_id)}"
+                f"the service said ok but {UNUSABLE_ID} ({problem}): {shown_id(task_id)}",
+                UNUSABLE_ID_HELP,
             )
         return task_id
 

@@ -35,9 +35,18 @@ def transport_error(
     )
 
 
-def outcome_unknown(what: str) -> CreateOutcomeUnknownError:
+# A created task the pack cannot collect: `freesora tasks adopt` and Video Result refuse the id.
+UNUSABLE_ID = "returned a task id the pack cannot use"
+UNUSABLE_ID_HELP = (
+    "A task may exist and be charged, so it was NOT sent again; the pack cannot collect or adopt "
+    "a task by such an id: contact the service with the id shown. `freesora tasks forget` on its "
+    "take lets this request be created again (a new charge)."
+)
+
+
+def outcome_unknown(what: str, help_text: str = MAY_EXIST_HELP) -> CreateOutcomeUnknownError:
     return CreateOutcomeUnknownError(
-        f"The create request's outcome is unknown: {what}. {MAY_EXIST_HELP}"
+        f"The create request's outcome is unknown: {what}. {help_text}"
     )
 
 

@@ -105,3 +105,27 @@ async def test_the_first_release_task_goes_to_one_account_and_survives_compactio
     [theirs] = await submit_tasks(bob, planned(), ledger=FileLedger(path), seed=1)
     assert not theirs.reused  # carried to the first account that asked, never to a second
     assert theirs.task_id != made.task_id
+
+
+async def test_a_task_an_earlier_version_wrote_off_when_its_link_expired_is_collected_not_paid(
+    harness: Harness, path: Path, tmp_path: Path
+) -> None:
+    from freesora.collect import collect_video
+
+    ledger = FileLedger(path)
+    [made] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=4)
+    # What an earlier version recorded when the video's download was refused with 410.
+    await ledger.record_outcome(
+        made.task_id, TakeState.FAILED, reason="its video expired (HTTP 410)"
+    )
+    upgraded = FileLedger(path)
+    [again] = await submit_tasks(harness.client, planned(), ledger=upgraded, seed=4)
+    assert (again.task_id, again.reused) == (made.task_id, True)
+    result = await collect_video(
+        harness.client, again.task_id, tmp_path / "out", ledger=upgraded, clock=harness.clock
+    )
+    assert result.path.is_file()
+    found = await FileLedger(path).find_task(made.task_id)
+    assert found is not None
+    assert (found.state, found.file) == (TakeState.SUCCEEDED, str(result.path))
+    assert harness.sandbox.tasks_created == 1  # paid once

@@ -87,3 +87,22 @@ async def test_a_create_answered_with_an_unusable_id_is_unknown_shown_and_never_
     with pytest.raises(CreateOutcomeUnknownError, match="may have been charged"):
         await submit_tasks(harness.client, planned("A harbour"), ledger=ledger, seed=5)
     assert harness.sandbox.tasks_created == 1  # paid once, never sent again
+
+
+async def test_an_unusable_id_is_never_pointed_at_adopt_but_at_the_service_or_forget(
+    harness: Harness, tmp_path: Path
+) -> None:
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    harness.sandbox.faults.add("create", "task_id", value="bad id")
+    with pytest.raises(CreateOutcomeUnknownError) as first:
+        await submit_tasks(harness.client, planned("A quay"), ledger=ledger, seed=2)
+    with pytest.raises(CreateOutcomeUnknownError) as again:
+        await submit_tasks(harness.client, planned("A quay"), ledger=ledger, seed=2)
+    [entry] = await ledger.entries()
+    for raised in (first, again):
+        said = str(raised.value)
+        assert "tasks adopt" not in said  # `freesora tasks adopt` refuses such an id
+        assert "Video Result" not in said  # and so does Video Result
+        assert "'bad id'" in said
+        assert "contact the service" in said
+    assert f"freesora tasks forget {entry.take_key[:12]}" in str(again.value)

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from budget_contract import BudgetContract
 from ledger_contract import LedgerContract, MakeLedger
+from ledger_contract_corners import CornerContract
 
 from freesora.ledger.file_store import FileLedger
 
 
-class TestFileLedger(LedgerContract, BudgetContract):
+class TestFileLedger(LedgerContract, BudgetContract, CornerContract):
     @pytest.fixture
     def make_ledger(self, tmp_path: Path) -> MakeLedger:
         async def make() -> FileLedger:
