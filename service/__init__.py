@@ -5,4 +5,4 @@ May import `schemas`, `errors` and `config`; nothing else of the pack (never `no
 use inside the pack.
 """
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
