@@ -22,7 +22,8 @@ from .base import Entry
 from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
 from .record_charge import charge_records
-from .records import apply, encode, entry_record, fold, keyed_record
+from .record_entry import entry_record
+from .records import apply, encode, fold, keyed_record
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024

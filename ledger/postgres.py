@@ -39,6 +39,7 @@ from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .pg_cancel import outlasting, release_unsent
 from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
+from .pg_pool import close_pool, open_pool
 from .pg_rows import SELECT, advisory_key, to_entry
 from .pg_schema import account_secret, migrate
 
@@ -81,28 +82,7 @@ class PostgresLedger:
                 secret = await account_secret(conn)
         except psycopg.Error as exc:
             raise cannot_use(url, exc) from None
-        opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
-
-        async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-            opened.add(conn)
-
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            url,
-            configure=configure,
-            min_size=min(4, max_size),  # a few ready: opening one costs more than a create's work
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            check=AsyncConnectionPool.check_connection,
-            timeout=5.0,  # per wait for a connection: a database that is down fails fast
-            open=False,
-        )
-        try:
-            await pool.open(wait=True, timeout=timeout_s)
-        except BaseException as exc:
-            await pool.close()  # its workers would go on trying to connect
-            if isinstance(exc, psycopg.Error):
-                raise cannot_use(url, exc) from None
-            raise
+        pool, opened = await open_pool(url, max_size=max_size, timeout_s=timeout_s)
         return cls(url, pool, secret, opened)
 
     # --- plumbing shared with PgClaim and admission ---------------------------------------
@@ -293,19 +273,8 @@ class PostgresLedger:
         return await claim.admit(limits, now)
 
     async def close(self) -> None:
-        """Close the pool and every connection it opened, even as the loop ends: ComfyUI's
-        `asyncio.run` cancels the pool's workers before the store is closed, and the pool then
-        stops before closing its idle connections (they would stay open on the server)."""
-        cancelled: asyncio.CancelledError | None = None
-        try:
-            await self._pool.close()
-        except asyncio.CancelledError as exc:
-            cancelled = exc
-        for conn in list(self._opened):
-            if not conn.closed:
-                await conn.close()
-        if cancelled is not None:
-            raise cancelled
+        """Close the pool and every connection it opened (`pg_pool.close_pool`)."""
+        await close_pool(self._pool, self._opened)
 
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where})"

@@ -2,13 +2,14 @@
 
 Owns the record format (one JSON object per line) and what each record does to the index
 (`index.Index`); no file access. Today's records: sending, created, refused, unknown,
-finished, adopted, forgotten, entry (a compacted take), charge (a superseded attempt's price
-kept by compaction for the daily budget), carried (a first-format take found again by its
-fingerprint and given an account), keyed (the mark of the journal's secret, see `keying`). A
-`sending` or `entry` record may carry the take's `price` (credits charged at the claim, for the
-daily budget); one without it (an older journal) reads as unpriced. The first journal format
-(created/unknown with a `fingerprint`, finished) is read too. A line that is not a well-typed
-record is counted as damage and skipped: it never stops the lines after it from being read.
+finished, adopted, forgotten, entry (a compacted take: `record_entry`), charge (a superseded
+attempt's price kept by compaction for the daily budget: `record_charge`), carried (a
+first-format take found again by its fingerprint and given an account), keyed (the mark of the
+journal's secret, see `keying`). A `sending` or `entry` record may carry the take's `price`
+(credits charged at the claim, for the daily budget); one without it (an older journal) reads
+as unpriced. The first journal format (created/unknown with a `fingerprint`, finished) is read
+too. A line that is not a well-typed record is counted as damage and skipped: it never stops
+the lines after it from being read.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import record_fields as field
-from .base import REVIVED, Entry, TakeState, revived
+from .base import REVIVED, TakeState, revived
 from .index import Index
 from .record_charge import charge
+from .record_entry import entry
 from .record_fields import SEEDS, SLOTS, BadRecord
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
 CARRIED_REASON = "recorded by an earlier version of the pack (before the journal kept accounts)"
 PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
 _ENDINGS = {s.value: s for s in (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.CANCELLED)}
-_ENTRY_FIELDS = ("reason", "url", "file", "summary")
 
 
 def encode(record: dict[str, Any]) -> bytes:
@@ -230,47 +231,6 @@ def _forgotten(index: Index, record: dict[str, Any], at: int | None) -> None:
     index.reason[row] = "released by the user"
 
 
-def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
-    """A compacted take: every field of its Entry in one line."""
-    state = record.get("state")
-    try:
-        take_state = TakeState(state)
-    except ValueError:
-        raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
-    seed, slot = field.seed(record), field.slot(record)
-    for name in ("url", "file"):
-        field.text(record, name, required=False)  # kept in the journal: checked, not read
-    task_id = field.text(record, "task_id", required=False)
-    summary = field.text(record, "summary", required=False) or ""
-    reason, updated = field.text(record, "reason", required=False), field.number(record, "updated")
-    if revived(take_state, reason):  # compacted before this version
-        take_state, reason = TakeState.CREATED, REVIVED
-    fingerprint = field.text(record, "fingerprint", required=False)
-    price = field.price(record)
-    row = index.add(
-        field.text(record, "take") or "",
-        field.text(record, "account", required=False) or "",
-        field.text(record, "model", required=False) or "",
-        seed,
-        slot,
-        take_state,
-        field.number(record, "time"),
-        summary=sys.intern(summary),
-        task=task_id,
-        price=price,
-    )
-    index.updated[row], index.reason[row] = updated, reason
-    index.set_details(row, record, at)
-    if fingerprint:  # a first-format take not carried over yet: still found by it
-        index.legacy[(fingerprint, seed)] = row
-    if record.get("earlier") is True:
-        index.earlier.append(row)
-        if task_id is not None:
-            index.by_task.setdefault(task_id, row)
-    else:
-        index.start(row)
-
-
 def _keyed(index: Index, record: dict[str, Any], at: int | None) -> None:
     """The mark of a secret this journal's accounts are made with (`fingerprint.secret_check`)."""
     check = field.text(record, "check")
@@ -286,30 +246,6 @@ def keyed_record(check: str, *, rekeyed: bool = False) -> dict[str, Any]:
     return record
 
 
-def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None) -> dict[str, Any]:
-    """The `entry` record compaction writes for one take (the inverse of `_entry`)."""
-    record: dict[str, Any] = {
-        "event": "entry",
-        "take": entry.take_key,
-        "account": entry.account,
-        "model": entry.model,
-        "seed": entry.seed,
-        "slot": entry.slot,
-        "state": entry.state.value,
-        "time": entry.created_at,
-        "updated": entry.updated_at,
-        "task_id": entry.task_id,
-    }
-    record.update({name: getattr(entry, name) for name in _ENTRY_FIELDS if getattr(entry, name)})
-    if entry.price is not None:
-        record["price"] = entry.price
-    if earlier:
-        record["earlier"] = True
-    if fingerprint:
-        record["fingerprint"] = fingerprint
-    return record
-
-
 _HANDLERS: dict[str, Any] = {
     "charge": charge,
     "sending": _sending,
@@ -319,7 +255,7 @@ _HANDLERS: dict[str, Any] = {
     "finished": _finished,
     "adopted": _adopted,
     "forgotten": _forgotten,
-    "entry": _entry,
+    "entry": entry,
     "carried": _carried,
     "keyed": _keyed,
 }
