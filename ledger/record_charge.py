@@ -12,18 +12,12 @@ from typing import Any
 
 from ..schemas.pricing import BUDGET_WINDOW_S
 from . import record_fields as field
-from .base import TakeState
 from .index import Index, unpack
-from .record_fields import BadRecord
 
 
 def charge(index: Index, record: dict[str, Any], at: int | None) -> None:
     """A superseded attempt's price kept by compaction for the budget: a row never listed."""
-    state = record.get("state")
-    try:
-        take_state = TakeState(state)
-    except ValueError:
-        raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
+    take_state = field.state(record)
     account = field.text(record, "account") or ""
     price = field.price(record)
     key = field.text(record, "take") or ""

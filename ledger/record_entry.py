@@ -12,18 +12,13 @@ from typing import Any
 from . import record_fields as field
 from .base import REVIVED, Entry, TakeState, revived
 from .index import Index
-from .record_fields import BadRecord
 
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
 
 
 def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     """A compacted take: every field of its Entry in one line."""
-    state = record.get("state")
-    try:
-        take_state = TakeState(state)
-    except ValueError:
-        raise BadRecord(f"state must be a take state, got {state!r}"[:120]) from None
+    take_state = field.state(record)
     seed, slot = field.seed(record), field.slot(record)
     for name in ("url", "file"):
         field.text(record, name, required=False)  # kept in the journal: checked, not read

@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .base import TakeState
+
 REPEATED = frozenset({"account", "model"})
 SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
 SLOTS = 2**31  # batch positions 0 .. SLOTS-1 (the pack's batches hold 8)
@@ -72,3 +74,12 @@ def price(record: dict[str, Any]) -> float | None:
     if type(value) not in NUMBERS or not 0 <= value < LAST_PRICE:
         raise BadRecord(f"price must be a number of credits, got {value!r}"[:120])
     return float(value)
+
+
+def state(record: dict[str, Any]) -> TakeState:
+    """The take's state, as a compacted record (`entry`, `charge`) writes it."""
+    value = record.get("state")
+    try:
+        return TakeState(value)
+    except ValueError:
+        raise BadRecord(f"state must be a take state, got {value!r}"[:120]) from None

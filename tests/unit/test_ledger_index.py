@@ -13,6 +13,7 @@ from freesora.ledger import snapshot
 from freesora.ledger.base import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.index import Index, pack, unpack
+from freesora.ledger.record_fields import BadRecord
 from freesora.ledger.records import apply
 
 MODEL = "sora-2-text-to-video"
@@ -134,3 +135,12 @@ async def test_a_carried_record_with_an_impossible_slot_is_damage_not_a_crash(
     reread = FileLedger(path)
     assert [e.task_id for e in await reread.entries()] == ["t1"]
     assert len(await reread.problems()) == 3  # the count, then each line
+
+
+@pytest.mark.parametrize("event", ["entry", "charge"])
+def test_a_compacted_record_with_an_unknown_state_is_damage_naming_it(event: str) -> None:
+    index = Index()
+    record = {"event": event, "take": "k" * 64, "account": "a", "state": "teleported", "time": 1.0}
+    with pytest.raises(BadRecord, match="state must be a take state, got 'teleported'"):
+        apply(index, {**record, "updated": 1.0}, 0)
+    assert index.rows == {}
