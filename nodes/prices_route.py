@@ -1,13 +1,13 @@
 """What `GET /freesora/prices` and the inbox's spending line answer: thin glue over the pure
 layer (`schemas.pricing`, `ledger.budget` through the store). Imports nothing from ComfyUI.
 
-The config file's path is answered only to a page on this machine (a loopback peer): it names
-the user's folder, which a tunnelled page has no need to know.
+The config file's path is answered only to a caller at the machine itself (the key routes'
+rule, `route_guard.from_this_machine`: a local peer, no proxy, no tunnel's name): it names the
+user's folder, which a tunnelled or proxied page has no need to know.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,17 +17,11 @@ from ..ledger.base import Ledger
 from ..schemas.pricing import load_user_prices, price_sheet
 
 
-def is_loopback(remote: str | None) -> bool:
-    try:
-        return ipaddress.ip_address((remote or "").split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def price_answer(remote: str | None, env: Mapping[str, str] | None) -> dict[str, Any]:
+def price_answer(local: bool, env: Mapping[str, str] | None) -> dict[str, Any]:
     """The merged table and which entries are the user's; a wrong table: the estimate, and
-    the problem (creates are refused until it is fixed)."""
-    where = str(config_path(env)) if is_loopback(remote) else None
+    the problem (creates are refused until it is fixed). The config file's path only for a
+    caller at the machine itself (`route_guard.from_this_machine`), as the key routes do."""
+    where = str(config_path(env)) if local else None
     try:
         return price_sheet(load_user_prices(env), config_file=where)
     except ConfigError as exc:

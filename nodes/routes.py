@@ -111,7 +111,8 @@ def build_routes(
     async def prices(request: web.Request) -> web.StreamResponse:
         from .prices_route import price_answer
 
-        return web.json_response(await asyncio.to_thread(price_answer, request.remote, env))
+        local = from_this_machine(request)
+        return web.json_response(await asyncio.to_thread(price_answer, local, env))
 
     @routes.get("/freesora/tasks")
     async def tasks(request: web.Request) -> web.StreamResponse:

@@ -294,3 +294,22 @@ async def test_a_profile_given_as_markup_is_refused_without_being_repeated(
     assert resp.status == 400
     assert "<img" not in text
     assert "onerror" not in text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-For": "203.0.113.9"},  # through a proxy: its peer is loopback
+        {"Host": "my-tunnel.example.com"},  # a tunnel's agent runs on this machine
+    ],
+)
+async def test_the_price_table_names_the_config_file_only_to_the_machine_itself(
+    client: TestClient[Any, Any], tunnel_env: dict[str, str], headers: dict[str, str]
+) -> None:
+    local = await (await client.get("/freesora/prices")).json()
+    assert local["config_file"] == tunnel_env["FREESORA_CONFIG"]
+    resp = await client.get("/freesora/prices", headers=headers)
+    assert resp.status == 200
+    answer = await resp.json()
+    assert answer["config_file"] is None
+    assert tunnel_env["FREESORA_CONFIG"] not in json.dumps(answer)
