@@ -21,7 +21,7 @@ from ..ledger.admission import OnWait, wait_for_slot
 from ..ledger.base import Charge, Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
-from ..schemas.pricing import PriceTable, merged_prices, price_of, shown
+from ..schemas.pricing import PriceTable, price_of, shown
 from ..service.client import FreeSoraClient
 from ..service.failures import UNUSABLE_ID
 from . import detached
@@ -86,7 +86,6 @@ async def submit_tasks(
     """
     account = ""
     settings = client.settings
-    table = prices if prices is not None else merged_prices({})
     if ledger is not None:
         account = await ledger.account(settings.profile, settings.require_key().reveal())
 
@@ -95,7 +94,7 @@ async def submit_tasks(
             result = Submitted(await client.create(task.request))
         else:
             take = await _take(client, task, account, seed, index, reuse)
-            price = price_of(task.request.to_payload(), table)
+            price = price_of(task.request.to_payload(), prices)
             charge = Charge(price, settings.daily_budget, settings.budget_source)
             result = await _submit_take(client, ledger, task, take, on_wait, charge)
         if on_submitted is not None:

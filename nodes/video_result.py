@@ -271,7 +271,9 @@ class _Face:
         self._task_ids = task_ids
         self._bar = progress_bar(100)
         self._progress = [0.0] * len(task_ids)
-        self._lines = [t if t.startswith("not created") else f"task {t}: waiting" for t in task_ids]
+        from ..create.submit import NOT_CREATED
+
+        self._lines = [t if t.startswith(NOT_CREATED) else f"task {t}: waiting" for t in task_ids]
 
     def progress_of(self, index: int) -> Any:
         from ..collect import status_text
