@@ -24,7 +24,7 @@ from .errors import (
     TasksFailedError,
     WaitCancelledError,
 )
-from .ledger.base import Ledger, TakeState
+from .ledger.contract import Ledger, TakeState
 from .schemas import TaskStatus
 from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .schemas.task_id import clean_task_id, task_file_stem

@@ -29,7 +29,7 @@ import aiohttp
 
 from freesora.config import ApiKey, Settings
 from freesora.ledger.admission import Limits, wait_for_slot
-from freesora.ledger.base import Ledger, Take
+from freesora.ledger.contract import Ledger, Take
 from freesora.ledger.open import open_ledger
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest

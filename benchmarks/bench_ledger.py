@@ -58,7 +58,7 @@ PROBE = textwrap.dedent(
     """
     import asyncio, json, resource, sys, time, tracemalloc
     from pathlib import Path
-    from freesora.ledger.base import Take
+    from freesora.ledger.contract import Take
     from freesora.ledger.file_store import FileLedger
 
     def rss_mb():

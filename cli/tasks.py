@@ -10,7 +10,7 @@ import sys
 
 from ..config import load_settings
 from ..errors import InvalidRequestError
-from ..ledger.base import Ledger
+from ..ledger.contract import Ledger
 from ..ledger.journal import format_entry
 from ..ledger.open import ledger_location, open_ledger
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import BudgetExceededError, CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger.admission import OnWait, wait_for_slot
-from ..ledger.base import Charge, Claim, Entry, Ledger, Take
+from ..ledger.contract import Charge, Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
 from ..schemas.pricing import PriceTable, price_of, shown

@@ -29,7 +29,7 @@ from ..schemas.models import (
     ACCOUNT_MAX_IN_FLIGHT,
     ACCOUNT_WINDOW_S,
 )
-from .base import Claim, TakeState
+from .contract import Claim, TakeState
 
 ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
 ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from ..errors import BudgetExceededError
 from ..schemas.pricing import BUDGET_WINDOW_S, shown
-from .base import Charge, Spending, TakeState
+from .contract import Charge, Spending, TakeState
 
 GIVEN_BACK = frozenset({TakeState.FAILED, TakeState.REFUSED})
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from ..errors import LedgerError
-from .base import NOT_SENT, Take, TakeState, task_held_elsewhere
+from .contract import NOT_SENT, Take, TakeState, task_held_elsewhere
 from .index import unpack
 from .journal_file import JournalFile, logger
 from .records import PASTED

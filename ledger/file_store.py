@@ -1,6 +1,6 @@
 """FileLedger, the default store: a JSON-lines journal file shared by every process that opens it.
 
-Guarantees (those of `base.Ledger`, and how this store keeps them):
+Guarantees (those of `contract.Ledger`, and how this store keeps them):
 - Write-ahead: `claim` appends a SENDING record and fsyncs it before it returns a claim.
 - At most once: a claim holds an OS lock on its take's byte of `<journal>.lock` (fcntl on
   POSIX, msvcrt on Windows) from the check through the create to the record, plus an asyncio
@@ -16,7 +16,7 @@ Guarantees (those of `base.Ledger`, and how this store keeps them):
 - Damage (torn lines, bad bytes, wrong types, disorder) is skipped, counted, logged once and
   listed by `problems`; never raised.
 - Every blocking call runs in a thread: nothing here blocks the event loop.
-Never holds the API key or image data: accounts are keyed hashes (`base.account_id`).
+Never holds the API key or image data: accounts are keyed hashes (`contract.account_id`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
-from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .file_budget import append_sending, spent_now
 from .file_claim import FileClaim, append_decision, finish, release_unsent
 from .index import CODE, Index, unpack

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from .base import Entry
+from .contract import Entry
 
 ENV_JOURNAL = "FREESORA_JOURNAL"
 

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..schemas.pricing import BUDGET_WINDOW_S
-from .base import Charge, Spending
 from .budget import GIVEN_BACK, check
+from .contract import Charge, Spending
 
 SPENT = (
     "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes"

@@ -17,7 +17,7 @@ import psycopg
 from ..errors import FreeSoraError, LedgerError
 from . import pg_rows
 from .admission import Limits, Verdict
-from .base import NOT_SENT, Take, TakeState
+from .contract import NOT_SENT, Take, TakeState
 from .pg_cancel import outlasting, settle_fresh
 from .pg_rows import advisory_key
 

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
 from .admission import Limits, Verdict
-from .base import (
+from .contract import (
     REVIVED,
     WRITTEN_OFF,
     Charge,

@@ -2,7 +2,7 @@
 
 Imported only when a `postgresql://` ledger is named (psycopg 3 is an optional extra).
 
-How `ledger/base.py`'s guarantees hold across processes and machines:
+How `ledger/contract.py`'s guarantees hold across processes and machines:
 - **Write-ahead**: `claim` commits the SENDING row before it returns.
 - **At most once**: a claim holds a session advisory lock on its take, on a connection of its
   own, from the check until it is settled; a second claimant waits on that lock, then reads the
@@ -35,7 +35,7 @@ from ..config.database_url import shown_database
 from ..errors import LedgerError
 from . import pg_budget, pg_rows
 from .admission import Limits, Verdict
-from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .pg_cancel import outlasting, release_unsent
 from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
@@ -51,7 +51,7 @@ RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
 
 
 class PostgresLedger:
-    """`ledger.base.Ledger` on a PostgreSQL database shared by every worker of a farm."""
+    """`ledger.contract.Ledger` on a PostgreSQL database shared by every worker of a farm."""
 
     def __init__(
         self,

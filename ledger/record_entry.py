@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from . import record_fields as field
-from .base import REVIVED, Entry, TakeState, revived
+from .contract import REVIVED, Entry, TakeState, revived
 from .index import Index
 
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")

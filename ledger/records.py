@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import record_fields as field
-from .base import REVIVED, TakeState, revived
+from .contract import REVIVED, TakeState, revived
 from .index import Index
 from .record_charge import charge
 from .record_entry import entry

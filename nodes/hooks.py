@@ -10,7 +10,7 @@ from comfy_api.latest import io
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..ledger.base import Ledger
+    from ..ledger.contract import Ledger
 
 LEDGER_FOLDER = "freesora"
 JOURNAL_NAME = "tasks.jsonl"

@@ -28,7 +28,7 @@ from ..config import (
     without_path,
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
-from ..ledger.base import Ledger
+from ..ledger.contract import Ledger
 from .route_guard import GuardedRoutes, from_this_machine, refusal
 
 log = logging.getLogger("freesora")

@@ -22,7 +22,7 @@ from freesora.collect import video_filename
 from freesora.config import ApiKey, Settings
 from freesora.errors import RateLimitedError
 from freesora.ledger.admission import Limits, wait_for_slot
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.postgres import PostgresLedger
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest

@@ -16,7 +16,7 @@ from old_journal import Journal, fingerprint
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError
-from freesora.ledger.base import TakeState
+from freesora.ledger.contract import TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.records import CARRIED_REASON
 from freesora.sandbox import SANDBOX_KEY

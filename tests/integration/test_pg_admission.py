@@ -7,7 +7,7 @@ from pathlib import Path
 from harness import Harness
 
 from freesora.ledger.admission import Limits, wait_for_slot
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.postgres import PostgresLedger
 from freesora.sandbox import SANDBOX_KEY

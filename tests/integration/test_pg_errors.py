@@ -19,7 +19,7 @@ from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import FreeSoraError, LedgerError
 from freesora.ledger.admission import Limits
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.postgres import PostgresLedger
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request

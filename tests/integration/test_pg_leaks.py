@@ -12,7 +12,7 @@ import pytest
 
 from freesora.errors import LedgerError
 from freesora.ledger import pg_rows
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.postgres import PostgresLedger
 from freesora.sandbox import SANDBOX_KEY
 

@@ -16,7 +16,7 @@ from pg_fixtures import terminate_sessions
 
 from freesora.errors import LedgerError
 from freesora.ledger import postgres
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.postgres import PostgresLedger
 from freesora.sandbox import SANDBOX_KEY
 

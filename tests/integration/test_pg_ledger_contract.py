@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from budget_contract import BudgetContract
-from ledger_contract import LedgerContract, MakeLedger
-from ledger_contract_corners import CornerContract
+from contracts.budget import BudgetContract
+from contracts.corners import CornerContract
+from contracts.ledger import LedgerContract, MakeLedger
 
 from freesora.ledger.postgres import PostgresLedger
 

@@ -20,7 +20,7 @@ from pg_fixtures import terminate_sessions
 
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
-from freesora.ledger.base import TakeState
+from freesora.ledger.contract import TakeState
 from freesora.ledger.postgres import PostgresLedger
 from freesora.schemas import build_create_request
 from freesora.service.client import FreeSoraClient, open_session

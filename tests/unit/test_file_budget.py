@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from freesora.ledger import snapshot
-from freesora.ledger.base import Charge, Take, TakeState
+from freesora.ledger.contract import Charge, Take, TakeState
 from freesora.ledger.file_store import FileLedger
 
 MODEL = "sora-2-text-to-video"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.fingerprint import secret_path
 from freesora.ledger.journal import default_journal_path
@@ -186,7 +186,7 @@ HOLDER = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from pathlib import Path
-    from freesora.ledger.base import Take
+    from freesora.ledger.contract import Take
     from freesora.ledger.file_store import FileLedger
 
     async def main():

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 
 MODEL = "sora-2-text-to-video"

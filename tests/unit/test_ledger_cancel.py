@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 
 MODEL = "sora-2-text-to-video"

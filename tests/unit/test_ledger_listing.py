@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from freesora.ledger.base import TakeState
+from freesora.ledger.contract import TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.listing import FIRST_PAGE, newest_collectable
 from freesora.ledger.records import encode

@@ -11,7 +11,7 @@ import pytest
 
 from freesora.errors import LedgerError
 from freesora.ledger import snapshot
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.fingerprint import secret_path
 

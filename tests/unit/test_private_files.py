@@ -14,7 +14,7 @@ import pytest
 
 from freesora.config.private_file import write_private
 from freesora.ledger import snapshot
-from freesora.ledger.base import Take
+from freesora.ledger.contract import Take
 from freesora.ledger.file_store import FileLedger
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes")

@@ -1,4 +1,4 @@
-"""More of the contract every ledger store keeps: the corners (see `ledger_contract`).
+"""More of the contract every ledger store keeps: the corners (see `contracts.ledger`).
 
 A store's test module subclasses `CornerContract` beside `LedgerContract`, with the same
 `make_ledger` fixture.
@@ -7,10 +7,10 @@ A store's test module subclasses `CornerContract` beside `LedgerContract`, with 
 from __future__ import annotations
 
 import pytest
-from ledger_contract import MODEL, MakeLedger, create, take
 
+from contracts.ledger import MODEL, MakeLedger, create, take
 from freesora.errors import LedgerError
-from freesora.ledger.base import REVIVED, TakeState
+from freesora.ledger.contract import REVIVED, TakeState
 
 
 class CornerContract:

@@ -10,10 +10,10 @@ import asyncio
 import uuid
 
 import pytest
-from ledger_contract import MODEL, MakeLedger, take
 
+from contracts.ledger import MODEL, MakeLedger, take
 from freesora.errors import BudgetExceededError
-from freesora.ledger.base import Charge, Take, TakeState
+from freesora.ledger.contract import Charge, Take, TakeState
 
 
 def account() -> str:
