@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
-from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .contract import PASTED, Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .file_budget import append_sending, spent_now
 from .file_claim import FileClaim, append_decision, finish, release_unsent
 from .index import CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .keying import journal_secret, rekey
 from .oslock import offset_of
-from .records import PASTED
 from .take_locks import TakeLocks
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)

@@ -16,18 +16,9 @@ from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
 from .admission import Limits, Verdict
-from .contract import (
-    REVIVED,
-    WRITTEN_OFF,
-    Charge,
-    Entry,
-    Take,
-    TakeState,
-    revived,
-    task_held_elsewhere,
-)
+from .contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
 from .pg_budget import within_budget
-from .records import PASTED
+from .upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
 # session's locks to every role (pg_stat_activity hides other roles' details).
@@ -68,9 +59,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
     if row.get("orphan"):
         state = TakeState.REFUSED if row["held_back"] else TakeState.UNKNOWN
         reason = DIED_WAITING if row["held_back"] else DIED_SENDING
-    elif reason in WRITTEN_OFF:  # an earlier version's write-off: the task is there to collect
-        state = TakeState.CREATED if revived(state, reason) else state  # or collected since
-        reason = REVIVED
+    elif reason in EXPIRED_LINK_REASONS:  # the task is there to collect
+        state = TakeState.CREATED if written_off_by_expired_link(state, reason) else state
+        reason = COLLECTED_AGAIN  # collected again since, or still to collect
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -155,7 +146,7 @@ def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple
     params: list[Any] = []
     if only_unfinished:  # rows that read as unfinished (`to_entry`)
         clauses.append("(t.state <> ALL(%s) OR (t.state = 'failed' AND t.reason = ANY(%s)))")
-        params.extend([list(FINISHED), list(WRITTEN_OFF)])
+        params.extend([list(FINISHED), list(EXPIRED_LINK_REASONS)])
     if model is not None:
         clauses.append("t.model = %s")
         params.append(model)

@@ -10,7 +10,8 @@ import pytest
 
 from contracts.ledger import MODEL, MakeLedger, create, take
 from freesora.errors import LedgerError
-from freesora.ledger.contract import REVIVED, TakeState
+from freesora.ledger.contract import TakeState
+from freesora.ledger.upgrade import COLLECTED_AGAIN
 
 
 class CornerContract:
@@ -59,7 +60,7 @@ class CornerContract:
         found = await (await make_ledger()).find_task("t-old")
         assert found is not None
         assert (found.state, found.file) == (TakeState.SUCCEEDED, "/out/t-old.mp4")
-        assert found.reason == REVIVED  # never "expired" beside a video that was collected
+        assert found.reason == COLLECTED_AGAIN  # never "expired" beside a video that was collected
 
     @pytest.mark.parametrize(
         "reason",
