@@ -25,6 +25,7 @@ from .errors import (
     WaitCancelledError,
 )
 from .ledger.contract import Ledger, TakeState
+from .ledger.endings import ending_of_error
 from .schemas import TaskStatus
 from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .schemas.task_id import clean_task_id, task_file_stem
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from .service.client import FreeSoraClient
 
 logger = logging.getLogger("freesora.collect")
-_DEAD_CODES = frozenset({501})  # "generation failed": the task is over, not busy
 # What storage answers a link that expired or that it refuses (a CDN's signed URL): the video
 # still exists, so check-result is asked for a fresh link, once after each of these pauses.
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
@@ -220,23 +220,10 @@ async def _already_saved(ledger: Ledger, task_id: str) -> VideoResult | None:
     return VideoResult(task_id=task_id, path=path, url=entry.url, status=status)
 
 
-def ending_of(exc: BaseException) -> tuple[TakeState, str] | None:
-    """How a collection error ends its task in the ledger, or None if the task may go on."""
-    if isinstance(exc, TaskFailedError):
-        return TakeState.FAILED, exc.reason or str(exc)
-    if isinstance(exc, TaskCancelledError):
-        return TakeState.CANCELLED, "cancelled on the service"
-    if isinstance(exc, ServiceError) and exc.code in _DEAD_CODES:
-        return TakeState.FAILED, f"generation failed (code {exc.code}): {exc}"
-    # No DownloadError ends a task: the video exists (the service said so) and a later run
-    # may fetch it; an expired link is refreshed, never a reason to pay for a new task.
-    return None
-
-
 async def _record_end(ledger: Ledger | None, task_id: str, exc: BaseException) -> None:
-    ending = ending_of(exc)
+    ending = ending_of_error(exc)
     if ending is not None:
-        await _record(ledger, task_id, ending[0], reason=ending[1])
+        await _record(ledger, task_id, ending.state, reason=ending.reason)
 
 
 async def _record(ledger: Ledger | None, task_id: str, state: TakeState, **details: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ..config.settings import whole_number_setting
 from ..errors import FreeSoraError
-from ..schemas import TaskState, TaskStatus
+from ..schemas import TaskStatus
 from ..schemas.models import (
     ACCOUNT_CREATES_PER_WINDOW,
     ACCOUNT_LIMIT_MAX,
@@ -30,6 +30,7 @@ from ..schemas.models import (
     ACCOUNT_WINDOW_S,
 )
 from .contract import Claim, TakeState
+from .endings import ending_of_status
 
 ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
 ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
@@ -39,12 +40,6 @@ POLL_S = 5.0
 CheckStatus = Callable[[str], Awaitable[TaskStatus]]  # e.g. FreeSoraClient.status
 OnWait = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]
-
-_ENDED = {
-    TaskState.SUCCEEDED: TakeState.SUCCEEDED,
-    TaskState.FAILED: TakeState.FAILED,
-    TaskState.CANCELLED: TakeState.CANCELLED,
-}
 
 
 @dataclass(frozen=True)
@@ -156,10 +151,9 @@ async def recheck(store: AdmittingStore, task_ids: list[str], check: CheckStatus
             status = await check(task_id)
         except FreeSoraError:
             continue  # unreachable or unknown to the service now: it keeps counting
-        state = _ENDED.get(status.state)
-        if state is None:
+        ending = ending_of_status(status)
+        if ending is None:
             continue
-        url = status.video_url if state is TakeState.SUCCEEDED else None
-        await store.record_outcome(task_id, state, url=url, reason=status.reason)
+        await store.record_outcome(task_id, ending.state, url=ending.url, reason=ending.reason)
         ended = True
     return ended
