@@ -15,7 +15,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
-from .admission import Limits, Verdict
+from ..schemas.account_limits import AccountLimits
+from .admission import Verdict
 from .contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
 from .pg_budget import within_budget
 from .upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
@@ -252,7 +253,9 @@ async def _full_key(cur: Any, prefix: str) -> str:
     return found[0]
 
 
-async def try_admit(conn: Any, account: str, row_id: int, limits: Limits, now: float) -> Verdict:
+async def try_admit(
+    conn: Any, account: str, row_id: int, limits: AccountLimits, now: float
+) -> Verdict:
     """Under the account's lock: admit this claim if the account has room, else hold it back."""
     params = {"account": account, "id": row_id, "since": now - limits.window_s}
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:

@@ -33,8 +33,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..config.database_url import shown_database
 from ..errors import LedgerError
+from ..schemas.account_limits import AccountLimits
 from . import pg_budget, pg_rows
-from .admission import Limits, Verdict
+from .admission import Verdict
 from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .pg_cancel import outlasting, release_unsent
 from .pg_claim import Conn, PgClaim
@@ -266,7 +267,7 @@ class PostgresLedger:
     async def spent(self, account: str) -> Spending:
         return await self.run(lambda conn: pg_budget.spent(conn, account))
 
-    async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict:
+    async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""
         if not isinstance(claim, PgClaim):
             raise TypeError(f"not a claim of this store: {claim!r}")

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from harness import Harness
 
-from freesora.ledger.admission import Limits, wait_for_slot
+from freesora.ledger.admission import wait_for_slot
 from freesora.ledger.contract import Take, TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.postgres import PostgresLedger
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
+from freesora.schemas.account_limits import AccountLimits
 
 MODEL = "sora-2-text-to-video"
 
@@ -21,7 +22,7 @@ def request(n: int) -> CreateVideoRequest:
 
 
 async def send(
-    ledger: PostgresLedger, harness: Harness, n: int, limits: Limits, **kw: object
+    ledger: PostgresLedger, harness: Harness, n: int, limits: AccountLimits, **kw: object
 ) -> str:
     """The create step: claim, wait for a slot, create, record."""
     take = Take(await ledger.account("default", SANDBOX_KEY), f"r{n}", seed=1, slot=n)
@@ -44,7 +45,7 @@ async def send(
 async def test_a_create_over_the_in_flight_limit_waits_asks_the_service_and_goes_once_one_ends(
     harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=2)
+    limits = AccountLimits(max_in_flight=2)
     # Another worker sent two tasks and went away: nobody else will learn how they end.
     first = [await send(pg_other, harness, n, limits) for n in range(2)]
     await pg_other.close()
@@ -65,7 +66,7 @@ async def test_a_create_over_the_in_flight_limit_waits_asks_the_service_and_goes
 async def test_creates_beyond_twenty_in_ten_seconds_wait_for_the_window(
     harness: Harness, pg_ledger: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=100, creates_per_window=3, window_s=10.0)
+    limits = AccountLimits(max_in_flight=100, creates_per_window=3, window_s=10.0)
     start = harness.clock.now
     for n in range(3):
         await send(pg_ledger, harness, n, limits)
@@ -80,7 +81,7 @@ async def test_creates_beyond_twenty_in_ten_seconds_wait_for_the_window(
 async def test_finished_tasks_leave_the_count_whoever_records_them(
     harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=1)
+    limits = AccountLimits(max_in_flight=1)
     task_id = await send(pg_other, harness, 0, limits)
     await pg_other.record_outcome(task_id, TakeState.FAILED, reason="moderation")
     start = harness.clock.now
@@ -100,7 +101,7 @@ async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Pa
         ledger,
         decision.claim,
         check=harness.client.status,
-        limits=Limits(max_in_flight=1),
+        limits=AccountLimits(max_in_flight=1),
         on_wait=said.append,
         sleep=harness.clock.sleep,
     )
@@ -114,7 +115,7 @@ async def test_the_cli_says_it_waits_once_however_many_creates_wait(
 ) -> None:
     from freesora.ledger.admission import once
 
-    limits = Limits(max_in_flight=1)
+    limits = AccountLimits(max_in_flight=1)
     await send(pg_ledger, harness, 0, limits)
     printed: list[str] = []
     say = once(printed.append)
