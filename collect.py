@@ -24,8 +24,7 @@ from .errors import (
     TasksFailedError,
     WaitCancelledError,
 )
-from .ledger.contract import Ledger, TakeState
-from .ledger.endings import ending_of_error
+from .ledger import Ledger, TakeState, ending_of_error
 from .schemas import TaskStatus
 from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .schemas.task_id import clean_task_id, task_file_stem

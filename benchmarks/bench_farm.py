@@ -28,9 +28,7 @@ from pathlib import Path
 import aiohttp
 
 from freesora.config import ApiKey, Settings
-from freesora.ledger.admission import wait_for_slot
-from freesora.ledger.contract import Ledger, Take
-from freesora.ledger.open import open_ledger
+from freesora.ledger import Ledger, Take, open_ledger, wait_for_slot
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
 from freesora.schemas.account_limits import AccountLimits

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import config_path, load_settings
 from ..errors import ConfigError
-from ..ledger.contract import Ledger
+from ..ledger import Ledger
 from ..schemas.pricing import load_user_prices, price_sheet
 
 

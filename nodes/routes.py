@@ -28,7 +28,7 @@ from ..config import (
     without_path,
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
-from ..ledger.contract import Ledger
+from ..ledger import Ledger
 from .route_guard import GuardedRoutes, from_this_machine, refusal
 
 log = logging.getLogger("freesora")
@@ -116,7 +116,7 @@ def build_routes(
 
     @routes.get("/freesora/tasks")
     async def tasks(request: web.Request) -> web.StreamResponse:
-        from ..ledger.listing import page_bounds, task_page
+        from ..ledger import page_bounds, task_page
 
         try:
             limit, offset = page_bounds(request.query.get("limit"), request.query.get("offset"))

@@ -13,7 +13,7 @@ import pytest
 
 from contracts.ledger import MODEL, MakeLedger, take
 from freesora.errors import BudgetExceededError
-from freesora.ledger.contract import Charge, Take, TakeState
+from freesora.ledger import Charge, Take, TakeState
 
 
 def account() -> str:

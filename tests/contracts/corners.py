@@ -10,7 +10,7 @@ import pytest
 
 from contracts.ledger import MODEL, MakeLedger, create, take
 from freesora.errors import LedgerError
-from freesora.ledger.contract import TakeState
+from freesora.ledger import TakeState
 from freesora.ledger.upgrade import COLLECTED_AGAIN
 
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger.contract import Ledger, Take, TakeState
+from freesora.ledger import Ledger, Take, TakeState
 
 MakeLedger = Callable[[], Awaitable[Ledger]]
 MODEL = "sora-2-text-to-video"

@@ -21,9 +21,7 @@ import aiohttp
 from freesora.collect import video_filename
 from freesora.config import ApiKey, Settings
 from freesora.errors import RateLimitedError
-from freesora.ledger.admission import wait_for_slot
-from freesora.ledger.contract import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState, wait_for_slot
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
 from freesora.schemas.account_limits import AccountLimits

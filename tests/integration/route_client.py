@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 from freesora.nodes.routes import build_routes
 from freesora.sandbox import RunningSandbox
 

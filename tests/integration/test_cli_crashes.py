@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from cli_runner import cli_env
 
-from freesora.ledger.contract import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import Sandbox, run_sandbox
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")

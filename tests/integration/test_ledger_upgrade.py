@@ -16,8 +16,7 @@ from old_journal import Journal, fingerprint
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError
-from freesora.ledger.contract import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.ledger.records import CARRIED_REASON
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request

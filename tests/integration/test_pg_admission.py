@@ -6,10 +6,7 @@ from pathlib import Path
 
 from harness import Harness
 
-from freesora.ledger.admission import wait_for_slot
-from freesora.ledger.contract import Take, TakeState
-from freesora.ledger.file_store import FileLedger
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import FileLedger, PostgresLedger, Take, TakeState, wait_for_slot
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
 from freesora.schemas.account_limits import AccountLimits
@@ -113,7 +110,7 @@ async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Pa
 async def test_the_cli_says_it_waits_once_however_many_creates_wait(
     harness: Harness, pg_ledger: PostgresLedger
 ) -> None:
-    from freesora.ledger.admission import once
+    from freesora.ledger import once
 
     limits = AccountLimits(max_in_flight=1)
     await send(pg_ledger, harness, 0, limits)

@@ -18,8 +18,7 @@ from pg_fixtures import terminate_sessions
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import FreeSoraError, LedgerError
-from freesora.ledger.contract import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 from freesora.schemas.account_limits import AccountLimits

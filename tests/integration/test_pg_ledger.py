@@ -15,9 +15,7 @@ import pytest
 from pg_fixtures import terminate_sessions
 
 from freesora.errors import LedgerError
-from freesora.ledger import postgres
-from freesora.ledger.contract import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState, postgres
 from freesora.sandbox import SANDBOX_KEY
 
 WORKER = Path(__file__).with_name("farm_worker.py")

@@ -9,7 +9,7 @@ from contracts.budget import BudgetContract
 from contracts.corners import CornerContract
 from contracts.ledger import LedgerContract, MakeLedger
 
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger
 
 
 class TestPostgresLedger(LedgerContract, BudgetContract, CornerContract):

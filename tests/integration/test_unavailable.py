@@ -16,8 +16,7 @@ from harness import Harness
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import ModelUnavailableError, ServiceUnavailableError
-from freesora.ledger.contract import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.sandbox.canned import DISABLED_MESSAGE, MAINTENANCE_MESSAGE, RETIRED_MESSAGE
 from freesora.schemas import build_create_request

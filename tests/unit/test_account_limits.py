@@ -9,7 +9,7 @@ import pytest
 
 from freesora.config import ApiKey, Settings
 from freesora.errors import ConfigError
-from freesora.ledger.admission import Verdict, wait_for_slot
+from freesora.ledger import Verdict, wait_for_slot
 from freesora.schemas.account_limits import AccountLimits
 from freesora.service.client import FreeSoraClient
 from freesora.service.limits import AccountGate, gate_for

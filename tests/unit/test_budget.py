@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from freesora.errors import BudgetExceededError
+from freesora.ledger import Charge, Spending, TakeState
 from freesora.ledger.budget import check, counts, spending
-from freesora.ledger.contract import Charge, Spending, TakeState
 from freesora.schemas.pricing import BUDGET_WINDOW_S
 
 NOW = 1_800_000_000.0

@@ -9,7 +9,7 @@ from contracts.budget import BudgetContract
 from contracts.corners import CornerContract
 from contracts.ledger import LedgerContract, MakeLedger
 
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 
 
 class TestFileLedger(LedgerContract, BudgetContract, CornerContract):
