@@ -3,13 +3,15 @@
 `settings` reads them (never from a node widget), `store` writes the config file through
 `private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
 the frontend's key form sends, `hosts` says which Host names the pack's routes answer,
-`database_url` shows a PostgreSQL ledger's URL without its password (the one redaction). Every
-public name is here, as `config.X`. May import only `errors` (and psycopg, optionally, where a
+`credits` the one range of credits it accepts (prices, budgets), `database_url` shows a
+PostgreSQL ledger's URL without its password (the one redaction). Every public name is here,
+as `config.X`. May import only `errors` (and psycopg, optionally, where a
 database URL is read).
 """
 
 from __future__ import annotations
 
+from .credits import MAX_CREDITS, credits_value
 from .database_url import DATABASE_SCHEMES, is_database_url, shown_database
 from .hosts import (
     CONFIG_ALLOWED_HOSTS,
@@ -71,6 +73,7 @@ __all__ = [
     "KEY_HELP",
     "KEY_MAX_CHARS",
     "KEY_MIN_CHARS",
+    "MAX_CREDITS",
     "PROFILE_NAME_MAX",
     "ApiKey",
     "Settings",
@@ -79,6 +82,7 @@ __all__ = [
     "check_profile_name",
     "clean_key",
     "config_path",
+    "credits_value",
     "fsync_folder",
     "host_allowed",
     "host_name",

@@ -28,7 +28,7 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     if revived(take_state, reason):  # compacted before this version
         take_state, reason = TakeState.CREATED, REVIVED
     fingerprint = field.text(record, "fingerprint", required=False)
-    price = field.price(record)
+    price, unread = field.optional_price(record)
     row = index.add(
         field.text(record, "take") or "",
         field.text(record, "account", required=False) or "",
@@ -51,6 +51,8 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
             index.by_task.setdefault(task_id, row)
     else:
         index.start(row)
+    if unread is not None:
+        raise unread
 
 
 def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         or not field.is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
-    price = field.price(record) if "price" in record else None
+    price, unread = field.optional_price(record)
     # Accounts, models and summaries (a prompt's start and the request's shape) repeat a lot.
     row = index.add(
         take,
@@ -105,6 +105,8 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         price=price,
     )
     index.start(row)
+    if unread is not None:
+        raise unread
 
 
 def _created(index: Index, record: dict[str, Any], at: int | None) -> None:

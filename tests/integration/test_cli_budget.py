@@ -8,6 +8,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from cli_runner import Cli
 
 from freesora.sandbox import FAIL_MARKER
@@ -105,9 +106,36 @@ async def test_a_wrong_price_table_is_refused_naming_the_entry_and_nothing_is_se
     config.write_text(json.dumps({"prices": prices}), encoding="utf-8")
     ran = await cli(*CREATE, "A kite")
     assert ran.code == 2  # a bad setting: the command cannot run as given
-    assert 'prices.sora-2-pro-text-to-video.10.high must be a non-negative number, got "x"' in (
-        ran.err
-    )
+    entry = "prices.sora-2-pro-text-to-video.10.high"
+    assert f'{entry} must be a number of credits from 0 to 1,000,000,000, got "x"' in ran.err
+    assert sent(cli) == 0
+
+
+@pytest.mark.parametrize(
+    ("config", "entry"),
+    [
+        pytest.param(
+            '{"prices": {"sora-2-text-to-video": {"10": {"standard": 1%s}}}}' % ("0" * 400),
+            "prices.sora-2-text-to-video.10.standard must be",
+            id="price",
+        ),
+        pytest.param(
+            '{"profiles": {"default": {"daily_budget": 1%s}}}' % ("0" * 400),
+            '"daily_budget" in profile default of',
+            id="budget",
+        ),
+    ],
+)
+async def test_a_price_or_budget_past_what_a_number_holds_is_one_line_naming_it_exit_2(
+    cli: Cli, config: str, entry: str
+) -> None:
+    Path(cli.env["FREESORA_CONFIG"]).write_text(config, encoding="utf-8")
+    ran = await cli(*CREATE, "A kite")
+    assert ran.code == 2, ran.err
+    [said] = [line for line in ran.err.splitlines() if line.startswith("freesora:")]
+    assert entry in said
+    assert "got a number of about 401 digits" in said
+    assert "Traceback" not in ran.err
     assert sent(cli) == 0
 
 

@@ -12,6 +12,7 @@ import uuid
 import pytest
 from ledger_contract import MODEL, MakeLedger, take
 
+from freesora.config import MAX_CREDITS
 from freesora.errors import BudgetExceededError
 from freesora.ledger.base import Charge, Take, TakeState
 
@@ -21,6 +22,7 @@ def account() -> str:
 
 
 def priced(price: float, budget: float | None = 100) -> Charge:
+    """A claim's charge; budget None: the price is recorded, nothing is refused."""
     return Charge(price, budget, "set FREESORA_DAILY_BUDGET")
 
 
@@ -42,6 +44,23 @@ class BudgetContract:
         found = await (await make_ledger()).lookup(unpriced)
         assert found is not None
         assert found.price is None
+
+    @pytest.mark.parametrize("price", [0.5, float(MAX_CREDITS)])
+    async def test_any_price_the_config_accepts_is_read_back_and_blocks_a_resend(
+        self, make_ledger: MakeLedger, price: float
+    ) -> None:
+        who = account()
+        decision = await (await make_ledger()).claim(
+            take(account=who), model=MODEL, charge=priced(price, None)
+        )
+        assert decision.claim is not None
+        await decision.claim.unknown("killed after sending")  # the answer was lost
+        restarted = await make_ledger()
+        again = await restarted.claim(take(account=who), model=MODEL, charge=priced(price, None))
+        assert again.claim is None  # the take may be charged: never sent again
+        assert again.earlier is not None
+        assert (again.earlier.state, again.earlier.price) == (TakeState.UNKNOWN, price)
+        assert (await restarted.spent(who)).credits == price
 
     async def test_a_claim_that_would_pass_the_budget_is_refused_and_writes_nothing(
         self, make_ledger: MakeLedger
