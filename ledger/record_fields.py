@@ -56,6 +56,14 @@ def integer(record: dict[str, Any], name: str, *, default: int | None) -> int | 
     return value
 
 
+def flag(record: dict[str, Any], name: str) -> bool | None:
+    """An optional true/false field (None when absent)."""
+    value = record.get(name)
+    if value is not None and type(value) is not bool:
+        raise BadRecord(f"{name} must be true or false, got {value!r}"[:120])
+    return value
+
+
 def seed(record: dict[str, Any]) -> int | None:
     """The seed, or None; beyond what the index's column holds is damage."""
     value = integer(record, "seed", default=None)

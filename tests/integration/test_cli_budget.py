@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cli_runner import Cli
 
-from freesora.sandbox import FAIL_MARKER
+from freesora.sandbox import FAIL_MARKER, FAIL_NO_REFUND_MARKER
 from freesora.schemas.pricing import estimate_body
 
 TEXT = {"model": "sora-2-text-to-video", "nFrames": "10"}
@@ -74,6 +74,30 @@ async def test_a_failed_task_gives_its_credits_back(cli: Cli) -> None:
     made = await cli(*CREATE, "A kite")
     assert made.code == 0, made.err
     assert sent(cli) == 2
+
+
+async def test_a_failed_task_not_refunded_stays_spent_until_the_service_says_it_came_back(
+    cli: Cli,
+) -> None:
+    cli.env["FREESORA_DAILY_BUDGET"] = str(PRICE)
+    failed = await cli(*CREATE, f"x {FAIL_NO_REFUND_MARKER}")
+    assert failed.code == 0, failed.err
+    waited = await cli("wait", failed.last_line, "--interval", "0.2")
+    assert waited.code == 1
+    assert "credits were NOT refunded" in waited.err
+    refused = await cli(*CREATE, "A kite")
+    assert refused.code == 1, refused.err
+    assert f"{PRICE} of the {PRICE}-credit daily budget were spent" in refused.err
+    spent = await cli("tasks", "--spent")
+    assert f"last 24 h: {PRICE} of {PRICE} credits spent" in spent.out
+    assert sent(cli) == 1
+    # The service gives the credits back later: the next create asks it again, and goes.
+    cli.sandbox.refund(failed.last_line)
+    made = await cli(*CREATE, "A kite")
+    assert made.code == 0, made.err
+    assert sent(cli) == 2
+    listed = await cli("tasks")
+    assert "credits refunded" in listed.out
 
 
 async def test_the_users_prices_are_shown_by_a_dry_run_and_charged_against_the_budget(

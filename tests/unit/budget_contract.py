@@ -92,7 +92,9 @@ class BudgetContract:
         await made.claim.created(task_id)
         with pytest.raises(BudgetExceededError):
             await ledger.claim(take(seed=2, account=who), model=MODEL, charge=priced(80))
-        await ledger.record_outcome(task_id, TakeState.FAILED, reason="moderation")
+        await ledger.record_outcome(
+            task_id, TakeState.FAILED, reason="moderation", credits_refunded=True
+        )
         assert (await ledger.spent(who)).credits == 0
         refused = await ledger.claim(take(seed=2, account=who), model=MODEL, charge=priced(80))
         assert refused.claim is not None
@@ -100,6 +102,34 @@ class BudgetContract:
         again = await ledger.claim(take(seed=3, account=who), model=MODEL, charge=priced(80))
         assert again.claim is not None
         await again.claim.release()
+
+    @pytest.mark.parametrize("end", [TakeState.FAILED, TakeState.CANCELLED])
+    async def test_a_failed_or_cancelled_take_stays_spent_until_the_service_says_refunded(
+        self, make_ledger: MakeLedger, end: TakeState
+    ) -> None:
+        ledger, who = await make_ledger(), account()
+        kept, unsaid = "t-kept-" + uuid.uuid4().hex[:8], "t-unsaid-" + uuid.uuid4().hex[:8]
+        for seed, task_id in ((1, kept), (2, unsaid)):
+            made = await ledger.claim(take(seed=seed, account=who), model=MODEL, charge=priced(30))
+            assert made.claim is not None
+            await made.claim.created(task_id)
+        await ledger.record_outcome(kept, end, reason="generation error", credits_refunded=False)
+        await ledger.record_outcome(unsaid, end, reason="generation error")
+        restarted = await make_ledger()
+        assert (await restarted.spent(who)).credits == 60
+        found = await restarted.find_task(kept)
+        assert found is not None
+        assert (found.state, found.credits_refunded) == (end, False)
+        pending = await restarted.unrefunded(who, limit=10)
+        assert [entry.task_id for entry in pending] == [unsaid, kept]  # newest first
+        # A refund the service reports later gives the credits back, and is kept.
+        await ledger.record_outcome(kept, end, credits_refunded=True)
+        await ledger.record_outcome(kept, end)  # an end said again without the flag
+        again = await make_ledger()
+        assert (await again.spent(who)).credits == 30
+        assert [entry.task_id for entry in await again.unrefunded(who, limit=10)] == [unsaid]
+        assert await again.unrefunded(who, limit=0) == []
+        assert await again.unrefunded(account(), limit=10) == []  # per account
 
     async def test_a_reused_task_costs_nothing_even_over_the_budget(
         self, make_ledger: MakeLedger

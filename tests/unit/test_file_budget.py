@@ -102,4 +102,23 @@ async def test_the_index_cache_keeps_prices_and_the_budget_reads_them_back(
     assert loaded is not None
     cached = loaded[0]
     assert list(cached.price) == [10.0, 10.0, 10.0]
-    assert [price for _, price, _ in cached.charges("default:abc")] == [10.0, 10.0, 10.0]
+    assert [price for _, price, _, _ in cached.charges("default:abc")] == [10.0, 10.0, 10.0]
+
+
+async def test_the_index_cache_keeps_what_the_service_said_of_a_failures_credits(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tasks.jsonl"
+    ledger = FileLedger(path)
+    for seed, refunded in ((0, True), (1, False), (2, None)):
+        decision = await ledger.claim(take(seed), model=MODEL, charge=Charge(10, None))
+        assert decision.claim is not None
+        await decision.claim.created(f"t-{seed}")
+        await ledger.record_outcome(f"t-{seed}", TakeState.FAILED, credits_refunded=refunded)
+    index = ledger.file.catch_up()
+    info = path.stat()
+    snapshot.save(path, (info.st_dev, info.st_ino), info.st_size, 9, index)
+    loaded = snapshot.load(path, (info.st_dev, info.st_ino), info.st_size)
+    assert loaded is not None
+    charges = loaded[0].charges("default:abc")
+    assert [refunded for _, _, _, refunded in charges] == [True, False, None]
