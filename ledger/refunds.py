@@ -73,7 +73,12 @@ async def claim_within_budget(
     try:
         return await ledger.claim(take, model=model, summary=summary, charge=charge)
     except BudgetExceededError:
-        if not await recheck(ledger, take.account, check, asked):
+        try:
+            found = await recheck(ledger, take.account, check, asked)
+        except LedgerError as exc:  # the refusal stands, and is what the user must see
+            logger.warning("refunds of the account were not re-checked: %s", exc)
+            found = False
+        if not found:
             raise
     return await ledger.claim(take, model=model, summary=summary, charge=charge)
 
