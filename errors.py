@@ -126,8 +126,8 @@ class BudgetExceededError(FreeSoraError):
 
 
 class LedgerError(FreeSoraError):
-    """The task ledger cannot be written. Before a create: nothing was sent. After a create: the
-    message names every created task id, which the log keeps too."""
+    """The task ledger cannot be read or written. Before a create: nothing was sent. After a
+    create: the message names every created task id, which the log keeps too."""
 
 
 # --- Outcomes of a task ---------------------------------------------------------------------
