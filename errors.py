@@ -36,7 +36,11 @@ class ConfigError(FreeSoraError):
 
 
 class UnknownProfileError(ConfigError):
-    """The profile asked for is not in the config file."""
+    """The profile asked for is not in the config file; `profile` is the name as given."""
+
+    def __init__(self, message: str, *, profile: str | None = None) -> None:
+        super().__init__(message)
+        self.profile = profile
 
 
 class KeyExistsError(ConfigError):
