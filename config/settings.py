@@ -181,7 +181,9 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
         entry = {k: data[k] for k in FLAT_KEYS if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
-        raise UnknownProfileError(f"profile {profile!r} is not in {path} (profiles there: {known})")
+        raise UnknownProfileError(
+            f"profile {profile!r} is not in {path} (profiles there: {known})", profile=profile
+        )
     if not isinstance(entry, dict):
         raise ConfigError(f"profile {profile!r} in {path} must be a JSON object")
     return entry
@@ -284,12 +286,3 @@ def _credits(value: object, source: str) -> float:
         return float(value)
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
     raise ConfigError(f"{source} must be a non-negative number of credits, got {shown[:60]}")
-
-
-def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:
-    """Why `profile` cannot be used (for queue-time checks), or None."""
-    try:
-        load_settings(profile.strip() or None, env)
-    except ConfigError as exc:
-        return f"profile: {exc}"
-    return None
