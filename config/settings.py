@@ -181,7 +181,9 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
         entry = {k: data[k] for k in FLAT_KEYS if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
-        raise UnknownProfileError(f"profile {profile!r} is not in {path} (profiles there: {known})")
+        raise UnknownProfileError(
+            f"profile {profile!r} is not in {path} (profiles there: {known})", profile=profile
+        )
     if not isinstance(entry, dict):
         raise ConfigError(f"profile {profile!r} in {path} must be a JSON object")
     return entry
@@ -277,12 +279,3 @@ def _budget(
         return None, f"set {in_file}, or {ENV_DAILY_BUDGET} for the default profile"
     hint = f"change {in_file}" + (f" (or set {ENV_DAILY_BUDGET})" if use_env else "")
     return credits_value(entry["daily_budget"], in_file), hint
-
-
-def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:
-    """Why `profile` cannot be used (for queue-time checks), or None."""
-    try:
-        load_settings(profile.strip() or None, env)
-    except ConfigError as exc:
-        return f"profile: {exc}"
-    return None
