@@ -220,14 +220,25 @@ async def _already_saved(ledger: Ledger, task_id: str) -> VideoResult | None:
     return VideoResult(task_id=task_id, path=path, url=entry.url, status=status)
 
 
-def ending_of(exc: BaseException) -> tuple[TakeState, str] | None:
+@dataclass(frozen=True)
+class Ending:
+    """How a task ended, as the ledger records it; `credits_refunded` as the service said it
+    (None: it did not say, and the daily budget counts the credits as spent)."""
+
+    state: TakeState
+    reason: str
+    credits_refunded: bool | None = None
+
+
+def ending_of(exc: BaseException) -> Ending | None:
     """How a collection error ends its task in the ledger, or None if the task may go on."""
     if isinstance(exc, TaskFailedError):
-        return TakeState.FAILED, exc.reason or str(exc)
+        return Ending(TakeState.FAILED, exc.reason or str(exc), exc.credits_refunded)
     if isinstance(exc, TaskCancelledError):
-        return TakeState.CANCELLED, "cancelled on the service"
+        return Ending(TakeState.CANCELLED, "cancelled on the service", exc.credits_refunded)
     if isinstance(exc, ServiceError) and exc.code in _DEAD_CODES:
-        return TakeState.FAILED, f"generation failed (code {exc.code}): {exc}"
+        # An answer, not a status: nothing said of the credits (a re-check may learn it).
+        return Ending(TakeState.FAILED, f"generation failed (code {exc.code}): {exc}")
     # No DownloadError ends a task: the video exists (the service said so) and a later run
     # may fetch it; an expired link is refreshed, never a reason to pay for a new task.
     return None
@@ -236,7 +247,13 @@ def ending_of(exc: BaseException) -> tuple[TakeState, str] | None:
 async def _record_end(ledger: Ledger | None, task_id: str, exc: BaseException) -> None:
     ending = ending_of(exc)
     if ending is not None:
-        await _record(ledger, task_id, ending[0], reason=ending[1])
+        await _record(
+            ledger,
+            task_id,
+            ending.state,
+            reason=ending.reason,
+            credits_refunded=ending.credits_refunded,
+        )
 
 
 async def _record(ledger: Ledger | None, task_id: str, state: TakeState, **details: Any) -> None:

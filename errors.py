@@ -154,7 +154,11 @@ class TaskFailedError(FreeSoraError):
 
 
 class TaskCancelledError(FreeSoraError):
-    """The service reports the task as cancelled."""
+    """The service reports the task as cancelled (`credits_refunded` as it said, or None)."""
+
+    def __init__(self, message: str, *, task_id: str, credits_refunded: bool | None = None) -> None:
+        super().__init__(message, task_id=task_id)
+        self.credits_refunded = credits_refunded
 
 
 class TasksFailedError(FreeSoraError):

@@ -4,13 +4,14 @@
 `private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
 the frontend's key form sends, `hosts` says which Host names the pack's routes answer,
 `database_url` shows a PostgreSQL ledger's URL without its password (the one redaction of a
-secret), `disclosure` decides what a caller who is not at the machine may be told. Every
-public name is here, as `config.X`. May import only `errors` (and psycopg, optionally, where a
-database URL is read).
+secret), `disclosure` decides what a caller who is not at the machine may be told, `credits`
+holds the one range of credits it accepts (prices, budgets). Every public name is here, as
+`config.X`. May import only `errors` (and psycopg, optionally, where a database URL is read).
 """
 
 from __future__ import annotations
 
+from .credits import MAX_CREDITS, credits_value
 from .database_url import DATABASE_SCHEMES, is_database_url, shown_database
 from .disclosure import Caller, key_status, profile_problem
 from .hosts import (
@@ -70,6 +71,7 @@ __all__ = [
     "KEY_HELP",
     "KEY_MAX_CHARS",
     "KEY_MIN_CHARS",
+    "MAX_CREDITS",
     "PROFILE_NAME_MAX",
     "ApiKey",
     "Caller",
@@ -79,6 +81,7 @@ __all__ = [
     "check_profile_name",
     "clean_key",
     "config_path",
+    "credits_value",
     "fsync_folder",
     "host_allowed",
     "host_name",

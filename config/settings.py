@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import os
 import sys
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, UnknownProfileError
+from .credits import credits_value
 from .database_url import DATABASE_SCHEMES, database_parts, is_database_url, shown_database
 
 DEFAULT_BASE_URL = "https://freesoragenerator.com"
@@ -273,16 +273,9 @@ def _budget(
             raw: object = float(text)
         except ValueError:
             raw = text
-        return _credits(raw, ENV_DAILY_BUDGET), f"set the environment variable {ENV_DAILY_BUDGET}"
+        hint = f"set the environment variable {ENV_DAILY_BUDGET}"
+        return credits_value(raw, ENV_DAILY_BUDGET), hint
     if entry.get("daily_budget") is None:
         return None, f"set {in_file}, or {ENV_DAILY_BUDGET} for the default profile"
     hint = f"change {in_file}" + (f" (or set {ENV_DAILY_BUDGET})" if use_env else "")
-    return _credits(entry["daily_budget"], in_file), hint
-
-
-def _credits(value: object, source: str) -> float:
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(value, int | float) and number and math.isfinite(value) and value >= 0:
-        return float(value)
-    shown = f'"{value}"' if isinstance(value, str) else repr(value)
-    raise ConfigError(f"{source} must be a non-negative number of credits, got {shown[:60]}")
+    return credits_value(entry["daily_budget"], in_file), hint

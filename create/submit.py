@@ -21,6 +21,7 @@ from ..ledger.admission import OnWait, wait_for_slot
 from ..ledger.base import Charge, Claim, Entry, Ledger, Take
 from ..ledger.fingerprint import request_hashes
 from ..ledger.listing import excerpt
+from ..ledger.refunds import claim_within_budget
 from ..schemas.pricing import PriceTable, price_of, shown
 from ..service.client import FreeSoraClient
 from ..service.failures import UNUSABLE_ID
@@ -147,7 +148,10 @@ async def _submit_take(
 ) -> Submitted:
     try:
         model, summary = task.request.model.value, _summary(task)
-        decision = await ledger.claim(take, model=model, summary=summary, charge=charge)
+        # Refused by the budget: a bounded re-check of unrefunded failures, then once more.
+        decision = await claim_within_budget(
+            ledger, take, model=model, summary=summary, charge=charge, check=client.status
+        )
     except LedgerError as exc:
         exc.message += " Nothing was sent and no credits were spent."
         raise

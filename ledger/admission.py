@@ -89,6 +89,7 @@ class AdmittingStore(Protocol):
         url: str | None = None,
         file: str | None = None,
         reason: str | None = None,
+        credits_refunded: bool | None = None,
     ) -> None: ...
 
 
@@ -160,6 +161,9 @@ async def recheck(store: AdmittingStore, task_ids: list[str], check: CheckStatus
         if state is None:
             continue
         url = status.video_url if state is TakeState.SUCCEEDED else None
-        await store.record_outcome(task_id, state, url=url, reason=status.reason)
+        refunded = None if state is TakeState.SUCCEEDED else status.credits_refunded
+        await store.record_outcome(
+            task_id, state, url=url, reason=status.reason, credits_refunded=refunded
+        )
         ended = True
     return ended

@@ -8,7 +8,6 @@ when admission was still holding it back (then nothing was sent).
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -27,6 +26,7 @@ from .base import (
     task_held_elsewhere,
 )
 from .pg_budget import within_budget
+from .pg_schema import DB_NOW
 from .records import PASTED
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
@@ -87,6 +87,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         summary=row["summary"],
         extra=dict(row["extra"] or {}),
         price=row.get("price"),
+        credits_refunded=row.get("credits_refunded"),
     )
 
 
@@ -109,8 +110,9 @@ async def claim_locked(
         if row["orphan"]:
             # We hold the lock, so its claimant is gone: write down what that means.
             await conn.execute(
-                "UPDATE freesora.takes SET state = %s, reason = %s, updated_at = %s WHERE id = %s",
-                (earlier.state.value, earlier.reason, time.time(), row["id"]),
+                "UPDATE freesora.takes SET state = %s, reason = %s,"
+                f" updated_at = {DB_NOW} WHERE id = %s",
+                (earlier.state.value, earlier.reason, row["id"]),
             )
         if earlier.state.reusable or earlier.state.blocks_resend:
             return earlier, None
@@ -126,20 +128,19 @@ async def claim_locked(
 async def _insert_sending(
     conn: Any, take: Take, model: str, summary: str, charge: Charge | None
 ) -> int:
-    now = time.time()
+    # Claimed at the database's clock, in the budget's transaction: the window every worker
+    # counts is the same, whatever each machine's clock says.
     cursor = await conn.execute(
         "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state, created_at,"
         " updated_at, summary, extra, holder_pid, lock_key, price)"
-        " VALUES (%s, %s, %s, %s, %s, 'sending', %s, %s, %s, %s, pg_backend_pid(), %s, %s)"
-        " RETURNING id",
+        f" VALUES (%s, %s, %s, %s, %s, 'sending', {DB_NOW}, {DB_NOW}, %s, %s, pg_backend_pid(),"
+        " %s, %s) RETURNING id",
         (
             take.key,
             take.account,
             model,
             take.seed,
             take.slot,
-            now,
-            now,
             summary,
             Jsonb({}),
             advisory_key(take.key),
@@ -178,15 +179,14 @@ async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | Non
         carried = {} if task_id is None else await _join_task(conn, task_id, row["id"])
         await cur.execute(
             "UPDATE freesora.takes SET state = %s, task_id = coalesce(%s, task_id),"
-            " url = coalesce(%s, url), file = coalesce(%s, file), reason = %s, updated_at = %s"
-            " WHERE id = %s",
+            " url = coalesce(%s, url), file = coalesce(%s, file), reason = %s,"
+            f" updated_at = {DB_NOW} WHERE id = %s",
             (
                 carried.get("state", state.value),
                 task_id,
                 carried.get("url"),
                 carried.get("file"),
                 f"{state.value} by the user",
-                time.time(),
                 row["id"],
             ),
         )
@@ -226,8 +226,8 @@ async def absorb_pasted(conn: Any, task_id: str) -> dict[str, Any]:
 
 
 async def settle(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
-    """A claim's outcome on its row (`fields` holds `now`). A created task whose id was pasted
-    before joins its pasted row (`absorb_pasted`) in the same transaction."""
+    """A claim's outcome on its row. A created task whose id was pasted before joins its
+    pasted row (`absorb_pasted`) in the same transaction."""
     task_id = fields.get("task_id")
     if task_id is None:
         await _update(conn, row_id, fields)
@@ -238,9 +238,9 @@ async def settle(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
 
 
 async def _update(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
-    sets = ", ".join(f"{name} = %({name})s" for name in fields if name != "now")
+    sets = ", ".join(f"{name} = %({name})s" for name in fields)
     await conn.execute(
-        f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s",
+        f"UPDATE freesora.takes SET {sets}, updated_at = {DB_NOW} WHERE id = %(id)s",
         {**fields, "id": row_id},
     )
 
@@ -294,14 +294,14 @@ async def try_admit(conn: Any, account: str, row_id: int, limits: Limits, now: f
 
 async def remember(conn: Any, task_id: str, model: str, summary: str) -> Entry:
     """The entry of `task_id`, adding it (as a take of its own, keyed by the id) if unknown."""
-    now = time.time()
     key = PASTED + task_id
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state,"
             " created_at, updated_at, task_id, summary) VALUES"
-            " (%s, '', %s, NULL, 0, 'created', %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (key, model, now, now, task_id, summary),
+            f" (%s, '', %s, NULL, 0, 'created', {DB_NOW}, {DB_NOW}, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (key, model, task_id, summary),
         )
         await cur.execute(f"{SELECT} WHERE task_id = %s", (task_id,))
         row = await cur.fetchone()

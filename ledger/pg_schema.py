@@ -23,6 +23,10 @@ from ..errors import ConfigError
 # A fixed advisory-lock key: the workers of a farm take turns migrating.
 MIGRATION_LOCK = 0x46524545_534F5241  # "FREESORA"
 
+# The database's own clock in the columns' unit (epoch seconds, double precision): every time a
+# row holds is read from it, so workers whose clocks disagree still share one budget window.
+DB_NOW = "extract(epoch FROM clock_timestamp())::double precision"
+
 # States whose attempt still holds its take (a new create of it would be a second charge).
 LIVE_STATES = ("sending", "created", "unknown", "succeeded")
 
@@ -75,6 +79,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX takes_account_charged ON freesora.takes (account, created_at)"
             " WHERE price IS NOT NULL",
         ],
+    ),
+    (
+        3,
+        "takes: whether the service said a failed or cancelled task's credits came back",
+        # Nullable: NULL is "never said", as on every row written before (they count as spent).
+        ["ALTER TABLE freesora.takes ADD COLUMN credits_refunded boolean"],
     ),
 ]
 

@@ -28,7 +28,8 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     if revived(take_state, reason):  # compacted before this version
         take_state, reason = TakeState.CREATED, REVIVED
     fingerprint = field.text(record, "fingerprint", required=False)
-    price = field.price(record)
+    refunded = field.flag(record, "credits_refunded")
+    price, unread = field.optional_price(record)
     row = index.add(
         field.text(record, "take") or "",
         field.text(record, "account", required=False) or "",
@@ -42,6 +43,7 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         price=price,
     )
     index.updated[row], index.reason[row] = updated, reason
+    index.set_refunded(row, refunded)
     index.set_details(row, record, at)
     if fingerprint:  # a first-format take not carried over yet: still found by it
         index.legacy[(fingerprint, seed)] = row
@@ -51,6 +53,8 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
             index.by_task.setdefault(task_id, row)
     else:
         index.start(row)
+    if unread is not None:
+        raise unread
 
 
 def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None) -> dict[str, Any]:
@@ -70,6 +74,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
     record.update({name: getattr(entry, name) for name in _ENTRY_FIELDS if getattr(entry, name)})
     if entry.price is not None:
         record["price"] = entry.price
+    if entry.credits_refunded is not None:
+        record["credits_refunded"] = entry.credits_refunded
     if earlier:
         record["earlier"] = True
     if fingerprint:

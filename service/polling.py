@@ -112,7 +112,12 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
             credits_refunded=status.credits_refunded,
         )
     if status.state is TaskState.CANCELLED:
-        raise TaskCancelledError(f"Task {task_id} was cancelled on the service.", task_id=task_id)
+        refund = _REFUND_TEXT[status.credits_refunded]
+        raise TaskCancelledError(
+            f"Task {task_id} was cancelled on the service ({refund}).",
+            task_id=task_id,
+            credits_refunded=status.credits_refunded,
+        )
     if status.state is TaskState.UNKNOWN:
         raise UnexpectedResponseError(
             f"The service reported status {status.raw_status!r} for task {task_id}, which this "

@@ -7,10 +7,10 @@ from pathlib import Path
 from harness import Harness
 
 from freesora.ledger.admission import Limits, wait_for_slot
-from freesora.ledger.base import Take, TakeState
+from freesora.ledger.base import Charge, Take, TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.ledger.postgres import PostgresLedger
-from freesora.sandbox import SANDBOX_KEY
+from freesora.sandbox import FAIL_NO_REFUND_MARKER, SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
 
 MODEL = "sora-2-text-to-video"
@@ -88,6 +88,25 @@ async def test_finished_tasks_leave_the_count_whoever_records_them(
     await send(pg_ledger, harness, 1, limits, on_wait=said.append)
     assert said == []
     assert harness.clock.now == start
+
+
+async def test_a_task_admission_finds_failed_keeps_what_the_service_said_of_its_credits(
+    harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
+) -> None:
+    limits = Limits(max_in_flight=1)
+    # Another worker's task, which fails on the service without a refund; the worker is gone.
+    take = Take(await pg_other.account("default", SANDBOX_KEY), "r-unrefunded", seed=1)
+    decision = await pg_other.claim(take, model=MODEL, charge=Charge(30))
+    assert decision.claim is not None
+    body = {"model": MODEL, "prompt": f"a boat {FAIL_NO_REFUND_MARKER}"}
+    failing = await harness.client.create(CreateVideoRequest.model_validate(body))
+    await decision.claim.created(failing)
+    await pg_other.close()
+    await send(pg_ledger, harness, 1, limits, poll_s=2.0)  # waits: admission asks about it
+    entry = await pg_ledger.find_task(failing)
+    assert entry is not None
+    assert (entry.state, entry.credits_refunded) == (TakeState.FAILED, False)
+    assert (await pg_ledger.spent(take.account)).credits == 30  # kept: not refunded
 
 
 async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Path) -> None:
