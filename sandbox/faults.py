@@ -27,6 +27,9 @@ class _Kind:
 KINDS: dict[str, _Kind] = {
     "http_status": _Kind(_ALL, frozenset({"status"}), frozenset({"code", "message"})),
     "html": _Kind(_ALL, optional=frozenset({"status"})),
+    # A CDN's own error page (Cloudflare's, with its CF-RAY header unless `marker` is False):
+    # 521/523 say the service was never reached, 524 that it did not answer in time.
+    "cdn_page": _Kind(_ALL, optional=frozenset({"status", "marker"})),
     "rate_limit": _Kind(_ALL, optional=frozenset({"retry_after", "as_code"})),
     "code": _Kind(_CALLS, frozenset({"code"}), frozenset({"message"})),
     "reset_before": _Kind(_ALL, optional=frozenset({"graceful"})),
@@ -82,6 +85,7 @@ _PARAMS: dict[str, tuple[Callable[[object], bool], str]] = {
     "retry_after": (_is_seconds, "a number of seconds >= 0"),
     "as_code": (lambda v: isinstance(v, bool), "a bool"),
     "graceful": (lambda v: isinstance(v, bool), "a bool"),
+    "marker": (lambda v: isinstance(v, bool), "a bool"),
     "seconds": (_is_seconds, "a number of seconds >= 0"),
     "then": (lambda v: v in ("create", "drop"), "'create' or 'drop'"),
     "value": (lambda v: isinstance(v, str), "a string"),

@@ -18,6 +18,7 @@ from .canned import (
     canned_fault_response,
     drip_video,
     drop_connection,
+    forwarded_by_cdn,
     huge_answer,
     redirect_response,
     reply_response,
@@ -125,8 +126,8 @@ class _Routes:
         if fault.kind == "task_id":
             now = self._sandbox.clock()
             return reply_response(self._state.create(auth, body, now, fault.params["value"]))
-        if fault.kind in ("huge_answer", "gzip_bomb"):
-            self._create(auth, body)  # the service acted; only its answer is unreadable
+        if fault.kind in ("huge_answer", "gzip_bomb") or forwarded_by_cdn(fault):
+            self._create(auth, body)  # the service acted; only its answer is unreadable or lost
             if fault.kind == "huge_answer":
                 return await huge_answer(request, int(fault.params.get("size", HUGE_ANSWER_BYTES)))
         canned = canned_fault_response(fault)

@@ -20,11 +20,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from ..config import Settings
-from ..errors import (
-    FreeSoraError,
-    ServiceError,
-    UnexpectedResponseError,
-)
+from ..errors import ServiceError, UnexpectedResponseError
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
 from ..schemas.task_id import shown_id, task_id_problem
 from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
@@ -32,14 +28,22 @@ from .answers import parse_status, read_answer
 from .download import download as download_to
 from .download_job import DownloadTimeouts
 from .download_session import USER_AGENT
-from .failures import UNUSABLE_ID, UNUSABLE_ID_HELP, gave_up, outcome_unknown, transport_error
+from .failures import (
+    UNUSABLE_ID,
+    UNUSABLE_ID_HELP,
+    final_error,
+    gave_up,
+    outcome_unknown,
+    transport_error,
+)
 from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
 from .retry import (
     Outcome,
     RetryPolicy,
-    classify_exception,
-    classify_status,
+    cdn_marker,
+    classify,
     may_resend,
+    outcome_of_error,
     retry_delay,
 )
 
@@ -116,15 +120,11 @@ class FreeSoraClient:
         turn = gate.turn()
         async with gate.slot():
             try:
+                # Raises the service's refusal only when nothing was created (`retry.RULES`),
+                # else CreateOutcomeUnknownError.
                 data = await self._post(
                     CREATE_PATH, request.to_payload(), idempotent=False, gate=turn
                 )
-            except ServiceError as exc:
-                if classify_status(exc.status or 200, exc.code) is Outcome.SERVER_ERROR:
-                    raise outcome_unknown(f"the service answered an error ({exc})") from None
-                raise
-            except UnexpectedResponseError as exc:
-                raise outcome_unknown(str(exc)) from None
             finally:
                 turn.finish()
         try:
@@ -225,15 +225,16 @@ class FreeSoraClient:
                     text = await read_capped(resp, MAX_ANSWER_BYTES, task_id)
                     retry_after = resp.headers.get("Retry-After")
                     status, content_type = resp.status, resp.content_type
-            except UnexpectedResponseError:
+                    cdn = cdn_marker(resp.headers.keys())
+            except UnexpectedResponseError as exc:
                 # Too large or undecodable: like any unreadable answer (a create's outcome is
                 # then unknown; a status call may be asked again).
                 if not idempotent or attempt >= self._policy.attempts:
-                    raise
+                    raise final_error(exc, classify(exc), idempotent) from None
                 await self._sleep(retry_delay(attempt, self._policy, self._rand()))
                 continue
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                outcome = classify_exception(exc)
+                outcome = classify(exc)
                 if may_resend(outcome, idempotent=idempotent) and attempt < self._policy.attempts:
                     await self._sleep(retry_delay(attempt, self._policy, self._rand()))
                     continue
@@ -241,9 +242,9 @@ class FreeSoraClient:
             try:
                 return read_answer(status, content_type, text, task_id=task_id).data
             except (ServiceError, UnexpectedResponseError) as exc:
-                outcome = _answer_outcome(exc)
+                outcome = outcome_of_error(exc, cdn)
                 if not may_resend(outcome, idempotent=idempotent):
-                    raise
+                    raise final_error(exc, outcome, idempotent) from None
                 if gate is not None and outcome is Outcome.RATE_LIMITED:
                     # Refused unseen: a 429 uses up no try, only the limits' patience.
                     rate_tries += 1
@@ -257,9 +258,3 @@ class FreeSoraClient:
                 if attempt >= self._policy.attempts:
                     raise gave_up(exc, attempt) from None
             await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))
-
-
-def _answer_outcome(exc: FreeSoraError) -> Outcome:
-    if isinstance(exc, UnexpectedResponseError):
-        return Outcome.SERVER_ERROR
-    return classify_status(exc.status or 200, exc.code)

@@ -36,7 +36,7 @@ from .download_job import (
 )
 from .download_session import download_session, proxy_for
 from .part_file import OpenPart, PartWriter, open_beside
-from .retry import Outcome, RetryPolicy, classify_exception, may_resend, retry_delay
+from .retry import Outcome, RetryPolicy, classify, may_resend, retry_delay
 
 MAX_DOWNLOAD_BYTES = DEFAULT_MAX_DOWNLOAD_BYTES
 CHUNK_BYTES = 256 * 1024
@@ -127,7 +127,7 @@ async def _attempts(
         try:
             return await _follow(session, job)
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            outcome = classify_exception(exc)
+            outcome = classify(exc)
             detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
         except _RetryableHTTPError as exc:
             outcome, detail = Outcome.SERVER_ERROR, f"HTTP {exc.status}"
