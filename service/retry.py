@@ -77,11 +77,15 @@ def _raised(*kinds: type[BaseException]) -> Callable[[Happened], bool]:
 # What an attempt that raised came to.
 RAISED: tuple[Rule, ...] = (
     Rule(
-        # Refused, DNS failure, proxy unreachable, TLS handshake, connect timeout: all before
-        # a single byte of the request is written.
-        "no connection was made",
+        # Refused, DNS failure, proxy unreachable, TLS handshake, connect timeout, a proxy that
+        # refused the tunnel (its answer to CONNECT): all before the request is written.
+        "no connection was made (or a proxy refused to open one)",
         Outcome.NOT_SENT,
-        _raised(aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError),
+        _raised(
+            aiohttp.ClientConnectorError,
+            aiohttp.ConnectionTimeoutError,
+            aiohttp.ClientHttpProxyError,
+        ),
     ),
     Rule(
         "the connection failed after the request was sent",

@@ -10,6 +10,7 @@ own rule: they are asked again after anything that may pass (408, 429, 5xx, unre
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from harness import FakeClock
 from freesora.config import ApiKey, Settings
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
-from freesora.errors import CreateOutcomeUnknownError, FreeSoraError
+from freesora.errors import CreateOutcomeUnknownError, FreeSoraError, TransportError
 from freesora.ledger.base import TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.schemas import build_create_request
@@ -260,3 +261,39 @@ async def test_a_524_answering_a_create_sends_it_once_over_three_runs_and_counts
     assert cli.sandbox.tasks_created == 1
     spent = await cli("tasks", "--spent")
     assert f"last 24 h: {PRICE} of {10 * PRICE} credits spent" in spent.out, spent.out
+
+
+@pytest.fixture
+async def refusing_proxy() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """An HTTP proxy on 127.0.0.1 that refuses every tunnel (403 to CONNECT), recording each."""
+    asked: list[bytes] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    async with server:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", asked
+
+
+async def test_a_proxy_that_refuses_the_tunnel_proves_the_create_never_left(
+    refusing_proxy: tuple[str, list[bytes]], tmp_path: Path
+) -> None:
+    proxy, asked = refusing_proxy
+    clock = FakeClock()
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    settings = Settings("https://service.invalid", ApiKey(KEY), "test", proxy=proxy)
+    async with aiohttp.ClientSession() as session:
+        client = FreeSoraClient(
+            session, settings, policy=RetryPolicy(attempts=3), sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(TransportError, match="Could not reach the service") as caught:
+            await submit_tasks(client, [PlannedTask(REQUEST)], ledger=ledger, seed=1)
+    assert not isinstance(caught.value, CreateOutcomeUnknownError)
+    assert len(asked) == 3  # sent again, as after a refused connection: it never left
+    assert all(head.startswith(b"CONNECT service.invalid:443 ") for head in asked)
+    [entry] = await ledger.entries()
+    assert entry.state is TakeState.REFUSED

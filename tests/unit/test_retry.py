@@ -8,6 +8,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import yarl
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from freesora.errors import UnexpectedResponseError
 from freesora.service.polling import poll_interval
@@ -34,6 +36,12 @@ def _key() -> aiohttp.client_reqrep.ConnectionKey:
 
 def _connector_error() -> aiohttp.ClientConnectorError:
     return aiohttp.ClientConnectorError(_key(), ConnectionRefusedError(111, "Connection refused"))
+
+
+def _tunnel_refused() -> aiohttp.ClientHttpProxyError:
+    url = yarl.URL("http://127.0.0.1:3128")
+    info = aiohttp.RequestInfo(url, "CONNECT", CIMultiDictProxy(CIMultiDict()), url)
+    return aiohttp.ClientHttpProxyError(info, (), status=403, message="Forbidden")
 
 
 def _dns_error() -> aiohttp.ClientConnectorError:
@@ -69,7 +77,7 @@ ROWS: list[tuple[int, Outcome, list[Happened]]] = [
     (
         0,
         Outcome.NOT_SENT,
-        [_connector_error(), aiohttp.ConnectionTimeoutError(), _dns_error()],
+        [_connector_error(), aiohttp.ConnectionTimeoutError(), _dns_error(), _tunnel_refused()],
     ),
     (
         1,
