@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import socket
 import struct
 import zlib
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -122,6 +124,37 @@ def canned_fault_response(fault: Fault) -> web.Response | None:
     if fault.kind == "missing_task_id":
         return envelope(0, "ok", {"status": "queued"})
     return _unavailable_response(fault) or _download_response(fault)
+
+
+def echo_key_response(fault: Fault, authorization: str | None) -> web.Response:
+    """A 401 that repeats the caller's key, as some services word a refusal."""
+    key = (authorization or "").partition(" ")[2].strip()
+    form = str(fault.params.get("form", "full"))
+    shown = _echo_form(key, form)
+    said = f"Incorrect API key provided: {shown}. You can find your API key in your account."
+    where = fault.params.get("where", "message")
+    if where == "text":
+        return web.Response(status=401, text=said, content_type="text/plain")
+    if where == "header":  # an encoding no client knows, named after the key
+        return web.Response(
+            status=401, body=b"{}", headers={"Content-Encoding": shown, "Content-Type": "json"}
+        )
+    body = json.dumps({"code": 401, "message": said, "data": None})
+    if form == "json_escaped":  # every character of the key as \uXXXX: the same JSON string
+        body = body.replace(shown, "".join(f"\\u{ord(c):04x}" for c in key))
+    return web.Response(status=401, text=body, content_type="application/json")
+
+
+def _echo_form(key: str, form: str) -> str:
+    if form == "prefix":
+        return key[:12] + "…"
+    if form == "short_prefix":
+        return key[:6] + "..."
+    if form == "masked":
+        return key[:5] + "*" * 16 + key[-4:]
+    if form == "url_encoded":
+        return quote(key, safe="")
+    return key
 
 
 def forwarded_by_cdn(fault: Fault) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -166,18 +165,3 @@ def test_retry_after_in_seconds_or_as_a_date_is_honoured_and_capped() -> None:
 
 def test_polling_slows_down_as_the_task_ages() -> None:
     assert [poll_interval(s) for s in (0, 29, 30, 179, 180, 3600)] == [3, 3, 8, 8, 15, 15]
-
-
-def test_the_table_in_the_safety_doc_says_every_row_in_order() -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "safety.md").read_text(encoding="utf-8")
-    table = doc.split("| what happened |", 1)[1].split("\n\n", 1)[0]
-    rows = [line.strip("| ").split(" | ") for line in table.splitlines()[2:]]
-    assert [says for says, _, _ in rows] == [rule.says for rule in RULES]
-    for (_, create, status), rule in zip(rows, RULES, strict=True):
-        if may_resend(rule.outcome, idempotent=False):
-            assert create.startswith("sent again")
-        else:
-            assert create.split(" ")[0] == (
-                "refused" if nothing_created(rule.outcome) else "unknown"
-            )
-        assert status == ("asked again" if may_resend(rule.outcome, idempotent=True) else "final")
