@@ -35,6 +35,7 @@ from .download_job import (
     unwritable,
 )
 from .download_session import download_session, proxy_for
+from .failures import describe_exception
 from .part_file import OpenPart, PartWriter, open_beside
 from .retry import Outcome, RetryPolicy, classify, may_resend, retry_delay
 
@@ -128,7 +129,7 @@ async def _attempts(
             return await _follow(session, job)
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
             outcome = classify(exc)
-            detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            detail = describe_exception(exc, job.timeouts.read_s)
         except _RetryableHTTPError as exc:
             outcome, detail = Outcome.SERVER_ERROR, f"HTTP {exc.status}"
         if not may_resend(outcome, idempotent=True) or attempt >= policy.attempts:

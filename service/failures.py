@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+
 from ..errors import CreateOutcomeUnknownError, FreeSoraError, ServiceError, TransportError
 from .retry import Outcome, nothing_created
 
@@ -63,5 +65,8 @@ def outcome_unknown(what: str, help_text: str = MAY_EXIST_HELP) -> CreateOutcome
 def describe_exception(exc: BaseException, seconds: float) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return f"no answer within {seconds:g} s"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its text names the URL it asked, a proxy's with its user and password: not shown.
+        return f"{type(exc).__name__}: HTTP {exc.status} {exc.message}".rstrip()
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -217,3 +217,21 @@ async def test_a_result_link_that_carries_the_key_is_fetched_without_it(tmp_path
     assert result.path.read_bytes() == video
     assert len(asked) == 1
     assert not leaks(asked[0])
+
+
+async def test_a_proxys_password_is_never_shown_or_journaled_either(
+    echoing_proxy: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    proxy = echoing_proxy.replace("http://", "http://office:pr0xy-pa55word@")
+    settings = Settings("https://service.invalid", ApiKey(ECHO_KEY), "test", proxy=proxy)
+    async with aiohttp.ClientSession() as session:
+        client = FreeSoraClient(
+            session, settings, policy=RetryPolicy(attempts=1), sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(TransportError) as caught:
+            await submit_tasks(client, [PlannedTask(REQUEST)], ledger=ledger, seed=1)
+    assert "403" in str(caught.value)
+    for shown in (str(caught.value), repr(caught.value), journal_text(tmp_path)):
+        assert "pr0xy-pa55word" not in shown
