@@ -22,7 +22,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cli_runner import Cli
-from harness import FakeClock
+from harness import FakeClock, loopback_client
 
 from freesora.config import ApiKey, Settings
 from freesora.create.plan import PlannedTask
@@ -32,8 +32,7 @@ from freesora.ledger.base import TakeState
 from freesora.ledger.file_store import FileLedger
 from freesora.schemas import build_create_request
 from freesora.schemas.pricing import estimate_body
-from freesora.service.client import CREATE_PATH, STATUS_PATH, FreeSoraClient, Timeouts
-from freesora.service.limits import AccountLimits
+from freesora.service.client import CREATE_PATH, STATUS_PATH, FreeSoraClient
 from freesora.service.retry import ANSWERED, Answer, RetryPolicy, rule_for
 
 KEY = "sk-outcomes-0123456789abcdef"
@@ -172,19 +171,7 @@ async def client(service: Service) -> AsyncIterator[tuple[FreeSoraClient, FakeCl
     clock = FakeClock()
     async with aiohttp.ClientSession() as session:
         settings = Settings(service.url, ApiKey(KEY), "test", daily_budget=10 * PRICE)
-        yield (
-            FreeSoraClient(
-                session,
-                settings,
-                policy=RetryPolicy(attempts=3),
-                timeouts=Timeouts(create_s=5, status_s=5),
-                sleep=clock.sleep,
-                rand=lambda: 0.5,
-                clock=clock,
-                limits=AccountLimits(patience_s=60.0),
-            ),
-            clock,
-        )
+        yield loopback_client(session, settings, clock, attempts=3, patience_s=60.0), clock
 
 
 @pytest.mark.parametrize("case", CASES)
