@@ -28,13 +28,17 @@ from .base import Charge, Spending, TakeState
 NEVER_CHARGED = frozenset({TakeState.REFUSED})
 REFUNDABLE = frozenset({TakeState.FAILED, TakeState.CANCELLED})  # given back when said so
 
-# The same rule in SQL, for a store that sums in its database (columns `state` and
-# `credits_refunded`): a row that counts as spent.
-COUNTS_SQL = (
-    f"state NOT IN ({', '.join(repr(s.value) for s in sorted(NEVER_CHARGED))})"
-    f" AND NOT (state IN ({', '.join(repr(s.value) for s in sorted(REFUNDABLE))})"
-    " AND credits_refunded IS TRUE)"
-)
+
+def counts_sql(refunded: str) -> str:
+    """The same rule in SQL, for a store that sums in its database: a row that counts as spent,
+    given its `state` column and `refunded`, an SQL text that is 'true' when the service said
+    the credits came back."""
+    return (
+        f"state NOT IN ({', '.join(repr(s.value) for s in sorted(NEVER_CHARGED))})"
+        f" AND NOT (state IN ({', '.join(repr(s.value) for s in sorted(REFUNDABLE))})"
+        f" AND {refunded} IS NOT DISTINCT FROM 'true')"
+    )
+
 
 Charged = tuple[float, float, TakeState, bool | None]  # claimed at, price, state, refunded
 

@@ -13,13 +13,13 @@ from typing import Any
 
 from ..schemas.pricing import BUDGET_WINDOW_S
 from .base import Charge, Spending
-from .budget import COUNTS_SQL, REFUNDABLE, check
-from .pg_schema import DB_NOW
+from .budget import REFUNDABLE, check, counts_sql
+from .pg_schema import DB_NOW, REFUNDED
 
 SPENT = (
-    "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes"
+    "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes t"
     " WHERE account = %s AND price IS NOT NULL AND price > 0"
-    f" AND created_at > {DB_NOW} - {BUDGET_WINDOW_S} AND {COUNTS_SQL}"
+    f" AND created_at > {DB_NOW} - {BUDGET_WINDOW_S} AND {counts_sql(REFUNDED)}"
 )
 
 
@@ -30,7 +30,7 @@ UNREFUNDED = (
     " WHERE account = %s AND price IS NOT NULL AND price > 0"
     f" AND created_at > {DB_NOW} - {BUDGET_WINDOW_S}"
     f" AND state IN ({', '.join(repr(s.value) for s in sorted(REFUNDABLE))})"
-    " AND credits_refunded IS NOT TRUE AND task_id IS NOT NULL"
+    f" AND {REFUNDED} IS DISTINCT FROM 'true' AND task_id IS NOT NULL"
     " ORDER BY created_at DESC, id DESC LIMIT %s"
 )
 

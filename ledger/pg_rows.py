@@ -71,6 +71,8 @@ def to_entry(row: dict[str, Any]) -> Entry:
     elif reason in WRITTEN_OFF:  # an earlier version's write-off: the task is there to collect
         state = TakeState.CREATED if revived(state, reason) else state  # or collected since
         reason = REVIVED
+    extra = dict(row["extra"] or {})
+    refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see pg_schema.REFUNDED
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -85,9 +87,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
         file=row["file"],
         reason=reason,
         summary=row["summary"],
-        extra=dict(row["extra"] or {}),
+        extra=extra,
         price=row.get("price"),
-        credits_refunded=row.get("credits_refunded"),
+        credits_refunded=refunded if isinstance(refunded, bool) else None,
     )
 
 

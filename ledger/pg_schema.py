@@ -80,13 +80,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             " WHERE price IS NOT NULL",
         ],
     ),
-    (
-        3,
-        "takes: whether the service said a failed or cancelled task's credits came back",
-        # Nullable: NULL is "never said", as on every row written before (they count as spent).
-        ["ALTER TABLE freesora.takes ADD COLUMN credits_refunded boolean"],
-    ),
 ]
+
+# Whether the service said a failed or cancelled task's credits came back lives in the row's
+# `extra` (absent: never said, as on every row written before, which counts as spent), not in a
+# column of its own: a migration would raise the schema's version, and a worker of the previous
+# version refuses a newer schema when it restarts, in the middle of a rolling upgrade.
+REFUNDED = "(t.extra->>'credits_refunded')"
 
 LATEST = MIGRATIONS[-1][0]
 

@@ -212,10 +212,12 @@ class PostgresLedger:
         sql = (
             "UPDATE freesora.takes SET state = %s, url = coalesce(%s, url),"
             " file = coalesce(%s, file), reason = coalesce(%s, reason),"
-            f" credits_refunded = coalesce(%s, credits_refunded), updated_at = {DB_NOW}"
-            " WHERE task_id = %s"
+            " extra = CASE WHEN %s::boolean IS NULL THEN extra"
+            " ELSE extra || jsonb_build_object('credits_refunded', %s::boolean) END,"
+            f" updated_at = {DB_NOW} WHERE task_id = %s"
         )
-        params = (state.value, url, file, reason, credits_refunded, task_id)
+        refunded = credits_refunded
+        params = (state.value, url, file, reason, refunded, refunded, task_id)
         await self.run(lambda conn: conn.execute(sql, params))
 
     async def lookup(self, take: Take) -> Entry | None:

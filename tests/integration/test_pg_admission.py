@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 from harness import Harness
 
 from freesora.ledger.admission import Limits, wait_for_slot
@@ -107,6 +108,56 @@ async def test_a_task_admission_finds_failed_keeps_what_the_service_said_of_its_
     assert entry is not None
     assert (entry.state, entry.credits_refunded) == (TakeState.FAILED, False)
     assert (await pg_ledger.spent(take.account)).credits == 30  # kept: not refunded
+
+
+# The columns and schema version 0.3.0's workers know: a rolling upgrade keeps them starting.
+PREVIOUS_COLUMNS = set(
+    [
+        "id",
+        "take_key",
+        "account",
+        "model",
+        "seed",
+        "slot",
+        "state",
+        "created_at",
+        "updated_at",
+        "task_id",
+        "url",
+        "file",
+        "reason",
+        "summary",
+        "extra",
+        "holder_pid",
+        "lock_key",
+        "held_back",
+        "admitted_at",
+        "price",
+    ]
+)
+
+
+async def test_what_the_service_said_of_credits_is_kept_where_older_workers_still_start(
+    pg_url: str, pg_ledger: PostgresLedger
+) -> None:
+    take = Take(await pg_ledger.account("default", SANDBOX_KEY), "r-said", seed=1)
+    decision = await pg_ledger.claim(take, model=MODEL, charge=Charge(30))
+    assert decision.claim is not None
+    await decision.claim.created("task-said")
+    await pg_ledger.record_outcome("task-said", TakeState.FAILED, credits_refunded=True)
+    await pg_ledger.record_outcome("task-said", TakeState.FAILED)  # said once, kept
+    entry = await pg_ledger.find_task("task-said")
+    assert entry is not None
+    assert (entry.credits_refunded, entry.extra) == (True, {})
+    assert (await pg_ledger.spent(take.account)).credits == 0
+    with psycopg.connect(pg_url) as conn:
+        version = conn.execute("SELECT max(version) FROM freesora.schema_version").fetchone()
+        columns = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'freesora' AND table_name = 'takes'"
+        ).fetchall()
+    assert version == (2,)  # 0.3.0 refuses a schema newer than 2
+    assert {name for (name,) in columns} == PREVIOUS_COLUMNS
 
 
 async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Path) -> None:
