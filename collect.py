@@ -222,7 +222,13 @@ async def _already_saved(ledger: Ledger, task_id: str) -> VideoResult | None:
 async def _record_end(ledger: Ledger | None, task_id: str, exc: BaseException) -> None:
     ending = ending_of_error(exc)
     if ending is not None:
-        await _record(ledger, task_id, ending.state, reason=ending.reason)
+        await _record(
+            ledger,
+            task_id,
+            ending.state,
+            reason=ending.reason,
+            credits_refunded=ending.credits_refunded,
+        )
 
 
 async def _record(ledger: Ledger | None, task_id: str, state: TakeState, **details: Any) -> None:

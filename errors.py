@@ -36,7 +36,11 @@ class ConfigError(FreeSoraError):
 
 
 class UnknownProfileError(ConfigError):
-    """The profile asked for is not in the config file."""
+    """The profile asked for is not in the config file; `profile` is the name as given."""
+
+    def __init__(self, message: str, *, profile: str | None = None) -> None:
+        super().__init__(message)
+        self.profile = profile
 
 
 class KeyExistsError(ConfigError):
@@ -126,8 +130,8 @@ class BudgetExceededError(FreeSoraError):
 
 
 class LedgerError(FreeSoraError):
-    """The task ledger cannot be written. Before a create: nothing was sent. After a create: the
-    message names every created task id, which the log keeps too."""
+    """The task ledger cannot be read or written. Before a create: nothing was sent. After a
+    create: the message names every created task id, which the log keeps too."""
 
 
 # --- Outcomes of a task ---------------------------------------------------------------------
@@ -150,7 +154,11 @@ class TaskFailedError(FreeSoraError):
 
 
 class TaskCancelledError(FreeSoraError):
-    """The service reports the task as cancelled."""
+    """The service reports the task as cancelled (`credits_refunded` as it said, or None)."""
+
+    def __init__(self, message: str, *, task_id: str, credits_refunded: bool | None = None) -> None:
+        super().__init__(message, task_id=task_id)
+        self.credits_refunded = credits_refunded
 
 
 class TasksFailedError(FreeSoraError):

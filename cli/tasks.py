@@ -68,11 +68,16 @@ async def _rekey(ledger: Ledger) -> int:
 
 
 async def spent_line(ledger: Ledger, profile: str | None) -> str:
-    """`last 24 h: 120 of 500 credits (daily budget ...)`: the profile's account's spending."""
+    """`last 24 h: 120 of 500 credits (daily budget ...)`: the profile's account's spending,
+    after asking the service again about its failures whose refund it never confirmed."""
+    from ..ledger.refunds import recheck
     from ..schemas.pricing import shown
+    from ..service.client import FreeSoraClient, open_session
 
     settings = load_settings(profile)
     account = await ledger.account(settings.profile, settings.require_key().reveal())
+    async with open_session(settings) as session:
+        await recheck(ledger, account, FreeSoraClient(session, settings).status)
     spent = await ledger.spent(account)
     if settings.daily_budget is None:
         return (

@@ -3,14 +3,17 @@
 `settings` reads them (never from a node widget), `store` writes the config file through
 `private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
 the frontend's key form sends, `hosts` says which Host names the pack's routes answer,
-`database_url` shows a PostgreSQL ledger's URL without its password (the one redaction). Every
-public name is here, as `config.X`. May import only `errors` (and psycopg, optionally, where a
-database URL is read).
+`database_url` shows a PostgreSQL ledger's URL without its password (the one redaction of a
+secret), `disclosure` decides what a caller who is not at the machine may be told, `credits`
+holds the one range of credits it accepts (prices, budgets). Every public name is here, as
+`config.X`. May import only `errors` (and psycopg, optionally, where a database URL is read).
 """
 
 from __future__ import annotations
 
+from .credits import MAX_CREDITS, credits_value
 from .database_url import DATABASE_SCHEMES, is_database_url, shown_database
+from .disclosure import Caller, key_status, profile_problem
 from .hosts import (
     CONFIG_ALLOWED_HOSTS,
     ENV_ALLOWED_HOSTS,
@@ -27,8 +30,6 @@ from .key_form import (
     PROFILE_NAME_MAX,
     check_key_form,
     check_profile_name,
-    key_status,
-    without_path,
 )
 from .private_file import fsync_folder, write_private
 from .settings import (
@@ -53,7 +54,6 @@ from .settings import (
     max_download_bytes,
     normalize_base_url,
     normalize_journal,
-    profile_problem,
     read_config_file,
 )
 from .store import remove_key, save_profile
@@ -76,8 +76,10 @@ __all__ = [
     "KEY_HELP",
     "KEY_MAX_CHARS",
     "KEY_MIN_CHARS",
+    "MAX_CREDITS",
     "PROFILE_NAME_MAX",
     "ApiKey",
+    "Caller",
     "Settings",
     "account_limit_settings",
     "allowed_hosts",
@@ -85,6 +87,7 @@ __all__ = [
     "check_profile_name",
     "clean_key",
     "config_path",
+    "credits_value",
     "fsync_folder",
     "host_allowed",
     "host_name",
@@ -102,6 +105,5 @@ __all__ = [
     "save_profile",
     "shown_database",
     "unlisted_kind",
-    "without_path",
     "write_private",
 ]

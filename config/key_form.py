@@ -1,20 +1,15 @@
-"""What the key form (the frontend's settings) accepts, and what it may be told about a key.
-
-A key's form and a profile's name are checked without ever repeating a value that may be a
-pasted key; the status says whether and where a key is set, never any of its text.
+"""What the key form (the frontend's settings) accepts: a key's form and a profile's name,
+checked without ever repeating a value that may be a pasted key (what the form is told about a
+key: `disclosure.key_status`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from ..errors import ConfigError, UnknownProfileError
-from .settings import DEFAULT_PROFILE, clean_key, config_path, load_settings
+from ..errors import ConfigError
+from .settings import DEFAULT_PROFILE, clean_key
 
 KEY_MIN_CHARS, KEY_MAX_CHARS = 8, 512
 PROFILE_NAME_MAX = 64
-UNKNOWN_PROFILE = "This profile is not in the FreeSora config file yet: storing a key adds it."
 
 
 def check_key_form(raw: object) -> str:
@@ -50,30 +45,3 @@ def check_profile_name(raw: object) -> str:
     if name.lower().startswith("sk-"):
         raise ConfigError("profile looks like an API key: paste the key into the key field")
     return name
-
-
-def key_status(
-    profile: str | None = None, env: Mapping[str, str] | None = None, *, show_path: bool = True
-) -> dict[str, Any]:
-    """Whether a key is set for `profile` and where it comes from: no key material at all.
-
-    What the key form needs and no more: a missing profile is named, not the profiles there;
-    the config file's path only with `show_path` (the page on this machine).
-    """
-    name = profile or DEFAULT_PROFILE
-    try:
-        settings = load_settings(name, env)
-    except UnknownProfileError:
-        return {"set": False, "source": None, "profile": name, "problem": UNKNOWN_PROFILE}
-    except ConfigError as exc:
-        problem = str(exc) if show_path else without_path(str(exc), env)
-        return {"set": False, "source": None, "profile": name, "problem": problem}
-    source = None
-    if settings.api_key is not None:
-        source = "environment" if settings.key_source.startswith("environment") else "config file"
-    return {"set": settings.api_key is not None, "source": source, "profile": name}
-
-
-def without_path(message: str, env: Mapping[str, str] | None = None) -> str:
-    """`message` with the config file's path replaced by its role (for a caller elsewhere)."""
-    return message.replace(str(config_path(env)), "the FreeSora config file")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import os
 import sys
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, UnknownProfileError
+from .credits import credits_value
 from .database_url import DATABASE_SCHEMES, database_parts, is_database_url, shown_database
 
 DEFAULT_BASE_URL = "https://freesoragenerator.com"
@@ -183,7 +183,9 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
         entry = {k: data[k] for k in FLAT_KEYS if k in data}
     if entry is None:
         known = ", ".join(sorted(profiles)) or "none"
-        raise UnknownProfileError(f"profile {profile!r} is not in {path} (profiles there: {known})")
+        raise UnknownProfileError(
+            f"profile {profile!r} is not in {path} (profiles there: {known})", profile=profile
+        )
     if not isinstance(entry, dict):
         raise ConfigError(f"profile {profile!r} in {path} must be a JSON object")
     return entry
@@ -282,25 +284,9 @@ def _budget(
             raw: object = float(text)
         except ValueError:
             raw = text
-        return _credits(raw, ENV_DAILY_BUDGET), f"set the environment variable {ENV_DAILY_BUDGET}"
+        hint = f"set the environment variable {ENV_DAILY_BUDGET}"
+        return credits_value(raw, ENV_DAILY_BUDGET), hint
     if entry.get("daily_budget") is None:
         return None, f"set {in_file}, or {ENV_DAILY_BUDGET} for the default profile"
     hint = f"change {in_file}" + (f" (or set {ENV_DAILY_BUDGET})" if use_env else "")
-    return _credits(entry["daily_budget"], in_file), hint
-
-
-def _credits(value: object, source: str) -> float:
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(value, int | float) and number and math.isfinite(value) and value >= 0:
-        return float(value)
-    shown = f'"{value}"' if isinstance(value, str) else repr(value)
-    raise ConfigError(f"{source} must be a non-negative number of credits, got {shown[:60]}")
-
-
-def profile_problem(profile: str, env: Mapping[str, str] | None = None) -> str | None:
-    """Why `profile` cannot be used (for queue-time checks), or None."""
-    try:
-        load_settings(profile.strip() or None, env)
-    except ConfigError as exc:
-        return f"profile: {exc}"
-    return None
+    return credits_value(entry["daily_budget"], in_file), hint

@@ -43,7 +43,6 @@ def save_profile(
     if base_url is not None:
         entry["base_url"] = normalize_base_url(base_url, "base_url")
     profiles[profile] = entry
-    path.parent.mkdir(parents=True, exist_ok=True)
     _write_private(path, json.dumps(data, indent=2) + "\n")
     return path
 
@@ -61,9 +60,12 @@ def _write_private(path: Path, text: str) -> None:
     a planted link, and no other user can read it at any moment)."""
     data = text.encode("utf-8")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_private(path, lambda handle: handle.write(data))
-    except FileExistsError as exc:
-        raise ConfigError(str(exc)) from None
+    except OSError as exc:  # a folder that cannot be made or written to, names being planted
+        raise ConfigError(
+            f"The config file {path} cannot be written: {exc.strerror or exc}"
+        ) from None
 
 
 def remove_key(profile: str, env: Mapping[str, str] | None = None) -> bool:

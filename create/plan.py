@@ -6,6 +6,7 @@ whole path is tested without ComfyUI. Must not import comfy, torch or anything f
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,7 +159,10 @@ def linked_shots_total(prompt: Any, node_id: str) -> float | None:
         duration = inputs.get("duration_s")
         if isinstance(duration, bool) or not isinstance(duration, int | float):
             return None
-        total += float(duration)
+        try:
+            total += float(duration)
+        except OverflowError:  # a JSON integer no float holds: longer than any clip
+            total = math.inf
         link = inputs.get("shots")
     return None
 

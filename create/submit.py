@@ -24,6 +24,7 @@ from ..ledger import (
     Ledger,
     OnWait,
     Take,
+    claim_within_budget,
     excerpt,
     request_hashes,
     wait_for_slot,
@@ -154,7 +155,10 @@ async def _submit_take(
 ) -> Submitted:
     try:
         model, summary = task.request.model.value, _summary(task)
-        decision = await ledger.claim(take, model=model, summary=summary, charge=charge)
+        # Refused by the budget: a bounded re-check of unrefunded failures, then once more.
+        decision = await claim_within_budget(
+            ledger, take, model=model, summary=summary, charge=charge, check=client.status
+        )
     except LedgerError as exc:
         exc.message += " Nothing was sent and no credits were spent."
         raise

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .listing import excerpt, newest_collectable, page_bounds, task_page
     from .open import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
+    from .refunds import claim_within_budget
 
 _LAZY = {
     "open_ledger": "open",
@@ -59,6 +60,7 @@ _LAZY = {
     "request_hashes": "fingerprint",
     "ending_of_status": "endings",
     "ending_of_error": "endings",
+    "claim_within_budget": "refunds",
 }
 
 
@@ -84,6 +86,7 @@ __all__ = [
     "TakeState",
     "Verdict",
     "account_id",
+    "claim_within_budget",
     "close_databases",
     "ending_of_error",
     "ending_of_status",

@@ -57,6 +57,7 @@ class AdmittingStore(Protocol):
         url: str | None = None,
         file: str | None = None,
         reason: str | None = None,
+        credits_refunded: bool | None = None,
     ) -> None: ...
 
 
@@ -127,6 +128,12 @@ async def recheck(store: AdmittingStore, task_ids: list[str], check: CheckStatus
         ending = ending_of_status(status)
         if ending is None:
             continue
-        await store.record_outcome(task_id, ending.state, url=ending.url, reason=ending.reason)
+        await store.record_outcome(
+            task_id,
+            ending.state,
+            url=ending.url,
+            reason=ending.reason,
+            credits_refunded=ending.credits_refunded,
+        )
         ended = True
     return ended

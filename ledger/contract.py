@@ -169,6 +169,9 @@ class Entry:
     summary: str = ""  # a short, key-free description for lists (prompt excerpt, size)
     extra: dict[str, Any] | None = None  # store-specific details (None: a big index stays small)
     price: float | None = None  # credits charged when claimed (None: not recorded, older takes)
+    # A failed or cancelled task: whether the service said its credits came back (None: it
+    # never said). Only True gives the price back to the daily budget (`ledger.budget`).
+    credits_refunded: bool | None = None
 
 
 class Claim(Protocol):
@@ -228,8 +231,11 @@ class Ledger(Protocol):
         url: str | None = None,
         file: str | None = None,
         reason: str | None = None,
+        credits_refunded: bool | None = None,
     ) -> None:
-        """How a created task ended (or that its file was saved): SUCCEEDED, FAILED, ..."""
+        """How a created task ended (or that its file was saved): SUCCEEDED, FAILED, ...; for a
+        failed or cancelled one, whether the service said its credits came back (None keeps
+        what was recorded: a refund once said is never taken back)."""
         ...
 
     async def lookup(self, take: Take) -> Entry | None: ...
@@ -274,6 +280,12 @@ class Ledger(Protocol):
 
     async def spent(self, account: str) -> Spending:
         """What `account` spent in the last 24 hours (the budget's arithmetic, `ledger.budget`)."""
+        ...
+
+    async def unrefunded(self, account: str, *, limit: int) -> list[Entry]:
+        """`account`'s failed or cancelled tasks charged in the last 24 hours whose credits the
+        service has not said came back (they count as spent), newest first, at most `limit`:
+        what a re-check asks the service about (`ledger.refunds`)."""
         ...
 
     async def close(self) -> None: ...

@@ -27,11 +27,14 @@ _TAKE_STATE = {
 
 @dataclass(frozen=True)
 class Ending:
-    """How a task ended, as its take records it: the state, why, and a success's video link."""
+    """How a task ended, as its take records it: the state, why, a success's video link, and
+    `credits_refunded` as the service said it (None: it did not say, and the daily budget
+    counts the credits as spent)."""
 
     state: TakeState
     reason: str | None = None
     url: str | None = None
+    credits_refunded: bool | None = None
 
 
 def ending_of_status(status: TaskStatus) -> Ending | None:
@@ -41,17 +44,21 @@ def ending_of_status(status: TaskStatus) -> Ending | None:
         return None
     if state is TakeState.SUCCEEDED:
         return Ending(state, status.reason, status.video_url)
-    if state is TakeState.CANCELLED:
-        return Ending(state, status.reason or CANCELLED_ON_SERVICE)
-    return Ending(state, status.reason)
+    reason = status.reason or (CANCELLED_ON_SERVICE if state is TakeState.CANCELLED else None)
+    return Ending(state, reason, credits_refunded=status.credits_refunded)
 
 
 def ending_of_error(exc: BaseException) -> Ending | None:
     """The end a wait's error means, or None if the task may go on (or its video be fetched)."""
     if isinstance(exc, TaskFailedError):
-        return Ending(TakeState.FAILED, exc.reason or str(exc))
+        return Ending(
+            TakeState.FAILED, exc.reason or str(exc), credits_refunded=exc.credits_refunded
+        )
     if isinstance(exc, TaskCancelledError):
-        return Ending(TakeState.CANCELLED, CANCELLED_ON_SERVICE)
+        return Ending(
+            TakeState.CANCELLED, CANCELLED_ON_SERVICE, credits_refunded=exc.credits_refunded
+        )
     if isinstance(exc, ServiceError) and exc.code in GENERATION_FAILED_CODES:
+        # An answer, not a status: nothing said of the credits (a re-check may learn it).
         return Ending(TakeState.FAILED, f"generation failed (code {exc.code}): {exc}")
     return None

@@ -29,16 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LedgerError
+from ..schemas.pricing import BUDGET_WINDOW_S
+from .budget import REFUNDABLE
 from .contract import PASTED, Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .file_budget import append_sending, spent_now
 from .file_claim import FileClaim, append_decision, finish, release_unsent
-from .index import CODE, Index, unpack
+from .index import CODE, REFUND_CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .keying import journal_secret, rekey
 from .oslock import offset_of
 from .take_locks import TakeLocks
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)
+_REFUNDABLE = frozenset(CODE[state] for state in REFUNDABLE)
 _OPEN: dict[Path, FileLedger] = {}
 _OPEN_GUARD = threading.Lock()
 
@@ -259,18 +262,38 @@ class FileLedger:
         url: str | None = None,
         file: str | None = None,
         reason: str | None = None,
+        credits_refunded: bool | None = None,
     ) -> None:
-        record = {
+        record: dict[str, Any] = {
             "event": "finished",
             "task_id": task_id,
             "status": state.value,
             "time": time.time(),
         }
         record.update({k: v for k, v in (("url", url), ("file", file), ("reason", reason)) if v})
+        if credits_refunded is not None:
+            record["credits_refunded"] = credits_refunded
         await finish(self.file.append, record)
 
     async def spent(self, account: str) -> Spending:
         return await asyncio.to_thread(spent_now, self.file, account)
+
+    async def unrefunded(self, account: str, *, limit: int) -> list[Entry]:
+        def pick(index: Index) -> list[int]:
+            since = time.time() - BUDGET_WINDOW_S
+            rows = [
+                row
+                for row in index.charged.get(account, [])
+                if index.state[row] in _REFUNDABLE
+                and index.refunded[row] != REFUND_CODE[True]
+                and index.task[row] is not None
+                and index.created[row] > since
+                and index.price[row] > 0
+            ]
+            rows.sort(key=index.created.__getitem__, reverse=True)
+            return rows[: max(0, limit)]
+
+        return await asyncio.to_thread(self.file.entries, pick)
 
     async def compact(self) -> int:
         return await finish(self.file.compact)

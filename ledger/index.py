@@ -23,11 +23,14 @@ CODE = {state: code for code, state in enumerate(STATES)}
 NO_LINE = -1
 NO_SEED = -(2**63)  # the seed column's None
 NO_PRICE = float("nan")  # the price column's None (takes recorded before prices were kept)
+# The refund column's codes: what the service said of a failed or cancelled task's credits.
+REFUND_CODE = {None: 0, False: 1, True: 2}
+REFUND_OF = (None, False, True)
 DETAILS = ("url", "file")  # kept in the journal, read back by offset
 COLUMNS = (
     *("key", "account", "model", "summary", "task", "reason"),  # lists
     *("seed", "slot", "created", "updated", "url_at", "file_at", "price"),  # arrays
-    "state",  # bytearray
+    *("state", "refunded"),  # bytearrays
 )
 
 
@@ -73,6 +76,7 @@ class Index:
         self.file_at = array("q")
         self.price = array("d")  # credits charged at the claim; NaN: none recorded
         self.state = bytearray()
+        self.refunded = bytearray()  # REFUND_CODE: 0 until the service says
         self.charged: dict[str, list[int]] = {}  # account -> its rows with a price (the budget)
 
     def note_damage(self, where: str, problem: str) -> None:
@@ -112,6 +116,7 @@ class Index:
         self.file_at.append(NO_LINE)
         self.price.append(NO_PRICE if price is None else price)
         self.state.append(CODE[state])
+        self.refunded.append(0)
         if price is not None:
             self.charged.setdefault(account, []).append(row)
         return row
@@ -159,10 +164,14 @@ class Index:
             if price == price:  # not NaN
                 self.charged.setdefault(self.account[row], []).append(row)
 
-    def charges(self, account: str) -> list[tuple[float, float, TakeState]]:
-        """(claimed at, price, state) of every priced row of `account` (the budget's input)."""
+    def charges(self, account: str) -> list[tuple[float, float, TakeState, bool | None]]:
+        """(claimed at, price, state, refunded) of every priced row of `account` (the budget's
+        input)."""
         rows = self.charged.get(account, [])
-        return [(self.created[r], self.price[r], STATES[self.state[r]]) for r in rows]
+        return [
+            (self.created[r], self.price[r], STATES[self.state[r]], REFUND_OF[self.refunded[r]])
+            for r in rows
+        ]
 
     def row_of(self, take_key: str) -> int | None:
         return self.rows.get(pack(take_key))
@@ -173,6 +182,12 @@ class Index:
     def set_state(self, row: int, state: TakeState, now: float) -> None:
         self.state[row] = CODE[state]
         self.updated[row] = now
+
+    def set_refunded(self, row: int, credits_refunded: bool | None) -> None:
+        """What the service said of the row's credits; None (it said nothing) keeps what it
+        said before: a refund once reported is not taken back."""
+        if credits_refunded is not None:
+            self.refunded[row] = REFUND_CODE[credits_refunded]
 
     def set_task(self, row: int, task_id: str) -> None:
         self.task[row] = task_id
@@ -222,6 +237,7 @@ class Index:
         )
         price = self.price[row]
         entry.price = None if price != price else price
+        entry.credits_refunded = REFUND_OF[self.refunded[row]]
         held = self.inline.get(row, {})
         for name, at in (("url", self.url_at[row]), ("file", self.file_at[row])):
             value = held.get(name)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from .contract import Entry
+from .contract import Entry, TakeState
 
 ENV_JOURNAL = "FREESORA_JOURNAL"
 
@@ -40,6 +40,8 @@ def format_entry(entry: Entry) -> str:
     slot = f" slot={entry.slot + 1}" if entry.slot else ""
     if entry.price is not None:  # credits charged at its claim (older takes have none)
         slot += f" price={entry.price:g}"
+    if entry.state in (TakeState.FAILED, TakeState.CANCELLED) and entry.price:
+        slot += " (credits refunded)" if entry.credits_refunded else " (counted as spent)"
     task = entry.task_id or "-"
     take = entry.take_key.split(":", 1)[-1][:12]
     line = f"{when}  {task:<34} {entry.model:<28} {entry.state.value:<10} take={take}{seed}{slot}"

@@ -48,7 +48,20 @@ class JournalFile:
     # --- reading ---------------------------------------------------------------------------
 
     def catch_up(self) -> Index:
-        """Read what other writers appended since the last call; reload after a compaction."""
+        """Read what other writers appended since the last call; reload after a compaction.
+
+        A journal that cannot be read (a folder, no permission) is a LedgerError saying so:
+        nothing can be reused or counted from it, so nothing may be sent either.
+        """
+        with self.mutex:
+            try:
+                return self._catch_up()
+            except OSError as exc:
+                raise LedgerError(
+                    f"the task journal {self.path} cannot be read: {exc.strerror or exc}."
+                ) from exc
+
+    def _catch_up(self) -> Index:
         with self.mutex:
             try:
                 info = os.stat(self.path)

@@ -62,7 +62,9 @@ def rekey(file: JournalFile) -> str:
     return (
         f"{file.path} now uses the secret {secret_path(file.path)}. Its earlier tasks stay listed "
         "and can be collected, but a run of an earlier take (same inputs and seed) is created "
-        "again, and paid again; adopt an earlier task with `freesora tasks adopt` to avoid that."
+        "again, and paid again; adopt an earlier task with `freesora tasks adopt` to avoid that. "
+        "The daily budget's last 24 hours start empty: credits charged before count no more "
+        "(they belong to account ids this secret does not make)."
     )
 
 

@@ -2,7 +2,8 @@
 still worth collecting.
 
 The one place that turns the ledger into `GET /freesora/tasks` rows, so that pointing the inbox
-at another store changes this file only. Rows hold no key and no image data.
+at another store changes this file only. Rows hold no key and no image data, and a caller who
+is not at the machine reads them as `config.Caller` allows (a video's file name, not its folder).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from ..config import Caller
 from .contract import Entry, Ledger, TakeState
 
 MAX_PAGE = 200
@@ -18,18 +20,20 @@ FIRST_PAGE, LAST_PAGE = 200, 50_000  # Task History's reads: see `newest_collect
 PROMPT_EXCERPT_CHARS = 160  # a take's whole summary: its prompt's start | what was sent
 
 
-async def task_page(ledger: Ledger, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+async def task_page(
+    ledger: Ledger, caller: Caller, *, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
     """One page of tasks, newest first, with the total so the caller can page on."""
     page = await ledger.entries(limit=limit, offset=offset)
     return {
-        "tasks": [task_row(entry) for entry in page],
+        "tasks": [task_row(entry, caller) for entry in page],
         "total": await ledger.count(),
         "limit": limit,
         "offset": offset,
     }
 
 
-def task_row(entry: Entry) -> dict[str, Any]:
+def task_row(entry: Entry, caller: Caller) -> dict[str, Any]:
     return {
         "task_id": entry.task_id,
         "take": entry.take_key[:12],
@@ -37,8 +41,8 @@ def task_row(entry: Entry) -> dict[str, Any]:
         "prompt": excerpt(entry.summary or "", PROMPT_EXCERPT_CHARS),
         "status": entry.state.value,
         "created_at": entry.created_at,
-        "file": entry.file,
-        "reason": entry.reason,
+        "file": caller.file(entry.file),
+        "reason": None if entry.reason is None else caller.told(entry.reason),
         "price": entry.price,  # credits charged at its claim (None: not recorded)
     }
 

@@ -8,18 +8,30 @@ held during a create. The arithmetic is `ledger.budget`'s, on the same states.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..schemas.pricing import BUDGET_WINDOW_S
-from .budget import GIVEN_BACK, check
+from .budget import REFUNDABLE, check, counts_sql
 from .contract import Charge, Spending
+from .pg_schema import DB_NOW, REFUNDED
 
 SPENT = (
-    "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes"
-    " WHERE account = %s AND price IS NOT NULL AND price > 0 AND created_at > %s"
-    " AND state <> ALL(%s)"
+    "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes t"
+    " WHERE account = %s AND price IS NOT NULL AND price > 0"
+    f" AND created_at > {DB_NOW} - {BUDGET_WINDOW_S} AND {counts_sql(REFUNDED)}"
+)
+
+
+# Failed or cancelled tasks of an account in the window whose refund was never said: what a
+# re-check asks the service about (`ledger.refunds`). Read through `takes_account_charged`.
+UNREFUNDED = (
+    "SELECT t.*, false AS orphan FROM freesora.takes t"
+    " WHERE account = %s AND price IS NOT NULL AND price > 0"
+    f" AND created_at > {DB_NOW} - {BUDGET_WINDOW_S}"
+    f" AND state IN ({', '.join(repr(s.value) for s in sorted(REFUNDABLE))})"
+    f" AND {REFUNDED} IS DISTINCT FROM 'true' AND task_id IS NOT NULL"
+    " ORDER BY created_at DESC, id DESC LIMIT %s"
 )
 
 
@@ -41,9 +53,8 @@ async def within_budget(
 
 
 async def spent(conn: Any, account: str) -> Spending:
-    """What `account` spent in the last 24 hours (a sending row counts: in flight, or its
-    worker died after sending)."""
-    since = time.time() - BUDGET_WINDOW_S
-    cursor = await conn.execute(SPENT, (account, since, [state.value for state in GIVEN_BACK]))
+    """What `account` spent in the last 24 hours of the database's clock (a sending row
+    counts: in flight, or its worker died after sending)."""
+    cursor = await conn.execute(SPENT, (account,))
     row = await cursor.fetchone()
     return Spending(float(row[0]), None if row[1] is None else float(row[1]))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -17,12 +16,13 @@ import psycopg
 from . import pg_rows
 from .contract import NOT_SENT
 from .pg_failures import failure
+from .pg_schema import DB_NOW
 
 logger = logging.getLogger(__name__)
 Conn = psycopg.AsyncConnection[Any]
 CANCEL_WRITE_S = 15.0  # how long a write after a cancel may take before it is given up
 RELEASE_UNSENT = (
-    "UPDATE freesora.takes SET state = 'refused', reason = %s, updated_at = %s"
+    f"UPDATE freesora.takes SET state = 'refused', reason = %s, updated_at = {DB_NOW}"
     " WHERE take_key = %s AND state = 'sending' AND holder_pid = %s AND created_at >= %s"
 )
 
@@ -57,10 +57,11 @@ async def on_fresh(url: str, sql: str, params: Any) -> None:
 
 
 async def release_unsent(conn: Conn, url: str, take_key: str, pid: int, since: float) -> None:
-    """A claim cancelled while its SENDING row was written (`pid` its session, `since` when it
-    began): the row, if it is there, still SENDING and the claim's own, is released as a claim
-    is when nothing was sent."""
-    params = (NOT_SENT, time.time(), take_key, pid, since)
+    """A claim cancelled while its SENDING row was written (`pid` its session, `since` the
+    database's clock as it asked for the take's lock, before its row could be written): the row,
+    if it is there, still SENDING and the claim's own, is released as a claim is when nothing
+    was sent."""
+    params = (NOT_SENT, take_key, pid, since)
     if not conn.closed:
         try:
             await conn.execute(RELEASE_UNSENT, params)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -97,7 +96,7 @@ class PgClaim:
         conn, self._conn = self._conn, None
         if conn is None:
             raise RuntimeError("a claim is settled exactly once")
-        outcome = dict(fields, now=time.time())
+        outcome = dict(fields)
         clean = lost = False
         cancelled: asyncio.CancelledError | None = None
         try:

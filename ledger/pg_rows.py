@@ -8,7 +8,6 @@ when admission was still holding it back (then nothing was sent).
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -19,6 +18,7 @@ from ..schemas.account_limits import AccountLimits
 from .admission import Verdict
 from .contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
 from .pg_budget import within_budget
+from .pg_schema import DB_NOW
 from .upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
@@ -63,6 +63,8 @@ def to_entry(row: dict[str, Any]) -> Entry:
     elif reason in EXPIRED_LINK_REASONS:  # the task is there to collect
         state = TakeState.CREATED if written_off_by_expired_link(state, reason) else state
         reason = COLLECTED_AGAIN  # collected again since, or still to collect
+    extra = dict(row["extra"] or {})
+    refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see pg_schema.REFUNDED
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -77,8 +79,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
         file=row["file"],
         reason=reason,
         summary=row["summary"],
-        extra=dict(row["extra"] or {}),
+        extra=extra,
         price=row.get("price"),
+        credits_refunded=refunded if isinstance(refunded, bool) else None,
     )
 
 
@@ -101,8 +104,9 @@ async def claim_locked(
         if row["orphan"]:
             # We hold the lock, so its claimant is gone: write down what that means.
             await conn.execute(
-                "UPDATE freesora.takes SET state = %s, reason = %s, updated_at = %s WHERE id = %s",
-                (earlier.state.value, earlier.reason, time.time(), row["id"]),
+                "UPDATE freesora.takes SET state = %s, reason = %s,"
+                f" updated_at = {DB_NOW} WHERE id = %s",
+                (earlier.state.value, earlier.reason, row["id"]),
             )
         if earlier.state.reusable or earlier.state.blocks_resend:
             return earlier, None
@@ -118,20 +122,19 @@ async def claim_locked(
 async def _insert_sending(
     conn: Any, take: Take, model: str, summary: str, charge: Charge | None
 ) -> int:
-    now = time.time()
+    # Claimed at the database's clock, in the budget's transaction: the window every worker
+    # counts is the same, whatever each machine's clock says.
     cursor = await conn.execute(
         "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state, created_at,"
         " updated_at, summary, extra, holder_pid, lock_key, price)"
-        " VALUES (%s, %s, %s, %s, %s, 'sending', %s, %s, %s, %s, pg_backend_pid(), %s, %s)"
-        " RETURNING id",
+        f" VALUES (%s, %s, %s, %s, %s, 'sending', {DB_NOW}, {DB_NOW}, %s, %s, pg_backend_pid(),"
+        " %s, %s) RETURNING id",
         (
             take.key,
             take.account,
             model,
             take.seed,
             take.slot,
-            now,
-            now,
             summary,
             Jsonb({}),
             advisory_key(take.key),
@@ -170,15 +173,14 @@ async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | Non
         carried = {} if task_id is None else await _join_task(conn, task_id, row["id"])
         await cur.execute(
             "UPDATE freesora.takes SET state = %s, task_id = coalesce(%s, task_id),"
-            " url = coalesce(%s, url), file = coalesce(%s, file), reason = %s, updated_at = %s"
-            " WHERE id = %s",
+            " url = coalesce(%s, url), file = coalesce(%s, file), reason = %s,"
+            f" updated_at = {DB_NOW} WHERE id = %s",
             (
                 carried.get("state", state.value),
                 task_id,
                 carried.get("url"),
                 carried.get("file"),
                 f"{state.value} by the user",
-                time.time(),
                 row["id"],
             ),
         )
@@ -218,8 +220,8 @@ async def absorb_pasted(conn: Any, task_id: str) -> dict[str, Any]:
 
 
 async def settle(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
-    """A claim's outcome on its row (`fields` holds `now`). A created task whose id was pasted
-    before joins its pasted row (`absorb_pasted`) in the same transaction."""
+    """A claim's outcome on its row. A created task whose id was pasted before joins its
+    pasted row (`absorb_pasted`) in the same transaction."""
     task_id = fields.get("task_id")
     if task_id is None:
         await _update(conn, row_id, fields)
@@ -230,9 +232,9 @@ async def settle(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
 
 
 async def _update(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
-    sets = ", ".join(f"{name} = %({name})s" for name in fields if name != "now")
+    sets = ", ".join(f"{name} = %({name})s" for name in fields)
     await conn.execute(
-        f"UPDATE freesora.takes SET {sets}, updated_at = %(now)s WHERE id = %(id)s",
+        f"UPDATE freesora.takes SET {sets}, updated_at = {DB_NOW} WHERE id = %(id)s",
         {**fields, "id": row_id},
     )
 
@@ -288,14 +290,14 @@ async def try_admit(
 
 async def remember(conn: Any, task_id: str, model: str, summary: str) -> Entry:
     """The entry of `task_id`, adding it (as a take of its own, keyed by the id) if unknown."""
-    now = time.time()
     key = PASTED + task_id
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "INSERT INTO freesora.takes (take_key, account, model, seed, slot, state,"
             " created_at, updated_at, task_id, summary) VALUES"
-            " (%s, '', %s, NULL, 0, 'created', %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (key, model, now, now, task_id, summary),
+            f" (%s, '', %s, NULL, 0, 'created', {DB_NOW}, {DB_NOW}, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (key, model, task_id, summary),
         )
         await cur.execute(f"{SELECT} WHERE task_id = %s", (task_id,))
         row = await cur.fetchone()

@@ -23,6 +23,10 @@ from ..errors import ConfigError
 # A fixed advisory-lock key: the workers of a farm take turns migrating.
 MIGRATION_LOCK = 0x46524545_534F5241  # "FREESORA"
 
+# The database's own clock in the columns' unit (epoch seconds, double precision): every time a
+# row holds is read from it, so workers whose clocks disagree still share one budget window.
+DB_NOW = "extract(epoch FROM clock_timestamp())::double precision"
+
 # States whose attempt still holds its take (a new create of it would be a second charge).
 LIVE_STATES = ("sending", "created", "unknown", "succeeded")
 
@@ -77,6 +81,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
 ]
+
+# Whether the service said a failed or cancelled task's credits came back lives in the row's
+# `extra` (absent: never said, as on every row written before, which counts as spent), not in a
+# column of its own: a migration would raise the schema's version, and a worker of the previous
+# version refuses a newer schema when it restarts, in the middle of a rolling upgrade.
+REFUNDED = "(t.extra->>'credits_refunded')"
 
 LATEST = MIGRATIONS[-1][0]
 

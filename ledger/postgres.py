@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -42,13 +41,20 @@ from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
 from .pg_pool import close_pool, open_pool
 from .pg_rows import SELECT, advisory_key, to_entry
-from .pg_schema import account_secret, migrate
+from .pg_schema import DB_NOW, account_secret, migrate
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # A write is retried this long (seconds) through a database restart before it is given up.
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
+
+
+async def _one(cursor: Any) -> Any:
+    """The first column of a query's one row."""
+    row = await cursor.fetchone()
+    assert row is not None  # a SELECT without FROM gives one row
+    return row[0]
 
 
 class PostgresLedger:
@@ -148,21 +154,24 @@ class PostgresLedger:
     async def claim(
         self, take: Take, *, model: str, summary: str = "", charge: Charge | None = None
     ) -> Decision:
-        since = time.time()
+        since: float | None = None  # the database's clock as the take's lock was asked for
         conn = await self._checkout()
         key, pid = advisory_key(take.key), conn.info.backend_pid
         kept = clean = False  # kept: the claim holds the connection; clean: its session is fine
         try:
             try:
-                await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                locked = await conn.execute(f"SELECT {DB_NOW}, pg_advisory_lock(%s)", (key,))
+                since = float(await _one(locked))
                 earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary, charge)
             except psycopg.Error as exc:
                 raise self.failed(exc) from None
             except asyncio.CancelledError:
                 # The SENDING row may be committed though its answer never came back; nothing
                 # was sent: say so before the cancel goes on (else: "may have been charged").
-                unsent = release_unsent(conn, self.url, take.key, pid, since)
-                await outlasting(unsent, f"that take {take.key[:12]} was not sent", self.url)
+                # Before the lock was granted no row of this claim can exist.
+                if since is not None:
+                    unsent = release_unsent(conn, self.url, take.key, pid, since)
+                    await outlasting(unsent, f"that take {take.key[:12]} was not sent", self.url)
                 raise
             if row_id is not None:
                 kept = True  # given back when the claim is settled (`PgClaim._settle`)
@@ -199,13 +208,17 @@ class PostgresLedger:
         url: str | None = None,
         file: str | None = None,
         reason: str | None = None,
+        credits_refunded: bool | None = None,
     ) -> None:
         sql = (
             "UPDATE freesora.takes SET state = %s, url = coalesce(%s, url),"
-            " file = coalesce(%s, file), reason = coalesce(%s, reason), updated_at = %s"
-            " WHERE task_id = %s"
+            " file = coalesce(%s, file), reason = coalesce(%s, reason),"
+            " extra = CASE WHEN %s::boolean IS NULL THEN extra"
+            " ELSE extra || jsonb_build_object('credits_refunded', %s::boolean) END,"
+            f" updated_at = {DB_NOW} WHERE task_id = %s"
         )
-        params = (state.value, url, file, reason, time.time(), task_id)
+        refunded = credits_refunded
+        params = (state.value, url, file, reason, refunded, refunded, task_id)
         await self.run(lambda conn: conn.execute(sql, params))
 
     async def lookup(self, take: Take) -> Entry | None:
@@ -266,6 +279,10 @@ class PostgresLedger:
 
     async def spent(self, account: str) -> Spending:
         return await self.run(lambda conn: pg_budget.spent(conn, account))
+
+    async def unrefunded(self, account: str, *, limit: int) -> list[Entry]:
+        rows = await self._fetch(pg_budget.UNREFUNDED, (account, max(0, limit)))
+        return [to_entry(row) for row in rows]
 
     async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""

@@ -29,7 +29,8 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     if written_off_by_expired_link(take_state, reason):  # compacted with the write-off
         take_state, reason = TakeState.CREATED, COLLECTED_AGAIN
     fingerprint = field.text(record, "fingerprint", required=False)
-    price = field.price(record)
+    refunded = field.flag(record, "credits_refunded")
+    price, unread = field.optional_price(record)
     row = index.add(
         field.text(record, "take") or "",
         field.text(record, "account", required=False) or "",
@@ -43,6 +44,7 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         price=price,
     )
     index.updated[row], index.reason[row] = updated, reason
+    index.set_refunded(row, refunded)
     index.set_details(row, record, at)
     if fingerprint:  # a first-format take not carried over yet: still found by it
         index.legacy[(fingerprint, seed)] = row
@@ -52,6 +54,8 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
             index.by_task.setdefault(task_id, row)
     else:
         index.start(row)
+    if unread is not None:
+        raise unread
 
 
 def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None) -> dict[str, Any]:
@@ -71,6 +75,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
     record.update({name: getattr(entry, name) for name in _ENTRY_FIELDS if getattr(entry, name)})
     if entry.price is not None:
         record["price"] = entry.price
+    if entry.credits_refunded is not None:
+        record["credits_refunded"] = entry.credits_refunded
     if earlier:
         record["earlier"] = True
     if fingerprint:

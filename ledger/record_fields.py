@@ -14,7 +14,9 @@ REPEATED = frozenset({"account", "model"})
 SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)
 SLOTS = 2**31  # batch positions 0 .. SLOTS-1 (the pack's batches hold 8)
 NUMBERS = (int, float)
-LAST_PRICE = 1e12  # credits: a larger (or infinite, or NaN) price is damage
+# Any finite price is read back, whatever the config allowed when it was written (its range is
+# `config.credits`'): a take must never be lost for the number it was charged at.
+LAST_PRICE = sys.float_info.max
 LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
 
 
@@ -24,6 +26,10 @@ def is_time(value: object) -> bool:
 
 class BadRecord(ValueError):
     """A line that is JSON but not a record this ledger can use."""
+
+
+class PartlyRead(BadRecord):
+    """A record applied without one of its optional fields (named): damage all the same."""
 
 
 def text(record: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -50,6 +56,14 @@ def integer(record: dict[str, Any], name: str, *, default: int | None) -> int | 
     return value
 
 
+def flag(record: dict[str, Any], name: str) -> bool | None:
+    """An optional true/false field (None when absent)."""
+    value = record.get(name)
+    if value is not None and type(value) is not bool:
+        raise BadRecord(f"{name} must be true or false, got {value!r}"[:120])
+    return value
+
+
 def seed(record: dict[str, Any]) -> int | None:
     """The seed, or None; beyond what the index's column holds is damage."""
     value = integer(record, "seed", default=None)
@@ -71,9 +85,18 @@ def price(record: dict[str, Any]) -> float | None:
     value = record.get("price")
     if value is None:
         return None
-    if type(value) not in NUMBERS or not 0 <= value < LAST_PRICE:
+    if type(value) not in NUMBERS or not 0 <= value <= LAST_PRICE:
         raise BadRecord(f"price must be a number of credits, got {value!r}"[:120])
     return float(value)
+
+
+def optional_price(record: dict[str, Any]) -> tuple[float | None, PartlyRead | None]:
+    """The price, or None and the damage to raise once the record is applied: a take's record
+    is never dropped for its price (a dropped SENDING would let its take be sent again)."""
+    try:
+        return price(record), None
+    except BadRecord as exc:
+        return None, PartlyRead(f"{exc}; the take is kept, its price not counted"[:160])
 
 
 def state(record: dict[str, Any]) -> TakeState:

@@ -7,7 +7,10 @@ attempt's price kept by compaction for the daily budget: `record_charge`), carri
 first-format take found again by its fingerprint and given an account), keyed (the mark of the
 journal's secret, see `keying`). A `sending` or `entry` record may carry the take's `price`
 (credits charged at the claim, for the daily budget); one without it (an older journal) reads
-as unpriced. The first journal format (created/unknown with a `fingerprint`, finished) is read
+as unpriced. A `finished` or `entry` record of a failed or cancelled task may carry
+`credits_refunded` (what the service said of its credits); one without it reads as not said.
+Both are optional fields of existing records: a pack that knows neither reads the journal as
+before. The first journal format (created/unknown with a `fingerprint`, finished) is read
 too. A line that is not a well-typed record is counted as damage and skipped: it never stops
 the lines after it from being read.
 """
@@ -91,7 +94,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         or not field.is_time(now)
     ):
         raise BadRecord(f"a sending record with a field of the wrong type: {record!r}"[:160])
-    price = field.price(record) if "price" in record else None
+    price, unread = field.optional_price(record)
     # Accounts, models and summaries (a prompt's start and the request's shape) repeat a lot.
     row = index.add(
         take,
@@ -105,6 +108,8 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         price=price,
     )
     index.start(row)
+    if unread is not None:
+        raise unread
 
 
 def _created(index: Index, record: dict[str, Any], at: int | None) -> None:
@@ -138,6 +143,7 @@ def _absorb_pasted(index: Index, row: int, task_id: str) -> None:
     del index.rows[PASTED + task_id]  # pasted keys are never packed (not 64 hex digits)
     if index.state_of(pasted) is not TakeState.CREATED:
         index.set_state(row, index.state_of(pasted), index.updated[pasted])
+        index.refunded[row] = index.refunded[pasted]
     for column in (index.url_at, index.file_at):
         if column[pasted] >= 0:  # the pasted task's line: it names this task id
             column[row] = column[pasted]
@@ -195,6 +201,7 @@ def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
     details = [record.get(name) for name in ("url", "file", "reason")]
     if any(value is not None and type(value) is not str for value in details):
         raise BadRecord(f"url, file and reason must be text: {record!r}"[:160])
+    refunded = field.flag(record, "credits_refunded")
     row = index.by_task.get(task_id)
     if row is None:  # its create record is lost: the task id is not
         row = index.add(PASTED + task_id, "", "", None, 0, state, float(now), task=task_id)
@@ -203,6 +210,7 @@ def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
     if written_off_by_expired_link(state, reason):  # the task is there to collect
         state, reason = TakeState.CREATED, COLLECTED_AGAIN
     index.set_state(row, state, float(now))
+    index.set_refunded(row, refunded)
     index.set_details(row, record, at)
     if reason:
         index.reason[row] = reason

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from ..config import write_private
-from .index import COLUMNS, STATES, Index
+from .index import COLUMNS, REFUND_OF, STATES, Index
 
-# 2: the index in columns, each value behind its length; 3: the secret's marks; 4: a price column
-VERSION = 4
+# 2: the index in columns, each value behind its length; 3: the secret's marks; 4: a price column;
+# 5: a refund column
+VERSION = 5
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
@@ -111,7 +112,7 @@ def _read_index(handle: BinaryIO) -> Index:
                 raise ValueError(f"column {name} is not a list")
             setattr(index, name, value)
         elif isinstance(column, bytearray):
-            column[:] = value  # the state codes
+            column[:] = value  # the state or refund codes
         else:
             column.frombytes(value)
     rows = len(index.key)
@@ -119,6 +120,8 @@ def _read_index(handle: BinaryIO) -> Index:
         raise ValueError("columns of different lengths")
     if any(code >= len(STATES) for code in set(index.state)):
         raise ValueError("an unknown state code")
+    if any(code >= len(REFUND_OF) for code in set(index.refunded)):
+        raise ValueError("an unknown refund code")
     current, earlier, task_rows = (array("q", _get(handle)) for _ in range(3))
     inline, legacy = _get(handle), _get(handle)
     for numbers in (current, earlier, task_rows, array("q", inline), array("q", legacy.values())):

@@ -4,7 +4,8 @@ Every route is added through `GuardedRoutes`, so none can skip it. In order: the
 loopback name, an IP literal or a name the user lists (DNS rebinding); a browser must not say
 the request comes from another origin; a POST must carry `application/json`, read here with a
 cap (chunked bodies too: Content-Length is not trusted) and handed to the route as a dict.
-`from_this_machine` tells the routes whether the caller sits at the machine itself. Refusals
+`from_this_machine` tells the routes whether the caller sits at the machine itself, and
+`caller_of` hands them that as a `config.Caller`, which decides what an answer may name. Refusals
 are JSON naming what to do. Imports nothing from ComfyUI (tests build the routes on plain aiohttp).
 """
 
@@ -19,11 +20,11 @@ from aiohttp import web
 
 from ..config import (
     ENV_ALLOWED_HOSTS,
+    Caller,
     host_allowed,
     host_name,
     peer_is_this_machine,
     unlisted_kind,
-    without_path,
 )
 from ..errors import ConfigError
 
@@ -72,8 +73,8 @@ def _host_refusal(request: web.Request, env: Mapping[str, str] | None) -> web.Re
     try:
         if host_allowed(name, env):
             return None
-    except ConfigError as exc:  # the caller may be anyone: no path
-        problem = without_path(str(exc), env)
+    except ConfigError as exc:  # the caller may be anyone: said as to one elsewhere
+        problem = Caller(here=False, env=env).told(exc)
         return refusal(500, "bad_allowed_hosts", f"FreeSora routes are closed to names: {problem}")
     return refusal(
         403,
@@ -159,6 +160,11 @@ def from_this_machine(request: web.Request) -> bool:
         return False
     own = request.transport.get_extra_info("sockname") if request.transport else None
     return peer_is_this_machine(request.remote, own[0] if own else None)
+
+
+def caller_of(request: web.Request, env: Mapping[str, str] | None) -> Caller:
+    """Who sent `request`, as the routes' answers must treat them (`config.Caller`)."""
+    return Caller(here=from_this_machine(request), env=env)
 
 
 class GuardedRoutes:

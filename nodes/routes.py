@@ -4,9 +4,10 @@ Key status, storing and removing the key (as `freesora key set` does), the key c
 table and the task list. Every route is added through `GuardedRoutes` (route_guard.py: Host,
 origin, JSON body), whatever ComfyUI's own middleware does. A key already stored is replaced or
 removed only from the machine itself; a remote user (`--listen`, a tunnel) may store the first
-one. No key material is ever answered, logged or sent back to the browser, and no config path
-to a remote caller. Imports nothing from ComfyUI at module level (tests build these routes on a
-plain aiohttp app).
+one. No key material is ever answered, logged or sent back to the browser; every text and file
+an answer carries goes through the request's `Caller` (route_guard.caller_of), so a caller
+elsewhere is told no path, database or other profile's name. Imports nothing from ComfyUI at
+module level (tests build these routes on a plain aiohttp app).
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from typing import Any
 from aiohttp import web
 
 from ..config import (
+    Caller,
     check_key_form,
     check_profile_name,
     key_status,
     remove_key,
     save_profile,
-    without_path,
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
 from ..ledger import Ledger
-from .route_guard import GuardedRoutes, from_this_machine, refusal
+from .route_guard import GuardedRoutes, caller_of, refusal
 
 log = logging.getLogger("freesora")
 ENV_WINS = (
@@ -42,8 +43,8 @@ ONLY_HERE = (
 )
 
 
-def _refused(exc: FreeSoraError, status: int = 400) -> web.Response:
-    return refusal(status, "invalid", str(exc))
+def _refused(exc: FreeSoraError, caller: Caller, status: int = 400) -> web.Response:
+    return refusal(status, "invalid", caller.told(exc))
 
 
 def build_routes(
@@ -57,67 +58,70 @@ def build_routes(
 
     @routes.get("/freesora/key")
     async def get_key(request: web.Request) -> web.StreamResponse:
+        caller = caller_of(request, env)
         try:
             profile = check_profile_name(request.query.get("profile"))
         except ConfigError as exc:
-            return _refused(exc)
-        return web.json_response(key_status(profile, env, show_path=from_this_machine(request)))
+            return _refused(exc, caller)
+        return web.json_response(key_status(profile, caller))
 
     @routes.post("/freesora/key")
     async def set_key(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
-        local = from_this_machine(request)
+        caller = caller_of(request, env)
         try:
             profile = check_profile_name(body.get("profile"))
             key = check_key_form(body.get("api_key"))
             path = await asyncio.to_thread(
-                save_profile, profile, api_key=key, env=env, replace_key=local
+                save_profile, profile, api_key=key, env=env, replace_key=caller.here
             )
         except KeyExistsError as exc:
             return refusal(403, "not_here", f"{exc}. {ONLY_HERE.format(what='replaced')}")
         except ConfigError as exc:
-            return _refused(exc)
+            return _refused(exc, caller)
         log.info("FreeSora: a key was stored for profile %r in %s", profile, path)
-        status = key_status(profile, env, show_path=local)
+        status = key_status(profile, caller)
         note = ENV_WINS if status["source"] == "environment" else ""
-        where = {"file": str(path)} if local else {}
+        where = {"file": str(path)} if caller.here else {}
         return web.json_response({"stored": True, **where, "note": note, **status})
 
     @routes.delete("/freesora/key")
     async def delete_key(request: web.Request) -> web.StreamResponse:
-        if not from_this_machine(request):
+        caller = caller_of(request, env)
+        if not caller.here:
             return refusal(403, "not_here", ONLY_HERE.format(what="removed"))
         try:
             profile = check_profile_name(request.query.get("profile"))
             removed = await asyncio.to_thread(remove_key, profile, env)
         except ConfigError as exc:
-            return _refused(exc)
-        return web.json_response({"removed": removed, **key_status(profile, env)})
+            return _refused(exc, caller)
+        return web.json_response({"removed": removed, **key_status(profile, caller)})
 
     @routes.post("/freesora/key/check")
     async def check(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         from ..config import load_settings
         from ..service.keycheck import check_settings
 
+        caller = caller_of(request, env)
         try:
             profile = check_profile_name(body.get("profile"))
             settings = load_settings(profile, env)
             verdict = await check_settings(settings)
         except FreeSoraError as exc:  # no key, or the service's refusal: the check's answer
-            message = str(exc) if from_this_machine(request) else without_path(str(exc), env)
-            return web.json_response({"ok": False, "message": message})
+            return web.json_response({"ok": False, "message": caller.told(exc)})
         return web.json_response({"ok": True, "message": verdict, "profile": profile})
 
     @routes.get("/freesora/prices")
     async def prices(request: web.Request) -> web.StreamResponse:
         from .prices_route import price_answer
 
-        local = from_this_machine(request)
-        return web.json_response(await asyncio.to_thread(price_answer, local, env))
+        caller = caller_of(request, env)
+        return web.json_response(await asyncio.to_thread(price_answer, caller))
 
     @routes.get("/freesora/tasks")
     async def tasks(request: web.Request) -> web.StreamResponse:
         from ..ledger import page_bounds, task_page
 
+        caller = caller_of(request, env)
         try:
             limit, offset = page_bounds(request.query.get("limit"), request.query.get("offset"))
         except ValueError as exc:
@@ -126,9 +130,9 @@ def build_routes(
 
         try:
             ledger = await open_ledger()
-            page = await task_page(ledger, limit=limit, offset=offset)
-        except FreeSoraError as exc:  # the ledger cannot be opened: say why (the inbox shows it)
-            return _refused(exc, status=503)
+            page = await task_page(ledger, caller, limit=limit, offset=offset)
+        except FreeSoraError as exc:  # the ledger cannot be used: say why (the inbox shows it)
+            return _refused(exc, caller, status=503)
         try:
             spent = await spent_answer(ledger, env)
         except FreeSoraError:  # no account to count for (a journal without its secret): list anyway

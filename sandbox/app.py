@@ -97,6 +97,11 @@ class Sandbox:
         """
         self.state.fail_create(nth, refund=refund)
 
+    def refund(self, task_id: str) -> None:
+        """Give a failed or cancelled task's credits back now, as a service may do after it
+        first reported them kept: check-result says `credits_refunded: true` from then on."""
+        self.state.refund(task_id)
+
     @property
     def peak_in_flight(self) -> int:
         """The most unfinished tasks one key had at once (counted at each accepted create)."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import socket
 import struct
 import zlib
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -30,6 +32,25 @@ PROXY_HTML = (
     "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
+# What Cloudflare answers itself when it cannot get an answer from the origin (trimmed).
+CDN_HTML = (
+    "<!DOCTYPE html>\n<html><head><title>{host} | {status}: {phrase}</title></head>\n"
+    '<body><div id="cf-error-details"><h1><span class="cf-error-code">{status}</span></h1>\n'
+    '<span class="cf-footer-item">Cloudflare Ray ID: <strong>{ray}</strong></span>'
+    "</div></body></html>\n"
+)
+CDN_RAY = "8c1f2e3d4a5b6c7d-AMS"
+# Cloudflare's names for its own statuses (not in HTTPStatus).
+CDN_PHRASES = {
+    520: "Web server is returning an unknown error",
+    521: "Web server is down",
+    522: "Connection timed out",
+    523: "Origin is unreachable",
+    524: "A timeout occurred",
+    525: "SSL handshake failed",
+    526: "Invalid SSL certificate",
+}
+CDN_FORWARDED = frozenset({520, 522, 524})
 # Cut mid-object, as a proxy or a crashed worker would: valid start, no end.
 MALFORMED_JSON = '{"code": 0, "message": "ok", "data": {"taskId": '
 # What a storage host that is not a video answers (the issue's 24 bytes of text).
@@ -89,6 +110,8 @@ def canned_fault_response(fault: Fault) -> web.Response | None:
         status = int(params.get("status", 502))
         page = PROXY_HTML.format(status=status, phrase=_phrase(status))
         return web.Response(status=status, text=page, content_type="text/html")
+    if fault.kind == "cdn_page":
+        return cdn_page(int(params.get("status", 524)), marker=params.get("marker", True))
     if fault.kind == "rate_limit":
         headers = {"Retry-After": f"{params['retry_after']:g}"} if "retry_after" in params else None
         status = 200 if params.get("as_code", False) else 429
@@ -101,6 +124,51 @@ def canned_fault_response(fault: Fault) -> web.Response | None:
     if fault.kind == "missing_task_id":
         return envelope(0, "ok", {"status": "queued"})
     return _unavailable_response(fault) or _download_response(fault)
+
+
+def echo_key_response(fault: Fault, authorization: str | None) -> web.Response:
+    """A 401 that repeats the caller's key, as some services word a refusal."""
+    key = (authorization or "").partition(" ")[2].strip()
+    form = str(fault.params.get("form", "full"))
+    shown = _echo_form(key, form)
+    said = f"Incorrect API key provided: {shown}. You can find your API key in your account."
+    where = fault.params.get("where", "message")
+    if where == "text":
+        return web.Response(status=401, text=said, content_type="text/plain")
+    if where == "header":  # an encoding no client knows, named after the key
+        return web.Response(
+            status=401, body=b"{}", headers={"Content-Encoding": shown, "Content-Type": "json"}
+        )
+    body = json.dumps({"code": 401, "message": said, "data": None})
+    if form == "json_escaped":  # every character of the key as \uXXXX: the same JSON string
+        body = body.replace(shown, "".join(f"\\u{ord(c):04x}" for c in key))
+    return web.Response(status=401, text=body, content_type="application/json")
+
+
+def _echo_form(key: str, form: str) -> str:
+    if form == "prefix":
+        return key[:12] + "…"
+    if form == "short_prefix":
+        return key[:6] + "..."
+    if form == "masked":
+        return key[:5] + "*" * 16 + key[-4:]
+    if form == "url_encoded":
+        return quote(key, safe="")
+    return key
+
+
+def forwarded_by_cdn(fault: Fault) -> bool:
+    """Whether a CDN's page says it passed the request on (520, 522, 524: the service then
+    created the task, and its answer was lost), rather than never reaching the service."""
+    return fault.kind == "cdn_page" and int(fault.params.get("status", 524)) in CDN_FORWARDED
+
+
+def cdn_page(status: int, *, marker: bool = True) -> web.Response:
+    """A CDN's own error page; with `marker`, the header that says it is the CDN's."""
+    phrase = CDN_PHRASES.get(status) or _phrase(status)
+    page = CDN_HTML.format(host="sandbox", status=status, phrase=phrase, ray=CDN_RAY)
+    headers = {"Server": "cloudflare"} | ({"CF-RAY": CDN_RAY} if marker else {})
+    return web.Response(status=status, text=page, content_type="text/html", headers=headers)
 
 
 def _unavailable_response(fault: Fault) -> web.Response | None:

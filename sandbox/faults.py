@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ENDPOINTS = ("create", "status", "download")
+# How a service may repeat a key: whole, cut short, masked, URL-encoded, or \u-escaped in JSON.
+ECHO_FORMS = ("full", "prefix", "short_prefix", "masked", "url_encoded", "json_escaped")
+ECHO_PLACES = ("message", "text", "header")
 _ALL = frozenset(ENDPOINTS)
 _CALLS = frozenset({"create", "status"})
 
@@ -27,6 +30,9 @@ class _Kind:
 KINDS: dict[str, _Kind] = {
     "http_status": _Kind(_ALL, frozenset({"status"}), frozenset({"code", "message"})),
     "html": _Kind(_ALL, optional=frozenset({"status"})),
+    # A CDN's own error page (Cloudflare's, with its CF-RAY header unless `marker` is False):
+    # 521/523 say the service was never reached, 524 that it did not answer in time.
+    "cdn_page": _Kind(_ALL, optional=frozenset({"status", "marker"})),
     "rate_limit": _Kind(_ALL, optional=frozenset({"retry_after", "as_code"})),
     "code": _Kind(_CALLS, frozenset({"code"}), frozenset({"message"})),
     "reset_before": _Kind(_ALL, optional=frozenset({"graceful"})),
@@ -44,6 +50,9 @@ KINDS: dict[str, _Kind] = {
     "object_failure_reason": _Kind(frozenset({"status"})),
     "huge_answer": _Kind(_CALLS, optional=frozenset({"size"})),
     "gzip_bomb": _Kind(_CALLS, optional=frozenset({"size"})),
+    # A service that repeats the caller's key in its refusal ("Incorrect API key provided: sk-…"),
+    # in one of the forms of `ECHO_FORMS`, in the envelope's message, a text body or a header.
+    "echo_key": _Kind(_CALLS, optional=frozenset({"form", "where"})),
     # Retired models and switched-off features, as resellers answer since the Sora 2 shutdown.
     "retired_model": _Kind(_CALLS, optional=frozenset({"code", "message"})),
     "maintenance": _Kind(_CALLS, optional=frozenset({"status", "message"})),
@@ -82,6 +91,9 @@ _PARAMS: dict[str, tuple[Callable[[object], bool], str]] = {
     "retry_after": (_is_seconds, "a number of seconds >= 0"),
     "as_code": (lambda v: isinstance(v, bool), "a bool"),
     "graceful": (lambda v: isinstance(v, bool), "a bool"),
+    "marker": (lambda v: isinstance(v, bool), "a bool"),
+    "form": (lambda v: v in ECHO_FORMS, f"one of {', '.join(ECHO_FORMS)}"),
+    "where": (lambda v: v in ECHO_PLACES, f"one of {', '.join(ECHO_PLACES)}"),
     "seconds": (_is_seconds, "a number of seconds >= 0"),
     "then": (lambda v: v in ("create", "drop"), "'create' or 'drop'"),
     "value": (lambda v: isinstance(v, str), "a string"),

@@ -18,6 +18,8 @@ from .canned import (
     canned_fault_response,
     drip_video,
     drop_connection,
+    echo_key_response,
+    forwarded_by_cdn,
     huge_answer,
     redirect_response,
     reply_response,
@@ -125,8 +127,10 @@ class _Routes:
         if fault.kind == "task_id":
             now = self._sandbox.clock()
             return reply_response(self._state.create(auth, body, now, fault.params["value"]))
-        if fault.kind in ("huge_answer", "gzip_bomb"):
-            self._create(auth, body)  # the service acted; only its answer is unreadable
+        if fault.kind == "echo_key":
+            return echo_key_response(fault, auth)
+        if fault.kind in ("huge_answer", "gzip_bomb") or forwarded_by_cdn(fault):
+            self._create(auth, body)  # the service acted; only its answer is unreadable or lost
             if fault.kind == "huge_answer":
                 return await huge_answer(request, int(fault.params.get("size", HUGE_ANSWER_BYTES)))
         canned = canned_fault_response(fault)
@@ -231,6 +235,8 @@ async def _answer_fault(request: web.Request, fault: Fault | None) -> web.Stream
     """The faults status calls and downloads share: a canned answer, a hang-up, or a delay."""
     if fault is None:
         return None
+    if fault.kind == "echo_key":
+        return echo_key_response(fault, request.headers.get("Authorization"))
     canned = canned_fault_response(fault)
     if canned is not None:
         return canned

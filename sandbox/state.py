@@ -215,6 +215,15 @@ class SandboxState:
                     self.ledger.balances[task.owner] += task.cost
                     task.refunded = True
 
+    def refund(self, task_id: str) -> None:
+        """A late refund of a task that ended failed or cancelled (see `Sandbox.refund`)."""
+        task = self.tasks[task_id]
+        if task.outcome.status == "succeeded":
+            raise ValueError(f"task {task_id} does not end failed or cancelled")
+        if not task.refunded:
+            self.ledger.balances[task.owner] += task.cost
+            task.refunded = True
+
     def file_path(self, task_id: str) -> str:
         """The path of a task's video as check-result names it now (`?v=N` once one expired)."""
         version = self.url_versions.get(task_id, (0, 0))[0]

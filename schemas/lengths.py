@@ -35,7 +35,7 @@ def normalize_n_frames(
     else:
         try:
             seconds = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # a JSON integer no float holds too
             seconds = math.nan
         if not math.isfinite(seconds) or seconds <= 0:
             raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")

@@ -12,11 +12,10 @@ May import `schemas.models`, `config` and `errors`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import config_path, read_config_file
+from ..config import config_path, credits_value, read_config_file
 from ..errors import ConfigError
 from .models import MODEL_SPECS, Size, VideoModel
 
@@ -107,9 +106,7 @@ def _sizes(model: VideoModel, path: str, seconds: str, sizes: object) -> dict[st
         if size not in allowed:
             priced = ", ".join(allowed)
             raise ConfigError(f"{path}.{size}: {model.value} is priced at {priced} only")
-        ok = type(credits) in (int, float) and math.isfinite(credits) and credits >= 0
-        _need(ok, f"{path}.{size}", "must be a non-negative number", credits)
-        checked[size] = credits
+        checked[size] = credits_value(credits, f"{path}.{size}")
     return checked
 
 

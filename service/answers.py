@@ -26,6 +26,7 @@ from ..errors import (
 )
 from ..schemas.response import Envelope, TaskStatus
 from .polling import resume_hint
+from .retry import Answer, classify, nothing_created
 
 MAINTENANCE_CODE, FEATURE_DISABLED_CODE = 455, 505
 # How resellers word "this model is gone" (OpenAI shut its Sora 2 API down on 2026-09-24).
@@ -124,25 +125,27 @@ def service_error(status: int, code: int | None, message: str, task_id: str | No
 def _unavailable(
     code: int | None, message: str, said: str, task_id: str | None, kwargs: dict[str, Any]
 ) -> ServiceError | None:
-    """Maintenance, a disabled feature, a retired model: refusals that resending cannot change."""
-    nothing = "Nothing was created, so no credits were spent."
+    """Maintenance, a disabled feature, a retired model: answers that resending cannot change."""
+    nothing = " Nothing was created, so no credits were spent."
     if task_id:
-        nothing = resume_hint(task_id)
+        nothing = f" {resume_hint(task_id)}"
+    elif not nothing_created(classify(Answer(kwargs["status"], code))):
+        nothing = ""  # words alone prove nothing: the create's unknown outcome says what to do
     if code == MAINTENANCE_CODE:
         return ServiceUnavailableError(
-            f"The service is under maintenance: {said}. Try again later. {nothing}", **kwargs
+            f"The service is under maintenance: {said}. Try again later.{nothing}", **kwargs
         )
     if code == FEATURE_DISABLED_CODE:
         return ServiceUnavailableError(
             f"The service has disabled this feature: {said}. Choose another model or check the "
-            f"service's announcements ({SHUTDOWN_NOTE}). {nothing}",
+            f"service's announcements ({SHUTDOWN_NOTE}).{nothing}",
             **kwargs,
         )
     gone = "model" in message.lower() and _MODEL_GONE.search(message)
     if code not in (None, 401, 402, 429, 500, 502, 503, 504) and gone:
         return ModelUnavailableError(
             f"The service says this model is not available: {said}. Choose another model "
-            f"(see the service's model list; {SHUTDOWN_NOTE}). {nothing}",
+            f"(see the service's model list; {SHUTDOWN_NOTE}).{nothing}",
             **kwargs,
         )
     return None

@@ -2,7 +2,9 @@
 
 Every request goes through `_post` (API calls) or `download` (storage), each with a timeout.
 Whether a failed attempt may be resent is decided by `retry.may_resend`, never here; answers
-are read by `answer_body` (bounded) and `answers`, failures worded by `failures`.
+are read by `answer_body` (bounded) and `answers`, failures worded by `failures`. Here the
+service's words enter the pack, so here `redaction` takes the key out of them: every answer's
+body, and every error a request or a download raises.
 """
 
 from __future__ import annotations
@@ -20,11 +22,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from ..config import Settings
-from ..errors import (
-    FreeSoraError,
-    ServiceError,
-    UnexpectedResponseError,
-)
+from ..errors import FreeSoraError, ServiceError, UnexpectedResponseError
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
 from ..schemas.account_limits import AccountLimits
 from ..schemas.task_id import shown_id, task_id_problem
@@ -33,14 +31,23 @@ from .answers import parse_status, read_answer
 from .download import download as download_to
 from .download_job import DownloadTimeouts
 from .download_session import USER_AGENT
-from .failures import UNUSABLE_ID, UNUSABLE_ID_HELP, gave_up, outcome_unknown, transport_error
+from .failures import (
+    UNUSABLE_ID,
+    UNUSABLE_ID_HELP,
+    final_error,
+    gave_up,
+    outcome_unknown,
+    transport_error,
+)
 from .limits import AccountGate, CreateTurn, gate_for
+from .redaction import Redactor, redactor
 from .retry import (
     Outcome,
     RetryPolicy,
-    classify_exception,
-    classify_status,
+    cdn_marker,
+    classify,
     may_resend,
+    outcome_of_error,
     retry_delay,
 )
 
@@ -122,15 +129,11 @@ class FreeSoraClient:
         turn = gate.turn()
         async with gate.slot():
             try:
+                # Raises the service's refusal only when nothing was created (`retry.RULES`),
+                # else CreateOutcomeUnknownError.
                 data = await self._post(
                     CREATE_PATH, request.to_payload(), idempotent=False, gate=turn
                 )
-            except ServiceError as exc:
-                if classify_status(exc.status or 200, exc.code) is Outcome.SERVER_ERROR:
-                    raise outcome_unknown(f"the service answered an error ({exc})") from None
-                raise
-            except UnexpectedResponseError as exc:
-                raise outcome_unknown(str(exc)) from None
             finally:
                 turn.finish()
         try:
@@ -174,20 +177,29 @@ class FreeSoraClient:
 
         `max_bytes` defaults to the settings' limit (FREESORA_MAX_DOWNLOAD_BYTES, 2 GB).
         """
-        return await download_to(
-            url,
-            dest,
-            proxy=self._settings.proxy,
-            policy=self._policy,
-            timeouts=DownloadTimeouts(self._timeouts.connect_s, self._timeouts.download_read_s),
-            max_bytes=self._settings.max_download_bytes if max_bytes is None else max_bytes,
-            task_id=task_id,
-            sleep=self._sleep,
-            rand=self._rand,
-            deadline_s=deadline_s,
-            should_cancel=should_cancel,
-            base_url=self._settings.base_url,
-        )
+        try:
+            return await download_to(
+                url,
+                dest,
+                proxy=self._settings.proxy,
+                policy=self._policy,
+                timeouts=DownloadTimeouts(self._timeouts.connect_s, self._timeouts.download_read_s),
+                max_bytes=self._settings.max_download_bytes if max_bytes is None else max_bytes,
+                task_id=task_id,
+                sleep=self._sleep,
+                rand=self._rand,
+                deadline_s=deadline_s,
+                should_cancel=should_cancel,
+                base_url=self._settings.base_url,
+            )
+        except FreeSoraError as exc:
+            self._without_key(exc)
+            raise
+
+    def _without_key(self, exc: FreeSoraError) -> None:
+        """Take the key out of `exc`'s words (a service may repeat it: `redaction`)."""
+        if self._settings.api_key is not None:
+            redactor(self._settings.api_key.reveal()).error(exc)
 
     async def _post(
         self,
@@ -198,7 +210,25 @@ class FreeSoraClient:
         task_id: str | None = None,
         gate: CreateTurn | None = None,
     ) -> Any:
-        """The choke point: send, read the envelope, retry only what `may_resend` allows.
+        """The choke point of API calls, where the service's words enter the pack: every
+        answer's body is read without the key (`Redactor.body`), and so is every error."""
+        redact = redactor(self._settings.require_key().reveal())
+        try:
+            return await self._send(path, body, redact, idempotent, task_id, gate)
+        except FreeSoraError as exc:
+            redact.error(exc)
+            raise
+
+    async def _send(
+        self,
+        path: str,
+        body: dict[str, Any],
+        redact: Redactor,
+        idempotent: bool,
+        task_id: str | None,
+        gate: CreateTurn | None,
+    ) -> Any:
+        """Send, read the envelope, retry only what `may_resend` allows.
 
         With a `gate` (creates), each try waits for the account's turn, and a 429 pauses the
         whole account (`gate.back_off`) without using up a try, until the limits' patience.
@@ -228,18 +258,19 @@ class FreeSoraClient:
                     allow_redirects=False,
                     auto_decompress=False,
                 ) as resp:
-                    text = await read_capped(resp, MAX_ANSWER_BYTES, task_id)
+                    text = redact.body(await read_capped(resp, MAX_ANSWER_BYTES, task_id))
                     retry_after = resp.headers.get("Retry-After")
                     status, content_type = resp.status, resp.content_type
-            except UnexpectedResponseError:
+                    cdn = cdn_marker(resp.headers.keys())
+            except UnexpectedResponseError as exc:
                 # Too large or undecodable: like any unreadable answer (a create's outcome is
                 # then unknown; a status call may be asked again).
                 if not idempotent or attempt >= self._policy.attempts:
-                    raise
+                    raise final_error(exc, classify(exc), idempotent) from None
                 await self._sleep(retry_delay(attempt, self._policy, self._rand()))
                 continue
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-                outcome = classify_exception(exc)
+                outcome = classify(exc)
                 if may_resend(outcome, idempotent=idempotent) and attempt < self._policy.attempts:
                     await self._sleep(retry_delay(attempt, self._policy, self._rand()))
                     continue
@@ -247,9 +278,9 @@ class FreeSoraClient:
             try:
                 return read_answer(status, content_type, text, task_id=task_id).data
             except (ServiceError, UnexpectedResponseError) as exc:
-                outcome = _answer_outcome(exc)
+                outcome = outcome_of_error(exc, cdn)
                 if not may_resend(outcome, idempotent=idempotent):
-                    raise
+                    raise final_error(exc, outcome, idempotent) from None
                 if gate is not None and outcome is Outcome.RATE_LIMITED:
                     # Refused unseen: a 429 uses up no try, only the limits' patience.
                     rate_tries += 1
@@ -263,9 +294,3 @@ class FreeSoraClient:
                 if attempt >= self._policy.attempts:
                     raise gave_up(exc, attempt) from None
             await self._sleep(retry_delay(attempt, self._policy, self._rand(), retry_after))
-
-
-def _answer_outcome(exc: FreeSoraError) -> Outcome:
-    if isinstance(exc, UnexpectedResponseError):
-        return Outcome.SERVER_ERROR
-    return classify_status(exc.status or 200, exc.code)

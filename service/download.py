@@ -35,8 +35,9 @@ from .download_job import (
     unwritable,
 )
 from .download_session import download_session, proxy_for
+from .failures import describe_exception
 from .part_file import OpenPart, PartWriter, open_beside
-from .retry import Outcome, RetryPolicy, classify_exception, may_resend, retry_delay
+from .retry import Outcome, RetryPolicy, classify, may_resend, retry_delay
 
 MAX_DOWNLOAD_BYTES = DEFAULT_MAX_DOWNLOAD_BYTES
 CHUNK_BYTES = 256 * 1024
@@ -127,8 +128,8 @@ async def _attempts(
         try:
             return await _follow(session, job)
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            outcome = classify_exception(exc)
-            detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            outcome = classify(exc)
+            detail = describe_exception(exc, job.timeouts.read_s)
         except _RetryableHTTPError as exc:
             outcome, detail = Outcome.SERVER_ERROR, f"HTTP {exc.status}"
         if not may_resend(outcome, idempotent=True) or attempt >= policy.attempts:

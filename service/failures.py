@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-from ..errors import CreateOutcomeUnknownError, FreeSoraError, TransportError
-from .retry import Outcome
+import aiohttp
+
+from ..errors import CreateOutcomeUnknownError, FreeSoraError, ServiceError, TransportError
+from .retry import Outcome, nothing_created
 
 MAY_EXIST_HELP = (
     "A task may have been created and charged, so it was NOT sent again (a second create is a "
@@ -25,7 +27,7 @@ def transport_error(
     exc: BaseException, outcome: Outcome, idempotent: bool, task_id: str | None, seconds: float
 ) -> FreeSoraError:
     detail = describe_exception(exc, seconds)
-    if not idempotent and outcome is not Outcome.NOT_SENT:
+    if not idempotent and not nothing_created(outcome):
         return outcome_unknown(f"the connection failed after the request was sent ({detail})")
     where = f" while checking task {task_id}" if task_id else ""
     return TransportError(
@@ -33,6 +35,16 @@ def transport_error(
         "(HTTPS_PROXY) and FREESORA_BASE_URL, then try again.",
         task_id=task_id,
     )
+
+
+def final_error(exc: FreeSoraError, outcome: Outcome, idempotent: bool) -> FreeSoraError:
+    """What an answer that ends a request is reported as: for a create that may have made a task
+    (`retry.RULES`: not proven refused), an unknown outcome; else the service's own error."""
+    if idempotent or nothing_created(outcome):
+        return exc
+    if isinstance(exc, ServiceError):
+        return outcome_unknown(f"the service answered an error ({exc})")
+    return outcome_unknown(str(exc))
 
 
 # A created task the pack cannot collect: `freesora tasks adopt` and Video Result refuse the id.
@@ -53,5 +65,8 @@ def outcome_unknown(what: str, help_text: str = MAY_EXIST_HELP) -> CreateOutcome
 def describe_exception(exc: BaseException, seconds: float) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return f"no answer within {seconds:g} s"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its text names the URL it asked, a proxy's with its user and password: not shown.
+        return f"{type(exc).__name__}: HTTP {exc.status} {exc.message}".rstrip()
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -24,7 +24,7 @@ from ..errors import (
 )
 from ..schemas import TaskState, TaskStatus
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
-from .retry import Outcome, classify_status
+from .retry import may_resend, outcome_of_error
 
 CANCEL_CHECK_S = 0.5
 # Unreadable answers are polled through (a proxy's glitch), but not forever: this many in a row
@@ -112,7 +112,12 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
             credits_refunded=status.credits_refunded,
         )
     if status.state is TaskState.CANCELLED:
-        raise TaskCancelledError(f"Task {task_id} was cancelled on the service.", task_id=task_id)
+        refund = _REFUND_TEXT[status.credits_refunded]
+        raise TaskCancelledError(
+            f"Task {task_id} was cancelled on the service ({refund}).",
+            task_id=task_id,
+            credits_refunded=status.credits_refunded,
+        )
     if status.state is TaskState.UNKNOWN:
         raise UnexpectedResponseError(
             f"The service reported status {status.raw_status!r} for task {task_id}, which this "
@@ -124,12 +129,12 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
 
 def _transient(exc: Exception) -> bool:
     """Failures worth polling through: network, unreadable answers, and what the retry rules
-    call retryable (408, 429, 5xx). 501 "generation failed" and 505 are answers, not glitches."""
+    ask again (408, 429, 5xx). 501 "generation failed" and 505 are answers, not glitches."""
     if isinstance(exc, TransportError | UnexpectedResponseError):
         return True
     if not isinstance(exc, ServiceError):
         return False
-    return classify_status(exc.status or 200, exc.code) is not Outcome.FINAL
+    return may_resend(outcome_of_error(exc), idempotent=True)
 
 
 class _Waiter:

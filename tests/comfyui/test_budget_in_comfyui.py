@@ -105,3 +105,43 @@ def test_a_storyboard_whose_linked_shots_outgrow_n_frames_is_refused_at_queue_ti
     assert entry["status"]["status_str"] == "success", errors
     sent = sandbox.call(lambda s: s.received.creates[-1].body)
     assert sent["nFrames"] == "25"
+
+
+def _fails_next(sandbox: SandboxThread, *, refund: bool) -> None:
+    sandbox.call(lambda s: s.fail_create(s.tasks_created + 1, refund=refund))
+
+
+def _last_task(sandbox: SandboxThread) -> str:
+    return str(sandbox.call(lambda s: list(s.tasks)[-1]))
+
+
+def test_a_failed_take_whose_credits_were_not_refunded_stays_spent_in_comfyui(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    price = estimate_body(PRO)
+    profile = _budgeted_profile(comfy, sandbox, price)  # room for one take
+    _fails_next(sandbox, refund=False)
+    failed = run_prompt(comfy, _takes_to_saved(profile, 1), timeout_s=90)
+    assert "credits were NOT refunded" in json.dumps(failed["outputs"]["2"])
+    before = _creates(sandbox)
+    entry = run_prompt(comfy, _takes_to_saved(profile, 1))
+    assert entry["status"]["status_str"] == "error"
+    [error] = messages(entry, "execution_error")
+    assert f"{price} of the {price}-credit daily budget" in str(error["exception_message"])
+    assert _creates(sandbox) == before  # nothing sent
+
+
+def test_a_refund_the_service_reports_after_the_failure_lets_the_next_take_go_in_comfyui(
+    comfy: ComfyServer, sandbox: SandboxThread
+) -> None:
+    price = estimate_body(PRO)
+    profile = _budgeted_profile(comfy, sandbox, price)
+    _fails_next(sandbox, refund=False)
+    run_prompt(comfy, _takes_to_saved(profile, 1), timeout_s=90)
+    failed = _last_task(sandbox)
+    sandbox.call(lambda s: s.refund(failed))  # the service gives the credits back later
+    before = _creates(sandbox)
+    entry = run_prompt(comfy, _takes_to_saved(profile, 1), timeout_s=90)
+    errors = [e["exception_message"] for e in messages(entry, "execution_error")]
+    assert entry["status"]["status_str"] == "success", errors
+    assert _creates(sandbox) == before + 1

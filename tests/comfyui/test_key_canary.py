@@ -1,7 +1,9 @@
 """The API key never leaves the server side: searched for everywhere after the other runs.
 
-conftest runs this module's test last, so every file, log line and history entry the session made
-is searched; it also runs one workflow itself, so it is meaningful alone.
+conftest runs the search last, so every file, log line and history entry the session made is
+searched; it also runs one workflow itself, so it is meaningful alone. Before it, a service that
+repeats the key in its refusals: the node's error, the log, the journal and the key check's
+answer must not repeat it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from comfy_graphs import CANARY_KEY, load_workflow, run_prompt
+from comfy_graphs import CANARY_KEY, load_workflow, messages, run_prompt, text_to_preview
 from comfy_server import ComfyServer, SandboxThread
 
 from freesora.sandbox import Sandbox
@@ -20,6 +22,8 @@ pytestmark = pytest.mark.comfyui
 
 # The distinctive tail finds the key even when only part of it is shown.
 NEEDLES = (CANARY_KEY.encode(), CANARY_KEY.removeprefix("sk-sandbox-").encode())
+# What the sandbox's `echo_key` fault says of it, cut short or masked.
+ECHOED = (CANARY_KEY[:12].encode(), (CANARY_KEY[:5] + "*" * 16 + CANARY_KEY[-4:]).encode())
 
 
 def _files_under(base: Path) -> list[Path]:
@@ -31,7 +35,30 @@ def _files_under(base: Path) -> list[Path]:
 
 
 def _hits(data: bytes) -> list[bytes]:
-    return [needle for needle in NEEDLES if needle in data]
+    return [needle for needle in NEEDLES + ECHOED if needle in data]
+
+
+@pytest.mark.parametrize("form", ["full", "prefix", "masked"])
+def test_a_refusal_that_repeats_the_key_reaches_the_node_log_journal_and_route_without_it(
+    comfy: ComfyServer, sandbox: SandboxThread, form: str
+) -> None:
+    sandbox.call(lambda s: s.faults.add("create", "echo_key", form=form))
+    entry = run_prompt(comfy, text_to_preview())
+    [error] = messages(entry, "execution_error")
+    assert "Incorrect API key provided: [API key removed]" in error["exception_message"]
+    assert not _hits(json.dumps(entry).encode()), "the key is in the node's error"
+
+    sandbox.call(lambda s: s.faults.add("status", "echo_key", form=form, times=2))
+    status, answer = comfy.request("POST", "/freesora/key/check", {})
+    assert status == 200
+    assert answer["ok"] is False
+    assert "[API key removed]" in answer["message"]
+    assert not _hits(json.dumps(answer).encode()), "the key is in the key check's answer"
+
+    assert not _hits(comfy.log_text().encode()), "the key is in the ComfyUI log"
+    journals = list(comfy.base_dir.glob("user/**/tasks.jsonl"))
+    assert journals, "no journal to search"
+    assert not [path for path in journals if _hits(path.read_bytes())], "the key is journaled"
 
 
 def test_the_api_key_never_appears_in_files_logs_history_or_downloads(

@@ -1,7 +1,9 @@
-"""The pack's routes inside a real ComfyUI: a rebinding page is refused, the key file unchanged.
+"""The pack's routes inside a real ComfyUI: a rebinding page is refused, the key file unchanged;
+a caller elsewhere is told no path and no other profile's name.
 
 The page of `rebind.attacker.example:8188` (its name resolving to 127.0.0.1) sends its own name
-as Host and Origin, which ComfyUI's own origin check lets through. Requests go over plain
+as Host and Origin, which ComfyUI's own origin check lets through. A caller elsewhere comes
+through a listed tunnel name, or a proxy that says whom it forwards. Requests go over plain
 sockets to the ComfyUI the session started, with the Host header given by hand.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from comfy_graphs import load_workflow, run_prompt
 from comfy_server import ComfyServer
 
 pytestmark = pytest.mark.comfyui
@@ -22,6 +25,8 @@ pytestmark = pytest.mark.comfyui
 REBIND = "rebind.attacker.example:8188"
 REBINDING = {"Host": REBIND, "Origin": f"http://{REBIND}", "Sec-Fetch-Site": "same-origin"}
 TUNNEL = "my-tunnel.example.com"
+PROXIED = {"Host": "127.0.0.1", "X-Forwarded-For": "203.0.113.9"}  # a proxy rewriting Host
+OTHERS = ("client-acme", "client-zenith")  # profiles no caller elsewhere may learn of
 PROFILE = "rebind-check"
 KEY = "sk-sandbox-rebind-owner-0123456789"
 ATTACKER_KEY = "sk-sandbox-rebind-attacker-9876543210"
@@ -124,3 +129,82 @@ def test_a_host_listed_in_the_config_file_is_served_but_cannot_replace_the_key(
     status, _ = send(comfy, "DELETE", f"/api/freesora/key?profile={PROFILE}", headers=tunnel)
     assert status == 403
     assert config_restored.read_bytes() == before
+
+
+def assert_nothing_private(comfy: ComfyServer, text: str) -> None:
+    assert str(comfy.base_dir) not in text
+    assert comfy.base_dir.name not in text
+    for name in OTHERS:
+        assert name not in text
+
+
+def with_other_profiles(path: Path) -> None:
+    """The session's config with two profiles of other clients and the tunnel's name listed."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data["allowed_hosts"] = [TUNNEL]
+    data["profiles"] = {name: {"api_key": KEY} for name in OTHERS}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_caller_elsewhere_is_told_neither_the_profiles_there_nor_the_config_files_path(
+    comfy: ComfyServer, config_restored: Path
+) -> None:
+    with_other_profiles(config_restored)
+    asked = {"profile": "work"}
+    for headers in ({"Host": TUNNEL}, PROXIED):
+        status, text = send(comfy, "POST", "/api/freesora/key/check", asked, headers)
+        assert status == 200, text
+        assert_nothing_private(comfy, text)
+        assert "profile 'work' is not in the FreeSora config file" in json.loads(text)["message"]
+    status, text = send(comfy, "POST", "/api/freesora/key/check", asked)
+    assert all(name in text for name in OTHERS)  # the machine itself is told them
+    config_restored.write_text("{not json", encoding="utf-8")
+    status, text = send(comfy, "GET", "/api/freesora/prices", headers=PROXIED)
+    assert status == 200, text
+    assert_nothing_private(comfy, text)
+    assert "config file cannot be read" in json.loads(text)["problem"]
+    status, text = send(comfy, "GET", "/api/freesora/tasks", headers=PROXIED)
+    assert status == 503, text  # the ledger's settings cannot be read: said, without the path
+    assert_nothing_private(comfy, text)
+    assert str(config_restored) in send(comfy, "GET", "/api/freesora/prices")[1]
+
+
+def test_the_inbox_shows_a_caller_elsewhere_a_videos_file_name_not_its_folder(
+    comfy: ComfyServer, config_restored: Path
+) -> None:
+    entry = run_prompt(comfy, load_workflow("text_to_video.json"))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    with_other_profiles(config_restored)
+    status, text = send(comfy, "GET", "/api/freesora/tasks?limit=200")
+    assert status == 200, text
+    here = {row["task_id"]: row["file"] for row in json.loads(text)["tasks"] if row["file"]}
+    assert here, "the run saved no video the journal lists"
+    assert all(str(comfy.base_dir) in file for file in here.values())
+    for headers in ({"Host": TUNNEL}, PROXIED):
+        status, text = send(comfy, "GET", "/api/freesora/tasks?limit=200", headers=headers)
+        assert status == 200, text
+        assert_nothing_private(comfy, text)
+        rows = json.loads(text)["tasks"]
+        elsewhere = {row["task_id"]: row["file"] for row in rows if row["file"]}
+        assert elsewhere == {task: Path(file).name for task, file in here.items()}
+
+
+def test_an_unknown_profile_is_refused_at_queue_time_without_the_profiles_there_or_the_path(
+    comfy: ComfyServer, config_restored: Path
+) -> None:
+    with_other_profiles(config_restored)
+    graph = load_workflow("text_to_video.json")
+    graph["1"]["inputs"]["profile"] = "work"
+    graph["2"]["inputs"]["profile"] = "work"
+    before = comfy.log_text()
+    status, answer = comfy.queue(graph)
+    assert status == 400, answer
+    text = json.dumps(answer)
+    assert_nothing_private(comfy, text)
+    assert str(config_restored) not in text
+    for node in ("1", "2"):
+        details = json.dumps(answer["node_errors"][node])
+        assert "profile 'work' is not in the FreeSora config file" in details
+    logged = comfy.log_text()[len(before) :]  # ComfyUI serves its log to callers elsewhere too
+    assert "profile 'work'" in logged
+    assert_nothing_private(comfy, logged)

@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from contracts.ledger import MODEL, MakeLedger, take
+from freesora.config import MAX_CREDITS
 from freesora.errors import BudgetExceededError
 from freesora.ledger import Charge, Take, TakeState
 
@@ -21,6 +22,7 @@ def account() -> str:
 
 
 def priced(price: float, budget: float | None = 100) -> Charge:
+    """A claim's charge; budget None: the price is recorded, nothing is refused."""
     return Charge(price, budget, "set FREESORA_DAILY_BUDGET")
 
 
@@ -42,6 +44,23 @@ class BudgetContract:
         found = await (await make_ledger()).lookup(unpriced)
         assert found is not None
         assert found.price is None
+
+    @pytest.mark.parametrize("price", [0.5, float(MAX_CREDITS)])
+    async def test_any_price_the_config_accepts_is_read_back_and_blocks_a_resend(
+        self, make_ledger: MakeLedger, price: float
+    ) -> None:
+        who = account()
+        decision = await (await make_ledger()).claim(
+            take(account=who), model=MODEL, charge=priced(price, None)
+        )
+        assert decision.claim is not None
+        await decision.claim.unknown("killed after sending")  # the answer was lost
+        restarted = await make_ledger()
+        again = await restarted.claim(take(account=who), model=MODEL, charge=priced(price, None))
+        assert again.claim is None  # the take may be charged: never sent again
+        assert again.earlier is not None
+        assert (again.earlier.state, again.earlier.price) == (TakeState.UNKNOWN, price)
+        assert (await restarted.spent(who)).credits == price
 
     async def test_a_claim_that_would_pass_the_budget_is_refused_and_writes_nothing(
         self, make_ledger: MakeLedger
@@ -73,7 +92,9 @@ class BudgetContract:
         await made.claim.created(task_id)
         with pytest.raises(BudgetExceededError):
             await ledger.claim(take(seed=2, account=who), model=MODEL, charge=priced(80))
-        await ledger.record_outcome(task_id, TakeState.FAILED, reason="moderation")
+        await ledger.record_outcome(
+            task_id, TakeState.FAILED, reason="moderation", credits_refunded=True
+        )
         assert (await ledger.spent(who)).credits == 0
         refused = await ledger.claim(take(seed=2, account=who), model=MODEL, charge=priced(80))
         assert refused.claim is not None
@@ -81,6 +102,34 @@ class BudgetContract:
         again = await ledger.claim(take(seed=3, account=who), model=MODEL, charge=priced(80))
         assert again.claim is not None
         await again.claim.release()
+
+    @pytest.mark.parametrize("end", [TakeState.FAILED, TakeState.CANCELLED])
+    async def test_a_failed_or_cancelled_take_stays_spent_until_the_service_says_refunded(
+        self, make_ledger: MakeLedger, end: TakeState
+    ) -> None:
+        ledger, who = await make_ledger(), account()
+        kept, unsaid = "t-kept-" + uuid.uuid4().hex[:8], "t-unsaid-" + uuid.uuid4().hex[:8]
+        for seed, task_id in ((1, kept), (2, unsaid)):
+            made = await ledger.claim(take(seed=seed, account=who), model=MODEL, charge=priced(30))
+            assert made.claim is not None
+            await made.claim.created(task_id)
+        await ledger.record_outcome(kept, end, reason="generation error", credits_refunded=False)
+        await ledger.record_outcome(unsaid, end, reason="generation error")
+        restarted = await make_ledger()
+        assert (await restarted.spent(who)).credits == 60
+        found = await restarted.find_task(kept)
+        assert found is not None
+        assert (found.state, found.credits_refunded) == (end, False)
+        pending = await restarted.unrefunded(who, limit=10)
+        assert [entry.task_id for entry in pending] == [unsaid, kept]  # newest first
+        # A refund the service reports later gives the credits back, and is kept.
+        await ledger.record_outcome(kept, end, credits_refunded=True)
+        await ledger.record_outcome(kept, end)  # an end said again without the flag
+        again = await make_ledger()
+        assert (await again.spent(who)).credits == 30
+        assert [entry.task_id for entry in await again.unrefunded(who, limit=10)] == [unsaid]
+        assert await again.unrefunded(who, limit=0) == []
+        assert await again.unrefunded(account(), limit=10) == []  # per account
 
     async def test_a_reused_task_costs_nothing_even_over_the_budget(
         self, make_ledger: MakeLedger

@@ -24,17 +24,24 @@ class Ran:
         return self.out.strip().splitlines()[-1]
 
 
+SKEWED_CLOCK = Path(__file__).with_name("skewed_clock.py")
+
+
 @dataclass
 class Cli:
     sandbox: Sandbox
     env: dict[str, str]
     cwd: Path
+    clock_shift_s: float = 0.0  # the process's wall clock this far off (a machine's wrong clock)
 
     async def __call__(self, *args: str) -> Ran:
+        if self.clock_shift_s:
+            command = [str(SKEWED_CLOCK), str(self.clock_shift_s)]
+        else:
+            command = ["-m", "freesora.cli"]
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "freesora.cli",
+            *command,
             *args,
             env=self.env,
             cwd=self.cwd,

@@ -55,6 +55,31 @@ class Harness:
         return FreeSoraClient(self.session, settings, **kwargs)
 
 
+def loopback_client(
+    session: aiohttp.ClientSession,
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    attempts: int = 4,
+    patience_s: float = 20.0,
+) -> FreeSoraClient:
+    """A client whose waits and backoff run on `clock` (no real sleeping), jitter fixed.
+
+    429s are waited out up to the limits' patience (15 min by default), not a count of tries:
+    20 s lets two 7 s Retry-Afters through and refuses the third.
+    """
+    return FreeSoraClient(
+        session,
+        settings,
+        policy=RetryPolicy(attempts=attempts),
+        timeouts=Timeouts(create_s=5, status_s=5),
+        sleep=clock.sleep,
+        rand=lambda: 0.5,
+        clock=clock,
+        limits=AccountLimits(patience_s=patience_s),
+    )
+
+
 @asynccontextmanager
 async def start_harness(**sandbox: Any) -> AsyncIterator[Harness]:
     """A sandbox (task_seconds 10 unless `sandbox` says otherwise) and a client, one fake clock."""
@@ -65,16 +90,5 @@ async def start_harness(**sandbox: Any) -> AsyncIterator[Harness]:
         aiohttp.ClientSession() as session,
     ):
         settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "test")
-        client = FreeSoraClient(
-            session,
-            settings,
-            policy=RetryPolicy(attempts=4),
-            timeouts=Timeouts(create_s=5, status_s=5),
-            sleep=clock.sleep,
-            rand=lambda: 0.5,
-            clock=clock,
-            # 429s are waited out up to the limits' patience (15 min by default), not a count
-            # of tries: 20 s lets two 7 s Retry-Afters through and refuses the third.
-            limits=AccountLimits(patience_s=20.0),
-        )
+        client = loopback_client(session, settings, clock)
         yield Harness(running.sandbox, running.base_url, client, clock, session)

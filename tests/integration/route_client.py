@@ -15,19 +15,28 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from freesora.ledger import FileLedger
+from freesora.config import load_settings
+from freesora.ledger import FileLedger, Ledger, ledger_location, open_ledger
 from freesora.nodes.routes import build_routes
 from freesora.sandbox import RunningSandbox
 
 
-def route_table(env: dict[str, str], journal: Path) -> web.RouteTableDef:
+def route_table(
+    env: dict[str, str], journal: Path, *, as_configured: bool = False
+) -> web.RouteTableDef:
+    """The routes over the journal `journal`; `as_configured`: over the ledger the settings
+    name, opened on every request as ComfyUI opens it (a broken config or an unusable ledger
+    is then the routes' to report)."""
     routes = web.RouteTableDef()
     ledger = FileLedger(journal)
 
-    async def open_ledger() -> FileLedger:
+    async def fixed() -> Ledger:
         return ledger
 
-    build_routes(routes, open_ledger=open_ledger, env=env)
+    async def configured() -> Ledger:
+        return await open_ledger(ledger_location(load_settings(None, env), journal, env))
+
+    build_routes(routes, open_ledger=configured if as_configured else fixed, env=env)
     return routes
 
 
@@ -43,6 +52,17 @@ def env(tmp_path: Path, served: RunningSandbox) -> dict[str, str]:
 async def client(env: dict[str, str], tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
     app = web.Application()
     app.add_routes(route_table(env, tmp_path / "tasks.jsonl"))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def configured_client(
+    env: dict[str, str], tmp_path: Path
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """`client`, with the ledger the settings name (FREESORA_JOURNAL, the profile's journal)."""
+    app = web.Application()
+    app.add_routes(route_table(env, tmp_path / "tasks.jsonl", as_configured=True))
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         yield test_client
 

@@ -8,9 +8,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from cli_runner import Cli
 
-from freesora.sandbox import FAIL_MARKER
+from freesora.sandbox import FAIL_MARKER, FAIL_NO_REFUND_MARKER
 from freesora.schemas.pricing import estimate_body
 
 TEXT = {"model": "sora-2-text-to-video", "nFrames": "10"}
@@ -75,6 +76,30 @@ async def test_a_failed_task_gives_its_credits_back(cli: Cli) -> None:
     assert sent(cli) == 2
 
 
+async def test_a_failed_task_not_refunded_stays_spent_until_the_service_says_it_came_back(
+    cli: Cli,
+) -> None:
+    cli.env["FREESORA_DAILY_BUDGET"] = str(PRICE)
+    failed = await cli(*CREATE, f"x {FAIL_NO_REFUND_MARKER}")
+    assert failed.code == 0, failed.err
+    waited = await cli("wait", failed.last_line, "--interval", "0.2")
+    assert waited.code == 1
+    assert "credits were NOT refunded" in waited.err
+    refused = await cli(*CREATE, "A kite")
+    assert refused.code == 1, refused.err
+    assert f"{PRICE} of the {PRICE}-credit daily budget were spent" in refused.err
+    spent = await cli("tasks", "--spent")
+    assert f"last 24 h: {PRICE} of {PRICE} credits spent" in spent.out
+    assert sent(cli) == 1
+    # The service gives the credits back later: the next create asks it again, and goes.
+    cli.sandbox.refund(failed.last_line)
+    made = await cli(*CREATE, "A kite")
+    assert made.code == 0, made.err
+    assert sent(cli) == 2
+    listed = await cli("tasks")
+    assert "credits refunded" in listed.out
+
+
 async def test_the_users_prices_are_shown_by_a_dry_run_and_charged_against_the_budget(
     cli: Cli,
 ) -> None:
@@ -105,9 +130,36 @@ async def test_a_wrong_price_table_is_refused_naming_the_entry_and_nothing_is_se
     config.write_text(json.dumps({"prices": prices}), encoding="utf-8")
     ran = await cli(*CREATE, "A kite")
     assert ran.code == 2  # a bad setting: the command cannot run as given
-    assert 'prices.sora-2-pro-text-to-video.10.high must be a non-negative number, got "x"' in (
-        ran.err
-    )
+    entry = "prices.sora-2-pro-text-to-video.10.high"
+    assert f'{entry} must be a number of credits from 0 to 1,000,000,000, got "x"' in ran.err
+    assert sent(cli) == 0
+
+
+@pytest.mark.parametrize(
+    ("config", "entry"),
+    [
+        pytest.param(
+            '{"prices": {"sora-2-text-to-video": {"10": {"standard": 1%s}}}}' % ("0" * 400),
+            "prices.sora-2-text-to-video.10.standard must be",
+            id="price",
+        ),
+        pytest.param(
+            '{"profiles": {"default": {"daily_budget": 1%s}}}' % ("0" * 400),
+            '"daily_budget" in profile default of',
+            id="budget",
+        ),
+    ],
+)
+async def test_a_price_or_budget_past_what_a_number_holds_is_one_line_naming_it_exit_2(
+    cli: Cli, config: str, entry: str
+) -> None:
+    Path(cli.env["FREESORA_CONFIG"]).write_text(config, encoding="utf-8")
+    ran = await cli(*CREATE, "A kite")
+    assert ran.code == 2, ran.err
+    [said] = [line for line in ran.err.splitlines() if line.startswith("freesora:")]
+    assert entry in said
+    assert "got a number of about 401 digits" in said
+    assert "Traceback" not in ran.err
     assert sent(cli) == 0
 
 

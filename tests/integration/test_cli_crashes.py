@@ -7,6 +7,7 @@ told the task may exist. Ctrl+C waits for the create's answer; a second Ctrl+C s
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from cli_runner import cli_env
 
+from freesora.config import MAX_CREDITS
 from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import Sandbox, run_sandbox
 
@@ -83,6 +85,25 @@ async def test_kill_9_mid_create_then_the_same_seed_is_not_created_again(cli: Cl
     assert (code, out.strip().splitlines()[-1]) == (0, task_id)
     assert "reused" in err
     assert len(cli.sandbox.received.creates) == 1
+
+
+async def test_a_kill_mid_create_at_the_highest_price_the_config_accepts_never_creates_twice(
+    cli: Cli,
+) -> None:
+    prices = {"sora-2-text-to-video": {"10": {"standard": MAX_CREDITS}}}
+    Path(cli.env["FREESORA_CONFIG"]).write_text(json.dumps({"prices": prices}), encoding="utf-8")
+    proc = await cli.start(*CREATE)
+    await asyncio.wait_for(cli.creates_arrived(1), 30)
+    proc.kill()  # SIGKILL mid-create: the SENDING record is all the journal has
+    await proc.wait()
+    await cli.sandbox.drain()
+    code, _, err = await cli.run(*CREATE)
+    assert code == 1, err
+    assert "may have been charged" in err
+    assert len(cli.sandbox.received.creates) == 1  # not sent again
+    [entry] = await FileLedger(cli.journal).entries()
+    assert entry.price == MAX_CREDITS
+    assert await FileLedger(cli.journal).problems() == []
 
 
 async def test_ctrl_c_during_create_waits_for_the_answer_and_records_it(cli: Cli) -> None:

@@ -7,6 +7,7 @@ its unknown outcome (not resend blindly), against the sandbox on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 
 MODEL = "sora-2-text-to-video"
+WAIT = {"interval_s": 1.0, "timeout_s": 120.0}
 
 
 def planned(prompt: str = "A paper boat") -> list[PlannedTask]:
@@ -128,3 +130,70 @@ async def test_a_task_an_earlier_version_wrote_off_when_its_link_expired_is_coll
     assert found is not None
     assert (found.state, found.file) == (TakeState.SUCCEEDED, str(result.path))
     assert harness.sandbox.tasks_created == 1  # paid once
+
+
+# What every pack since the first reads, and a new record may use: events and end statuses.
+KNOWN_EVENTS = {"sending", "created", "refused", "unknown", "finished", "adopted", "forgotten"}
+KNOWN_EVENTS |= {"entry", "charge", "carried", "keyed"}
+
+
+async def test_an_older_reader_still_reads_a_journal_that_says_whether_credits_came_back(
+    harness: Harness, path: Path, tmp_path: Path
+) -> None:
+    from freesora.collect import collect_video
+    from freesora.errors import TaskFailedError
+    from freesora.sandbox import FAIL_MARKER, FAIL_NO_REFUND_MARKER
+
+    ledger = FileLedger(path)
+    made = []
+    for marker in (FAIL_MARKER, FAIL_NO_REFUND_MARKER):
+        [one] = await submit_tasks(harness.client, planned(f"boat {marker}"), ledger=ledger)
+        with pytest.raises(TaskFailedError):
+            await collect_video(harness.client, one.task_id, tmp_path, ledger=ledger, **WAIT)
+        made.append(one.task_id)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {line["event"] for line in lines} <= KNOWN_EVENTS  # no new kind of record
+    flagged = [line for line in lines if "credits_refunded" in line]
+    assert [(line["event"], line["credits_refunded"]) for line in flagged] == [
+        ("finished", True),
+        ("finished", False),
+    ]
+    # The first release's reader (tests/old_journal.py) lists both tasks as failed.
+    assert [(r.task_id, r.status) for r in Journal(path).records()] == [
+        (made[0], "failed"),
+        (made[1], "failed"),
+    ]
+    await ledger.compact()  # compacted: one entry record per take, the flag on it
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {line["event"] for line in entries} <= KNOWN_EVENTS
+    kept = {line["task_id"]: line.get("credits_refunded") for line in entries if "task_id" in line}
+    assert kept == {made[0]: True, made[1]: False}
+    found = [await FileLedger(path).find_task(task_id) for task_id in made]
+    assert [(e.state, e.credits_refunded) for e in found if e] == [
+        (TakeState.FAILED, True),
+        (TakeState.FAILED, False),
+    ]
+
+
+async def test_a_failure_an_earlier_version_recorded_counts_until_the_service_says_refunded(
+    harness: Harness, path: Path
+) -> None:
+    from freesora.ledger import Charge, Take
+    from freesora.ledger.refunds import Asked, recheck
+    from freesora.sandbox import FAIL_MARKER
+
+    # Written as 0.3.0 wrote it: a priced take, its task, and its end without the flag.
+    ledger = FileLedger(path)
+    account = await ledger.account("default", SANDBOX_KEY)
+    decision = await ledger.claim(Take(account, "r-old", seed=1), model=MODEL, charge=Charge(30))
+    assert decision.claim is not None
+    request = planned(f"boat {FAIL_MARKER}")[0].request
+    task_id = await harness.client.create(request)
+    await decision.claim.created(task_id)
+    await ledger.record_outcome(task_id, TakeState.FAILED, reason="moderation")
+    assert '"credits_refunded"' not in path.read_text()
+    harness.clock.advance(60)  # the task has ended on the service: refunded
+    upgraded = FileLedger(path)
+    assert (await upgraded.spent(account)).credits == 30  # never said: counted as spent
+    assert await recheck(upgraded, account, harness.client.status, Asked())
+    assert (await FileLedger(path).spent(account)).credits == 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 from harness import Harness
 
-from freesora.ledger import FileLedger, PostgresLedger, Take, TakeState, wait_for_slot
-from freesora.sandbox import SANDBOX_KEY
+from freesora.ledger import Charge, FileLedger, PostgresLedger, Take, TakeState, wait_for_slot
+from freesora.sandbox import FAIL_NO_REFUND_MARKER, SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
 from freesora.schemas.account_limits import AccountLimits
 
@@ -86,6 +87,75 @@ async def test_finished_tasks_leave_the_count_whoever_records_them(
     await send(pg_ledger, harness, 1, limits, on_wait=said.append)
     assert said == []
     assert harness.clock.now == start
+
+
+async def test_a_task_admission_finds_failed_keeps_what_the_service_said_of_its_credits(
+    harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
+) -> None:
+    limits = AccountLimits(max_in_flight=1)
+    # Another worker's task, which fails on the service without a refund; the worker is gone.
+    take = Take(await pg_other.account("default", SANDBOX_KEY), "r-unrefunded", seed=1)
+    decision = await pg_other.claim(take, model=MODEL, charge=Charge(30))
+    assert decision.claim is not None
+    body = {"model": MODEL, "prompt": f"a boat {FAIL_NO_REFUND_MARKER}"}
+    failing = await harness.client.create(CreateVideoRequest.model_validate(body))
+    await decision.claim.created(failing)
+    await pg_other.close()
+    await send(pg_ledger, harness, 1, limits, poll_s=2.0)  # waits: admission asks about it
+    entry = await pg_ledger.find_task(failing)
+    assert entry is not None
+    assert (entry.state, entry.credits_refunded) == (TakeState.FAILED, False)
+    assert (await pg_ledger.spent(take.account)).credits == 30  # kept: not refunded
+
+
+# The columns and schema version 0.3.0's workers know: a rolling upgrade keeps them starting.
+PREVIOUS_COLUMNS = set(
+    [
+        "id",
+        "take_key",
+        "account",
+        "model",
+        "seed",
+        "slot",
+        "state",
+        "created_at",
+        "updated_at",
+        "task_id",
+        "url",
+        "file",
+        "reason",
+        "summary",
+        "extra",
+        "holder_pid",
+        "lock_key",
+        "held_back",
+        "admitted_at",
+        "price",
+    ]
+)
+
+
+async def test_what_the_service_said_of_credits_is_kept_where_older_workers_still_start(
+    pg_url: str, pg_ledger: PostgresLedger
+) -> None:
+    take = Take(await pg_ledger.account("default", SANDBOX_KEY), "r-said", seed=1)
+    decision = await pg_ledger.claim(take, model=MODEL, charge=Charge(30))
+    assert decision.claim is not None
+    await decision.claim.created("task-said")
+    await pg_ledger.record_outcome("task-said", TakeState.FAILED, credits_refunded=True)
+    await pg_ledger.record_outcome("task-said", TakeState.FAILED)  # said once, kept
+    entry = await pg_ledger.find_task("task-said")
+    assert entry is not None
+    assert (entry.credits_refunded, entry.extra) == (True, {})
+    assert (await pg_ledger.spent(take.account)).credits == 0
+    with psycopg.connect(pg_url) as conn:
+        version = conn.execute("SELECT max(version) FROM freesora.schema_version").fetchone()
+        columns = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = 'freesora' AND table_name = 'takes'"
+        ).fetchall()
+    assert version == (2,)  # 0.3.0 refuses a schema newer than 2
+    assert {name for (name,) in columns} == PREVIOUS_COLUMNS
 
 
 async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Path) -> None:

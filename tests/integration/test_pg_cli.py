@@ -95,3 +95,47 @@ async def test_eight_worker_processes_share_one_daily_budget_through_the_databas
     assert len(farm.sandbox.received.creates) == 2
     spent = await farm("tasks", "--spent")
     assert f"last 24 h: {2 * price} of {2 * price} credits spent" in spent.out
+
+
+async def test_a_worker_whose_clock_is_a_day_behind_never_passes_the_farms_budget(
+    farm: Cli,
+) -> None:
+    """The window and the charge times are the database's: a worker whose clock is 25 hours
+    behind writes charges the others count, and counts theirs. Budget 90, price 30: 3 creates."""
+    from freesora.schemas.pricing import estimate_body
+
+    price = estimate_body({"model": "sora-2-text-to-video", "nFrames": "10"})
+    farm.env["FREESORA_DAILY_BUDGET"] = str(3 * price)
+    boat = ("create", "--model", "sora-2-text-to-video", "--prompt")
+    behind = Cli(farm.sandbox, farm.env, farm.cwd, clock_shift_s=-25 * 3600)
+    runs = [await behind(*boat, f"A late boat {n}") for n in range(3)]
+    runs += [await farm(*boat, f"A boat on time {n}") for n in range(3)]
+    runs += [await behind(*boat, "One more late boat")]
+    assert [run.code for run in runs] == [0, 0, 0, 1, 1, 1, 1], [run.err for run in runs]
+    assert all("Daily budget reached" in run.err for run in runs[3:])
+    assert len(farm.sandbox.received.creates) == 3
+    for worker in (farm, behind):
+        spent = await worker("tasks", "--spent")
+        assert f"last 24 h: {3 * price} of {3 * price} credits spent" in spent.out
+
+
+async def test_a_farms_unrefunded_failure_stays_spent_until_the_service_says_it_came_back(
+    farm: Cli,
+) -> None:
+    from freesora.sandbox import FAIL_NO_REFUND_MARKER
+    from freesora.schemas.pricing import estimate_body
+
+    price = estimate_body({"model": "sora-2-text-to-video", "nFrames": "10"})
+    farm.env["FREESORA_DAILY_BUDGET"] = str(price)
+    boat = ("create", "--model", "sora-2-text-to-video", "--prompt")
+    failed = await farm(*boat, f"A boat {FAIL_NO_REFUND_MARKER}")
+    assert failed.code == 0, failed.err
+    waited = await farm("wait", failed.last_line, "--interval", "0.2")
+    assert "credits were NOT refunded" in waited.err
+    refused = await farm(*boat, "A dry boat")
+    assert refused.code == 1
+    assert "Daily budget reached" in refused.err
+    farm.sandbox.refund(failed.last_line)
+    made = await farm(*boat, "A dry boat")
+    assert made.code == 0, made.err
+    assert len(farm.sandbox.received.creates) == 2

@@ -240,6 +240,9 @@ async def test_a_remote_user_may_store_the_first_key_but_not_replace_or_remove_i
         {"X-Forwarded-For": "203.0.113.9"},
         {"Forwarded": "for=203.0.113.9"},
         {"X-Real-IP": "1.2.3.4"},
+        # A reverse proxy that rewrites Host to this machine but keeps saying whom it forwards.
+        {"Host": "127.0.0.1", "X-Forwarded-For": "203.0.113.9"},
+        {"Host": "localhost:8188", "Forwarded": "for=203.0.113.9;host=comfy.example.com"},
     ],
 )
 async def test_a_request_a_proxy_forwarded_is_not_from_the_machine_itself(

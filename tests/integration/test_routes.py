@@ -179,7 +179,8 @@ async def test_the_users_prices_are_merged_and_named_and_the_config_file_told_to
     assert answer["config_file"] == str(path)  # the test client is a loopback peer
     path.write_text(json.dumps({"prices": {pro: {"10": {"high": "x"}}}}), encoding="utf-8")
     broken = await (await client.get("/freesora/prices")).json()
-    assert broken["problem"] == (f'prices.{pro}.10.high must be a non-negative number, got "x"')
+    rule = "must be a number of credits from 0 to 1,000,000,000"
+    assert broken["problem"] == f'prices.{pro}.10.high {rule}, got "x"'
     assert broken["models"][pro]["credits"]["10"]["high"] == 330  # the estimate meanwhile
 
 

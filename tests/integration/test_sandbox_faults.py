@@ -72,6 +72,21 @@ async def test_html_fault_answers_a_proxy_error_page(
         assert "502 Bad Gateway" in await resp.text()
 
 
+@pytest.mark.parametrize(("status", "created"), [(521, 0), (523, 0), (520, 1), (524, 1)])
+async def test_cdn_page_fault_answers_cloudflares_page_and_creates_only_what_it_forwarded(
+    served: RunningSandbox, session: aiohttp.ClientSession, status: int, created: int
+) -> None:
+    served.sandbox.faults.add("create", "cdn_page", status=status)
+    served.sandbox.faults.add("create", "cdn_page", status=status, marker=False)
+    for marked in (True, False):
+        async with session.post(served.base_url + CREATE, json=TEXT, headers=AUTH) as resp:
+            assert (resp.status, resp.content_type) == (status, "text/html")
+            assert resp.headers["Server"] == "cloudflare"
+            assert ("CF-RAY" in resp.headers) is marked
+            assert f'<span class="cf-error-code">{status}</span>' in await resp.text()
+    assert served.sandbox.tasks_created == 2 * created
+
+
 async def test_rate_limit_fault_answers_429_with_retry_after_or_as_an_envelope_code(
     served: RunningSandbox, session: aiohttp.ClientSession
 ) -> None:

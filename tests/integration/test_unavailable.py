@@ -2,8 +2,8 @@
 
 Since OpenAI shut its Sora 2 API down (2026-09-24), resellers answer that a model is retired or
 unavailable, that a feature is disabled, or that they are under maintenance. Each is shown in
-the service's words with what to do next; a create is a refusal (not an unknown outcome), so
-nothing is recorded as charged.
+the service's words with what to do next; a create answered with a refusal code (455, 505, 400,
+422) is a refusal (not an unknown outcome), so nothing is recorded as charged.
 """
 
 from __future__ import annotations
@@ -15,14 +15,18 @@ from harness import Harness
 
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
-from freesora.errors import ModelUnavailableError, ServiceUnavailableError
+from freesora.errors import (
+    CreateOutcomeUnknownError,
+    ModelUnavailableError,
+    ServiceUnavailableError,
+)
 from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.sandbox.canned import DISABLED_MESSAGE, MAINTENANCE_MESSAGE, RETIRED_MESSAGE
 from freesora.schemas import build_create_request
 from freesora.service.keycheck import check_key
 from freesora.service.polling import wait_for_task
-from freesora.service.retry import Outcome, classify_status
+from freesora.service.retry import Answer, Outcome, classify
 
 REQUEST = build_create_request(model="sora-2-pro-text-to-video", prompt="A boat")
 
@@ -33,7 +37,7 @@ REQUEST = build_create_request(model="sora-2-pro-text-to-video", prompt="A boat"
         ("retired_model", {}, ModelUnavailableError, RETIRED_MESSAGE),
         (
             "retired_model",
-            {"code": 404, "message": "Model sora-2-pro-text-to-video is no longer available"},
+            {"code": 422, "message": "Model sora-2-pro-text-to-video is no longer available"},
             ModelUnavailableError,
             "no longer available",
         ),
@@ -90,6 +94,21 @@ async def test_check_reports_maintenance_in_the_services_words(harness: Harness)
 
 
 @pytest.mark.parametrize("code", [455, 505])
-def test_maintenance_and_disabled_codes_are_final_whatever_the_http_status(code: int) -> None:
-    assert classify_status(200, code) is Outcome.FINAL
-    assert classify_status(503, code) is Outcome.FINAL
+def test_maintenance_and_disabled_codes_are_refusals_whatever_the_http_status(code: int) -> None:
+    assert classify(Answer(200, code)) is Outcome.REFUSED
+    assert classify(Answer(503, code)) is Outcome.REFUSED
+
+
+async def test_a_retired_model_under_a_code_the_pack_does_not_know_may_still_be_charged(
+    harness: Harness, tmp_path: Path
+) -> None:
+    # The words say "retired", but only a known refusal code (or a 4xx) proves nothing was made.
+    ledger = FileLedger(tmp_path / "journal.jsonl")
+    message = "Model sora-2-pro-text-to-video is no longer available"
+    harness.sandbox.faults.add("create", "retired_model", code=404, message=message, times=5)
+    with pytest.raises(CreateOutcomeUnknownError) as caught:
+        await submit_tasks(harness.client, [PlannedTask(REQUEST)], ledger=ledger, seed=1)
+    assert message in str(caught.value)
+    assert "may have been created" in str(caught.value)
+    assert len(harness.sandbox.received.creates) == 1
+    assert [entry.state for entry in await ledger.entries()] == [TakeState.UNKNOWN]

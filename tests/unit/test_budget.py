@@ -13,29 +13,37 @@ NOW = 1_800_000_000.0
 
 
 @pytest.mark.parametrize(
-    ("state", "spent"),
+    ("state", "refunded", "spent"),
     [
-        (TakeState.SENDING, True),
-        (TakeState.CREATED, True),
-        (TakeState.SUCCEEDED, True),
-        (TakeState.UNKNOWN, True),  # may be charged: the safe side
-        (TakeState.CANCELLED, True),
-        (TakeState.FORGOTTEN, True),  # released by the user, still maybe charged
-        (TakeState.FAILED, False),  # the service refunds failures
-        (TakeState.REFUSED, False),  # nothing was charged
+        (TakeState.SENDING, None, True),
+        (TakeState.CREATED, None, True),
+        (TakeState.SUCCEEDED, None, True),
+        (TakeState.UNKNOWN, None, True),  # may be charged: the safe side
+        (TakeState.FORGOTTEN, None, True),  # released by the user, still maybe charged
+        # Failed or cancelled: given back only when the service says the credits came back.
+        (TakeState.FAILED, True, False),
+        (TakeState.FAILED, False, True),
+        (TakeState.FAILED, None, True),  # the service never said: counted as spent
+        (TakeState.CANCELLED, True, False),
+        (TakeState.CANCELLED, False, True),
+        (TakeState.CANCELLED, None, True),
+        (TakeState.REFUSED, None, False),  # nothing was charged
     ],
 )
-def test_each_state_keeps_or_gives_back_its_price(state: TakeState, spent: bool) -> None:
-    assert counts(state) is spent
-    assert spending([(NOW - 60, 100.0, state)], NOW).credits == (100.0 if spent else 0.0)
+def test_each_state_keeps_or_gives_back_its_price(
+    state: TakeState, refunded: bool | None, spent: bool
+) -> None:
+    assert counts(state, refunded) is spent
+    charges = [(NOW - 60, 100.0, state, refunded)]
+    assert spending(charges, NOW).credits == (100.0 if spent else 0.0)
 
 
 def test_only_the_last_24_hours_count_and_the_oldest_charge_is_named() -> None:
     charges = [
-        (NOW - BUDGET_WINDOW_S - 1, 500.0, TakeState.SUCCEEDED),  # a day and a second ago
-        (NOW - BUDGET_WINDOW_S + 10, 30.0, TakeState.SUCCEEDED),
-        (NOW - 5, 45.0, TakeState.SENDING),
-        (NOW - 3, 70.0, TakeState.FAILED),
+        (NOW - BUDGET_WINDOW_S - 1, 500.0, TakeState.SUCCEEDED, None),  # a day and a second ago
+        (NOW - BUDGET_WINDOW_S + 10, 30.0, TakeState.SUCCEEDED, None),
+        (NOW - 5, 45.0, TakeState.SENDING, None),
+        (NOW - 3, 70.0, TakeState.FAILED, True),
     ]
     assert spending(charges, NOW) == Spending(75.0, NOW - BUDGET_WINDOW_S + 10)
     assert spending([], NOW) == Spending(0.0, None)

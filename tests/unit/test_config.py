@@ -240,14 +240,17 @@ def test_no_budget_is_none_and_says_where_one_would_be_set(env: dict[str, str]) 
     assert "FREESORA_DAILY_BUDGET" in settings.budget_source
 
 
-@pytest.mark.parametrize("bad", ["x", -5, True, [1], "nan"])
-def test_a_budget_that_is_not_a_non_negative_number_is_refused_naming_it(
+@pytest.mark.parametrize(
+    "bad", ["x", -5, True, [1], "nan", pytest.param(10**400, id="10**400"), "1e400", 10**9 + 1]
+)
+def test_a_budget_that_is_not_a_number_of_credits_in_range_is_refused_naming_it(
     env: dict[str, str], bad: object
 ) -> None:
     write_config(env, {"profiles": {"default": {"daily_budget": bad}}})
-    with pytest.raises(ConfigError, match=r"daily_budget.*must be a non-negative number"):
+    rule = "must be a number of credits from 0 to 1,000,000,000"
+    with pytest.raises(ConfigError, match=rf"daily_budget.*{rule}"):
         load_settings(env=env)
-    with pytest.raises(ConfigError, match="FREESORA_DAILY_BUDGET must be a non-negative"):
+    with pytest.raises(ConfigError, match="FREESORA_DAILY_BUDGET must be a number of credits"):
         load_settings(
             env={
                 "FREESORA_CONFIG": env["FREESORA_CONFIG"] + ".none",

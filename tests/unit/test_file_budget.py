@@ -57,12 +57,14 @@ async def test_an_old_journal_without_prices_opens_and_counts_nothing(tmp_path: 
     assert await ledger.problems() == []
 
 
-async def test_a_wrong_price_is_damage_skipped_never_a_failure(tmp_path: Path) -> None:
+async def test_a_wrong_price_is_damage_yet_its_take_is_kept_and_blocks_a_resend(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "tasks.jsonl"
     bad = {
         "event": "sending",
-        "take": "k" * 64,
-        "account": "a",
+        "take": take(1).key,
+        "account": "default:abc",
         "model": MODEL,
         "seed": 1,
         "slot": 0,
@@ -72,10 +74,14 @@ async def test_a_wrong_price_is_damage_skipped_never_a_failure(tmp_path: Path) -
     }
     path.write_text(json.dumps(bad) + "\n")
     ledger = FileLedger(path)
-    assert await ledger.entries() == []
+    [entry] = await ledger.entries()  # its process died after sending: it may be charged
+    assert (entry.state, entry.price) == (TakeState.UNKNOWN, None)
+    again = await ledger.claim(take(1), model=MODEL, charge=Charge(40, 1000))
+    assert again.claim is None  # never sent again
     [problem, detail] = await ledger.problems()
     assert "1 damaged line" in problem
     assert "price must be a number of credits" in detail
+    assert "the take is kept" in detail
 
 
 async def test_the_index_cache_keeps_prices_and_the_budget_reads_them_back(
@@ -94,4 +100,23 @@ async def test_the_index_cache_keeps_prices_and_the_budget_reads_them_back(
     assert loaded is not None
     cached = loaded[0]
     assert list(cached.price) == [10.0, 10.0, 10.0]
-    assert [price for _, price, _ in cached.charges("default:abc")] == [10.0, 10.0, 10.0]
+    assert [price for _, price, _, _ in cached.charges("default:abc")] == [10.0, 10.0, 10.0]
+
+
+async def test_the_index_cache_keeps_what_the_service_said_of_a_failures_credits(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tasks.jsonl"
+    ledger = FileLedger(path)
+    for seed, refunded in ((0, True), (1, False), (2, None)):
+        decision = await ledger.claim(take(seed), model=MODEL, charge=Charge(10, None))
+        assert decision.claim is not None
+        await decision.claim.created(f"t-{seed}")
+        await ledger.record_outcome(f"t-{seed}", TakeState.FAILED, credits_refunded=refunded)
+    index = ledger.file.catch_up()
+    info = path.stat()
+    snapshot.save(path, (info.st_dev, info.st_ino), info.st_size, 9, index)
+    loaded = snapshot.load(path, (info.st_dev, info.st_ino), info.st_size)
+    assert loaded is not None
+    charges = loaded[0].charges("default:abc")
+    assert [refunded for _, _, _, refunded in charges] == [True, False, None]

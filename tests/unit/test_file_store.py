@@ -181,6 +181,16 @@ async def test_nothing_is_claimed_when_the_journal_cannot_be_written(tmp_path: P
     await decision.claim.release()
 
 
+async def test_a_journal_that_cannot_be_read_is_a_ledger_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.jsonl"
+    path.mkdir()  # a folder where the journal should be: every read fails
+    ledger = FileLedger(path)
+    with pytest.raises(LedgerError, match=f"the task journal {path} cannot be read"):
+        await ledger.entries(limit=10)
+    with pytest.raises(LedgerError, match="cannot be read"):
+        await ledger.claim(take(), model=MODEL)  # nothing to reuse from: nothing is sent
+
+
 HOLDER = textwrap.dedent(
     """
     import asyncio, os, signal, sys

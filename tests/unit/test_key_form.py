@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from freesora.config import check_key_form, check_profile_name, key_status, remove_key, save_profile
+from freesora.config import (
+    Caller,
+    check_key_form,
+    check_profile_name,
+    key_status,
+    remove_key,
+    save_profile,
+)
 from freesora.errors import ConfigError, KeyExistsError
 
 CANARY = "sk-canary-0123456789abcdef"
@@ -39,15 +46,19 @@ def test_remove_key_also_clears_the_older_flat_layout(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"api_key": CANARY}))
     env = {"FREESORA_CONFIG": str(path)}
-    assert key_status(None, env) == {"set": True, "source": "config file", "profile": "default"}
+    assert key_status(None, Caller(here=True, env=env)) == {
+        "set": True,
+        "source": "config file",
+        "profile": "default",
+    }
     assert remove_key("default", env) is True
     assert CANARY not in path.read_text()
-    assert key_status(None, env)["set"] is False
+    assert key_status(None, Caller(here=True, env=env))["set"] is False
 
 
 def test_an_unknown_profile_is_reported_not_raised(tmp_path: Path) -> None:
     env = {"FREESORA_CONFIG": str(tmp_path / "absent.json")}
-    status = key_status("work", env)
+    status = key_status("work", Caller(here=True, env=env))
     assert (status["set"], status["source"]) == (False, None)
     assert "not in the FreeSora config file" in status["problem"]
 

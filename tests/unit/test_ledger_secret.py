@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger import FileLedger, Take, TakeState, snapshot
+from freesora.ledger import Charge, FileLedger, Take, TakeState, snapshot
 from freesora.ledger.fingerprint import secret_path
 
 MODEL = "sora-2-text-to-video"
@@ -85,6 +85,26 @@ async def test_rekey_goes_on_with_a_new_secret_only_when_asked_and_loses_no_task
     assert again == account  # from now on the new secret is this journal's
     listed = await FileLedger(copy.path).entries()
     assert [(e.task_id, e.state) for e in listed] == [("task-1", TakeState.CREATED)]
+
+
+async def test_after_rekey_the_daily_budget_starts_empty_and_the_message_says_so(
+    tmp_path: Path,
+) -> None:
+    original = FileLedger(tmp_path / "a" / "tasks.jsonl")
+    take = Take(await original.account("default", KEY), "r" * 64, seed=1)
+    decision = await original.claim(take, model=MODEL, charge=Charge(30, 30))
+    assert decision.claim is not None
+    await decision.claim.created("task-1")
+    assert (await original.spent(take.account)).credits == 30
+    copy = FileLedger(copy_journal(original.path, tmp_path / "b", with_secret=False))
+    said = await copy.rekey()
+    assert "daily budget's last 24 hours start empty" in said
+    account = await copy.account("default", KEY)
+    # The charges are kept under the old account id, which this secret no longer makes.
+    assert (await copy.spent(account)).credits == 0
+    fits = await copy.claim(Take(account, "s" * 64, seed=2), model=MODEL, charge=Charge(30, 30))
+    assert fits.claim is not None
+    await fits.claim.release()
 
 
 async def test_the_secrets_mark_survives_compaction_and_the_index_cache(tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ def test_an_absent_size_is_priced_as_the_service_default_high_for_pro_text() -> 
 
 # --- the user's prices ------------------------------------------------------------------------
 
+RULE = "must be a number of credits from 0 to 1,000,000,000"  # config.credits' one range
 PRO = VideoModel.PRO_TEXT_TO_VIDEO.value
 
 
@@ -96,14 +97,21 @@ def test_the_sheet_says_which_entries_are_the_users_and_where_the_table_lives() 
     [
         (
             {PRO: {"10": {"high": "x"}}},
-            f'prices.{PRO}.10.high must be a non-negative number, got "x"',
+            f'prices.{PRO}.10.high {RULE}, got "x"',
         ),
         (
             {PRO: {"10": {"high": -1}}},
-            f"prices.{PRO}.10.high must be a non-negative number, got -1",
+            f"prices.{PRO}.10.high {RULE}, got -1",
         ),
-        ({PRO: {"10": {"high": True}}}, f"prices.{PRO}.10.high must be a non-negative number"),
-        ({PRO: {"10": {"high": float("inf")}}}, f"prices.{PRO}.10.high must be a non-negative"),
+        ({PRO: {"10": {"high": True}}}, f"prices.{PRO}.10.high {RULE}"),
+        ({PRO: {"10": {"high": float("inf")}}}, f"prices.{PRO}.10.high {RULE}, got inf"),
+        ({PRO: {"10": {"high": float("nan")}}}, f"prices.{PRO}.10.high {RULE}, got nan"),
+        ({PRO: {"10": {"high": 10**9 + 0.5}}}, f"prices.{PRO}.10.high {RULE}, got 1000000000.5"),
+        # Past what a float holds: the one-line error, never an OverflowError.
+        (
+            {PRO: {"10": {"high": 10**400}}},
+            f"prices.{PRO}.10.high {RULE}, got a number of about 401 digits",
+        ),
         ({PRO: {"20": {"high": 1}}}, f"prices.{PRO}.20: {PRO} offers clip lengths 10, 15 only"),
         ({PRO: {"10": {"huge": 1}}}, f"prices.{PRO}.10.huge: {PRO} is priced at standard, high"),
         ({"sora-2-text-to-video": {"10": {"high": 1}}}, "is priced at standard only"),

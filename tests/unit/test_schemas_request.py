@@ -394,3 +394,27 @@ def test_describe_shortens_the_image_for_display() -> None:
     described = build_create_request(**minimal(VideoModel.IMAGE_TO_VIDEO)).describe()
     assert described["imageData"].startswith("data:image/png;base64,")
     assert f"({len(PNG_1PX)} bytes)" in described["imageData"]
+
+
+def test_a_queue_time_length_check_of_a_number_past_what_a_float_holds_is_an_answer() -> None:
+    """An API-format prompt may carry any JSON number: the storyboard's queue-time check answers
+    with the one-line rule, never an OverflowError."""
+    from freesora.create.plan import length_problem
+
+    problem = length_problem("sora-2-pro-storyboard", 10**400, 12.0)
+    assert problem is not None
+    assert "n_frames must be a clip length in seconds (10, 15, 25)" in problem
+
+
+def test_linked_shots_past_what_a_float_holds_are_too_long_for_any_length() -> None:
+    from freesora.create.plan import SHOT_BUILDER, length_problem, linked_shots_total
+
+    prompt = {
+        "1": {"class_type": "FreeSoraStoryboard", "inputs": {"shots": ["2", 0]}},
+        "2": {"class_type": SHOT_BUILDER, "inputs": {"duration_s": 10**400, "scene": "a"}},
+    }
+    total = linked_shots_total(prompt, "1")
+    assert total is not None
+    problem = length_problem("sora-2-pro-storyboard", "25", total)
+    assert problem is not None
+    assert "more than the longest sora-2-pro-storyboard clip (25 s): shorten the shots" in problem
