@@ -24,7 +24,7 @@ from .errors import (
     TasksFailedError,
     WaitCancelledError,
 )
-from .ledger.base import Ledger, TakeState
+from .ledger import Ledger, TakeState, ending_of_error
 from .schemas import TaskStatus
 from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .schemas.task_id import clean_task_id, task_file_stem
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .service.client import FreeSoraClient
 
 logger = logging.getLogger("freesora.collect")
-_DEAD_CODES = frozenset({501})  # "generation failed": the task is over, not busy
 # What storage answers a link that expired or that it refuses (a CDN's signed URL): the video
 # still exists, so check-result is asked for a fresh link, once after each of these pauses.
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
@@ -220,32 +219,8 @@ async def _already_saved(ledger: Ledger, task_id: str) -> VideoResult | None:
     return VideoResult(task_id=task_id, path=path, url=entry.url, status=status)
 
 
-@dataclass(frozen=True)
-class Ending:
-    """How a task ended, as the ledger records it; `credits_refunded` as the service said it
-    (None: it did not say, and the daily budget counts the credits as spent)."""
-
-    state: TakeState
-    reason: str
-    credits_refunded: bool | None = None
-
-
-def ending_of(exc: BaseException) -> Ending | None:
-    """How a collection error ends its task in the ledger, or None if the task may go on."""
-    if isinstance(exc, TaskFailedError):
-        return Ending(TakeState.FAILED, exc.reason or str(exc), exc.credits_refunded)
-    if isinstance(exc, TaskCancelledError):
-        return Ending(TakeState.CANCELLED, "cancelled on the service", exc.credits_refunded)
-    if isinstance(exc, ServiceError) and exc.code in _DEAD_CODES:
-        # An answer, not a status: nothing said of the credits (a re-check may learn it).
-        return Ending(TakeState.FAILED, f"generation failed (code {exc.code}): {exc}")
-    # No DownloadError ends a task: the video exists (the service said so) and a later run
-    # may fetch it; an expired link is refreshed, never a reason to pay for a new task.
-    return None
-
-
 async def _record_end(ledger: Ledger | None, task_id: str, exc: BaseException) -> None:
-    ending = ending_of(exc)
+    ending = ending_of_error(exc)
     if ending is not None:
         await _record(
             ledger,

@@ -58,8 +58,8 @@ PROBE = textwrap.dedent(
     """
     import asyncio, json, resource, sys, time, tracemalloc
     from pathlib import Path
-    from freesora.ledger.base import Take
-    from freesora.ledger.file_store import FileLedger
+    from freesora.ledger import Take
+    from freesora.ledger import FileLedger
 
     def rss_mb():
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -70,7 +70,7 @@ async def run_create(args: argparse.Namespace) -> int:
     settings.require_key()
     from ..create.plan import PlannedTask
     from ..create.submit import submit_tasks
-    from ..ledger.admission import once
+    from ..ledger import once
     from ..service.client import FreeSoraClient, open_session
     from .tasks import open_cli_ledger
 

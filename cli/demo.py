@@ -18,7 +18,7 @@ from ..config import ApiKey, Settings
 from ..create.plan import PlannedTask
 from ..create.submit import submit_tasks
 from ..errors import FreeSoraError, TaskFailedError
-from ..ledger.file_store import FileLedger
+from ..ledger import FileLedger
 from ..media.encode import encode_image
 from ..sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
 from ..schemas import CreateVideoRequest, build_create_request

@@ -37,7 +37,7 @@ COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
 
 async def _closing_databases(command: Coroutine[Any, Any, int]) -> int:
     """Run a command, then close a farm database's pool before the event loop ends."""
-    from ..ledger.open import close_databases
+    from ..ledger import close_databases
 
     try:
         return await command

@@ -10,9 +10,7 @@ import sys
 
 from ..config import load_settings
 from ..errors import InvalidRequestError
-from ..ledger.base import Ledger
-from ..ledger.journal import format_entry
-from ..ledger.open import ledger_location, open_ledger
+from ..ledger import Ledger, format_entry, ledger_location, open_ledger
 
 
 async def open_cli_ledger(profile: str | None) -> Ledger:
@@ -58,7 +56,7 @@ async def run_tasks(args: argparse.Namespace) -> int:
 
 
 async def _rekey(ledger: Ledger) -> int:
-    from ..ledger.file_store import FileLedger
+    from ..ledger import FileLedger
 
     if not isinstance(ledger, FileLedger):
         raise InvalidRequestError(

@@ -31,6 +31,8 @@ ENV_MAX_DOWNLOAD = "FREESORA_MAX_DOWNLOAD_BYTES"
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
 ENV_JOURNAL = "FREESORA_JOURNAL"
 ENV_DAILY_BUDGET = "FREESORA_DAILY_BUDGET"
+ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
+ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
 # The older flat layout: the default profile's values at the file's top level.
 FLAT_KEYS = ("api_key", "base_url", "proxy", "journal", "daily_budget")
 
@@ -249,6 +251,15 @@ def whole_number_setting(
     if not digits or not low <= int(raw) <= high:
         raise ConfigError(f"{name} must be a whole number {low} to {high}, got {raw!r}")
     return int(raw)
+
+
+def account_limit_settings(most: int, env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The account's limits the environment sets, by the name of `AccountLimits`' field: at most
+    FREESORA_MAX_IN_FLIGHT creates at once, FREESORA_CREATES_PER_10S per window, each a whole
+    number 1 to `most` (`whole_number_setting`). A variable that is not set is left out."""
+    fields = {ENV_MAX_IN_FLIGHT: "max_in_flight", ENV_CREATES_PER_10S: "creates_per_window"}
+    values = {field: whole_number_setting(name, 1, most, env) for name, field in fields.items()}
+    return {field: value for field, value in values.items() if value is not None}
 
 
 def _journal(

@@ -17,11 +17,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import BudgetExceededError, CreateOutcomeUnknownError, FreeSoraError, LedgerError
-from ..ledger.admission import OnWait, wait_for_slot
-from ..ledger.base import Charge, Claim, Entry, Ledger, Take
-from ..ledger.fingerprint import request_hashes
-from ..ledger.listing import excerpt
-from ..ledger.refunds import claim_within_budget
+from ..ledger import (
+    Charge,
+    Claim,
+    Entry,
+    Ledger,
+    OnWait,
+    Take,
+    claim_within_budget,
+    excerpt,
+    request_hashes,
+    wait_for_slot,
+)
 from ..schemas.pricing import PriceTable, price_of, shown
 from ..service.client import FreeSoraClient
 from ..service.failures import UNUSABLE_ID

@@ -1,5 +1,105 @@
-"""Create-exactly-once: the task ledger's interface, its stores and the fingerprint of a take.
+"""Create-exactly-once: the task ledger's contract, its stores and the fingerprint of a take.
+
+This is the ledger's face: code outside `ledger/` imports from here, never from its modules.
+The contract (`contract`: the `Ledger` and `Claim` every store keeps, a take and its states)
+loads with the package; the rest on first use (PEP 562), so `freesora tasks` loads no
+database driver, HTTP client or pydantic model it does not need. Inside `ledger/`, modules
+import their siblings directly, never this face.
 
 May import `schemas`, `errors` and `config`; never `service` (the ledger never speaks HTTP),
 `create`, `collect`, `media` or `nodes`.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .contract import (
+    NOT_SENT,
+    PASTED,
+    Charge,
+    Claim,
+    Decision,
+    Entry,
+    Ledger,
+    Spending,
+    Take,
+    TakeState,
+    account_id,
+    one_take,
+)
+
+if TYPE_CHECKING:
+    from .admission import OnWait, Verdict, once, wait_for_slot
+    from .endings import ending_of_error, ending_of_status
+    from .file_store import FileLedger
+    from .fingerprint import request_hash, request_hashes
+    from .journal import format_entry
+    from .listing import excerpt, newest_collectable, page_bounds, task_page
+    from .open import close_databases, ledger_location, open_ledger
+    from .postgres import PostgresLedger
+    from .refunds import claim_within_budget
+
+_LAZY = {
+    "open_ledger": "open",
+    "ledger_location": "open",
+    "close_databases": "open",
+    "FileLedger": "file_store",
+    "PostgresLedger": "postgres",
+    "wait_for_slot": "admission",
+    "once": "admission",
+    "OnWait": "admission",
+    "Verdict": "admission",
+    "task_page": "listing",
+    "page_bounds": "listing",
+    "newest_collectable": "listing",
+    "excerpt": "listing",
+    "format_entry": "journal",
+    "request_hash": "fingerprint",
+    "request_hashes": "fingerprint",
+    "ending_of_status": "endings",
+    "ending_of_error": "endings",
+    "claim_within_budget": "refunds",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "NOT_SENT",
+    "PASTED",
+    "Charge",
+    "Claim",
+    "Decision",
+    "Entry",
+    "FileLedger",
+    "Ledger",
+    "OnWait",
+    "PostgresLedger",
+    "Spending",
+    "Take",
+    "TakeState",
+    "Verdict",
+    "account_id",
+    "claim_within_budget",
+    "close_databases",
+    "ending_of_error",
+    "ending_of_status",
+    "excerpt",
+    "format_entry",
+    "ledger_location",
+    "newest_collectable",
+    "once",
+    "one_take",
+    "open_ledger",
+    "page_bounds",
+    "request_hash",
+    "request_hashes",
+    "task_page",
+    "wait_for_slot",
+]

@@ -1,10 +1,10 @@
 """Account-wide admission: a create waits for a slot rather than going over the account's limits.
 
-Limits (per account, across every process sharing the ledger): at most `FREESORA_MAX_IN_FLIGHT`
-(default 20) unfinished tasks and at most `FREESORA_CREATES_PER_10S` (default 20) creates per 10 s,
-each 1 to 1000. The store decides atomically (`try_admit`, under a per-account lock) and
-remembers the decision on the claim's row, so a worker that dies while waiting is known to have
-sent nothing.
+The account's limits (`schemas.account_limits`, per account, across every process sharing the
+ledger): at most `FREESORA_MAX_IN_FLIGHT` (default 20) unfinished tasks and at most
+`FREESORA_CREATES_PER_10S` (default 20) creates per 10 s, each 1 to 1000. The store decides
+atomically (`try_admit`, under a per-account lock) and remembers the decision on the claim's
+row, so a worker that dies while waiting is known to have sent nothing.
 
 Tasks leave the in-flight count when any process records their outcome. A waiting create does
 not rely on others for that (`freesora create` never waits for videos): it asks the service
@@ -16,53 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..config.settings import whole_number_setting
 from ..errors import FreeSoraError
-from ..schemas import TaskState, TaskStatus
-from ..schemas.models import (
-    ACCOUNT_CREATES_PER_WINDOW,
-    ACCOUNT_LIMIT_MAX,
-    ACCOUNT_MAX_IN_FLIGHT,
-    ACCOUNT_WINDOW_S,
-)
-from .base import Claim, TakeState
+from ..schemas import TaskStatus
+from ..schemas.account_limits import AccountLimits
+from .contract import Claim, TakeState
+from .endings import ending_of_status
 
-ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
-ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
-DEFAULT_MAX_IN_FLIGHT = ACCOUNT_MAX_IN_FLIGHT
 POLL_S = 5.0
 
 CheckStatus = Callable[[str], Awaitable[TaskStatus]]  # e.g. FreeSoraClient.status
 OnWait = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]
-
-_ENDED = {
-    TaskState.SUCCEEDED: TakeState.SUCCEEDED,
-    TaskState.FAILED: TakeState.FAILED,
-    TaskState.CANCELLED: TakeState.CANCELLED,
-}
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    creates_per_window: int = ACCOUNT_CREATES_PER_WINDOW
-    window_s: float = ACCOUNT_WINDOW_S
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        """The same variables, range and message as the client's (`service/limits.py`), so a
-        farm's processes and each client keep to one limit."""
-        in_flight = whole_number_setting(ENV_MAX_IN_FLIGHT, 1, ACCOUNT_LIMIT_MAX, env)
-        per_window = whole_number_setting(ENV_CREATES_PER_10S, 1, ACCOUNT_LIMIT_MAX, env)
-        return cls(
-            max_in_flight=in_flight or DEFAULT_MAX_IN_FLIGHT,
-            creates_per_window=per_window or ACCOUNT_CREATES_PER_WINDOW,
-        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +47,7 @@ class Verdict:
 class AdmittingStore(Protocol):
     """What admission needs of a store (`PostgresLedger` is one)."""
 
-    async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict: ...
+    async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict: ...
 
     async def record_outcome(
         self,
@@ -106,7 +74,7 @@ def once(sink: OnWait) -> OnWait:
     return say
 
 
-def waiting_message(verdict: Verdict, limits: Limits) -> str:
+def waiting_message(verdict: Verdict, limits: AccountLimits) -> str:
     if verdict.in_flight >= limits.max_in_flight:
         tasks = "task" if verdict.in_flight == 1 else "tasks"
         return f"waiting for a slot: {verdict.in_flight} {tasks} in flight on this account"
@@ -121,7 +89,7 @@ async def wait_for_slot(
     claim: Claim,
     *,
     check: CheckStatus,
-    limits: Limits | None = None,
+    limits: AccountLimits | None = None,
     on_wait: OnWait | None = None,
     sleep: Sleep = asyncio.sleep,
     clock: Callable[[], float] = time.time,
@@ -134,7 +102,7 @@ async def wait_for_slot(
     if not hasattr(ledger, "try_admit"):
         return
     store: AdmittingStore = ledger  # type: ignore[assignment]
-    limits = limits or Limits.from_env()
+    limits = limits or AccountLimits.from_env()
     told = False
     while True:
         verdict = await store.try_admit(claim, limits, clock())
@@ -157,13 +125,15 @@ async def recheck(store: AdmittingStore, task_ids: list[str], check: CheckStatus
             status = await check(task_id)
         except FreeSoraError:
             continue  # unreachable or unknown to the service now: it keeps counting
-        state = _ENDED.get(status.state)
-        if state is None:
+        ending = ending_of_status(status)
+        if ending is None:
             continue
-        url = status.video_url if state is TakeState.SUCCEEDED else None
-        refunded = None if state is TakeState.SUCCEEDED else status.credits_refunded
         await store.record_outcome(
-            task_id, state, url=url, reason=status.reason, credits_refunded=refunded
+            task_id,
+            ending.state,
+            url=ending.url,
+            reason=ending.reason,
+            credits_refunded=ending.credits_refunded,
         )
         ended = True
     return ended

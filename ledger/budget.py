@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from ..errors import BudgetExceededError
 from ..schemas.pricing import BUDGET_WINDOW_S, shown
-from .base import Charge, Spending, TakeState
+from .contract import Charge, Spending, TakeState
 
 NEVER_CHARGED = frozenset({TakeState.REFUSED})
 REFUNDABLE = frozenset({TakeState.FAILED, TakeState.CANCELLED})  # given back when said so

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .base import Charge, Spending
 from .budget import check, spending
+from .contract import Charge, Spending
 from .journal_file import JournalFile
 from .oslock import LockFile, offset_of
 

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from ..errors import LedgerError
-from .base import NOT_SENT, Take, TakeState, task_held_elsewhere
+from .contract import NOT_SENT, PASTED, Take, TakeState, task_held_elsewhere
 from .index import unpack
 from .journal_file import JournalFile, logger
-from .records import PASTED
 from .take_locks import TakeLocks
 
 T = TypeVar("T")

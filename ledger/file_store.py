@@ -1,6 +1,6 @@
 """FileLedger, the default store: a JSON-lines journal file shared by every process that opens it.
 
-Guarantees (those of `base.Ledger`, and how this store keeps them):
+Guarantees (those of `contract.Ledger`, and how this store keeps them):
 - Write-ahead: `claim` appends a SENDING record and fsyncs it before it returns a claim.
 - At most once: a claim holds an OS lock on its take's byte of `<journal>.lock` (fcntl on
   POSIX, msvcrt on Windows) from the check through the create to the record, plus an asyncio
@@ -16,7 +16,7 @@ Guarantees (those of `base.Ledger`, and how this store keeps them):
 - Damage (torn lines, bad bytes, wrong types, disorder) is skipped, counted, logged once and
   listed by `problems`; never raised.
 - Every blocking call runs in a thread: nothing here blocks the event loop.
-Never holds the API key or image data: accounts are keyed hashes (`base.account_id`).
+Never holds the API key or image data: accounts are keyed hashes (`contract.account_id`).
 """
 
 from __future__ import annotations
@@ -30,15 +30,14 @@ from typing import Any
 
 from ..errors import LedgerError
 from ..schemas.pricing import BUDGET_WINDOW_S
-from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .budget import REFUNDABLE
+from .contract import PASTED, Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .file_budget import append_sending, spent_now
 from .file_claim import FileClaim, append_decision, finish, release_unsent
 from .index import CODE, REFUND_CODE, Index, unpack
 from .journal_file import JournalFile, logger
 from .keying import journal_secret, rekey
 from .oslock import offset_of
-from .records import PASTED
 from .take_locks import TakeLocks
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from .base import Entry, TakeState
+from .contract import Entry, TakeState
 
 ENV_JOURNAL = "FREESORA_JOURNAL"
 

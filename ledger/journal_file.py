@@ -18,7 +18,7 @@ from typing import Any
 from ..config import fsync_folder, write_private
 from ..errors import LedgerError
 from . import snapshot
-from .base import Entry
+from .contract import Entry
 from .index import Index, ReadLines
 from .oslock import APPEND_BYTE, LockFile
 from .record_charge import charge_records

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Caller
-from .base import Entry, Ledger, TakeState
+from .contract import Entry, Ledger, TakeState
 
 MAX_PAGE = 200
 FIRST_PAGE, LAST_PAGE = 200, 50_000  # Task History's reads: see `newest_collectable`

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..config import ENV_JOURNAL, Settings, is_database_url, normalize_journal, shown_database
 from ..errors import ConfigError
-from .base import Ledger
+from .contract import Ledger
 from .journal import default_journal_path
 
 INSTALL_HINT = (

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..schemas.pricing import BUDGET_WINDOW_S
-from .base import Charge, Spending
 from .budget import REFUNDABLE, check, counts_sql
+from .contract import Charge, Spending
 from .pg_schema import DB_NOW, REFUNDED
 
 SPENT = (

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 
 from . import pg_rows
-from .base import NOT_SENT
+from .contract import NOT_SENT
 from .pg_failures import failure
 from .pg_schema import DB_NOW
 

@@ -14,9 +14,10 @@ from typing import Any, Protocol
 import psycopg
 
 from ..errors import FreeSoraError, LedgerError
+from ..schemas.account_limits import AccountLimits
 from . import pg_rows
-from .admission import Limits, Verdict
-from .base import NOT_SENT, Take, TakeState
+from .admission import Verdict
+from .contract import NOT_SENT, Take, TakeState
 from .pg_cancel import outlasting, settle_fresh
 from .pg_rows import advisory_key
 
@@ -69,7 +70,7 @@ class PgClaim:
     async def unknown(self, reason: str) -> None:
         await self._settle({"state": TakeState.UNKNOWN.value, "reason": reason})
 
-    async def admit(self, limits: Limits, now: float) -> Verdict:
+    async def admit(self, limits: AccountLimits, now: float) -> Verdict:
         """Admission on the claim's own connection: proof that the take is still held (after
         a database restart it is not, and nothing may be sent)."""
         if self._conn is None:

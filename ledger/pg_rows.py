@@ -14,20 +14,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from ..errors import LedgerError
-from .admission import Limits, Verdict
-from .base import (
-    REVIVED,
-    WRITTEN_OFF,
-    Charge,
-    Entry,
-    Take,
-    TakeState,
-    revived,
-    task_held_elsewhere,
-)
+from ..schemas.account_limits import AccountLimits
+from .admission import Verdict
+from .contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
 from .pg_budget import within_budget
 from .pg_schema import DB_NOW
-from .records import PASTED
+from .upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
 # session's locks to every role (pg_stat_activity hides other roles' details).
@@ -68,9 +60,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
     if row.get("orphan"):
         state = TakeState.REFUSED if row["held_back"] else TakeState.UNKNOWN
         reason = DIED_WAITING if row["held_back"] else DIED_SENDING
-    elif reason in WRITTEN_OFF:  # an earlier version's write-off: the task is there to collect
-        state = TakeState.CREATED if revived(state, reason) else state  # or collected since
-        reason = REVIVED
+    elif reason in EXPIRED_LINK_REASONS:  # the task is there to collect
+        state = TakeState.CREATED if written_off_by_expired_link(state, reason) else state
+        reason = COLLECTED_AGAIN  # collected again since, or still to collect
     extra = dict(row["extra"] or {})
     refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see pg_schema.REFUNDED
     return Entry(
@@ -158,7 +150,7 @@ def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple
     params: list[Any] = []
     if only_unfinished:  # rows that read as unfinished (`to_entry`)
         clauses.append("(t.state <> ALL(%s) OR (t.state = 'failed' AND t.reason = ANY(%s)))")
-        params.extend([list(FINISHED), list(WRITTEN_OFF)])
+        params.extend([list(FINISHED), list(EXPIRED_LINK_REASONS)])
     if model is not None:
         clauses.append("t.model = %s")
         params.append(model)
@@ -263,7 +255,9 @@ async def _full_key(cur: Any, prefix: str) -> str:
     return found[0]
 
 
-async def try_admit(conn: Any, account: str, row_id: int, limits: Limits, now: float) -> Verdict:
+async def try_admit(
+    conn: Any, account: str, row_id: int, limits: AccountLimits, now: float
+) -> Verdict:
     """Under the account's lock: admit this claim if the account has room, else hold it back."""
     params = {"account": account, "id": row_id, "since": now - limits.window_s}
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:

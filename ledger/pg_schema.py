@@ -62,7 +62,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "WHERE task_id IS NOT NULL",
             "CREATE INDEX takes_newest ON freesora.takes (created_at DESC, id DESC)",
             # The key of account ids' keyed hash: one per farm, so every worker names an
-            # account alike (never the API key itself; see base.account_id).
+            # account alike (never the API key itself; see contract.account_id).
             "CREATE TABLE freesora.settings (name text PRIMARY KEY, value bytea NOT NULL)",
             # Admission's two counts, each through an index whatever the history's length.
             "CREATE INDEX takes_account_open ON freesora.takes (account) "

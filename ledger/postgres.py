@@ -2,7 +2,7 @@
 
 Imported only when a `postgresql://` ledger is named (psycopg 3 is an optional extra).
 
-How `ledger/base.py`'s guarantees hold across processes and machines:
+How `ledger/contract.py`'s guarantees hold across processes and machines:
 - **Write-ahead**: `claim` commits the SENDING row before it returns.
 - **At most once**: a claim holds a session advisory lock on its take, on a connection of its
   own, from the check until it is settled; a second claimant waits on that lock, then reads the
@@ -32,9 +32,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..config.database_url import shown_database
 from ..errors import LedgerError
+from ..schemas.account_limits import AccountLimits
 from . import pg_budget, pg_rows
-from .admission import Limits, Verdict
-from .base import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .admission import Verdict
+from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
 from .pg_cancel import outlasting, release_unsent
 from .pg_claim import Conn, PgClaim
 from .pg_failures import cannot_use, failure
@@ -57,7 +58,7 @@ async def _one(cursor: Any) -> Any:
 
 
 class PostgresLedger:
-    """`ledger.base.Ledger` on a PostgreSQL database shared by every worker of a farm."""
+    """`ledger.contract.Ledger` on a PostgreSQL database shared by every worker of a farm."""
 
     def __init__(
         self,
@@ -283,7 +284,7 @@ class PostgresLedger:
         rows = await self._fetch(pg_budget.UNREFUNDED, (account, max(0, limit)))
         return [to_entry(row) for row in rows]
 
-    async def try_admit(self, claim: Any, limits: Limits, now: float) -> Verdict:
+    async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""
         if not isinstance(claim, PgClaim):
             raise TypeError(f"not a claim of this store: {claim!r}")

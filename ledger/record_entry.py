@@ -10,8 +10,9 @@ import sys
 from typing import Any
 
 from . import record_fields as field
-from .base import REVIVED, Entry, TakeState, revived
+from .contract import Entry, TakeState
 from .index import Index
+from .upgrade import COLLECTED_AGAIN, written_off_by_expired_link
 
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
 
@@ -25,8 +26,8 @@ def entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     task_id = field.text(record, "task_id", required=False)
     summary = field.text(record, "summary", required=False) or ""
     reason, updated = field.text(record, "reason", required=False), field.number(record, "updated")
-    if revived(take_state, reason):  # compacted before this version
-        take_state, reason = TakeState.CREATED, REVIVED
+    if written_off_by_expired_link(take_state, reason):  # compacted with the write-off
+        take_state, reason = TakeState.CREATED, COLLECTED_AGAIN
     fingerprint = field.text(record, "fingerprint", required=False)
     refunded = field.flag(record, "credits_refunded")
     price, unread = field.optional_price(record)

@@ -25,15 +25,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import record_fields as field
-from .base import REVIVED, TakeState, revived
+from .contract import PASTED, TakeState
 from .index import Index
 from .record_charge import charge
 from .record_entry import entry
 from .record_fields import SEEDS, SLOTS, BadRecord
+from .upgrade import COLLECTED_AGAIN, written_off_by_expired_link
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
 CARRIED_REASON = "recorded by an earlier version of the pack (before the journal kept accounts)"
-PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
 _ENDINGS = {s.value: s for s in (TakeState.SUCCEEDED, TakeState.FAILED, TakeState.CANCELLED)}
 
 
@@ -207,8 +207,8 @@ def _finished(index: Index, record: dict[str, Any], at: int | None) -> None:
         row = index.add(PASTED + task_id, "", "", None, 0, state, float(now), task=task_id)
         index.start(row)
     reason = details[2]
-    if revived(state, reason):  # an earlier version's write-off: the task is there to collect
-        state, reason = TakeState.CREATED, REVIVED
+    if written_off_by_expired_link(state, reason):  # the task is there to collect
+        state, reason = TakeState.CREATED, COLLECTED_AGAIN
     index.set_state(row, state, float(now))
     index.set_refunded(row, refunded)
     index.set_details(row, record, at)

@@ -22,8 +22,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..errors import BudgetExceededError, FreeSoraError, LedgerError
-from ..schemas import TaskState, TaskStatus
-from .base import Charge, Decision, Ledger, Take, TakeState
+from ..schemas import TaskStatus
+from .contract import Charge, Decision, Ledger, Take
+from .endings import ending_of_status
 
 logger = logging.getLogger("freesora.ledger")
 CheckStatus = Callable[[str], Awaitable[TaskStatus]]  # e.g. FreeSoraClient.status
@@ -32,7 +33,6 @@ RECHECK_TASKS = 5  # tasks asked per re-check
 RECHECK_EVERY_S = 60.0  # a task is asked again only after this long (per process)
 RECHECK_WAIT_S = 10.0  # one answer's deadline: a slow service costs a refusal this long at most
 RECHECK_SCAN = 50  # pending tasks read to choose from (newest first)
-_ENDS = {TaskState.FAILED: TakeState.FAILED, TaskState.CANCELLED: TakeState.CANCELLED}
 
 
 @dataclass
@@ -111,11 +111,11 @@ async def _ask(ledger: Ledger, account: str, check: CheckStatus, asked: Asked) -
         asked.at[task_id] = asked.clock()
     answers = await asyncio.gather(*(_status(check, task_id) for task_id in chosen))
     for task_id, status in zip(chosen, answers, strict=True):
-        end = None if status is None else _ENDS.get(status.state)
-        if end is None or status is None or status.credits_refunded is not True:
-            continue
+        ending = None if status is None else ending_of_status(status)
+        if ending is None or ending.credits_refunded is not True:
+            continue  # still running, or no refund said (a success has none to say)
         try:
-            await ledger.record_outcome(task_id, end, credits_refunded=True)
+            await ledger.record_outcome(task_id, ending.state, credits_refunded=True)
         except LedgerError as exc:
             logger.warning("task %s: its refund could not be recorded: %s", task_id, exc)
             continue

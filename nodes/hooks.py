@@ -10,7 +10,7 @@ from comfy_api.latest import io
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..ledger.base import Ledger
+    from ..ledger import Ledger
 
 LEDGER_FOLDER = "freesora"
 JOURNAL_NAME = "tasks.jsonl"
@@ -78,6 +78,6 @@ def progress_bar(total: int) -> Any:
 async def open_ledger_for(settings: Settings) -> Ledger:
     """The ledger of this profile: its `journal` (a file, or a farm's PostgreSQL database; for the
     default profile FREESORA_JOURNAL wins), else the pack's folder inside ComfyUI."""
-    from ..ledger.open import ledger_location, open_ledger
+    from ..ledger import ledger_location, open_ledger
 
     return await open_ledger(ledger_location(settings, journal_path()))

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import Caller, load_settings
 from ..errors import ConfigError
-from ..ledger.base import Ledger
+from ..ledger import Ledger
 from ..schemas.pricing import load_user_prices, price_sheet
 
 

@@ -29,7 +29,7 @@ from ..config import (
     save_profile,
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
-from ..ledger.base import Ledger
+from ..ledger import Ledger
 from .route_guard import GuardedRoutes, caller_of, refusal
 
 log = logging.getLogger("freesora")
@@ -119,7 +119,7 @@ def build_routes(
 
     @routes.get("/freesora/tasks")
     async def tasks(request: web.Request) -> web.StreamResponse:
-        from ..ledger.listing import page_bounds, task_page
+        from ..ledger import page_bounds, task_page
 
         caller = caller_of(request, env)
         try:

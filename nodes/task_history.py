@@ -58,7 +58,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
         # The journal changes between runs: run again whenever it did.
         from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger.open import ledger_location
+        from ..ledger import ledger_location
 
         try:
             location = ledger_location(load_settings(), journal_path())
@@ -84,8 +84,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
     async def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
         from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger.journal import format_entry
-        from ..ledger.listing import newest_collectable
+        from ..ledger import format_entry, newest_collectable
 
         ledger = await open_ledger_for(load_settings())
         chosen = await newest_collectable(

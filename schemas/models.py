@@ -122,8 +122,9 @@ def spec_of(model: VideoModel) -> ModelSpec:
 
 
 # The account's limits (upstream, API.md): about 20 unfinished tasks, and 20 new tasks per 10 s;
-# beyond either the service answers 429. The client keeps to them (`service/limits.py`); the
-# environment variables FREESORA_MAX_IN_FLIGHT and FREESORA_CREATES_PER_10S override them.
+# beyond either the service answers 429. The client and a farm's admission keep to them as one
+# type (`schemas/account_limits.py`); the environment variables FREESORA_MAX_IN_FLIGHT and
+# FREESORA_CREATES_PER_10S override them.
 ACCOUNT_MAX_IN_FLIGHT = 20
 ACCOUNT_CREATES_PER_WINDOW = 20
 ACCOUNT_WINDOW_S = 10.0

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from ..config import Settings
 from ..errors import FreeSoraError, ServiceError, UnexpectedResponseError
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
+from ..schemas.account_limits import AccountLimits
 from ..schemas.task_id import shown_id, task_id_problem
 from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
 from .answers import parse_status, read_answer
@@ -38,7 +39,7 @@ from .failures import (
     outcome_unknown,
     transport_error,
 )
-from .limits import AccountGate, AccountLimits, CreateTurn, gate_for, limits_from_env
+from .limits import AccountGate, CreateTurn, gate_for
 from .redaction import Redactor, redactor
 from .retry import (
     Outcome,
@@ -95,7 +96,7 @@ class FreeSoraClient:
         self._rand = rand
         self._clock = clock
         # The account's limits (service/limits.py); `max_concurrent_creates` narrows them.
-        limits = limits or limits_from_env()
+        limits = limits or AccountLimits.from_env()
         if max_concurrent_creates is not None:
             limits = dataclasses.replace(limits, max_in_flight=max_concurrent_creates)
         self._limits = limits
@@ -103,6 +104,11 @@ class FreeSoraClient:
     @property
     def settings(self) -> Settings:
         return self._settings
+
+    @property
+    def limits(self) -> AccountLimits:
+        """The account's limits this client keeps to (a farm's admission keeps the same)."""
+        return self._limits
 
     def with_session(self, session: aiohttp.ClientSession) -> FreeSoraClient:
         """The same client on another session (e.g. one on another event loop)."""

@@ -1,4 +1,4 @@
-"""The account's limits, in one place: creates in flight, creates per window, a shared 429 pause.
+"""The account's limits kept (`schemas.account_limits`): creates in flight, per window, a 429 pause.
 
 One `AccountGate` per account (base URL + key) and event loop, shared by every client of that
 account in the process: the creates of a batch, and of several nodes running at once, go out
@@ -13,56 +13,13 @@ import hashlib
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-from ..config.settings import whole_number_setting
-from ..schemas.models import (
-    ACCOUNT_CREATES_PER_WINDOW,
-    ACCOUNT_LIMIT_MAX,
-    ACCOUNT_MAX_IN_FLIGHT,
-    ACCOUNT_WINDOW_S,
-    RATE_LIMIT_PATIENCE_S,
-)
-
-ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
-ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
-MAX_LIMIT = ACCOUNT_LIMIT_MAX
+from ..schemas.account_limits import AccountLimits
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class AccountLimits:
-    """At most `max_in_flight` creates at once and `creates_per_window` per `window_s` seconds."""
-
-    max_in_flight: int = ACCOUNT_MAX_IN_FLIGHT
-    creates_per_window: int = ACCOUNT_CREATES_PER_WINDOW
-    window_s: float = ACCOUNT_WINDOW_S
-    patience_s: float = RATE_LIMIT_PATIENCE_S
-
-    def __post_init__(self) -> None:
-        for name in ("max_in_flight", "creates_per_window"):
-            value = getattr(self, name)
-            if type(value) is not int or not 1 <= value <= MAX_LIMIT:
-                raise ValueError(f"{name} must be an int 1..{MAX_LIMIT}, got {value!r}")
-        if not self.window_s > 0 or not self.patience_s >= 0:
-            raise ValueError(f"window_s must be > 0, patience_s >= 0: {self}")
-
-
-def limits_from_env(env: Mapping[str, str] | None = None) -> AccountLimits:
-    """The defaults of `schemas.models`, with FREESORA_MAX_IN_FLIGHT / _CREATES_PER_10S applied."""
-    values = {}
-    for name, field in (
-        (ENV_MAX_IN_FLIGHT, "max_in_flight"),
-        (ENV_CREATES_PER_10S, "creates_per_window"),
-    ):
-        value = whole_number_setting(name, 1, MAX_LIMIT, env)
-        if value is not None:
-            values[field] = value
-    return AccountLimits(**values)
 
 
 class AccountGate:

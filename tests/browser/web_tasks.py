@@ -15,7 +15,7 @@ from typing import Any
 
 from web_host import BROWSER_KEY, WebHost
 
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 
 SANDBOX_PROMPT = "a lighthouse in a storm"
 

@@ -21,11 +21,10 @@ import aiohttp
 from freesora.collect import video_filename
 from freesora.config import ApiKey, Settings
 from freesora.errors import RateLimitedError
-from freesora.ledger.admission import Limits, wait_for_slot
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState, wait_for_slot
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
+from freesora.schemas.account_limits import AccountLimits
 from freesora.service.client import FreeSoraClient
 from freesora.service.polling import wait_for_task
 from freesora.service.retry import RetryPolicy
@@ -54,7 +53,7 @@ async def hold(url: str, name: str, held_back: bool) -> None:
     decision = await ledger.claim(await take_for(ledger, name), model=MODEL)
     assert decision.claim is not None
     if held_back:
-        verdict = await ledger.try_admit(decision.claim, Limits(max_in_flight=1), 0.0)
+        verdict = await ledger.try_admit(decision.claim, AccountLimits(max_in_flight=1), 0.0)
         assert not verdict.admitted
     backend = await ledger.run(lambda conn: conn.execute("SELECT 1"))  # the pool works
     del backend
@@ -89,7 +88,7 @@ async def job(url: str, base: str, name: str, out: Path) -> None:
 
 async def load(url: str, base: str, count: int, limit: int, per_window: int) -> None:
     ledger = await PostgresLedger.connect(url)
-    limits = Limits(max_in_flight=limit, creates_per_window=per_window)
+    limits = AccountLimits(max_in_flight=limit, creates_per_window=per_window)
     waits: list[str] = []
     limited = 0
     async with aiohttp.ClientSession() as session:

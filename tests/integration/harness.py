@@ -12,8 +12,8 @@ import aiohttp
 
 from freesora.config import ApiKey, Settings
 from freesora.sandbox import SANDBOX_KEY, Sandbox, run_sandbox
+from freesora.schemas.account_limits import AccountLimits
 from freesora.service.client import FreeSoraClient, Timeouts
-from freesora.service.limits import AccountLimits
 from freesora.service.retry import RetryPolicy
 
 

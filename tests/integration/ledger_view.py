@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from freesora.ledger.base import Entry, Ledger
+from freesora.ledger import Entry, Ledger
 
 
 async def oldest_first(ledger: Ledger) -> list[Entry]:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger
 
 ENV_URL = "FREESORA_TEST_POSTGRES_URL"
 ENV_RESTART = "FREESORA_TEST_POSTGRES_RESTART"

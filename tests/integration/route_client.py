@@ -16,9 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from freesora.config import load_settings
-from freesora.ledger.base import Ledger
-from freesora.ledger.file_store import FileLedger
-from freesora.ledger.open import ledger_location, open_ledger
+from freesora.ledger import FileLedger, Ledger, ledger_location, open_ledger
 from freesora.nodes.routes import build_routes
 from freesora.sandbox import RunningSandbox
 

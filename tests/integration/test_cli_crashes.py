@@ -19,8 +19,7 @@ import pytest
 from cli_runner import cli_env
 
 from freesora.config import MAX_CREDITS
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import Sandbox, run_sandbox
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")

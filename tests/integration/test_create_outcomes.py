@@ -28,8 +28,7 @@ from freesora.config import ApiKey, Settings
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError, FreeSoraError, TransportError
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.schemas import build_create_request
 from freesora.schemas.pricing import estimate_body
 from freesora.service.client import CREATE_PATH, STATUS_PATH, FreeSoraClient

@@ -17,7 +17,7 @@ from freesora.collect import URL_REFRESH_DELAYS_S, collect_video
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import DownloadError, TaskCancelledError
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 from freesora.schemas import build_create_request
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"

@@ -25,7 +25,7 @@ from freesora.errors import (
     TaskFailedError,
     UnexpectedResponseError,
 )
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 from freesora.sandbox import FAIL_MARKER, FAIL_NO_REFUND_MARKER, MODERATION_REASON
 from freesora.sandbox.tasks import GENERATION_REASON
 from freesora.schemas import build_create_request

@@ -29,7 +29,7 @@ from freesora.config import ApiKey, Settings
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import FreeSoraError, TaskFailedError, TransportError
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 from freesora.sandbox import RunningSandbox
 from freesora.sandbox.faults import ECHO_FORMS
 from freesora.schemas import build_create_request

@@ -20,8 +20,7 @@ from freesora.create import submit as submit_module
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError, LedgerError, ServiceError
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 

@@ -17,8 +17,7 @@ from old_journal import Journal, fingerprint
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.ledger.records import CARRIED_REASON
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
@@ -179,7 +178,7 @@ async def test_an_older_reader_still_reads_a_journal_that_says_whether_credits_c
 async def test_a_failure_an_earlier_version_recorded_counts_until_the_service_says_refunded(
     harness: Harness, path: Path
 ) -> None:
-    from freesora.ledger.base import Charge, Take
+    from freesora.ledger import Charge, Take
     from freesora.ledger.refunds import Asked, recheck
     from freesora.sandbox import FAIL_MARKER
 

@@ -17,9 +17,7 @@ from ledger_view import oldest_first
 
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import Submitted, submit_tasks
-from freesora.ledger.base import Take
-from freesora.ledger.file_store import FileLedger
-from freesora.ledger.fingerprint import request_hash
+from freesora.ledger import FileLedger, Take, request_hash
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 from freesora.service.retry import RetryPolicy

@@ -7,12 +7,10 @@ from pathlib import Path
 import psycopg
 from harness import Harness
 
-from freesora.ledger.admission import Limits, wait_for_slot
-from freesora.ledger.base import Charge, Take, TakeState
-from freesora.ledger.file_store import FileLedger
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import Charge, FileLedger, PostgresLedger, Take, TakeState, wait_for_slot
 from freesora.sandbox import FAIL_NO_REFUND_MARKER, SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
+from freesora.schemas.account_limits import AccountLimits
 
 MODEL = "sora-2-text-to-video"
 
@@ -22,7 +20,7 @@ def request(n: int) -> CreateVideoRequest:
 
 
 async def send(
-    ledger: PostgresLedger, harness: Harness, n: int, limits: Limits, **kw: object
+    ledger: PostgresLedger, harness: Harness, n: int, limits: AccountLimits, **kw: object
 ) -> str:
     """The create step: claim, wait for a slot, create, record."""
     take = Take(await ledger.account("default", SANDBOX_KEY), f"r{n}", seed=1, slot=n)
@@ -45,7 +43,7 @@ async def send(
 async def test_a_create_over_the_in_flight_limit_waits_asks_the_service_and_goes_once_one_ends(
     harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=2)
+    limits = AccountLimits(max_in_flight=2)
     # Another worker sent two tasks and went away: nobody else will learn how they end.
     first = [await send(pg_other, harness, n, limits) for n in range(2)]
     await pg_other.close()
@@ -66,7 +64,7 @@ async def test_a_create_over_the_in_flight_limit_waits_asks_the_service_and_goes
 async def test_creates_beyond_twenty_in_ten_seconds_wait_for_the_window(
     harness: Harness, pg_ledger: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=100, creates_per_window=3, window_s=10.0)
+    limits = AccountLimits(max_in_flight=100, creates_per_window=3, window_s=10.0)
     start = harness.clock.now
     for n in range(3):
         await send(pg_ledger, harness, n, limits)
@@ -81,7 +79,7 @@ async def test_creates_beyond_twenty_in_ten_seconds_wait_for_the_window(
 async def test_finished_tasks_leave_the_count_whoever_records_them(
     harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=1)
+    limits = AccountLimits(max_in_flight=1)
     task_id = await send(pg_other, harness, 0, limits)
     await pg_other.record_outcome(task_id, TakeState.FAILED, reason="moderation")
     start = harness.clock.now
@@ -94,7 +92,7 @@ async def test_finished_tasks_leave_the_count_whoever_records_them(
 async def test_a_task_admission_finds_failed_keeps_what_the_service_said_of_its_credits(
     harness: Harness, pg_ledger: PostgresLedger, pg_other: PostgresLedger
 ) -> None:
-    limits = Limits(max_in_flight=1)
+    limits = AccountLimits(max_in_flight=1)
     # Another worker's task, which fails on the service without a refund; the worker is gone.
     take = Take(await pg_other.account("default", SANDBOX_KEY), "r-unrefunded", seed=1)
     decision = await pg_other.claim(take, model=MODEL, charge=Charge(30))
@@ -170,7 +168,7 @@ async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Pa
         ledger,
         decision.claim,
         check=harness.client.status,
-        limits=Limits(max_in_flight=1),
+        limits=AccountLimits(max_in_flight=1),
         on_wait=said.append,
         sleep=harness.clock.sleep,
     )
@@ -182,9 +180,9 @@ async def test_a_local_file_ledger_admits_at_once(harness: Harness, tmp_path: Pa
 async def test_the_cli_says_it_waits_once_however_many_creates_wait(
     harness: Harness, pg_ledger: PostgresLedger
 ) -> None:
-    from freesora.ledger.admission import once
+    from freesora.ledger import once
 
-    limits = Limits(max_in_flight=1)
+    limits = AccountLimits(max_in_flight=1)
     await send(pg_ledger, harness, 0, limits)
     printed: list[str] = []
     say = once(printed.append)

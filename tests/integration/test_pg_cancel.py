@@ -14,8 +14,7 @@ import time
 import psycopg
 import pytest
 
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState
 from freesora.sandbox import SANDBOX_KEY
 
 MODEL = "sora-2-text-to-video"

@@ -18,11 +18,10 @@ from pg_fixtures import terminate_sessions
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import FreeSoraError, LedgerError
-from freesora.ledger.admission import Limits
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
+from freesora.schemas.account_limits import AccountLimits
 
 MODEL = "sora-2-text-to-video"
 READ_ONLY = "the database refused it: cannot execute"
@@ -88,7 +87,9 @@ async def test_admission_refused_by_the_database_is_a_ledger_error(ledger: Postg
         "SET default_transaction_read_only = on"
     )
     with pytest.raises(LedgerError, match=f"{READ_ONLY}.*nothing was sent"):
-        await ledger.try_admit(decision.claim, Limits(max_in_flight=2, creates_per_window=9), 0)
+        await ledger.try_admit(
+            decision.claim, AccountLimits(max_in_flight=2, creates_per_window=9), 0
+        )
     with pytest.raises(LedgerError, match=READ_ONLY):
         await decision.claim.release()
 

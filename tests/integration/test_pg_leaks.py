@@ -11,9 +11,7 @@ import psycopg
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger import pg_rows
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState, pg_rows
 from freesora.sandbox import SANDBOX_KEY
 
 MODEL = "sora-2-text-to-video"

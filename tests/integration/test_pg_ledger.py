@@ -15,9 +15,7 @@ import pytest
 from pg_fixtures import terminate_sessions
 
 from freesora.errors import LedgerError
-from freesora.ledger import postgres
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, Take, TakeState, postgres
 from freesora.sandbox import SANDBOX_KEY
 
 WORKER = Path(__file__).with_name("farm_worker.py")
@@ -266,13 +264,13 @@ async def test_a_claim_waiting_for_a_slot_through_a_database_restart_sends_nothi
     pg_url: str, pg_ledger: PostgresLedger
 ) -> None:
 
-    from freesora.ledger.admission import Limits
+    from freesora.schemas.account_limits import AccountLimits
 
     decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert decision.claim is not None
     terminate_sessions(pg_url)  # the claim's session, and its lock, are gone
     with pytest.raises(LedgerError, match="nothing was sent"):
-        await pg_ledger.try_admit(decision.claim, Limits(), 0.0)
+        await pg_ledger.try_admit(decision.claim, AccountLimits(), 0.0)
     await decision.claim.release()
     again = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert again.claim is not None

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
+from contracts.budget import BudgetContract
+from contracts.corners import CornerContract
+from contracts.ledger import LedgerContract, MakeLedger
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from budget_contract import BudgetContract
-from ledger_contract import LedgerContract, MakeLedger
-from ledger_contract_corners import CornerContract
-
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger
 
 
 class TestPostgresLedger(LedgerContract, BudgetContract, CornerContract):

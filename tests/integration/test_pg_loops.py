@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from freesora.ledger.open import close_databases, open_ledger
+from freesora.ledger import close_databases, open_ledger
 
 
 def sessions(url: str, *, settle: bool = False) -> int:

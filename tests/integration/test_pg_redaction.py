@@ -14,8 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from freesora.errors import LedgerError
-from freesora.ledger.open import open_ledger
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, open_ledger
 from freesora.nodes.routes import build_routes
 
 SECRET = "Zq7secretPW"

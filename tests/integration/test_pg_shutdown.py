@@ -20,8 +20,7 @@ from pg_fixtures import terminate_sessions
 
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
-from freesora.ledger.base import TakeState
-from freesora.ledger.postgres import PostgresLedger
+from freesora.ledger import PostgresLedger, TakeState
 from freesora.schemas import build_create_request
 from freesora.service.client import FreeSoraClient, open_session
 

@@ -14,8 +14,7 @@ from harness import Harness
 
 from freesora.collect import collect_video
 from freesora.errors import CreateOutcomeUnknownError, TaskFailedError, UnexpectedResponseError
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import FAIL_MARKER
 from freesora.schemas import TaskState, build_create_request
 from freesora.service.polling import MAX_UNREADABLE_IN_A_ROW, wait_for_task

@@ -13,8 +13,7 @@ import pytest
 from harness import Harness
 
 from freesora.errors import BudgetExceededError
-from freesora.ledger.base import Charge, Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import Charge, FileLedger, Take, TakeState
 from freesora.ledger.refunds import (
     RECHECK_EVERY_S,
     RECHECK_TASKS,

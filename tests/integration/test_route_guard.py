@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from route_client import raw_request, route_table
 
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 
 KEY = "sk-sandbox-guard-0123456789abcdef"
 OTHER_KEY = "sk-sandbox-other-fedcba9876543210"

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import RunningSandbox
 from freesora.schemas.pricing import price_sheet
 
@@ -188,7 +187,7 @@ async def test_the_users_prices_are_merged_and_named_and_the_config_file_told_to
 async def test_the_task_list_says_each_price_and_the_last_24_hours_against_the_budget(
     client: TestClient[Any, Any], env: dict[str, str], tmp_path: Path
 ) -> None:
-    from freesora.ledger.base import Charge, Take
+    from freesora.ledger import Charge, Take
 
     path = Path(env["FREESORA_CONFIG"])
     path.parent.mkdir(parents=True, exist_ok=True)

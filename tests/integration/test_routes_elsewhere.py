@@ -17,8 +17,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from route_client import route_table
 
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.ledger.file_store import open_ledger as open_journal
 
 KEY = "sk-sandbox-elsewhere-0123456789"

@@ -12,7 +12,7 @@ from freesora.collect import collect_video
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError, InsufficientCreditsError, TaskFailedError
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 from freesora.sandbox import FAIL_MARKER, SANDBOX_KEY
 from freesora.schemas import build_create_request
 

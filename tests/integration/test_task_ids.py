@@ -13,8 +13,7 @@ from freesora.collect import collect_video
 from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.schemas import build_create_request
 
 ODD_IDS = {

@@ -20,8 +20,7 @@ from freesora.errors import (
     ModelUnavailableError,
     ServiceUnavailableError,
 )
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.sandbox.canned import DISABLED_MESSAGE, MAINTENANCE_MESSAGE, RETIRED_MESSAGE
 from freesora.schemas import build_create_request

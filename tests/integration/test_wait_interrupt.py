@@ -12,7 +12,7 @@ import pytest
 from harness import Harness
 
 from freesora.collect import collect_video
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 from freesora.schemas import TaskState, TaskStatus, build_create_request
 
 

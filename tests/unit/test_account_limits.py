@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
+from freesora.config import ApiKey, Settings
 from freesora.errors import ConfigError
-from freesora.ledger.admission import Limits
-from freesora.service.limits import AccountGate, AccountLimits, gate_for, limits_from_env
+from freesora.ledger import Verdict, wait_for_slot
+from freesora.schemas.account_limits import AccountLimits
+from freesora.service.client import FreeSoraClient
+from freesora.service.limits import AccountGate, gate_for
 
 
 class Clock:
@@ -118,32 +122,56 @@ async def test_clients_of_one_account_share_a_gate_and_other_accounts_do_not() -
 
 
 def test_the_defaults_are_the_accounts_20_in_flight_and_20_per_10_s() -> None:
-    limits = limits_from_env({})
+    limits = AccountLimits.from_env({})
     assert (limits.max_in_flight, limits.creates_per_window, limits.window_s) == (20, 20, 10.0)
 
 
 def test_environment_variables_override_the_limits() -> None:
     env = {"FREESORA_MAX_IN_FLIGHT": "5", "FREESORA_CREATES_PER_10S": " 8 "}
-    limits = limits_from_env(env)
+    limits = AccountLimits.from_env(env)
     assert (limits.max_in_flight, limits.creates_per_window) == (5, 8)
 
 
 @pytest.mark.parametrize("raw", ["0", "-3", "many", "2.5", "1001"])
 def test_a_bad_limit_in_the_environment_names_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match=r"FREESORA_MAX_IN_FLIGHT must be a whole number 1 to"):
-        limits_from_env({"FREESORA_MAX_IN_FLIGHT": raw})
+        AccountLimits.from_env({"FREESORA_MAX_IN_FLIGHT": raw})
 
 
 @pytest.mark.parametrize("raw", ["100000", "1001", "²", "1" * 5000, "-3", "0", "abc"])
 @pytest.mark.parametrize("name", ["FREESORA_MAX_IN_FLIGHT", "FREESORA_CREATES_PER_10S"])
-def test_the_farms_admission_reads_the_limits_as_the_client_does(name: str, raw: str) -> None:
+def test_a_bad_value_of_either_limit_is_refused_naming_it_and_its_range(
+    name: str, raw: str
+) -> None:
     with pytest.raises(ConfigError, match=rf"^{name} must be a whole number 1 to 1000, got"):
-        Limits.from_env({name: raw})
-    with pytest.raises(ConfigError, match=rf"^{name} must be a whole number 1 to 1000, got"):
-        limits_from_env({name: raw})
+        AccountLimits.from_env({name: raw})
 
 
-def test_the_farms_admission_applies_both_variables() -> None:
-    limits = Limits.from_env({"FREESORA_MAX_IN_FLIGHT": "5", "FREESORA_CREATES_PER_10S": "8"})
-    assert (limits.max_in_flight, limits.creates_per_window) == (5, 8)
-    assert Limits.from_env({}) == Limits(max_in_flight=20, creates_per_window=20, window_s=10.0)
+class AdmitsAll:
+    """A store with admission that admits every claim and keeps the limits it was asked under."""
+
+    def __init__(self) -> None:
+        self.asked: list[AccountLimits] = []
+
+    async def try_admit(self, claim: object, limits: AccountLimits, now: float) -> Verdict:
+        self.asked.append(limits)
+        return Verdict(admitted=True, in_flight=0, recent=0, recheck=[], window_frees_in_s=0.0)
+
+
+async def test_admission_and_the_client_read_one_limits_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FREESORA_MAX_IN_FLIGHT", "5")
+    monkeypatch.setenv("FREESORA_CREATES_PER_10S", "8")
+    from_env = AccountLimits.from_env()
+    assert (from_env.max_in_flight, from_env.creates_per_window) == (5, 8)
+    store = AdmitsAll()
+
+    async def never_asked(task_id: str) -> object:
+        raise AssertionError(f"an admitted claim asks the service nothing ({task_id})")
+
+    await wait_for_slot(store, object(), check=never_asked)  # type: ignore[arg-type]
+    async with aiohttp.ClientSession() as session:
+        client = FreeSoraClient(session, Settings("http://127.0.0.1:9", ApiKey("sk-x"), "test"))
+    assert store.asked == [from_env]
+    assert client.limits == from_env

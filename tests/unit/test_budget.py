@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from freesora.errors import BudgetExceededError
-from freesora.ledger.base import Charge, Spending, TakeState
+from freesora.ledger import Charge, Spending, TakeState
 from freesora.ledger.budget import check, counts, spending
 from freesora.schemas.pricing import BUDGET_WINDOW_S
 

@@ -64,7 +64,7 @@ def test_without_psycopg_the_same_urls_are_shown_alike() -> None:
 
 
 MISSING_DRIVER = WITHOUT_PSYCOPG.split("from freesora")[0] + (
-    "import asyncio\nfrom freesora.ledger.open import open_ledger\n"
+    "import asyncio\nfrom freesora.ledger import open_ledger\n"
     "from freesora.errors import ConfigError\n"
     "try:\n    asyncio.run(open_ledger(sys.argv[1]))\n"
     "except ConfigError as exc:\n    print(exc)\n"

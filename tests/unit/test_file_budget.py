@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from freesora.ledger import snapshot
-from freesora.ledger.base import Charge, Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import Charge, FileLedger, Take, TakeState, snapshot
 
 MODEL = "sora-2-text-to-video"
 

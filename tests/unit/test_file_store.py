@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, Take, TakeState
 from freesora.ledger.fingerprint import secret_path
 from freesora.ledger.journal import default_journal_path
 
@@ -196,8 +195,8 @@ HOLDER = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from pathlib import Path
-    from freesora.ledger.base import Take
-    from freesora.ledger.file_store import FileLedger
+    from freesora.ledger import Take
+    from freesora.ledger import FileLedger
 
     async def main():
         ledger = FileLedger(Path(sys.argv[1]))

@@ -10,8 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, Take, TakeState
 
 MODEL = "sora-2-text-to-video"
 junk_lines = st.lists(st.binary(max_size=80), max_size=4)

@@ -16,7 +16,7 @@ FORBIDDEN = COMFY_ONLY | {"torch"}
 NOT_THE_PACK = {".venv", "build", "tests", "benchmarks", "docs", "example_workflows", "web"}
 ENTRY_SCRIPTS = {"dev.py", "run_freesora.py"}
 # The root shows the architecture: the ComfyUI entry, the entry scripts and at most four others.
-ROOT_MODULES = {"__init__.py", *ENTRY_SCRIPTS, "errors.py", "collect.py"}
+ROOT_MODULES = {"__init__.py", *ENTRY_SCRIPTS, "errors.py", "collect.py", "facade.py"}
 
 
 def pack_modules() -> dict[str, Path]:
@@ -120,6 +120,8 @@ LAYERS = [
     {"schemas"},
     {"service", "ledger", "media", "sandbox"},
     {"create", "collect"},
+    {"facade"},
+    {"routes"},
     {"cli", "nodes"},
     {""},
 ]

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, Take, TakeState
 
 MODEL = "sora-2-text-to-video"
 

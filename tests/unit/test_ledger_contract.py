@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budget_contract import BudgetContract
-from ledger_contract import LedgerContract, MakeLedger
-from ledger_contract_corners import CornerContract
+from contracts.budget import BudgetContract
+from contracts.corners import CornerContract
+from contracts.ledger import LedgerContract, MakeLedger
 
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger
 
 
 class TestFileLedger(LedgerContract, BudgetContract, CornerContract):

@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from freesora.ledger import snapshot
-from freesora.ledger.base import Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, Take, TakeState, snapshot
 from freesora.ledger.index import Index, pack, unpack
 from freesora.ledger.record_fields import BadRecord
 from freesora.ledger.records import apply

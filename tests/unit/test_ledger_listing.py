@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from freesora.ledger.base import TakeState
-from freesora.ledger.file_store import FileLedger
-from freesora.ledger.listing import FIRST_PAGE, newest_collectable
+from freesora.ledger import FileLedger, TakeState, newest_collectable
+from freesora.ledger.listing import FIRST_PAGE
 from freesora.ledger.records import encode
 
 
@@ -46,7 +45,8 @@ async def test_unfinished_tasks_past_many_pages_of_collected_ones_are_found(
 
 
 def test_an_inbox_row_shows_the_summary_cut_after_a_whole_word() -> None:
-    from freesora.ledger.listing import PROMPT_EXCERPT_CHARS, excerpt
+    from freesora.ledger import excerpt
+    from freesora.ledger.listing import PROMPT_EXCERPT_CHARS
 
     summary = "A paper boat drifts down a rain-soaked street | sora-2-pro-text-to-video, 10 s"
     assert excerpt(summary, PROMPT_EXCERPT_CHARS) == summary  # a whole summary fits

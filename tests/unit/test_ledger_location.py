@@ -11,8 +11,8 @@ import pytest
 
 from freesora.config import load_settings
 from freesora.errors import ConfigError, LedgerError
+from freesora.ledger import ledger_location, open_ledger
 from freesora.ledger.journal import default_journal_path
-from freesora.ledger.open import ledger_location, open_ledger
 
 URL = "postgresql://farm@127.0.0.1:1/freesora"
 
@@ -77,7 +77,7 @@ class Block(importlib.abc.MetaPathFinder):
         if name.split(".")[0] in ("psycopg", "psycopg_pool"):
             raise ModuleNotFoundError("No module named " + repr(name), name=name)
 sys.meta_path.insert(0, Block())
-from freesora.ledger.open import open_ledger
+from freesora.ledger import open_ledger
 from freesora.errors import ConfigError
 try:
     asyncio.run(open_ledger(%r))
@@ -96,7 +96,7 @@ def test_a_missing_driver_says_how_to_install_it() -> None:
 
 def test_the_pack_imports_no_database_driver_unless_a_database_is_named() -> None:
     code = (
-        "import sys, freesora.ledger.open, freesora.ledger.file_store, freesora.cli.main;"
+        "import sys, freesora.cli.main; from freesora.ledger import FileLedger, open_ledger;"
         "print(sorted(m for m in sys.modules if m.startswith('psycopg')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger import snapshot
-from freesora.ledger.base import Charge, Take, TakeState
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import Charge, FileLedger, Take, TakeState, snapshot
 from freesora.ledger.fingerprint import secret_path
 
 MODEL = "sora-2-text-to-video"

@@ -13,9 +13,7 @@ from typing import BinaryIO
 import pytest
 
 from freesora.config.private_file import write_private
-from freesora.ledger import snapshot
-from freesora.ledger.base import Take
-from freesora.ledger.file_store import FileLedger
+from freesora.ledger import FileLedger, Take, snapshot
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes")
 MODEL = "sora-2-text-to-video"

@@ -1,4 +1,4 @@
-"""More of the contract every ledger store keeps: the corners (see `ledger_contract`).
+"""More of the contract every ledger store keeps: the corners (see `contracts.ledger`).
 
 A store's test module subclasses `CornerContract` beside `LedgerContract`, with the same
 `make_ledger` fixture.
@@ -7,10 +7,11 @@ A store's test module subclasses `CornerContract` beside `LedgerContract`, with 
 from __future__ import annotations
 
 import pytest
-from ledger_contract import MODEL, MakeLedger, create, take
 
+from contracts.ledger import MODEL, MakeLedger, create, take
 from freesora.errors import LedgerError
-from freesora.ledger.base import REVIVED, TakeState
+from freesora.ledger import TakeState
+from freesora.ledger.upgrade import COLLECTED_AGAIN
 
 
 class CornerContract:
@@ -59,7 +60,7 @@ class CornerContract:
         found = await (await make_ledger()).find_task("t-old")
         assert found is not None
         assert (found.state, found.file) == (TakeState.SUCCEEDED, "/out/t-old.mp4")
-        assert found.reason == REVIVED  # never "expired" beside a video that was collected
+        assert found.reason == COLLECTED_AGAIN  # never "expired" beside a video that was collected
 
     @pytest.mark.parametrize(
         "reason",

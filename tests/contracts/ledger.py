@@ -1,4 +1,4 @@
-"""The contract every ledger store keeps (`freesora.ledger.base.Ledger`), as a reusable suite.
+"""The contract every ledger store keeps (`freesora.ledger.contract.Ledger`), as a reusable suite.
 
 A store's test module subclasses `LedgerContract` and defines a `make_ledger` fixture: a
 zero-argument async function that opens the store under test, each call a new handle on the
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger.base import Ledger, Take, TakeState
+from freesora.ledger import Ledger, Take, TakeState
 
 MakeLedger = Callable[[], Awaitable[Ledger]]
 MODEL = "sora-2-text-to-video"

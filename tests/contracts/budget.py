@@ -10,11 +10,11 @@ import asyncio
 import uuid
 
 import pytest
-from ledger_contract import MODEL, MakeLedger, take
 
+from contracts.ledger import MODEL, MakeLedger, take
 from freesora.config import MAX_CREDITS
 from freesora.errors import BudgetExceededError
-from freesora.ledger.base import Charge, Take, TakeState
+from freesora.ledger import Charge, Take, TakeState
 
 
 def account() -> str:

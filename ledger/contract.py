@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -70,19 +71,8 @@ class TakeState(str, Enum):
 
 
 NOT_SENT = "not sent"  # the reason of a claim given back before its create left
-
-# Earlier versions wrote a task off as failed when its video's download was refused (403, 404,
-# 410) after the service said it succeeded; collect.py now asks for a fresh link instead. Those
-# exact reasons (and only they: a failure the service reported stays failed) read as created.
-WRITTEN_OFF = tuple(f"its video expired (HTTP {status})" for status in (403, 404, 410))
-REVIVED = (
-    "the service made it; an earlier version wrote it off when its link expired: collected again"
-)
-
-
-def revived(state: TakeState, reason: str | None) -> bool:
-    """A take an earlier version wrote off though its task succeeded (see `WRITTEN_OFF`)."""
-    return state is TakeState.FAILED and reason in WRITTEN_OFF
+PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
+MIN_TAKE_PREFIX = 6  # the fewest first characters of a key that name a take (`freesora tasks`)
 
 
 def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
@@ -90,6 +80,29 @@ def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
     return LedgerError(
         f"task {task_id} is already recorded for take {take_key[:12]}; "
         "`freesora tasks` lists it. Nothing was changed."
+    )
+
+
+def one_take(prefix: str, found: Collection[str], ledger_name: str) -> str:
+    """The take key `prefix` names: the one key among those a store `found` for it (keys equal
+    to it, or starting with it when it has at least `MIN_TAKE_PREFIX` characters). None or
+    several is a LedgerError naming `prefix` and `ledger_name` ("the journal <path>", "the
+    shared ledger at <where>"), so both stores refuse in the same words."""
+    if len(found) == 1:
+        return next(iter(found))
+    problem = "matches several takes" if found else "is not a take"
+    raise LedgerError(
+        f"take {prefix!r} {problem} in {ledger_name}; `freesora tasks` lists the takes"
+    )
+
+
+def unrecorded_task(task_id: str, why: str, keep_hint: str) -> LedgerError:
+    """A task created (and charged) whose record could not be written: the user must keep its
+    id, and `keep_hint` says how to collect it with the store at hand."""
+    return LedgerError(
+        f"Task {task_id} was created (and charged) but could not be recorded ({why}). "
+        f"Keep this id: {keep_hint}.",
+        task_id=task_id,
     )
 
 
