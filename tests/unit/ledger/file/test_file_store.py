@@ -274,16 +274,16 @@ def test_the_default_journal_lives_in_the_users_data_folder(
 async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from freesora.ledger import snapshot
+    from freesora.ledger.file import index_cache
 
-    monkeypatch.setattr(snapshot, "MIN_LINES", 4)
+    monkeypatch.setattr(index_cache, "MIN_LINES", 4)
     path = tmp_path / "tasks.jsonl"
     writer = FileLedger(path)
     for seed in range(4):
         await create(writer, take(seed=seed), f"t{seed}")
     await writer.record_outcome("t1", TakeState.FAILED, reason="moderation")
     await FileLedger(path).entries()  # a full read leaves the cache behind
-    assert snapshot.snapshot_path(path).exists()
+    assert index_cache.snapshot_path(path).exists()
     await create(writer, take(seed=9), "t9")  # appended after the cache
     cached = FileLedger(path)
     states = {e.task_id: e.state for e in await cached.entries()}
@@ -298,5 +298,5 @@ async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
     data = path.read_bytes().replace(b'"t0"', b'"u0"', 1)
     path.write_bytes(data)
     assert "u0" in {e.task_id for e in await FileLedger(path).entries()}
-    snapshot.snapshot_path(path).write_bytes(b"not a cache")
+    index_cache.snapshot_path(path).write_bytes(b"not a cache")
     assert len(await FileLedger(path).entries()) == 5

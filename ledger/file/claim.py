@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from ..errors import LedgerError
-from .contract import NOT_SENT, PASTED, Take, TakeState, task_held_elsewhere
+from ...errors import LedgerError
+from ..contract import NOT_SENT, PASTED, Take, TakeState, task_held_elsewhere
 from .index import unpack
-from .journal_file import JournalFile, logger
+from .journal import JournalFile, logger
 from .take_locks import TakeLocks
 
 T = TypeVar("T")

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .budget import check, spending
-from .contract import Charge, Spending
-from .journal_file import JournalFile
-from .oslock import LockFile, offset_of
+from ..budget import check, spending
+from ..contract import Charge, Spending
+from .journal import JournalFile
+from .locks import LockFile, offset_of
 
 _GUARDS: dict[Path, threading.Lock] = {}  # OS locks never conflict within a process
 _GUARDS_GUARD = threading.Lock()

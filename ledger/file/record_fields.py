@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .contract import TakeState
+from ..contract import TakeState
 
 REPEATED = frozenset({"account", "model"})
 SEEDS = (-(2**63) + 1, 2**63 - 1)  # what the index's seed column holds (the pack's: 0..2**31-1)

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import fsync_folder, write_private
-from ..errors import LedgerError
-from . import snapshot
-from .contract import Entry
+from ...config import fsync_folder, write_private
+from ...errors import LedgerError
+from ..contract import Entry
+from . import index_cache
 from .index import Index, ReadLines
-from .oslock import APPEND_BYTE, LockFile
+from .locks import APPEND_BYTE, LockFile
 from .record_charge import charge_records
 from .record_entry import entry_record
 from .records import apply, encode, fold, keyed_record
@@ -79,8 +79,8 @@ class JournalFile:
                 # Kept fresh as the journal grows (also by one append at a time), so a start
                 # reads at most MIN_LINES lines past the cache.
                 # Never with records the disk refused: the cache holds what the journal holds.
-                if self._lines - self._saved_at >= snapshot.MIN_LINES and not self._unwritten:
-                    snapshot.save(self.path, identity, self._offset, self._lines, self.index)
+                if self._lines - self._saved_at >= index_cache.MIN_LINES and not self._unwritten:
+                    index_cache.save(self.path, identity, self._offset, self._lines, self.index)
                     self._saved_at = self._lines
             if fresh:
                 for record in self._unwritten:
@@ -89,7 +89,7 @@ class JournalFile:
             return self.index
 
     def _from_snapshot(self, identity: tuple[int, int], size: int) -> None:
-        cached = snapshot.load(self.path, identity, size)
+        cached = index_cache.load(self.path, identity, size)
         if cached is not None:
             self.index, self._offset, self._lines = cached
             self._saved_at = self._lines

@@ -12,7 +12,7 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .oslock import LockFile, offset_of
+from .locks import LockFile, offset_of
 
 _waits: ThreadPoolExecutor | None = None
 _WAITS_GUARD = threading.Lock()

@@ -28,16 +28,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError
-from ..schemas.pricing import BUDGET_WINDOW_S
-from .budget import REFUNDABLE
-from .contract import PASTED, Charge, Decision, Entry, Spending, Take, TakeState, account_id
-from .file_budget import append_sending, spent_now
-from .file_claim import FileClaim, append_decision, finish, release_unsent
+from ...errors import LedgerError
+from ...schemas.pricing import BUDGET_WINDOW_S
+from ..budget import REFUNDABLE
+from ..contract import PASTED, Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from .budget import append_sending, spent_now
+from .claim import FileClaim, append_decision, finish, release_unsent
 from .index import CODE, REFUND_CODE, Index, unpack
-from .journal_file import JournalFile, logger
-from .keying import journal_secret, rekey
-from .oslock import offset_of
+from .journal import JournalFile, logger
+from .locks import offset_of
+from .secret import journal_secret, rekey
 from .take_locks import TakeLocks
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)

@@ -17,9 +17,9 @@ Blocking (files, the journal's lock): callers run it in a thread.
 
 from __future__ import annotations
 
-from ..errors import LedgerError
-from .fingerprint import load_secret, secret_check, secret_path
-from .journal_file import JournalFile, logger
+from ...errors import LedgerError
+from ..fingerprint import load_secret, secret_check, secret_path
+from .journal import JournalFile, logger
 from .records import keyed_record
 
 REKEY = "freesora tasks rekey"

@@ -24,13 +24,13 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..contract import PASTED, TakeState
+from ..upgrade import COLLECTED_AGAIN, written_off_by_expired_link
 from . import record_fields as field
-from .contract import PASTED, TakeState
 from .index import Index
 from .record_charge import charge
 from .record_entry import entry
 from .record_fields import SEEDS, SLOTS, BadRecord
-from .upgrade import COLLECTED_AGAIN, written_off_by_expired_link
 
 LEGACY = "legacy:"  # take keys of the first format's records (which knew no account)
 CARRIED_REASON = "recorded by an earlier version of the pack (before the journal kept accounts)"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from old_journal import Journal
 
-from freesora.ledger.relocate import KEPT_SUFFIX, relocate_folder
+from freesora.ledger.file.relocate import KEPT_SUFFIX, relocate_folder
 
 
 def _old_ledger(root: Path, tasks: int = 3) -> Path:
@@ -119,7 +119,7 @@ def test_a_move_killed_at_any_moment_is_finished_by_the_next_start_losing_nothin
     child = _run_child(
         "import os, signal\n"
         "from pathlib import Path\n"
-        "from freesora.ledger import relocate\n"
+        "from freesora.ledger.file import relocate\n"
         f"OLD = Path({str(old)!r})\n"
         "def die(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -146,9 +146,9 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
     code = f"""
         import sys, time
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+        sys.path.insert(0, {str(Path(__file__).parents[3])!r})
         from old_journal import Journal
-        from freesora.ledger.relocate import relocate_folder
+        from freesora.ledger.file.relocate import relocate_folder
         while not Path({str(gate)!r}).exists():  # every process imported: now all at once
             time.sleep(0.002)
         relocate_folder(Path({str(old)!r}), Path({str(new)!r}))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..contract import Entry, TakeState
+from ..upgrade import COLLECTED_AGAIN, written_off_by_expired_link
 from . import record_fields as field
-from .contract import Entry, TakeState
 from .index import Index
-from .upgrade import COLLECTED_AGAIN, written_off_by_expired_link
 
 _ENTRY_FIELDS = ("reason", "url", "file", "summary")
 

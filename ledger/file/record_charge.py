@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schemas.pricing import BUDGET_WINDOW_S
+from ...schemas.pricing import BUDGET_WINDOW_S
 from . import record_fields as field
 from .index import Index, unpack
 

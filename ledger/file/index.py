@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .contract import Entry, TakeState
+from ..contract import Entry, TakeState
 
 Key = str | bytes  # a take key as the index keeps it (see `pack`)
 ReadLines = Callable[[list[int]], dict[int, dict[str, Any] | None]]  # offsets -> their records

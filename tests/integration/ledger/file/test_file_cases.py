@@ -24,7 +24,7 @@ from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
+SAMPLE = Path(__file__).resolve().parents[4] / "sandbox" / "assets" / "sample.mp4"
 
 
 def planned(prompt: str = "A paper boat") -> list[PlannedTask]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ..config.private_file import TEMP_SUFFIX, write_private
+from ...config.private_file import TEMP_SUFFIX, write_private
 
 LOCK_NAME = ".relocate.lock"
 JOURNAL_SUFFIX = ".jsonl"

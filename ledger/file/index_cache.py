@@ -17,7 +17,7 @@ from array import array
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from ..config import write_private
+from ...config import write_private
 from .index import COLUMNS, REFUND_OF, STATES, Index
 
 # 2: the index in columns, each value behind its length; 3: the secret's marks; 4: a price column;
