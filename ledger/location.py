@@ -58,7 +58,7 @@ async def open_ledger(location: str | Path) -> Ledger:
     """
     if isinstance(location, str) and is_database_url(location):
         return await _open_database(location)
-    from .file import open_ledger as open_file
+    from .file import shared_file_ledger as open_file
 
     return open_file(Path(location))
 

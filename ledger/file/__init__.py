@@ -9,6 +9,6 @@ secret and `relocate` the journal folder's one-time move. May import the ledger'
 
 from __future__ import annotations
 
-from .store import FileLedger, open_ledger
+from .store import FileLedger, shared_file_ledger
 
-__all__ = ["FileLedger", "open_ledger"]
+__all__ = ["FileLedger", "shared_file_ledger"]

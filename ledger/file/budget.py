@@ -1,10 +1,11 @@
 """The file store's budget step: the SENDING record appended only if the account's budget
 holds, under a lock that spans the account in every process (`<journal>.budget.lock`).
 
-A take's own lock (`take_locks`) keeps two claims of one take apart; two takes of one account
-need this one too, or two processes could each see room for one more create and both send.
+A take's own lock (`locks.TakeLocks`) keeps two claims of one take apart; two takes of one
+account need this one too, or two processes could each see room for one more create and both
+send.
 It is held only for the arithmetic and the one fsynced append, never during a create.
-Blocking: run it in a thread (`file_claim.finish`).
+Blocking: run it in a thread (`outlive.finish`).
 """
 
 from __future__ import annotations

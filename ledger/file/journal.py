@@ -21,9 +21,7 @@ from ..contract import Entry
 from . import index_cache
 from .index import Index, ReadLines
 from .locks import APPEND_BYTE, LockFile
-from .record_charge import charge_records
-from .record_entry import entry_record
-from .records import apply, encode, fold, keyed_record
+from .records import apply, charge_records, encode, entry_record, fold, keyed_record
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
@@ -73,7 +71,7 @@ class JournalFile:
             fresh = identity != self._identity or info.st_size < self._offset
             if fresh:
                 self._reset(identity)  # replaced (compacted) or truncated: read it afresh
-                self._from_snapshot(identity, info.st_size)
+                self._from_cache(identity, info.st_size)
             if info.st_size > self._offset:
                 self._read_from_offset()
                 # Kept fresh as the journal grows (also by one append at a time), so a start
@@ -88,7 +86,7 @@ class JournalFile:
             self._report_damage()
             return self.index
 
-    def _from_snapshot(self, identity: tuple[int, int], size: int) -> None:
+    def _from_cache(self, identity: tuple[int, int], size: int) -> None:
         cached = index_cache.load(self.path, identity, size)
         if cached is not None:
             self.index, self._offset, self._lines = cached

@@ -62,7 +62,7 @@ async def test_the_index_cache_never_writes_through_a_link_planted_at_its_temp_n
     tmp_path: Path, open_umask: None
 ) -> None:
     ledger = await a_journal(tmp_path)
-    target = index_cache.snapshot_path(ledger.path)
+    target = index_cache.cache_path(ledger.path)
     victim = planted(target.with_name(f"{target.name}.{os.getpid()}"), tmp_path / "victim")
     index = ledger.file.catch_up()
     info = os.stat(ledger.path)

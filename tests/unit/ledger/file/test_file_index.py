@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from freesora.ledger import FileLedger, Take, TakeState
 from freesora.ledger.file import index_cache
 from freesora.ledger.file.index import Index, pack, unpack
-from freesora.ledger.file.record_fields import BadRecord
-from freesora.ledger.file.records import apply
+from freesora.ledger.file.records import BadRecord, apply
 
 MODEL = "sora-2-text-to-video"
 
@@ -47,7 +46,7 @@ async def test_urls_and_files_come_back_from_the_journal_through_its_index_cache
     for seed in range(3):
         await create(writer, seed, f"t{seed}")
         await finish(writer, f"t{seed}")
-    assert index_cache.snapshot_path(path).exists()  # refreshed as the journal grew
+    assert index_cache.cache_path(path).exists()  # refreshed as the journal grew
     await create(writer, 9, "t9")  # after the cache
     await finish(writer, "t9")
     reader = FileLedger(path)

@@ -12,7 +12,7 @@ import pytest
 from freesora.errors import LedgerError
 from freesora.ledger import Charge, FileLedger, Take, TakeState
 from freesora.ledger.file import index_cache
-from freesora.ledger.fingerprint import secret_path
+from freesora.ledger.file.secret import secret_path
 
 MODEL = "sora-2-text-to-video"
 KEY = "sk-sandbox-secret-test"

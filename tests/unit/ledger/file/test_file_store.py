@@ -15,7 +15,7 @@ import pytest
 
 from freesora.errors import LedgerError
 from freesora.ledger import FileLedger, Take, TakeState
-from freesora.ledger.fingerprint import secret_path
+from freesora.ledger.file.secret import secret_path
 from freesora.ledger.journal import default_journal_path
 
 MODEL = "sora-2-text-to-video"
@@ -283,7 +283,7 @@ async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
         await create(writer, take(seed=seed), f"t{seed}")
     await writer.record_outcome("t1", TakeState.FAILED, reason="moderation")
     await FileLedger(path).entries()  # a full read leaves the cache behind
-    assert index_cache.snapshot_path(path).exists()
+    assert index_cache.cache_path(path).exists()
     await create(writer, take(seed=9), "t9")  # appended after the cache
     cached = FileLedger(path)
     states = {e.task_id: e.state for e in await cached.entries()}
@@ -298,5 +298,5 @@ async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
     data = path.read_bytes().replace(b'"t0"', b'"u0"', 1)
     path.write_bytes(data)
     assert "u0" in {e.task_id for e in await FileLedger(path).entries()}
-    index_cache.snapshot_path(path).write_bytes(b"not a cache")
+    index_cache.cache_path(path).write_bytes(b"not a cache")
     assert len(await FileLedger(path).entries()) == 5
