@@ -35,8 +35,7 @@ if TYPE_CHECKING:
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
-    from .journal import format_entry
-    from .listing import excerpt, newest_collectable, page_bounds, task_page
+    from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget
@@ -55,7 +54,7 @@ _LAZY = {
     "page_bounds": "listing",
     "newest_collectable": "listing",
     "excerpt": "listing",
-    "format_entry": "journal",
+    "format_entry": "listing",
     "request_hash": "fingerprint",
     "request_hashes": "fingerprint",
     "ending_of_status": "endings",

@@ -55,8 +55,8 @@ def journal_path() -> Path:
     """
     import folder_paths
 
+    from ..config import ENV_JOURNAL, default_journal_path
     from ..ledger.file.relocate import relocate_folder
-    from ..ledger.journal import ENV_JOURNAL, default_journal_path
 
     if os.environ.get(ENV_JOURNAL):
         return default_journal_path()

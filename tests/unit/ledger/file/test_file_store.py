@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from freesora.config import default_journal_path
 from freesora.errors import LedgerError
 from freesora.ledger import FileLedger, Take, TakeState
 from freesora.ledger.file.secret import secret_path
-from freesora.ledger.journal import default_journal_path
 
 MODEL = "sora-2-text-to-video"
 
@@ -268,7 +268,10 @@ def test_the_default_journal_lives_in_the_users_data_folder(
     assert default_journal_path({"LOCALAPPDATA": str(tmp_path)}) == (
         tmp_path / "freesora" / "tasks.jsonl"
     )
-    assert default_journal_path({"FREESORA_JOURNAL": "/x/j.jsonl"}) == Path("/x/j.jsonl")
+    # FREESORA_JOURNAL names a profile's journal (`Settings.journal`), not the default place.
+    assert default_journal_path(
+        {"LOCALAPPDATA": str(tmp_path), "FREESORA_JOURNAL": "/x/j.jsonl"}
+    ) == (tmp_path / "freesora" / "tasks.jsonl")
 
 
 async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
