@@ -13,6 +13,8 @@ from old_journal import Journal
 
 from freesora.ledger.file.relocate import KEPT_SUFFIX, relocate_folder
 
+TESTS = Path(__file__).resolve().parents[3]  # where the helpers every suite shares are
+
 
 def _old_ledger(root: Path, tasks: int = 3) -> Path:
     """user/freesora/ as older cores leave it: a journal of `tasks` tasks and a secret beside it."""
@@ -146,8 +148,7 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
     code = f"""
         import sys, time
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parents[3])!r})
-        from old_journal import Journal
+        from old_journal import Journal  # `-c` finds it in the working folder, tests/
         from freesora.ledger.file.relocate import relocate_folder
         while not Path({str(gate)!r}).exists():  # every process imported: now all at once
             time.sleep(0.002)
@@ -156,7 +157,8 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
             "started-" + sys.argv[1], "sora-2", "fp", seed=None)
         """
     children = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(n)]) for n in range(6)
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(n)], cwd=TESTS)
+        for n in range(6)
     ]
     gate.touch()
     assert [child.wait(60) for child in children] == [0] * 6
