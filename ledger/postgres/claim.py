@@ -13,13 +13,13 @@ from typing import Any, Protocol
 
 import psycopg
 
-from ..errors import FreeSoraError, LedgerError
-from ..schemas.account_limits import AccountLimits
-from . import pg_rows
-from .admission import Verdict
-from .contract import NOT_SENT, Take, TakeState
-from .pg_cancel import outlasting, settle_fresh
-from .pg_rows import advisory_key
+from ...errors import FreeSoraError, LedgerError
+from ...schemas.account_limits import AccountLimits
+from ..admission import Verdict
+from ..contract import NOT_SENT, Take, TakeState
+from . import rows
+from .cancel import outlasting, settle_fresh
+from .rows import advisory_key
 
 logger = logging.getLogger(__name__)
 Conn = psycopg.AsyncConnection[Any]
@@ -76,7 +76,7 @@ class PgClaim:
         if self._conn is None:
             raise RuntimeError("admission of a settled claim")
         try:
-            return await pg_rows.try_admit(self._conn, self.take.account, self.row_id, limits, now)
+            return await rows.try_admit(self._conn, self.take.account, self.row_id, limits, now)
         except psycopg.OperationalError as exc:
             raise LedgerError(
                 f"the shared ledger at {self._store.where} went away while this create waited "
@@ -100,7 +100,7 @@ class PgClaim:
         clean = lost = False
         cancelled: asyncio.CancelledError | None = None
         try:
-            await pg_rows.settle(conn, self.row_id, outcome)
+            await rows.settle(conn, self.row_id, outcome)
             await conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(self.take.key),))
             clean = True
         except psycopg.OperationalError:
@@ -119,7 +119,7 @@ class PgClaim:
             await self._after_cancel(fields, outcome)
             raise cancelled
         if lost:  # write the outcome on a fresh connection (the row still says SENDING: unknown)
-            await self._store.run(lambda fresh: pg_rows.settle(fresh, self.row_id, outcome))
+            await self._store.run(lambda fresh: rows.settle(fresh, self.row_id, outcome))
 
     async def _after_cancel(self, fields: dict[str, Any], outcome: dict[str, Any]) -> None:
         url = self._store.url

@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 
-from . import pg_rows
-from .contract import NOT_SENT
-from .pg_failures import failure
-from .pg_schema import DB_NOW
+from ..contract import NOT_SENT
+from . import rows
+from .failures import failure
+from .schema import DB_NOW
 
 logger = logging.getLogger(__name__)
 Conn = psycopg.AsyncConnection[Any]
@@ -72,8 +72,8 @@ async def release_unsent(conn: Conn, url: str, take_key: str, pid: int, since: f
 
 
 async def settle_fresh(url: str, row_id: int, outcome: dict[str, Any]) -> None:
-    """A claim's outcome (`pg_rows.settle`) written on a fresh connection of its own."""
+    """A claim's outcome (`rows.settle`) written on a fresh connection of its own."""
     async with await psycopg.AsyncConnection.connect(
         url, autocommit=True, connect_timeout=int(CANCEL_WRITE_S)
     ) as fresh:
-        await pg_rows.settle(fresh, row_id, outcome)
+        await rows.settle(fresh, row_id, outcome)

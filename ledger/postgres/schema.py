@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 # A fixed advisory-lock key: the workers of a farm take turns migrating.
 MIGRATION_LOCK = 0x46524545_534F5241  # "FREESORA"

@@ -30,18 +30,18 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from ..config.database_url import shown_database
-from ..errors import LedgerError
-from ..schemas.account_limits import AccountLimits
-from . import pg_budget, pg_rows
-from .admission import Verdict
-from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
-from .pg_cancel import outlasting, release_unsent
-from .pg_claim import Conn, PgClaim
-from .pg_failures import cannot_use, failure
-from .pg_pool import close_pool, open_pool
-from .pg_rows import SELECT, advisory_key, to_entry
-from .pg_schema import DB_NOW, account_secret, migrate
+from ...config.database_url import shown_database
+from ...errors import LedgerError
+from ...schemas.account_limits import AccountLimits
+from ..admission import Verdict
+from ..contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from . import budget, rows
+from .cancel import outlasting, release_unsent
+from .claim import Conn, PgClaim
+from .failures import cannot_use, failure
+from .pool import close_pool, open_pool
+from .rows import SELECT, advisory_key, to_entry
+from .schema import DB_NOW, account_secret, migrate
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,7 +162,7 @@ class PostgresLedger:
             try:
                 locked = await conn.execute(f"SELECT {DB_NOW}, pg_advisory_lock(%s)", (key,))
                 since = float(await _one(locked))
-                earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary, charge)
+                earlier, row_id = await rows.claim_locked(conn, take, model, summary, charge)
             except psycopg.Error as exc:
                 raise self.failed(exc) from None
             except asyncio.CancelledError:
@@ -222,14 +222,14 @@ class PostgresLedger:
         await self.run(lambda conn: conn.execute(sql, params))
 
     async def lookup(self, take: Take) -> Entry | None:
-        rows = await self._fetch(
+        found = await self._fetch(
             f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1", (take.key,)
         )
-        return to_entry(rows[0]) if rows else None
+        return to_entry(found[0]) if found else None
 
     async def find_task(self, task_id: str) -> Entry | None:
-        rows = await self._fetch(f"{SELECT} WHERE task_id = %s", (task_id,))
-        return to_entry(rows[0]) if rows else None
+        found = await self._fetch(f"{SELECT} WHERE task_id = %s", (task_id,))
+        return to_entry(found[0]) if found else None
 
     async def entries(
         self,
@@ -239,15 +239,15 @@ class PostgresLedger:
         only_unfinished: bool = False,
         model: str | None = None,
     ) -> list[Entry]:
-        where, params = pg_rows.entries_filter(only_unfinished, model)
+        where, params = rows.entries_filter(only_unfinished, model)
         sql = f"{SELECT} {where} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
-        rows = await self._fetch(sql, (*params, limit, offset))
-        return [to_entry(row) for row in rows]
+        found = await self._fetch(sql, (*params, limit, offset))
+        return [to_entry(row) for row in found]
 
     async def count(self, *, only_unfinished: bool = False, model: str | None = None) -> int:
-        where, params = pg_rows.entries_filter(only_unfinished, model)
-        rows = await self._fetch(f"SELECT count(*) AS n FROM freesora.takes t {where}", params)
-        return int(rows[0]["n"])
+        where, params = rows.entries_filter(only_unfinished, model)
+        found = await self._fetch(f"SELECT count(*) AS n FROM freesora.takes t {where}", params)
+        return int(found[0]["n"])
 
     async def adopt(self, take_key: str, task_id: str) -> Entry:
         return await self._resolve(take_key, TakeState.CREATED, task_id)
@@ -257,7 +257,7 @@ class PostgresLedger:
 
     async def _resolve(self, take_key: str, state: TakeState, task_id: str | None) -> Entry:
         async def work(conn: Conn) -> Entry:
-            return await pg_rows.resolve(conn, take_key, state, task_id)
+            return await rows.resolve(conn, take_key, state, task_id)
 
         return await self.run(work)
 
@@ -265,7 +265,7 @@ class PostgresLedger:
         """A task id the ledger did not know (pasted into Video Result), as a take of its own."""
 
         async def work(conn: Conn) -> Entry:
-            return await pg_rows.remember(conn, task_id, model, summary)
+            return await rows.remember(conn, task_id, model, summary)
 
         return await self.run(work)
 
@@ -274,15 +274,15 @@ class PostgresLedger:
 
     async def compact(self) -> int:
         # One row per attempt is already compact; nothing is rewritten, nothing can be lost.
-        rows = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
-        return int(rows[0]["n"])
+        found = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
+        return int(found[0]["n"])
 
     async def spent(self, account: str) -> Spending:
-        return await self.run(lambda conn: pg_budget.spent(conn, account))
+        return await self.run(lambda conn: budget.spent(conn, account))
 
     async def unrefunded(self, account: str, *, limit: int) -> list[Entry]:
-        rows = await self._fetch(pg_budget.UNREFUNDED, (account, max(0, limit)))
-        return [to_entry(row) for row in rows]
+        found = await self._fetch(budget.UNREFUNDED, (account, max(0, limit)))
+        return [to_entry(row) for row in found]
 
     async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""

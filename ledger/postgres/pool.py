@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from .pg_failures import cannot_use
+from .failures import cannot_use
 
 Opened = weakref.WeakSet[psycopg.AsyncConnection[Any]]
 

@@ -13,13 +13,13 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from ..errors import LedgerError
-from ..schemas.account_limits import AccountLimits
-from .admission import Verdict
-from .contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
-from .pg_budget import within_budget
-from .pg_schema import DB_NOW
-from .upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
+from ...errors import LedgerError
+from ...schemas.account_limits import AccountLimits
+from ..admission import Verdict
+from ..contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
+from ..upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
+from .budget import within_budget
+from .schema import DB_NOW
 
 # A claim is alive while its session holds the take's advisory lock; pg_locks shows every
 # session's locks to every role (pg_stat_activity hides other roles' details).
