@@ -1,10 +1,10 @@
 """Account-wide admission: a create waits for a slot rather than going over the account's limits.
 
 The account's limits (`schemas.account_limits`, per account, across every process sharing the
-ledger): at most `FREESORA_MAX_IN_FLIGHT` (default 20) unfinished tasks and at most
-`FREESORA_CREATES_PER_10S` (default 20) creates per 10 s, each 1 to 1000. The store decides
-atomically (`try_admit`, under a per-account lock) and remembers the decision on the claim's
-row, so a worker that dies while waiting is known to have sent nothing.
+ledger): so many unfinished tasks (`FREESORA_MAX_IN_FLIGHT`) and so many creates per 10 s
+(`FREESORA_CREATES_PER_10S`). The store decides atomically (`try_admit`, under a per-account
+lock: `ledger.postgres.admission`) and remembers the decision on the claim's row, so a worker
+that dies while waiting is known to have sent nothing.
 
 Tasks leave the in-flight count when any process records their outcome. A waiting create does
 not rely on others for that (`freesora create` never waits for videos): it asks the service

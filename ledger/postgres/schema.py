@@ -27,9 +27,6 @@ MIGRATION_LOCK = 0x46524545_534F5241  # "FREESORA"
 # row holds is read from it, so workers whose clocks disagree still share one budget window.
 DB_NOW = "extract(epoch FROM clock_timestamp())::double precision"
 
-# States whose attempt still holds its take (a new create of it would be a second charge).
-LIVE_STATES = ("sending", "created", "unknown", "succeeded")
-
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
