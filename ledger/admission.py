@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from ..errors import FreeSoraError
 from ..schemas import TaskStatus
 from ..schemas.account_limits import AccountLimits
-from .contract import Claim, TakeState
+from .contract import Claim, Ledger
 from .endings import ending_of_status
 
 POLL_S = 5.0
@@ -44,21 +44,10 @@ class Verdict:
     window_frees_in_s: float  # when the oldest create of the window leaves it
 
 
-class AdmittingStore(Protocol):
-    """What admission needs of a store (`PostgresLedger` is one)."""
+class AdmittingStore(Ledger, Protocol):
+    """A store that decides admission itself (`PostgresLedger` is one)."""
 
     async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict: ...
-
-    async def record_outcome(
-        self,
-        task_id: str,
-        state: TakeState,
-        *,
-        url: str | None = None,
-        file: str | None = None,
-        reason: str | None = None,
-        credits_refunded: bool | None = None,
-    ) -> None: ...
 
 
 def once(sink: OnWait) -> OnWait:
