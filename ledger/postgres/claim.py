@@ -134,7 +134,7 @@ class PgClaim:
     async def _after_cancel(self, fields: dict[str, Any], outcome: dict[str, Any]) -> None:
         url = self._store.url
         what = f"the outcome of take {self.take.key[:12]}"
-        settle = on_fresh(url, lambda fresh: rows.settle(fresh, self.row_id, outcome))
+        settle = _on_fresh(url, lambda fresh: rows.settle(fresh, self.row_id, outcome))
         if await write_after_cancel(settle, what, url):
             return
         if "task_id" in fields:
@@ -161,7 +161,7 @@ async def write_after_cancel(write: Awaitable[Any], what: str, url: str) -> bool
     return False
 
 
-async def on_fresh(url: str, work: Callable[[Conn], Awaitable[Any]]) -> None:
+async def _on_fresh(url: str, work: Callable[[Conn], Awaitable[Any]]) -> None:
     """`work` on a fresh connection of its own, made for it and closed after."""
     async with await psycopg.AsyncConnection.connect(
         url, autocommit=True, connect_timeout=int(CANCEL_WRITE_S)
@@ -181,4 +181,4 @@ async def void_unsent_row(conn: Conn, url: str, take_key: str, pid: int, since: 
             return
         except psycopg.Error:
             pass  # its session is gone, and the take's lock with it: on a fresh one
-    await on_fresh(url, lambda fresh: fresh.execute(VOID_UNSENT, params))
+    await _on_fresh(url, lambda fresh: fresh.execute(VOID_UNSENT, params))
