@@ -18,7 +18,7 @@ def run_one_pg_test(**env: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env={**clean, **env},
-        cwd=HERE.parents[1],
+        cwd=HERE.parents[3],  # the checkout
         check=False,
     )
 
