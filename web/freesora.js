@@ -5,6 +5,7 @@
 import { app } from "../../scripts/app.js";
 import { addCostBadge, guardQueue, loadPrices } from "./freesora_cost.js";
 import { openInboxWindow, registerInbox } from "./freesora_inbox.js";
+import { loadTranslations, t } from "./freesora_i18n.js";
 import { SETTINGS } from "./freesora_settings.js";
 import { button } from "./freesora_ui.js";
 
@@ -13,7 +14,7 @@ const inboxButton = {
   id: "FreeSora.Inbox.Open",
   category: ["FreeSora", "Tasks", "Open"],
   name: "Task inbox (this frontend has no sidebar tabs)",
-  type: () => button("Open the task inbox", openInboxWindow, "inbox-open", true),
+  type: () => button(t("inbox.open", "Open the task inbox"), openInboxWindow, "inbox-open", true),
   defaultValue: "",
 };
 
@@ -21,6 +22,7 @@ app.registerExtension({
   name: "FreeSora.Frontend",
   settings: hasSidebar ? SETTINGS : [...SETTINGS, inboxButton],
   async setup() {
+    await loadTranslations();
     registerInbox();
     guardQueue();
     await loadPrices();
