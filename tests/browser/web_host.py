@@ -40,10 +40,11 @@ class WebHost:
     journal_file: Path
 
 
-def _start(host: Host, base: Path) -> WebHost:
+def start_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> WebHost:
+    """ComfyUI with the pack in custom_nodes/<pack_entry>, the sandbox, and no key set."""
     sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
     host.prepare_base(base)
-    (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
+    (base / "custom_nodes" / pack_entry).symlink_to(REPO_ROOT, target_is_directory=True)
     settings = base / "user" / "default" / "comfy.settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
@@ -86,7 +87,7 @@ def _wait_ready(server: ComfyServer, timeout_s: float = 120.0) -> None:
 @pytest.fixture(scope="session")
 def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[WebHost]:
     try:
-        running = _start(host, tmp_path_factory.mktemp("web-base"))
+        running = start_web_host(host, tmp_path_factory.mktemp("web-base"))
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
