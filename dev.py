@@ -2,7 +2,7 @@
 
     python3 dev.py demo    # the whole job on the local sandbox: no key, no credits
     python3 dev.py test    # the test suite
-    python3 dev.py lint    # ruff (format + lint) and mypy (strict on the pure layer)
+    python3 dev.py lint    # ruff (format + lint) and mypy (strict; linux, win32, darwin)
     python3 dev.py bench   # the benchmarks in benchmarks/
     python3 dev.py locales # locales/en/nodeDefs.json from the nodes' schemas (needs a ComfyUI)
 
@@ -134,8 +134,11 @@ def lint(_: list[str]) -> int:
         config = str(ROOT / "pyproject.toml")
         mypy = [str(PYTHON), "-m", "mypy", "--config-file", config, "-p", "freesora"]
         code = subprocess.call(mypy, cwd=tmp)
-        # Windows branches (msvcrt locks, paths) are skipped on this platform: check them too.
-        return code or subprocess.call([*mypy, "--platform", "win32"], cwd=tmp)
+        # mypy skips the branches of other platforms (sys.platform checks): the Windows ones
+        # (msvcrt locks, paths) and the macOS ones (paths) are checked as those platforms.
+        for platform in ("win32", "darwin"):
+            code = code or subprocess.call([*mypy, "--platform", platform], cwd=tmp)
+        return code
 
 
 def demo(args: list[str]) -> int:

@@ -1,7 +1,7 @@
 // FreeSora nodes in the ComfyUI frontend: the key settings, the estimated cost on every
 // creation node and before Run, and the task inbox. Plain ES modules, no build step; only the
 // frontend's public extension API, feature-detected (frontends 1.27 to 1.58, classic canvas
-// and Nodes 2.0). Calls only this pack's routes.
+// and Nodes 2.0). Calls only this pack's routes, and the core's /i18n for its translations.
 import { app } from "../../scripts/app.js";
 import { addCostBadge, guardQueue, loadPrices } from "./freesora_cost.js";
 import { openInboxWindow, registerInbox } from "./freesora_inbox.js";
