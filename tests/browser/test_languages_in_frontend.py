@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from browser_host import REPO_ROOT
 from comfy_hosts import Host
-from web_host import WebHost, page_json, screenshot_dir, start_web_host
+from web_host import WebHost, frontend, page_json, running_web_host, shoot
 
 INSTALLED_AS = "freesora-nodes"
 LOCALES = REPO_ROOT / "locales"
@@ -24,7 +24,6 @@ WORKFLOWS = REPO_ROOT / "example_workflows"
 FRONTEND_READY = (
     "() => window.app?.graph && app.extensions?.some(e => e.name === 'FreeSora.Frontend')"
 )
-TOAST_HIDER = ".p-toast, [data-toast-kind], li[role=status] { display: none !important; }"
 
 
 def _zh(name: str) -> Any:
@@ -33,15 +32,8 @@ def _zh(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[WebHost]:
-    try:
-        running = start_web_host(host, tmp_path_factory.mktemp("lang-base"), INSTALLED_AS)
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
+    with running_web_host(host, tmp_path_factory.mktemp("lang-base"), INSTALLED_AS) as running:
         yield running
-    finally:
-        running.server.stop()
-        running.sandbox.stop()
 
 
 def _open(installed: WebHost, chromium: Any, *, locale: str, vue: bool) -> Any:
@@ -66,21 +58,6 @@ def chinese(request: pytest.FixtureRequest, installed: WebHost, chromium: Any) -
     yield page
     assert not [e for e in page.freesora_errors if "freesora" in e.lower()], page.freesora_errors
     page.context.close()
-
-
-def shoot(page: Any, tmp_path: Path, what: str, target: Any = None) -> Path:
-    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || 'unknown'")
-    path = screenshot_dir(tmp_path) / f"fe{version}_{page.freesora_mode}_{what}.png"
-    hidden = page.add_style_tag(content=TOAST_HIDER)
-    page.wait_for_timeout(300)
-    (target or page).screenshot(path=str(path))
-    hidden.evaluate("(style) => style.remove()")
-    return path
-
-
-def frontend(page: Any) -> tuple[int, ...]:
-    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || '0.0.0'")
-    return tuple(int(part) for part in version.split(".")[:2])
 
 
 NEW_NODE = """(type) => {

@@ -97,22 +97,20 @@ def translation_gaps(english: dict[str, Any], translated: dict[str, Any]) -> lis
         ]
         for name, entry in source["inputs"].items():
             mine = inputs.get(name, {})
-            gaps += [
-                f"{node_id}: input {name} {f}"
-                for f in ("name", *entry.keys() - {"name"})
-                if not _zh(mine, f)
-            ]
+            gaps += _untranslated(f"{node_id}: input {name}", entry, mine)
             # Errors name an input by its id: the tooltip says which id the label stands for.
             if _zh(mine, "tooltip") and not mine["tooltip"].startswith(f"{name}："):
                 gaps.append(f"{node_id}: input {name} tooltip does not start with its id")
         for index, entry in source["outputs"].items():
-            mine = outputs.get(index, {})
-            gaps += [
-                f"{node_id}: output {index} {f}"
-                for f in ("name", *entry.keys() - {"name"})
-                if not _zh(mine, f)
-            ]
+            gaps += _untranslated(f"{node_id}: output {index}", entry, outputs.get(index, {}))
     return gaps
+
+
+def _untranslated(where: str, english: dict[str, str], mine: dict[str, str]) -> list[str]:
+    """The fields of one English entry (its name always) that `mine` gives no Chinese for."""
+    return [
+        f"{where} {field}" for field in ("name", *english.keys() - {"name"}) if not _zh(mine, field)
+    ]
 
 
 def _zh(entry: dict[str, Any], field: str) -> bool:
