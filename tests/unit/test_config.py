@@ -127,6 +127,11 @@ def test_the_config_file_lives_in_the_users_config_folder_not_in_the_pack(
     assert path == tmp_path / "freesora" / "config.json"
     monkeypatch.setattr(sys, "platform", "win32")
     assert config_path({"APPDATA": str(tmp_path)}) == tmp_path / "freesora" / "config.json"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    for home in ("HOME", "USERPROFILE"):  # Path.home() reads the second on Windows
+        monkeypatch.setenv(home, str(tmp_path))
+    support = tmp_path / "Library" / "Application Support"
+    assert config_path({"XDG_CONFIG_HOME": "/elsewhere"}) == support / "freesora" / "config.json"
     pack = Path(__file__).resolve().parents[2]
     assert pack not in config_path({}).parents
 

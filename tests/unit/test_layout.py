@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (a dev tool)
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 COMFY_ONLY = {"comfy", "comfy_api", "comfy_extras", "comfy_execution", "server", "folder_paths"}

@@ -272,6 +272,12 @@ def test_the_default_journal_lives_in_the_users_data_folder(
     assert default_journal_path(
         {"LOCALAPPDATA": str(tmp_path), "FREESORA_JOURNAL": "/x/j.jsonl"}
     ) == (tmp_path / "freesora" / "tasks.jsonl")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    for home in ("HOME", "USERPROFILE"):  # Path.home() reads the second on Windows
+        monkeypatch.setenv(home, str(tmp_path))
+    assert default_journal_path({"XDG_DATA_HOME": "/elsewhere"}) == (
+        tmp_path / "Library" / "Application Support" / "freesora" / "tasks.jsonl"
+    )
 
 
 async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(

@@ -15,7 +15,8 @@ import pytest
 from pg_fixtures import terminate_sessions
 
 from freesora.errors import LedgerError
-from freesora.ledger import PostgresLedger, Take, TakeState, postgres
+from freesora.ledger import PostgresLedger, Take, TakeState
+from freesora.ledger.postgres import store
 from freesora.sandbox import SANDBOX_KEY
 
 WORKER = Path(__file__).with_name("farm_worker.py")
@@ -241,7 +242,7 @@ async def test_a_created_task_is_recorded_through_a_database_restart(
 async def test_a_created_task_whose_record_cannot_be_written_is_named_in_the_error(
     pg_url: str, pg_ledger: PostgresLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(postgres, "RETRY_DELAYS_S", (0.01, 0.01))
+    monkeypatch.setattr(store, "RETRY_DELAYS_S", (0.01, 0.01))
     decision = await pg_ledger.claim(await a_take(pg_ledger), model=MODEL)
     assert decision.claim is not None
     with psycopg.connect(pg_url, autocommit=True) as conn:
@@ -287,5 +288,5 @@ async def test_a_take_may_be_named_by_its_first_characters_as_freesora_tasks_sho
     adopted = await pg_ledger.adopt(key[:10], "task-found")
     assert adopted.take_key == key
     assert adopted.task_id == "task-found"
-    with pytest.raises(LedgerError, match="is not a take"):
+    with pytest.raises(LedgerError, match="'abc' is not a take in the shared ledger at "):
         await pg_ledger.forget("abc")

@@ -7,8 +7,8 @@ names the database by what `config.database_url` shows of it (user, hosts, datab
 
 from __future__ import annotations
 
-from ..config.database_url import database_parts, shown_database
-from ..errors import LedgerError
+from ...config.database_url import database_parts, shown_database
+from ...errors import LedgerError
 
 # (words libpq or the server uses, what the user is told): the first match wins.
 MISSING = (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 # A fixed advisory-lock key: the workers of a farm take turns migrating.
 MIGRATION_LOCK = 0x46524545_534F5241  # "FREESORA"
@@ -26,9 +26,6 @@ MIGRATION_LOCK = 0x46524545_534F5241  # "FREESORA"
 # The database's own clock in the columns' unit (epoch seconds, double precision): every time a
 # row holds is read from it, so workers whose clocks disagree still share one budget window.
 DB_NOW = "extract(epoch FROM clock_timestamp())::double precision"
-
-# States whose attempt still holds its take (a new create of it would be a second charge).
-LIVE_STATES = ("sending", "created", "unknown", "succeeded")
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..schemas.pricing import BUDGET_WINDOW_S
-from .budget import REFUNDABLE, check, counts_sql
-from .contract import Charge, Spending
-from .pg_schema import DB_NOW, REFUNDED
+from ...schemas.pricing import BUDGET_WINDOW_S
+from ..budget import REFUNDABLE, check, counts_sql
+from ..contract import Charge, Spending
+from .schema import DB_NOW, REFUNDED
 
 SPENT = (
     "SELECT coalesce(sum(price), 0) AS credits, min(created_at) AS oldest FROM freesora.takes t"

@@ -1,4 +1,5 @@
-"""CI never passes by skipping the PostgreSQL tests: without a database they fail under CI=true."""
+"""CI never passes by skipping the PostgreSQL tests: without a database they fail under CI=true
+(unless the run says it has none on purpose)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def run_one_pg_test(**env: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env={**clean, **env},
-        cwd=HERE.parents[1],
+        cwd=HERE.parents[3],  # the checkout
         check=False,
     )
 
@@ -33,3 +34,10 @@ def test_without_a_database_the_postgresql_tests_skip_on_a_developer_machine() -
     done = run_one_pg_test(CI="false")
     assert done.returncode == 0, done.stdout
     assert "1 skipped" in done.stdout
+
+
+def test_a_ci_run_without_postgresql_on_purpose_skips_them_saying_so() -> None:
+    done = run_one_pg_test(CI="true", FREESORA_TEST_POSTGRES="off", PYTEST_ADDOPTS="-rs")
+    assert done.returncode == 0, done.stdout
+    assert "1 skipped" in done.stdout
+    assert "FREESORA_TEST_POSTGRES=off: this run has no PostgreSQL" in done.stdout

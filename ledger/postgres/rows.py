@@ -1,34 +1,34 @@
-"""The PostgreSQL store's SQL: reading rows as entries, the locked claim, resolving, admitting.
+"""The PostgreSQL store's rows: read as entries, the locked claim, outcomes, adopting and
+forgetting, pasted task ids.
 
 Rows are read through `SELECT`, which also says whether a SENDING row's claimant is gone (its
-session no longer holds the take's advisory lock): such a row reads as UNKNOWN, or as REFUSED
-when admission was still holding it back (then nothing was sent).
+session no longer holds the take's advisory lock, `locks.ORPHAN`): such a row reads as UNKNOWN,
+or as REFUSED when admission was still holding it back (then nothing was sent).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from ..errors import LedgerError
-from ..schemas.account_limits import AccountLimits
-from .admission import Verdict
-from .contract import PASTED, Charge, Entry, Take, TakeState, task_held_elsewhere
-from .pg_budget import within_budget
-from .pg_schema import DB_NOW
-from .upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
-
-# A claim is alive while its session holds the take's advisory lock; pg_locks shows every
-# session's locks to every role (pg_stat_activity hides other roles' details).
-ORPHAN = (
-    "(t.state = 'sending' AND NOT EXISTS (SELECT 1 FROM pg_locks l"
-    " WHERE l.locktype = 'advisory' AND l.granted AND l.pid = t.holder_pid AND l.objsubid = 1"
-    " AND l.classid::bigint = ((t.lock_key >> 32) & 4294967295)"
-    " AND l.objid::bigint = (t.lock_key & 4294967295)))"
+from ...errors import LedgerError
+from ..contract import (
+    MIN_TAKE_PREFIX,
+    PASTED,
+    Charge,
+    Entry,
+    Take,
+    TakeState,
+    one_take,
+    task_held_elsewhere,
 )
+from ..upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
+from .budget import within_budget
+from .locks import ORPHAN, advisory_key
+from .schema import DB_NOW
+
 SELECT = f"SELECT t.*, {ORPHAN} AS orphan FROM freesora.takes t"
 DIED_SENDING = (
     "the worker that sent this create stopped before the service's answer was recorded: "
@@ -36,23 +36,6 @@ DIED_SENDING = (
 )
 DIED_WAITING = "its worker stopped while waiting for a slot; nothing was sent"
 FINISHED = tuple(s.value for s in TakeState if s.finished)
-# Another claim counts while its backend lives (a reused pid over-counts for a moment: the
-# safe side); pg_stat_activity is cheap to read, unlike pg_locks.
-IN_FLIGHT = (
-    "SELECT count(*) AS n FROM freesora.takes t WHERE t.account = %(account)s"
-    " AND t.state IN ('sending', 'created') AND t.id <> %(id)s"
-    " AND (t.state = 'created' OR (NOT t.held_back AND EXISTS (SELECT 1 FROM pg_stat_activity a"
-    " WHERE a.pid = t.holder_pid)))"
-)
-RECENT = (
-    "SELECT count(*) AS n, min(t.admitted_at) AS oldest FROM freesora.takes t"
-    " WHERE t.account = %(account)s AND t.admitted_at > %(since)s AND t.id <> %(id)s"
-)
-
-
-def advisory_key(text: str) -> int:
-    """A signed 64-bit advisory-lock key for a take (or an account)."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
 def to_entry(row: dict[str, Any]) -> Entry:
@@ -64,7 +47,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         state = TakeState.CREATED if written_off_by_expired_link(state, reason) else state
         reason = COLLECTED_AGAIN  # collected again since, or still to collect
     extra = dict(row["extra"] or {})
-    refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see pg_schema.REFUNDED
+    refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see schema.REFUNDED
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -157,10 +140,13 @@ def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
-async def resolve(conn: Any, take_key: str, state: TakeState, task_id: str | None) -> Entry:
-    """Adopt a task id for a take, or forget it: recorded on its latest attempt."""
+async def resolve(
+    conn: Any, take_key: str, state: TakeState, task_id: str | None, ledger_name: str
+) -> Entry:
+    """Adopt a task id for a take, or forget it: recorded on its latest attempt. `ledger_name`
+    names this ledger to the user when `take_key` names no take."""
     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        take_key = await _full_key(cur, take_key.strip())
+        take_key = await _full_key(cur, take_key.strip(), ledger_name)
         await cur.execute(
             f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1 FOR UPDATE", (take_key,)
         )
@@ -239,53 +225,17 @@ async def _update(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
     )
 
 
-async def _full_key(cur: Any, prefix: str) -> str:
-    """A take key from its first characters (at least 6, as `freesora tasks` shows them)."""
+async def _full_key(cur: Any, prefix: str, ledger_name: str) -> str:
+    """A take key from its first characters, as `freesora tasks` shows them (`one_take`)."""
     pattern = prefix if len(prefix) >= 64 else prefix + "%"
     found: list[str] = []
-    if len(prefix) >= 6 and all(c in "0123456789abcdef" for c in prefix):
+    if len(prefix) >= MIN_TAKE_PREFIX and all(c in "0123456789abcdef" for c in prefix):
         await cur.execute(
             "SELECT DISTINCT take_key FROM freesora.takes WHERE take_key LIKE %s LIMIT 2",
             (pattern,),
         )
         found = [r["take_key"] for r in await cur.fetchall()]
-    if len(found) != 1:
-        problem = "matches several takes" if found else "is not a take in the shared ledger"
-        raise LedgerError(f"take {prefix!r} {problem}; `freesora tasks` lists the takes")
-    return found[0]
-
-
-async def try_admit(
-    conn: Any, account: str, row_id: int, limits: AccountLimits, now: float
-) -> Verdict:
-    """Under the account's lock: admit this claim if the account has room, else hold it back."""
-    params = {"account": account, "id": row_id, "since": now - limits.window_s}
-    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        # No fsync wait for this one: if a crash of the database lost it, the claim would
-        # read as not held back (unknown: the safe side) and count a little less, never more.
-        await cur.execute("SET LOCAL synchronous_commit TO OFF")
-        await cur.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("account:" + account),))
-        await cur.execute(IN_FLIGHT, params)
-        in_flight = int((await cur.fetchone())["n"])
-        await cur.execute(RECENT, params)
-        counts = await cur.fetchone()
-        recent = int(counts["n"])
-        admitted = in_flight < limits.max_in_flight and recent < limits.creates_per_window
-        await cur.execute(
-            "UPDATE freesora.takes SET held_back = %s, admitted_at = %s WHERE id = %s",
-            (not admitted, now if admitted else None, row_id),
-        )
-        recheck: list[str] = []
-        if not admitted:
-            await cur.execute(
-                "SELECT task_id FROM freesora.takes WHERE account = %s AND state = 'created'"
-                " AND task_id IS NOT NULL ORDER BY coalesce(admitted_at, created_at) LIMIT 3",
-                (account,),
-            )
-            recheck = [r["task_id"] for r in await cur.fetchall()]
-    oldest = counts["oldest"]
-    wait = 0.0 if oldest is None else max(0.0, oldest + limits.window_s - now)
-    return Verdict(admitted, in_flight, recent, recheck, wait)
+    return one_take(prefix, found, ledger_name)
 
 
 async def remember(conn: Any, task_id: str, model: str, summary: str) -> Entry:

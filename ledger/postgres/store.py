@@ -9,13 +9,16 @@ How `ledger/contract.py`'s guarantees hold across processes and machines:
   first one's outcome. The database also refuses a second live attempt of a take (a partial
   unique index), so even a buggy writer cannot record two.
 - **Daily budget**: a priced claim's SENDING row is inserted in one transaction under the
-  account's advisory lock, only if the account's last 24 hours fit (`pg_budget`).
+  account's advisory lock, only if the account's last 24 hours fit (`budget`).
 - **A dead claimant reads as unknown**: its session ended, so its lock is gone and its backend is
   no longer in `pg_stat_activity`; its SENDING row then reads as UNKNOWN (or, if admission was
   still holding it back and nothing was sent, as REFUSED).
 - **Nothing lost**: every attempt is its own row; an outcome write that fails is retried on a
   fresh connection (a database restart), and if it still cannot be written the error names the
   task id.
+
+The store owns its connection pool: opened so that a database that is down fails fast, and
+closed so that no connection stays open on the server, even as a prompt's loop ends.
 """
 
 from __future__ import annotations
@@ -30,21 +33,21 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from ..config.database_url import shown_database
-from ..errors import LedgerError
-from ..schemas.account_limits import AccountLimits
-from . import pg_budget, pg_rows
-from .admission import Verdict
-from .contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
-from .pg_cancel import outlasting, release_unsent
-from .pg_claim import Conn, PgClaim
-from .pg_failures import cannot_use, failure
-from .pg_pool import close_pool, open_pool
-from .pg_rows import SELECT, advisory_key, to_entry
-from .pg_schema import DB_NOW, account_secret, migrate
+from ...config.database_url import shown_database
+from ...errors import LedgerError
+from ...schemas.account_limits import AccountLimits
+from ..admission import Verdict
+from ..contract import Charge, Decision, Entry, Spending, Take, TakeState, account_id
+from . import budget, rows
+from .claim import Conn, PgClaim, void_unsent_row, write_after_cancel
+from .failures import cannot_use, failure
+from .locks import advisory_key
+from .rows import SELECT, to_entry
+from .schema import DB_NOW, account_secret, migrate
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+Opened = weakref.WeakSet[psycopg.AsyncConnection[Any]]
 
 # A write is retried this long (seconds) through a database restart before it is given up.
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
@@ -65,7 +68,7 @@ class PostgresLedger:
         url: str,
         pool: AsyncConnectionPool[Any],
         secret: bytes,
-        opened: weakref.WeakSet[psycopg.AsyncConnection[Any]] | None = None,
+        opened: Opened | None = None,
     ) -> None:
         self.url = url
         self._opened = opened if opened is not None else weakref.WeakSet()  # see `close`
@@ -124,10 +127,10 @@ class PostgresLedger:
         return LedgerError(f"the shared ledger at {self.where} failed ({self.describe(exc)})")
 
     def describe(self, exc: BaseException) -> str:
-        """What failed, never libpq's text (it may quote the URL): see `pg_failures`."""
+        """What failed, never libpq's text (it may quote the URL): see `failures`."""
         return failure(exc, self.url)
 
-    async def release(self, conn: Conn, *, broken: bool = False) -> None:
+    async def give_back_connection(self, conn: Conn, *, broken: bool = False) -> None:
         """A claim's connection back to the pool, and its claim slot back."""
         try:
             if broken or conn.closed:
@@ -162,7 +165,7 @@ class PostgresLedger:
             try:
                 locked = await conn.execute(f"SELECT {DB_NOW}, pg_advisory_lock(%s)", (key,))
                 since = float(await _one(locked))
-                earlier, row_id = await pg_rows.claim_locked(conn, take, model, summary, charge)
+                earlier, row_id = await rows.claim_locked(conn, take, model, summary, charge)
             except psycopg.Error as exc:
                 raise self.failed(exc) from None
             except asyncio.CancelledError:
@@ -170,8 +173,9 @@ class PostgresLedger:
                 # was sent: say so before the cancel goes on (else: "may have been charged").
                 # Before the lock was granted no row of this claim can exist.
                 if since is not None:
-                    unsent = release_unsent(conn, self.url, take.key, pid, since)
-                    await outlasting(unsent, f"that take {take.key[:12]} was not sent", self.url)
+                    unsent = void_unsent_row(conn, self.url, take.key, pid, since)
+                    what = f"that take {take.key[:12]} was not sent"
+                    await write_after_cancel(unsent, what, self.url)
                 raise
             if row_id is not None:
                 kept = True  # given back when the claim is settled (`PgClaim._settle`)
@@ -186,10 +190,10 @@ class PostgresLedger:
             if not kept:
                 # Not clean (failed, over budget, cancelled, or the session died): closing it
                 # drops any lock it took, and the pool discards it.
-                await self.release(conn, broken=not clean)
+                await self.give_back_connection(conn, broken=not clean)
 
     async def _checkout(self) -> Conn:
-        """A claim slot and a connection of its own (both given back by `release`)."""
+        """A claim slot and a connection of its own (both given back by `give_back_connection`)."""
         await self._claims.acquire()
         try:
             conn: Conn = await self._pool.getconn()
@@ -222,14 +226,14 @@ class PostgresLedger:
         await self.run(lambda conn: conn.execute(sql, params))
 
     async def lookup(self, take: Take) -> Entry | None:
-        rows = await self._fetch(
+        found = await self._fetch(
             f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1", (take.key,)
         )
-        return to_entry(rows[0]) if rows else None
+        return to_entry(found[0]) if found else None
 
     async def find_task(self, task_id: str) -> Entry | None:
-        rows = await self._fetch(f"{SELECT} WHERE task_id = %s", (task_id,))
-        return to_entry(rows[0]) if rows else None
+        found = await self._fetch(f"{SELECT} WHERE task_id = %s", (task_id,))
+        return to_entry(found[0]) if found else None
 
     async def entries(
         self,
@@ -239,15 +243,15 @@ class PostgresLedger:
         only_unfinished: bool = False,
         model: str | None = None,
     ) -> list[Entry]:
-        where, params = pg_rows.entries_filter(only_unfinished, model)
+        where, params = rows.entries_filter(only_unfinished, model)
         sql = f"{SELECT} {where} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
-        rows = await self._fetch(sql, (*params, limit, offset))
-        return [to_entry(row) for row in rows]
+        found = await self._fetch(sql, (*params, limit, offset))
+        return [to_entry(row) for row in found]
 
     async def count(self, *, only_unfinished: bool = False, model: str | None = None) -> int:
-        where, params = pg_rows.entries_filter(only_unfinished, model)
-        rows = await self._fetch(f"SELECT count(*) AS n FROM freesora.takes t {where}", params)
-        return int(rows[0]["n"])
+        where, params = rows.entries_filter(only_unfinished, model)
+        found = await self._fetch(f"SELECT count(*) AS n FROM freesora.takes t {where}", params)
+        return int(found[0]["n"])
 
     async def adopt(self, take_key: str, task_id: str) -> Entry:
         return await self._resolve(take_key, TakeState.CREATED, task_id)
@@ -256,8 +260,10 @@ class PostgresLedger:
         return await self._resolve(take_key, TakeState.FORGOTTEN, None)
 
     async def _resolve(self, take_key: str, state: TakeState, task_id: str | None) -> Entry:
+        name = f"the shared ledger at {self.where}"
+
         async def work(conn: Conn) -> Entry:
-            return await pg_rows.resolve(conn, take_key, state, task_id)
+            return await rows.resolve(conn, take_key, state, task_id, name)
 
         return await self.run(work)
 
@@ -265,7 +271,7 @@ class PostgresLedger:
         """A task id the ledger did not know (pasted into Video Result), as a take of its own."""
 
         async def work(conn: Conn) -> Entry:
-            return await pg_rows.remember(conn, task_id, model, summary)
+            return await rows.remember(conn, task_id, model, summary)
 
         return await self.run(work)
 
@@ -274,15 +280,15 @@ class PostgresLedger:
 
     async def compact(self) -> int:
         # One row per attempt is already compact; nothing is rewritten, nothing can be lost.
-        rows = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
-        return int(rows[0]["n"])
+        found = await self._fetch("SELECT count(*) AS n FROM freesora.takes")
+        return int(found[0]["n"])
 
     async def spent(self, account: str) -> Spending:
-        return await self.run(lambda conn: pg_budget.spent(conn, account))
+        return await self.run(lambda conn: budget.spent(conn, account))
 
     async def unrefunded(self, account: str, *, limit: int) -> list[Entry]:
-        rows = await self._fetch(pg_budget.UNREFUNDED, (account, max(0, limit)))
-        return [to_entry(row) for row in rows]
+        found = await self._fetch(budget.UNREFUNDED, (account, max(0, limit)))
+        return [to_entry(row) for row in found]
 
     async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict:
         """Account-wide admission of a held claim (see `ledger.admission`)."""
@@ -291,8 +297,53 @@ class PostgresLedger:
         return await claim.admit(limits, now)
 
     async def close(self) -> None:
-        """Close the pool and every connection it opened (`pg_pool.close_pool`)."""
+        """Close the pool and every connection it opened (`close_pool`)."""
         await close_pool(self._pool, self._opened)
 
     def __repr__(self) -> str:
         return f"PostgresLedger({self.where})"
+
+
+async def open_pool(
+    url: str, *, max_size: int, timeout_s: float
+) -> tuple[AsyncConnectionPool[Any], Opened]:
+    """An open pool, and the set of every connection it opens (for `close_pool`)."""
+    opened: Opened = weakref.WeakSet()
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        opened.add(conn)
+
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        url,
+        configure=configure,
+        min_size=min(4, max_size),  # a few ready: opening one costs more than a create's work
+        max_size=max_size,
+        kwargs={"autocommit": True},
+        check=AsyncConnectionPool.check_connection,
+        timeout=5.0,  # per wait for a connection: a database that is down fails fast
+        open=False,
+    )
+    try:
+        await pool.open(wait=True, timeout=timeout_s)
+    except BaseException as exc:
+        await pool.close()  # its workers would go on trying to connect
+        if isinstance(exc, psycopg.Error):
+            raise cannot_use(url, exc) from None
+        raise
+    return pool, opened
+
+
+async def close_pool(pool: AsyncConnectionPool[Any], opened: Opened) -> None:
+    """Close the pool and every connection it opened, even as the loop ends: ComfyUI's
+    `asyncio.run` cancels the pool's workers before the store is closed, and the pool then
+    stops before closing its idle connections (they would stay open on the server)."""
+    cancelled: asyncio.CancelledError | None = None
+    try:
+        await pool.close()
+    except asyncio.CancelledError as exc:
+        cancelled = exc
+    for conn in list(opened):
+        if not conn.closed:
+            await conn.close()
+    if cancelled is not None:
+        raise cancelled

@@ -1,7 +1,9 @@
 """A real PostgreSQL for the farm tests: FREESORA_TEST_POSTGRES_URL (set by .ci/run).
 
 Unset, the PostgreSQL tests are skipped on a developer's machine, but fail under CI=true: CI
-must never pass by skipping them. Each test starts on an empty ledger (the schema dropped).
+must never pass by skipping them, unless the run says it has no PostgreSQL on purpose
+(FREESORA_TEST_POSTGRES=off: the Windows and macOS jobs, whose farm workers are Linux servers).
+Each test starts on an empty ledger (the schema dropped).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from freesora.ledger import PostgresLedger
 
 ENV_URL = "FREESORA_TEST_POSTGRES_URL"
 ENV_RESTART = "FREESORA_TEST_POSTGRES_RESTART"
+ENV_SWITCH = "FREESORA_TEST_POSTGRES"  # "off": no PostgreSQL here (dev.py starts none either)
 
 
 def postgres_url() -> str:
     url = os.environ.get(ENV_URL, "").strip()
     if url:
         return url
+    if os.environ.get(ENV_SWITCH) == "off":
+        pytest.skip(f"{ENV_SWITCH}=off: this run has no PostgreSQL")
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {ENV_URL} is not set: run the tests through .ci/run")
     pytest.skip(f"{ENV_URL} is not set (.ci/run starts a throwaway PostgreSQL)")

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger import PostgresLedger, Take, TakeState, pg_rows
+from freesora.ledger import PostgresLedger, Take, TakeState
+from freesora.ledger.postgres import rows
 from freesora.sandbox import SANDBOX_KEY
 
 MODEL = "sora-2-text-to-video"
@@ -54,14 +55,14 @@ async def test_a_backend_killed_right_after_a_reuse_decision_leaks_no_slot_or_co
     first = await small.claim(await a_take(small), model=MODEL)
     assert first.claim is not None
     await first.claim.created("task-1")
-    decided = pg_rows.claim_locked
+    decided = rows.claim_locked
 
     async def decide_then_die(conn: Any, *args: Any) -> Any:
         found = await decided(conn, *args)  # the real decision, under the take's lock ...
         await terminate(pg_url, conn.info.backend_pid)  # ... then its backend ends for real
         return found
 
-    monkeypatch.setattr(pg_rows, "claim_locked", decide_then_die)
+    monkeypatch.setattr(rows, "claim_locked", decide_then_die)
     for _ in range(EVENTS):
         decision = await asyncio.wait_for(small.claim(await a_take(small), model=MODEL), STUCK_S)
         assert decision.claim is None  # decided before the session died: the decision stands

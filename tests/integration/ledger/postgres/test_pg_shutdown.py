@@ -53,7 +53,7 @@ def worker(url: str, harness: Harness, stop: threading.Event) -> None:
 
     async def main() -> None:
         ledger = await PostgresLedger.connect(url, max_size=4)
-        async with open_session(harness.client.settings) as session:
+        async with open_session() as session:
             client = FreeSoraClient(session, harness.client.settings)
             submitting = asyncio.ensure_future(submit_tasks(client, planned, ledger=ledger, seed=1))
             await asyncio.to_thread(stop.wait, STUCK_S)

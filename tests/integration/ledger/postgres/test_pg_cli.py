@@ -1,7 +1,7 @@
 """`freesora` with FREESORA_JOURNAL naming a farm's PostgreSQL: the real command, a real database.
 
-Issue 14's first defect: a postgresql:// value was taken as a relative file path, so each process
-wrote its own folder named `postgresql:` and `freesora tasks` showed nothing.
+A postgresql:// value is the database, never a relative file path: read as a path, each process
+would write its own folder named `postgresql:` and `freesora tasks` would show nothing.
 """
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ async def test_the_cli_never_prints_the_database_password(farm: Cli, pg_url: str
 async def test_eight_worker_processes_share_one_daily_budget_through_the_database(
     farm: Cli,
 ) -> None:
-    """Issue 20: the budget is account-wide across a farm's workers (one transaction under an
-    advisory lock per account), so processes at once never pass it together."""
+    """The budget is account-wide across a farm's workers (one transaction under an advisory
+    lock per account), so processes at once never pass it together."""
     import asyncio
 
     from freesora.schemas.pricing import estimate_body
