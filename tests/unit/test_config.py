@@ -141,7 +141,7 @@ def test_the_config_file_lives_in_the_users_config_folder_not_in_the_pack(
 def test_a_symlink_planted_beside_the_config_file_never_receives_the_key(
     env: dict[str, str], tmp_path: Path, planted: str
 ) -> None:
-    # Issue 10: the rewrite used a fixed temp name, so a symlink there received the key.
+    # A rewrite through a fixed temp name would write the key into whatever a link there names.
     victim = tmp_path / "elsewhere" / "victim.txt"
     victim.parent.mkdir()
     victim.write_text("{}", encoding="utf-8")

@@ -7,7 +7,7 @@ Guarantees (those of `contract.Ledger`, and how this store keeps them):
   lock per take inside this process. The OS drops a dead process's locks, so a SENDING record
   whose byte is free was left by a crash: it reads as UNKNOWN.
 - Daily budget: a priced claim's SENDING record is appended only if the account's last 24
-  hours fit, under the account's byte of `<journal>.budget.lock` (`file_budget`).
+  hours fit, under the account's byte of `<journal>.budget.lock` (`budget`).
 - Appends hold byte 0 of the lock file, start on a fresh line and are fsynced; a torn line never
   swallows the next record.
 - The index (take -> row, `index.Index`) is built once when opened, from its cache when that
@@ -28,17 +28,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError
-from ..schemas.pricing import BUDGET_WINDOW_S
-from .budget import REFUNDABLE
-from .contract import PASTED, Charge, Decision, Entry, Spending, Take, TakeState, account_id
-from .file_budget import append_sending, spent_now
-from .file_claim import FileClaim, append_decision, finish, release_unsent
+from ...schemas.pricing import BUDGET_WINDOW_S
+from ..budget import REFUNDABLE
+from ..contract import (
+    MIN_TAKE_PREFIX,
+    PASTED,
+    Charge,
+    Decision,
+    Entry,
+    Spending,
+    Take,
+    TakeState,
+    account_id,
+    one_take,
+)
+from ..outlive import finish
+from .budget import append_sending, spent_now
+from .claim import FileClaim, append_decision, void_unsent_record
 from .index import CODE, REFUND_CODE, Index, unpack
-from .journal_file import JournalFile, logger
-from .keying import journal_secret, rekey
-from .oslock import offset_of
-from .take_locks import TakeLocks
+from .journal import JournalFile, logger
+from .locks import TakeLocks, offset_of
+from .secret import journal_secret, rekey
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)
 _REFUNDABLE = frozenset(CODE[state] for state in REFUNDABLE)
@@ -46,7 +56,7 @@ _OPEN: dict[Path, FileLedger] = {}
 _OPEN_GUARD = threading.Lock()
 
 
-def open_ledger(path: Path) -> FileLedger:
+def shared_file_ledger(path: Path) -> FileLedger:
     """The process's one FileLedger for `path` (one lock file descriptor, one index)."""
     resolved = Path(path).expanduser().resolve()
     with _OPEN_GUARD:
@@ -57,7 +67,8 @@ def open_ledger(path: Path) -> FileLedger:
 
 
 class FileLedger:
-    """The journal file as a `Ledger`; open it with `open_ledger` (one per process and path)."""
+    """The journal file as a `Ledger`; open it with `shared_file_ledger` (one per process and
+    path)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -71,12 +82,12 @@ class FileLedger:
     async def account(self, profile: str, api_key: str) -> str:
         if self._secret is None:
             # Never a new secret for a journal of takes: every account id would change.
-            self._secret = await finish(journal_secret, self.file)
+            self._secret = await finish(asyncio.to_thread(journal_secret, self.file))
         return account_id(profile, api_key, self._secret)
 
     async def rekey(self) -> str:
-        """The user's choice to go on with the secret beside the journal (`keying.rekey`)."""
-        said = await finish(rekey, self.file)
+        """The user's choice to go on with the secret beside the journal (`secret.rekey`)."""
+        said = await finish(asyncio.to_thread(rekey, self.file))
         self._secret = None
         return said
 
@@ -138,9 +149,9 @@ class FileLedger:
         key = take.key
         await self.takes.hold(key)
         try:
-            entry = await finish(self._check, key)
+            entry = await finish(asyncio.to_thread(self._check, key))
             if entry is None and take.legacy is not None:
-                entry = await finish(self._carry, take, summary[:160])
+                entry = await finish(asyncio.to_thread(self._carry, take, summary[:160]))
             if entry is not None and (entry.state.reusable or entry.state.blocks_resend):
                 self.takes.let_go(key)
                 return Decision(None, self._as_seen(entry))
@@ -156,11 +167,11 @@ class FileLedger:
             }
             try:
                 # Priced, and within the account's budget under the account's lock (or refused).
-                await finish(append_sending, self.file, record, charge)
+                await finish(asyncio.to_thread(append_sending, self.file, record, charge))
             except asyncio.CancelledError:
                 # The record may be on disk, and nothing was sent: say so before the cancel
                 # goes on, or the take would read as "may have been charged" forever.
-                await finish(release_unsent, self.file, key)
+                await finish(asyncio.to_thread(void_unsent_record, self.file, key))
                 raise
         except BaseException:
             self.takes.let_go(key)
@@ -178,9 +189,9 @@ class FileLedger:
         return self._one(lambda index: index.row_of(key))
 
     def _carry(self, take: Take, summary: str) -> Entry | None:
-        """A first-format take of the same request and seed (an earlier version's journal knew
-        no account): its task, or its unknown outcome, becomes this take's, so an upgrade never
-        pays again or resends blindly. Failed ones are left where they are."""
+        """A first-format take of the same request and seed (`upgrade`: that format knew no
+        account): its task, or its unknown outcome, becomes this take's, so a journal of that
+        format never makes the pack pay again or resend blindly. Failed ones stay where they are."""
         with self.file.mutex:
             index = self.file.catch_up()
             row = index.legacy.get((take.legacy or "", take.seed))
@@ -214,7 +225,7 @@ class FileLedger:
         await self.takes.hold(key)
         try:
             record.update(take=key, time=time.time())
-            await finish(append_decision, self.file, record)
+            await finish(asyncio.to_thread(append_decision, self.file, record))
             entry = await asyncio.to_thread(self._one, lambda index: index.row_of(key))
             assert entry is not None  # just written
             return entry
@@ -227,15 +238,12 @@ class FileLedger:
         with self.file.mutex:
             index = self.file.catch_up()
             if index.row_of(prefix) is not None:
-                return prefix
-            keys = [unpack(key) for key in index.rows] if len(prefix) >= 6 else []
-        found = [key for key in keys if _named(key, prefix)]
-        if len(found) != 1:
-            problem = "matches several takes" if found else "is not a take in the journal"
-            raise LedgerError(
-                f"take {prefix!r} {problem} ({self.path}); `freesora tasks` lists the takes"
-            )
-        return found[0]
+                found = [prefix]
+            elif len(prefix) >= MIN_TAKE_PREFIX:
+                found = [key for key in map(unpack, index.rows) if _named(key, prefix)]
+            else:
+                found = []
+        return one_take(prefix, found, f"the journal {self.path}")
 
     async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:
         known = await self.find_task(task_id)
@@ -249,7 +257,7 @@ class FileLedger:
             "summary": summary[:160],
             "time": time.time(),
         }
-        await finish(self.file.append, record)
+        await finish(asyncio.to_thread(self.file.append, record))
         entry = await self.find_task(task_id)
         assert entry is not None  # just written
         return entry
@@ -273,7 +281,7 @@ class FileLedger:
         record.update({k: v for k, v in (("url", url), ("file", file), ("reason", reason)) if v})
         if credits_refunded is not None:
             record["credits_refunded"] = credits_refunded
-        await finish(self.file.append, record)
+        await finish(asyncio.to_thread(self.file.append, record))
 
     async def spent(self, account: str) -> Spending:
         return await asyncio.to_thread(spent_now, self.file, account)
@@ -296,7 +304,7 @@ class FileLedger:
         return await asyncio.to_thread(self.file.entries, pick)
 
     async def compact(self) -> int:
-        return await finish(self.file.compact)
+        return await finish(asyncio.to_thread(self.file.compact))
 
     async def close(self) -> None:
         """Nothing to flush (every record is fsynced); the lock file stays open for the process."""
@@ -325,4 +333,4 @@ def orphan_reason(entry: Entry) -> str:
     return f"sent at {when}; the process stopped before the service's answer was recorded"
 
 
-__all__ = ["FileLedger", "logger", "open_ledger", "orphan_reason"]
+__all__ = ["FileLedger", "logger", "orphan_reason", "shared_file_ledger"]

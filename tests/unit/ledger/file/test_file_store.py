@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from freesora.config import default_journal_path
 from freesora.errors import LedgerError
 from freesora.ledger import FileLedger, Take, TakeState
-from freesora.ledger.fingerprint import secret_path
-from freesora.ledger.journal import default_journal_path
+from freesora.ledger.file.secret import secret_path
 
 MODEL = "sora-2-text-to-video"
 
@@ -268,28 +268,31 @@ def test_the_default_journal_lives_in_the_users_data_folder(
     assert default_journal_path({"LOCALAPPDATA": str(tmp_path)}) == (
         tmp_path / "freesora" / "tasks.jsonl"
     )
+    # FREESORA_JOURNAL names a profile's journal (`Settings.journal`), not the default place.
+    assert default_journal_path(
+        {"LOCALAPPDATA": str(tmp_path), "FREESORA_JOURNAL": "/x/j.jsonl"}
+    ) == (tmp_path / "freesora" / "tasks.jsonl")
     monkeypatch.setattr(sys, "platform", "darwin")
     for home in ("HOME", "USERPROFILE"):  # Path.home() reads the second on Windows
         monkeypatch.setenv(home, str(tmp_path))
     assert default_journal_path({"XDG_DATA_HOME": "/elsewhere"}) == (
         tmp_path / "Library" / "Application Support" / "freesora" / "tasks.jsonl"
     )
-    assert default_journal_path({"FREESORA_JOURNAL": "/x/j.jsonl"}) == Path("/x/j.jsonl")
 
 
 async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from freesora.ledger import snapshot
+    from freesora.ledger.file import index_cache
 
-    monkeypatch.setattr(snapshot, "MIN_LINES", 4)
+    monkeypatch.setattr(index_cache, "MIN_LINES", 4)
     path = tmp_path / "tasks.jsonl"
     writer = FileLedger(path)
     for seed in range(4):
         await create(writer, take(seed=seed), f"t{seed}")
     await writer.record_outcome("t1", TakeState.FAILED, reason="moderation")
     await FileLedger(path).entries()  # a full read leaves the cache behind
-    assert snapshot.snapshot_path(path).exists()
+    assert index_cache.cache_path(path).exists()
     await create(writer, take(seed=9), "t9")  # appended after the cache
     cached = FileLedger(path)
     states = {e.task_id: e.state for e in await cached.entries()}
@@ -304,5 +307,5 @@ async def test_a_big_journal_opens_from_its_index_cache_only_while_it_matches(
     data = path.read_bytes().replace(b'"t0"', b'"u0"', 1)
     path.write_bytes(data)
     assert "u0" in {e.task_id for e in await FileLedger(path).entries()}
-    snapshot.snapshot_path(path).write_bytes(b"not a cache")
+    index_cache.cache_path(path).write_bytes(b"not a cache")
     assert len(await FileLedger(path).entries()) == 5

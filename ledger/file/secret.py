@@ -1,28 +1,75 @@
 """A file journal and its secret belong together: never a new secret for a journal of takes.
 
-Account ids are keyed hashes made with the secret beside the journal (`<journal>.secret`). A
-journal copied or restored without that file, or laid over another journal's, would otherwise
-get a new (or the other) secret: every account id would change and every earlier take would be
-created, and paid, again. So the journal records a mark of its secret (`keyed`, from
-`fingerprint.secret_check`; several after a merge or a rekey) and:
+The secret is random, kept beside the journal (`<journal>.secret`, 0600) and never leaves it:
+account ids are keyed hashes of the API key made with it (`contract.account_id`), which no
+table of known keys can reverse. A journal copied or restored without that file, or laid over
+another journal's, would otherwise get a new (or the other) secret: every account id would
+change and every earlier take would be created, and paid, again. So the journal records a mark
+of its secret (`keyed`, from `secret_check`; several after a merge or a rekey) and:
 - a journal that holds takes of an account (or a mark) but has no secret refuses to make one;
 - a secret that matches none of the journal's marks is refused;
 - either way the message says what to do: put the journal's own secret back, or accept a new
   one knowingly with `freesora tasks rekey` (the tasks stay listed and collectable; only a
   re-run of an earlier take is created again).
 Refusing is the safe side: until the user acts, nothing is sent, and no task is lost. A journal
-from before the marks gets its mark the first time it is used with its secret.
+with no mark yet gets its mark the first time it is used with its secret.
 Blocking (files, the journal's lock): callers run it in a thread.
 """
 
 from __future__ import annotations
 
-from ..errors import LedgerError
-from .fingerprint import load_secret, secret_check, secret_path
-from .journal_file import JournalFile, logger
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+
+from ...config import write_private
+from ...errors import LedgerError
+from .journal import JournalFile, logger
 from .records import keyed_record
 
 REKEY = "freesora tasks rekey"
+SECRET_BYTES = 32
+
+
+def secret_path(journal: Path) -> Path:
+    return journal.with_name(journal.name + ".secret")
+
+
+def secret_check(secret: bytes) -> str:
+    """A mark of the secret the journal keeps: tells its own secret from another one, and
+    reveals nothing of it."""
+    mark = hmac.new(secret, b"freesora: the secret of this journal", hashlib.sha256)
+    return mark.hexdigest()[:32]
+
+
+def load_secret(journal: Path, *, may_make: bool = True) -> bytes:
+    """The ledger's secret, made on first use when `may_make` (else FileNotFoundError).
+    Processes racing to make it agree on one: it is written privately and linked into place,
+    which fails if another got there first."""
+    path = secret_path(journal)
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        if not may_make:
+            raise
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Published only if absent: when another process made it first, theirs is used.
+    write_private(
+        path, lambda handle: handle.write(secrets.token_bytes(SECRET_BYTES)), replace=False
+    )
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data) != SECRET_BYTES:
+        # Never replaced silently: a new secret would give every account a new id, and every
+        # earlier take would be created again.
+        raise OSError(
+            f"{path} holds {len(data)} bytes, not {SECRET_BYTES}: restore it from a backup"
+        )
+    return data
 
 
 def journal_secret(file: JournalFile) -> bytes:

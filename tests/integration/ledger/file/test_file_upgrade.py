@@ -18,7 +18,7 @@ from freesora.create.plan import PlannedTask
 from freesora.create.submit import submit_tasks
 from freesora.errors import CreateOutcomeUnknownError
 from freesora.ledger import FileLedger, TakeState
-from freesora.ledger.records import CARRIED_REASON
+from freesora.ledger.upgrade import CARRIED_REASON
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 

@@ -17,17 +17,17 @@ from array import array
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from ..config import write_private
+from ...config import write_private
 from .index import COLUMNS, REFUND_OF, STATES, Index
 
-# 2: the index in columns, each value behind its length; 3: the secret's marks; 4: a price column;
-# 5: a refund column
-VERSION = 5
+# The layout of the cache (its columns, maps and header): a cache of any other layout is ignored
+# and the journal read in full, so it changes with every change of what the cache holds.
+CACHE_VERSION = 5
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 
 
-def snapshot_path(journal: Path) -> Path:
+def cache_path(journal: Path) -> Path:
     return journal.with_name(journal.name + ".index")
 
 
@@ -60,7 +60,7 @@ def _get(handle: BinaryIO) -> Any:
 def save(journal: Path, identity: tuple[int, int], offset: int, lines: int, index: Index) -> None:
     """Write the cache atomically; a failure only costs speed, never correctness."""
     header = {
-        "version": VERSION,
+        "version": CACHE_VERSION,
         "identity": identity,
         "offset": offset,
         "lines": lines,
@@ -81,16 +81,16 @@ def save(journal: Path, identity: tuple[int, int], offset: int, lines: int, inde
         _put(handle, index.legacy)
 
     with contextlib.suppress(OSError, ValueError):  # only a cache: a full read next time
-        write_private(snapshot_path(journal), write)
+        write_private(cache_path(journal), write)
 
 
 def load(journal: Path, identity: tuple[int, int], size: int) -> tuple[Index, int, int] | None:
     """(index, offset, lines) from a cache that still matches the journal, else None."""
     try:
-        with open(snapshot_path(journal), "rb") as handle:
+        with open(cache_path(journal), "rb") as handle:
             header = _get(handle)
             offset = int(header["offset"])
-            stale = header["version"] != VERSION or tuple(header["identity"]) != identity
+            stale = header["version"] != CACHE_VERSION or tuple(header["identity"]) != identity
             if stale or offset > size or tuple(header["edges"]) != _edges(journal, offset):
                 return None
             index = _read_index(handle)

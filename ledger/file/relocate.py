@@ -1,8 +1,10 @@
 """The ledger folder's one-time move to a new place: lossless, crash-safe, safe between processes.
 
-Newer ComfyUI cores offer a folder HTTP never serves; the journal used to live in a folder the
-/userdata routes can reach. Every file of the old folder (the journal and whatever the ledger
-keeps beside it: secrets, locks) moves into the new one. Each file is copied and fsynced before
+A folder ComfyUI's /userdata routes can reach is no place for the journal and its secret: a
+caller of those routes could read or replace them. ComfyUI cores that offer a folder HTTP never
+serves get the ledger there, and the reachable folder (`user/freesora/`) is moved into it once:
+every file of the old folder (the journal and whatever the ledger keeps beside it: secrets,
+locks) moves into the new one. Each file is copied and fsynced before
 the original is removed, so a process killed at any line leaves every byte in at least one of
 the two places, and the next start finishes the move. Two processes starting at once take turns
 through an OS file lock held in the new folder.
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ..config.private_file import TEMP_SUFFIX, write_private
+from ...config.private_file import TEMP_SUFFIX, write_private
 
 LOCK_NAME = ".relocate.lock"
 JOURNAL_SUFFIX = ".jsonl"
@@ -38,7 +40,7 @@ def relocate_folder(old_dir: Path, new_dir: Path) -> None:
     with _exclusive(new_dir / LOCK_NAME):
         if not old_dir.is_dir():  # another process finished the move while we waited
             return
-        # A copy cut short by a crash (this version's names, and earlier versions'): redone.
+        # A copy cut short by a crash (a `write_private` temp file, or a `<name>.moving`): redone.
         for pattern in (f".*.{MOVING}-*{TEMP_SUFFIX}", f"*.{MOVING}"):
             for leftover in new_dir.glob(pattern):
                 leftover.unlink()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from freesora.ledger import FileLedger, TakeState, newest_collectable
+from freesora.ledger.file.records import encode
 from freesora.ledger.listing import FIRST_PAGE
-from freesora.ledger.records import encode
 
 
 def write_takes(path: Path, states: list[tuple[str, str | None]]) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from freesora.errors import LedgerError
-from freesora.ledger import Charge, FileLedger, Take, TakeState, snapshot
-from freesora.ledger.fingerprint import secret_path
+from freesora.ledger import Charge, FileLedger, Take, TakeState
+from freesora.ledger.file import index_cache
+from freesora.ledger.file.secret import secret_path
 
 MODEL = "sora-2-text-to-video"
 KEY = "sk-sandbox-secret-test"
@@ -115,8 +116,8 @@ async def test_the_secrets_mark_survives_compaction_and_the_index_cache(tmp_path
     assert events == ["keyed", "entry"]
     info = ledger.path.stat()
     identity = (info.st_dev, info.st_ino)
-    snapshot.save(ledger.path, identity, info.st_size, 2, ledger.file.catch_up())
-    cached = snapshot.load(ledger.path, identity, info.st_size)
+    index_cache.save(ledger.path, identity, info.st_size, 2, ledger.file.catch_up())
+    cached = index_cache.load(ledger.path, identity, info.st_size)
     assert cached is not None
     assert cached[0].secret_checks == ledger.file.catch_up().secret_checks != set()
     copy = FileLedger(copy_journal(ledger.path, tmp_path / "b", with_secret=False))

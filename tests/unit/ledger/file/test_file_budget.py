@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from freesora.ledger import Charge, FileLedger, Take, TakeState, snapshot
+from freesora.ledger import Charge, FileLedger, Take, TakeState
+from freesora.ledger.file import index_cache
 
 MODEL = "sora-2-text-to-video"
 
@@ -95,8 +96,8 @@ async def test_the_index_cache_keeps_prices_and_the_budget_reads_them_back(
         await decision.claim.created(f"t-{seed}")
     index = ledger.file.catch_up()
     info = path.stat()
-    snapshot.save(path, (info.st_dev, info.st_ino), info.st_size, 6, index)
-    loaded = snapshot.load(path, (info.st_dev, info.st_ino), info.st_size)
+    index_cache.save(path, (info.st_dev, info.st_ino), info.st_size, 6, index)
+    loaded = index_cache.load(path, (info.st_dev, info.st_ino), info.st_size)
     assert loaded is not None
     cached = loaded[0]
     assert list(cached.price) == [10.0, 10.0, 10.0]
@@ -115,8 +116,8 @@ async def test_the_index_cache_keeps_what_the_service_said_of_a_failures_credits
         await ledger.record_outcome(f"t-{seed}", TakeState.FAILED, credits_refunded=refunded)
     index = ledger.file.catch_up()
     info = path.stat()
-    snapshot.save(path, (info.st_dev, info.st_ino), info.st_size, 9, index)
-    loaded = snapshot.load(path, (info.st_dev, info.st_ino), info.st_size)
+    index_cache.save(path, (info.st_dev, info.st_ino), info.st_size, 9, index)
+    loaded = index_cache.load(path, (info.st_dev, info.st_ino), info.st_size)
     assert loaded is not None
     charges = loaded[0].charges("default:abc")
     assert [refunded for _, _, _, refunded in charges] == [True, False, None]

@@ -1,10 +1,11 @@
 """The file store's budget step: the SENDING record appended only if the account's budget
 holds, under a lock that spans the account in every process (`<journal>.budget.lock`).
 
-A take's own lock (`take_locks`) keeps two claims of one take apart; two takes of one account
-need this one too, or two processes could each see room for one more create and both send.
+A take's own lock (`locks.TakeLocks`) keeps two claims of one take apart; two takes of one
+account need this one too, or two processes could each see room for one more create and both
+send.
 It is held only for the arithmetic and the one fsynced append, never during a create.
-Blocking: run it in a thread (`file_claim.finish`).
+Blocking: run it in a thread (`outlive.finish`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .budget import check, spending
-from .contract import Charge, Spending
-from .journal_file import JournalFile
-from .oslock import LockFile, offset_of
+from ..budget import check, spending
+from ..contract import Charge, Spending
+from .journal import JournalFile
+from .locks import LockFile, offset_of
 
 _GUARDS: dict[Path, threading.Lock] = {}  # OS locks never conflict within a process
 _GUARDS_GUARD = threading.Lock()

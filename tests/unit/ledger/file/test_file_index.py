@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from freesora.ledger import FileLedger, Take, TakeState, snapshot
-from freesora.ledger.index import Index, pack, unpack
-from freesora.ledger.record_fields import BadRecord
-from freesora.ledger.records import apply
+from freesora.ledger import FileLedger, Take, TakeState
+from freesora.ledger.file import index_cache
+from freesora.ledger.file.index import Index, pack, unpack
+from freesora.ledger.file.records import BadRecord, apply
 
 MODEL = "sora-2-text-to-video"
 
@@ -40,13 +40,13 @@ def details(entries: list) -> dict[str | None, tuple[str | None, str | None]]:  
 async def test_urls_and_files_come_back_from_the_journal_through_its_index_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot, "MIN_LINES", 4)
+    monkeypatch.setattr(index_cache, "MIN_LINES", 4)
     path = tmp_path / "tasks.jsonl"
     writer = FileLedger(path)
     for seed in range(3):
         await create(writer, seed, f"t{seed}")
         await finish(writer, f"t{seed}")
-    assert snapshot.snapshot_path(path).exists()  # refreshed as the journal grew
+    assert index_cache.cache_path(path).exists()  # refreshed as the journal grew
     await create(writer, 9, "t9")  # after the cache
     await finish(writer, "t9")
     reader = FileLedger(path)

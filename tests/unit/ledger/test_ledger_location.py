@@ -9,25 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from freesora.config import load_settings
+from freesora.config import default_journal_path, load_settings
 from freesora.errors import ConfigError, LedgerError
 from freesora.ledger import ledger_location, open_ledger
-from freesora.ledger.journal import default_journal_path
 
 URL = "postgresql://farm@127.0.0.1:1/freesora"
-
-
-def test_a_postgresql_journal_is_a_database_not_a_relative_file_path() -> None:
-    env = {"FREESORA_JOURNAL": URL}
-    assert ledger_location(env=env) == URL
-    # The defect this replaces: the URL read as a path, a folder named "postgresql:" per process.
-    assert default_journal_path(env) == Path("postgresql:/farm@127.0.0.1:1/freesora")
-
-
-def test_the_local_file_stays_the_default(tmp_path: Path) -> None:
-    assert ledger_location(env={}) == default_journal_path({})
-    assert ledger_location(default_file=tmp_path / "t.jsonl", env={}) == tmp_path / "t.jsonl"
-    assert ledger_location(env={"FREESORA_JOURNAL": str(tmp_path / "j")}) == tmp_path / "j"
 
 
 def write_config(tmp_path: Path, data: dict[str, object]) -> dict[str, str]:
@@ -36,15 +22,44 @@ def write_config(tmp_path: Path, data: dict[str, object]) -> dict[str, str]:
     return {"FREESORA_CONFIG": str(path)}
 
 
+def test_a_postgresql_journal_is_a_database_not_a_relative_file_path(tmp_path: Path) -> None:
+    env = {**write_config(tmp_path, {}), "FREESORA_JOURNAL": URL}
+    assert ledger_location(load_settings(None, env)) == URL
+    # The URL is never read as a path (a folder named "postgresql:" per process): the default
+    # place is the data folder's, whatever FREESORA_JOURNAL says.
+    assert default_journal_path(env) == default_journal_path({})
+
+
+def test_the_local_file_stays_the_default(tmp_path: Path) -> None:
+    env = write_config(tmp_path, {})
+    assert ledger_location(load_settings(None, env)) == default_journal_path()
+    assert ledger_location(load_settings(None, env), tmp_path / "t.jsonl") == tmp_path / "t.jsonl"
+    asked = []
+
+    def comfy_folder() -> Path:  # finding it may move a folder: asked only when it is needed
+        asked.append(True)
+        return tmp_path / "c.jsonl"
+
+    assert ledger_location(load_settings(None, env), comfy_folder) == tmp_path / "c.jsonl"
+    env["FREESORA_JOURNAL"] = str(tmp_path / "j")
+    assert ledger_location(load_settings(None, env)) == tmp_path / "j"
+    assert ledger_location(load_settings(None, env), comfy_folder) == tmp_path / "j"
+    assert asked == [True]
+
+
 def test_a_profile_may_name_its_journal_and_the_environment_wins_for_the_default(
     tmp_path: Path,
 ) -> None:
-    env = write_config(tmp_path, {"profiles": {"farm": {"journal": URL}, "default": {}}})
-    assert ledger_location(load_settings("farm", env), env=env) == URL
+    profiles = {"farm": {"journal": URL}, "plain": {}, "default": {"journal": "/elsewhere.jsonl"}}
+    env = write_config(tmp_path, {"profiles": profiles})
+    assert ledger_location(load_settings("farm", env)) == URL
     env_default = {**env, "FREESORA_JOURNAL": str(tmp_path / "mine.jsonl")}
-    assert ledger_location(load_settings(None, env_default), env=env_default) == Path(
-        tmp_path / "mine.jsonl"
-    )
+    assert ledger_location(load_settings(None, env_default)) == Path(tmp_path / "mine.jsonl")
+    # Another profile keeps its own journal; one that names none takes FREESORA_JOURNAL.
+    assert ledger_location(load_settings("farm", env_default)) == URL
+    assert ledger_location(load_settings("plain", env_default)) == tmp_path / "mine.jsonl"
+    default = tmp_path / "t.jsonl"
+    assert ledger_location(load_settings("plain", env), default) == default
 
 
 @pytest.mark.parametrize(

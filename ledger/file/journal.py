@@ -15,15 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import fsync_folder, write_private
-from ..errors import LedgerError
-from . import snapshot
-from .contract import Entry
+from ...config import fsync_folder, write_private
+from ...errors import LedgerError
+from ..contract import Entry
+from . import index_cache
 from .index import Index, ReadLines
-from .oslock import APPEND_BYTE, LockFile
-from .record_charge import charge_records
-from .record_entry import entry_record
-from .records import apply, encode, fold, keyed_record
+from .locks import APPEND_BYTE, LockFile
+from .records import apply, charge_records, encode, entry_record, fold, keyed_record
 
 logger = logging.getLogger("freesora.ledger")
 _CHUNK = 4 * 1024 * 1024
@@ -73,14 +71,14 @@ class JournalFile:
             fresh = identity != self._identity or info.st_size < self._offset
             if fresh:
                 self._reset(identity)  # replaced (compacted) or truncated: read it afresh
-                self._from_snapshot(identity, info.st_size)
+                self._from_cache(identity, info.st_size)
             if info.st_size > self._offset:
                 self._read_from_offset()
                 # Kept fresh as the journal grows (also by one append at a time), so a start
                 # reads at most MIN_LINES lines past the cache.
                 # Never with records the disk refused: the cache holds what the journal holds.
-                if self._lines - self._saved_at >= snapshot.MIN_LINES and not self._unwritten:
-                    snapshot.save(self.path, identity, self._offset, self._lines, self.index)
+                if self._lines - self._saved_at >= index_cache.MIN_LINES and not self._unwritten:
+                    index_cache.save(self.path, identity, self._offset, self._lines, self.index)
                     self._saved_at = self._lines
             if fresh:
                 for record in self._unwritten:
@@ -88,8 +86,8 @@ class JournalFile:
             self._report_damage()
             return self.index
 
-    def _from_snapshot(self, identity: tuple[int, int], size: int) -> None:
-        cached = snapshot.load(self.path, identity, size)
+    def _from_cache(self, identity: tuple[int, int], size: int) -> None:
+        cached = index_cache.load(self.path, identity, size)
         if cached is not None:
             self.index, self._offset, self._lines = cached
             self._saved_at = self._lines

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from old_journal import Journal
 
-from freesora.ledger.relocate import KEPT_SUFFIX, relocate_folder
+from freesora.ledger.file.relocate import KEPT_SUFFIX, relocate_folder
+
+TESTS = Path(__file__).resolve().parents[3]  # where the helpers every suite shares are
 
 
 def _old_ledger(root: Path, tasks: int = 3) -> Path:
@@ -119,7 +121,7 @@ def test_a_move_killed_at_any_moment_is_finished_by_the_next_start_losing_nothin
     child = _run_child(
         "import os, signal\n"
         "from pathlib import Path\n"
-        "from freesora.ledger import relocate\n"
+        "from freesora.ledger.file import relocate\n"
         f"OLD = Path({str(old)!r})\n"
         "def die(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -146,9 +148,8 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
     code = f"""
         import sys, time
         from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
-        from old_journal import Journal
-        from freesora.ledger.relocate import relocate_folder
+        from old_journal import Journal  # `-c` finds it in the working folder, tests/
+        from freesora.ledger.file.relocate import relocate_folder
         while not Path({str(gate)!r}).exists():  # every process imported: now all at once
             time.sleep(0.002)
         relocate_folder(Path({str(old)!r}), Path({str(new)!r}))
@@ -156,7 +157,8 @@ def test_processes_starting_at_once_move_it_once_and_keep_every_event(
             "started-" + sys.argv[1], "sora-2", "fp", seed=None)
         """
     children = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(n)]) for n in range(6)
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(n)], cwd=TESTS)
+        for n in range(6)
     ]
     gate.touch()
     assert [child.wait(60) for child in children] == [0] * 6

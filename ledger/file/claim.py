@@ -8,30 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from ..errors import LedgerError
-from .contract import NOT_SENT, PASTED, Take, TakeState, task_held_elsewhere
+from ...errors import LedgerError
+from ..contract import NOT_SENT, PASTED, Take, TakeState, task_held_elsewhere, unrecorded_task
+from ..outlive import finish
 from .index import unpack
-from .journal_file import JournalFile, logger
-from .take_locks import TakeLocks
+from .journal import JournalFile, logger
+from .locks import TakeLocks
 
-T = TypeVar("T")
-
-
-async def finish(fn: Callable[..., T], *args: Any) -> T:
-    """Run a blocking step in a thread and let it finish even if we are cancelled meanwhile
-    (a half-known write is worse than a late one); the cancellation is raised after."""
-    work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
-    try:
-        return await asyncio.shield(work)
-    except asyncio.CancelledError:
-        await asyncio.wait([work])
-        raise
+KEEP_HINT = "paste it into Video Result to collect it"
 
 
-def release_unsent(file: JournalFile, key: str) -> None:
+def void_unsent_record(file: JournalFile, key: str) -> None:
     """Under the take's lock: a SENDING record is the claim's own (`FileLedger._check` turned
     any orphan into UNKNOWN first); it is released as a claim is when nothing was sent."""
     with file.mutex:
@@ -87,16 +76,12 @@ class FileClaim:
         key = self.take.key
         record.update(take=key, time=time.time())
         try:
-            await finish(self._store.file.append, record)
+            await finish(asyncio.to_thread(self._store.file.append, record))
         except LedgerError as exc:
             self._store.file.keep_unwritten(record)  # this process must not resend it
             if task_id is None:
                 raise
             logger.error("FreeSora created task %s but could not record it: %s", task_id, exc)
-            raise LedgerError(
-                f"Task {task_id} was created (and charged) but could not be written to the "
-                f"task journal: {exc}. Keep this id: paste it into Video Result to collect it.",
-                task_id=task_id,
-            ) from exc
+            raise unrecorded_task(task_id, str(exc).rstrip("."), KEEP_HINT) from exc
         finally:
             self._store.takes.let_go(key)

@@ -4,7 +4,7 @@ A 1,000,000-line journal (about 333,000 takes) must open in well under 2 s and f
 than 200 MB, so a take is a row across typed arrays and lists (a few hundred bytes, most of them
 its key and task id), and the long texts it is seldom asked for (result URL, file path) stay in
 the journal: the row keeps the byte offset of the line that last set each, and `Entry` objects
-are built only for the rows a caller asks for. No file access here (see `journal_file`).
+are built only for the rows a caller asks for. No file access here (see `journal`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .contract import Entry, TakeState
+from ..contract import Entry, TakeState
 
 Key = str | bytes  # a take key as the index keeps it (see `pack`)
 ReadLines = Callable[[list[int]], dict[int, dict[str, Any] | None]]  # offsets -> their records

@@ -1,23 +1,27 @@
-"""Choosing the ledger's store: a local journal file (the default) or a farm's PostgreSQL database.
+"""Where the ledger is, and its store there: a journal file (the default) or a farm's PostgreSQL.
 
-    location = ledger_location(settings, default_file)   # where, from env / profile / default
+    location = ledger_location(settings, default_file)   # the profile's journal, or a default
     ledger = await open_ledger(location)                 # the store, ready (or a clear error)
 
-PostgreSQL's driver is imported only here and only for a `postgresql://` location, so a
-single-machine install never needs it.
+Stores are kept per place: one `FileLedger` per journal file in a process, and one
+`PostgresLedger` per database and event loop (its pool belongs to that loop). PostgreSQL's
+driver is imported only here and only for a `postgresql://` location, so a single-machine
+install never needs it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from ..config import ENV_JOURNAL, Settings, is_database_url, normalize_journal, shown_database
+from ..config import ENV_JOURNAL, Settings, default_journal_path, is_database_url, shown_database
 from ..errors import ConfigError
 from .contract import Ledger
-from .journal import default_journal_path
+
+# Where a profile that names no journal keeps it: a path, or a callable asked only then (finding
+# ComfyUI's folder may move an older one).
+DefaultFile = Path | Callable[[], Path]
 
 INSTALL_HINT = (
     "A PostgreSQL ledger needs psycopg 3: run `python -m pip install -r "
@@ -33,21 +37,16 @@ _DATABASES: dict[
 ] = {}
 
 
-def ledger_location(
-    settings: Settings | None = None,
-    default_file: Path | None = None,
-    env: Mapping[str, str] | None = None,
-) -> str | Path:
-    """The profile's `journal` (FREESORA_JOURNAL wins for the default profile), else
-    `default_file` (ComfyUI's user folder), else the per-user data folder. A database is
+def ledger_location(settings: Settings, default_file: DefaultFile | None = None) -> str | Path:
+    """The profile's journal (`Settings.journal`: FREESORA_JOURNAL or the profile's `journal`),
+    else `default_file` (ComfyUI's user folder), else the per-user data folder. A database is
     returned as its URL (str), a file as a Path."""
-    env = os.environ if env is None else env
-    chosen = settings.journal if settings is not None else None
-    if chosen is None and env.get(ENV_JOURNAL, "").strip():
-        chosen = normalize_journal(env[ENV_JOURNAL], ENV_JOURNAL)
+    chosen = settings.journal
     if chosen is not None:
         return chosen if is_database_url(chosen) else Path(chosen).expanduser()
-    return default_file if default_file is not None else default_journal_path(env)
+    if default_file is None:
+        return default_journal_path()
+    return default_file() if callable(default_file) else default_file
 
 
 async def open_ledger(location: str | Path) -> Ledger:
@@ -58,9 +57,9 @@ async def open_ledger(location: str | Path) -> Ledger:
     """
     if isinstance(location, str) and is_database_url(location):
         return await _open_database(location)
-    from .file_store import open_ledger as open_file
+    from .file import shared_file_ledger
 
-    return open_file(Path(location))
+    return shared_file_ledger(Path(location))
 
 
 async def _open_database(url: str) -> Ledger:

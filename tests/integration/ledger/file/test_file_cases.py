@@ -1,7 +1,8 @@
-"""Issue 9's eleven cases against the sandbox: never paid twice, never lost, never blocked wider.
+"""The file store's promises end to end: never paid twice, never lost, never blocked wider.
 
-Each test reproduces one case of the issue (numbered in its name's docstring) through the real
-client, `submit_tasks`, `collect_video` and the file store, on 127.0.0.1.
+Each test drives one situation a user meets (a cancel, a crash, damage, another account, a
+failure, a full disk, a graph that runs one take twice, a collect) through the real client,
+`submit_tasks`, `collect_video` and the file store, against the sandbox on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from freesora.ledger import FileLedger, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sandbox" / "assets" / "sample.mp4"
+SAMPLE = Path(__file__).resolve().parents[4] / "sandbox" / "assets" / "sample.mp4"
 
 
 def planned(prompt: str = "A paper boat") -> list[PlannedTask]:
@@ -42,10 +43,10 @@ async def wait_for_creates(harness: Harness, count: int) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_case1_a_create_cancelled_in_flight_is_awaited_recorded_and_reused(
+async def test_a_create_cancelled_in_flight_is_awaited_recorded_and_reused(
     harness: Harness, ledger: FileLedger
 ) -> None:
-    """1: the prompt fails elsewhere (the executor cancels the node) while a create is sent."""
+    """The prompt fails elsewhere (the executor cancels the node) while a create is sent."""
     harness.sandbox.faults.add("create", "delay", seconds=0.3)
     running = asyncio.create_task(submit_tasks(harness.client, planned(), ledger=ledger, seed=1))
     await wait_for_creates(harness, 1)
@@ -62,10 +63,10 @@ async def test_case1_a_create_cancelled_in_flight_is_awaited_recorded_and_reused
     assert len(harness.sandbox.received.creates) == 1
 
 
-async def test_case3_a_torn_line_does_not_make_the_next_task_paid_again(
+async def test_a_torn_line_does_not_make_the_next_task_paid_again(
     harness: Harness, ledger: FileLedger
 ) -> None:
-    """3: a crash tore a line; the record appended after it must survive a restart."""
+    """A crash tore a line; the record appended after it must survive a restart."""
     await ledger.account("default", SANDBOX_KEY)
     with ledger.path.open("ab") as handle:
         handle.write(b'{"event":"sending","take":"abc","tim')
@@ -76,10 +77,10 @@ async def test_case3_a_torn_line_does_not_make_the_next_task_paid_again(
     assert len(harness.sandbox.tasks) == 1
 
 
-async def test_case4_bad_bytes_and_wrong_fields_never_stop_a_create_or_a_list(
+async def test_bad_bytes_and_wrong_fields_never_stop_a_create_or_a_list(
     harness: Harness, ledger: FileLedger
 ) -> None:
-    """4: one bad byte, one `"time": "yesterday"` anywhere in the journal."""
+    """One bad byte, one `"time": "yesterday"` anywhere in the journal."""
     [first] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
     with ledger.path.open("ab") as handle:
         handle.write(b"\xff\xfe\x80 junk\n")
@@ -92,10 +93,10 @@ async def test_case4_bad_bytes_and_wrong_fields_never_stop_a_create_or_a_list(
     assert "2 damaged line(s)" in (await restarted.problems())[0]
 
 
-async def test_case5_another_account_never_reuses_a_task_it_cannot_see(
+async def test_another_account_never_reuses_a_task_it_cannot_see(
     harness: Harness, ledger: FileLedger
 ) -> None:
-    """5: the same request and seed under another profile's key is another take."""
+    """The same request and seed under another profile's key is another take."""
     [mine] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
     theirs_client = harness.client_with(key=SANDBOX_KEY + "-bob")
     [theirs] = await submit_tasks(theirs_client, planned(), ledger=ledger, seed=1)
@@ -106,10 +107,10 @@ async def test_case5_another_account_never_reuses_a_task_it_cannot_see(
     assert SANDBOX_KEY not in text
 
 
-async def test_case6_generation_failed_code_501_is_recorded_and_the_seed_creates_anew(
+async def test_generation_failed_code_501_is_recorded_and_the_seed_creates_anew(
     harness: Harness, ledger: FileLedger, tmp_path: Path
 ) -> None:
-    """6: the service ends a task with code 501; the same seed must not reuse it forever."""
+    """The service ends a task with code 501; the same seed must not reuse it forever."""
     [first] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
     harness.sandbox.faults.add("status", "code", code=501, message="generation failed")
     with pytest.raises(ServiceError):
@@ -126,10 +127,10 @@ async def test_case6_generation_failed_code_501_is_recorded_and_the_seed_creates
     assert f"task {first.task_id} with this seed was failed" in again.describe()
 
 
-async def test_case7_an_unknown_outcome_blocks_only_its_slot_of_the_batch(
+async def test_an_unknown_outcome_blocks_only_its_slot_of_the_batch(
     harness: Harness, ledger: FileLedger
 ) -> None:
-    """7: one slot's answer lost; the next run reuses the others and pays for none again."""
+    """One slot's answer lost; the next run reuses the others and pays for none again."""
     batch = planned("one") + planned("two") + planned("three")
     client = harness.client_with(max_concurrent_creates=1)
     # The second create to arrive is created and its answer lost. Which slot that is depends
@@ -157,10 +158,10 @@ async def test_case7_an_unknown_outcome_blocks_only_its_slot_of_the_batch(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a full disk)")
-async def test_case8_a_record_lost_after_a_create_names_the_task_id(
+async def test_a_record_lost_after_a_create_names_the_task_id(
     harness: Harness, ledger: FileLedger, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """8: the disk fills between the create and its record: the id must not be lost."""
+    """The disk fills between the create and its record: the id must not be lost."""
     harness.sandbox.faults.add("create", "delay", seconds=0.3)
     running = asyncio.create_task(submit_tasks(harness.client, planned(), ledger=ledger, seed=1))
     await wait_for_creates(harness, 1)
@@ -177,10 +178,10 @@ async def test_case8_a_record_lost_after_a_create_names_the_task_id(
     assert (again.task_id, again.reused) == (task_id, True)
 
 
-async def test_case8_nothing_is_sent_when_the_journal_cannot_be_written(
+async def test_nothing_is_sent_when_the_journal_cannot_be_written(
     harness: Harness, tmp_path: Path
 ) -> None:
-    """8: found before the create: nothing sent, nothing charged."""
+    """The journal refuses the claim before the create: nothing sent, nothing charged."""
     if not Path("/dev/full").exists():
         pytest.skip("needs /dev/full (a full disk)")
     path = tmp_path / "tasks.jsonl"
@@ -194,10 +195,10 @@ async def test_case8_nothing_is_sent_when_the_journal_cannot_be_written(
     assert harness.sandbox.received.creates == []
 
 
-async def test_case9_two_identical_nodes_in_one_graph_share_one_task(
+async def test_two_identical_nodes_in_one_graph_share_one_task(
     harness: Harness, ledger: FileLedger
 ) -> None:
-    """9: check and create are one step: two identical creation nodes run at once."""
+    """Check and create are one step: two identical creation nodes run at once."""
     harness.sandbox.faults.add("create", "delay", seconds=0.2)
     one, two = await asyncio.gather(
         submit_tasks(harness.client, planned(), ledger=ledger, seed=1),
@@ -208,10 +209,10 @@ async def test_case9_two_identical_nodes_in_one_graph_share_one_task(
     assert len(harness.sandbox.received.creates) == 1
 
 
-async def test_case10_a_collected_video_is_kept_reused_and_collected_twice_at_once(
+async def test_a_collected_video_is_kept_reused_and_collected_twice_at_once(
     harness: Harness, ledger: FileLedger, tmp_path: Path
 ) -> None:
-    """10: videos are kept where the caller says; a re-run reuses the file; no clash."""
+    """Videos are kept where the caller says; a re-run reuses the file; no clash."""
     [first] = await submit_tasks(harness.client, planned(), ledger=ledger, seed=1)
     out = tmp_path / "output" / "freesora"
     one, two = await asyncio.gather(
@@ -232,7 +233,7 @@ async def test_case10_a_collected_video_is_kept_reused_and_collected_twice_at_on
     assert len(harness.sandbox.received.downloads) == downloads + 1
 
 
-async def test_case10_a_pasted_task_id_is_recorded_by_collecting_it(
+async def test_a_pasted_task_id_is_recorded_by_collecting_it(
     harness: Harness, ledger: FileLedger, tmp_path: Path
 ) -> None:
     """A task id from elsewhere, collected once, is in the ledger from then on."""
@@ -243,10 +244,10 @@ async def test_case10_a_pasted_task_id_is_recorded_by_collecting_it(
     assert found.state is TakeState.SUCCEEDED
 
 
-async def test_case11_ledger_io_and_hashing_run_off_the_event_loop(
+async def test_ledger_io_and_hashing_run_off_the_event_loop(
     harness: Harness, ledger: FileLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """11: fsynced appends, journal reads and image hashing never run on the loop's thread."""
+    """Fsynced appends, journal reads and image hashing never run on the loop's thread."""
     loop_thread = threading.get_ident()
     seen: dict[str, set[int]] = {"fsync": set(), "hash": set(), "read": set()}
     real_fsync, real_hash = os.fsync, submit_module.request_hashes
