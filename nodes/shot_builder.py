@@ -20,7 +20,8 @@ class FreeSoraShotBuilder(io.ComfyNode):
             display_name="Sora 2 Shot Builder",
             category="FreeSora",
             description="Add one shot to a storyboard. Chain builders (shots -> shots) in order, "
-            "then connect the last one to Sora 2 Storyboard. Free: nothing is sent.",
+            "then connect the last one to Sora 2 Storyboard (whose shot_list, one shot a line, "
+            "does the same on one node; use one or the other). Free: nothing is sent.",
             inputs=[
                 io.String.Input(
                     "scene",
