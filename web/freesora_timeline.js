@@ -297,7 +297,10 @@ function addTimeline(node) {
     getHeight: () => HEIGHT + 20,
   });
   widget.serialize = false; // never in the workflow's widgets_values
-  widget.computeLayoutSize = () => ({ minHeight: HEIGHT + 20, maxHeight: HEIGHT + 20, minWidth: 260 });
+  // A fixed height: without computeLayoutSize, Nodes 2.0 gives the row its content's height
+  // and leaves the node's spare room to shot_list's text box.
+  widget.computeLayoutSize = undefined;
+  widget.computeSize = (width) => [width ?? 260, HEIGHT + 20];
   let shown = null;
   const state = {
     refresh() {

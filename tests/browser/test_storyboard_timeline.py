@@ -177,11 +177,17 @@ def test_a_dragged_boundary_rewrites_shot_list_reopens_saved_and_is_what_the_pro
     assert frontend.all_problems() == []
 
     saved = json.loads(frontend.page.evaluate("() => JSON.stringify(window.app.graph.serialize())"))
-    _open(frontend, mode)  # the page again, as after a restart, and the saved file opened
-    _load(frontend, saved, "saved.json")
-    assert _shown(frontend)["shots"] == ["1 · 7 s", "2 · 1 s", "3 · 7 s"]
+    # A new tab, as after a restart, and the saved file opened (leaving the tab with unsaved
+    # changes would ask first).
+    context = frontend.page.context
+    frontend.page.close()
+    reopened = FrontendPage(context.new_page(), frontend.server)
+    _open(reopened, mode)
+    _load(reopened, saved, "saved.json")
+    assert _shown(reopened)["shots"] == ["1 · 7 s", "2 · 1 s", "3 · 7 s"]
+    assert reopened.all_problems() == [], "the saved workflow did not reopen clean"
     before = browser_sandbox.call(lambda s: len(s.received.creates))
-    entry = frontend.run_as_a_new_take()
+    entry = reopened.run_as_a_new_take()
     assert entry["status"]["status_str"] == "success", entry["status"]
     queued = entry["prompt"][2][str(STORYBOARD)]["inputs"]
     assert (
