@@ -12,6 +12,7 @@
 // the positional widget values of saved workflows keep their places.
 import { app } from "../../scripts/app.js";
 import { dragBoundary, parseShotList, secondsText, verdict, withDurations } from "./freesora_shots.js";
+import { el } from "./freesora_ui.js";
 
 const STORYBOARD = "FreeSoraStoryboard";
 const BUILDER = "FreeSoraShotBuilder";
@@ -75,15 +76,11 @@ function modelOf(node) {
   return model;
 }
 
-const el = (tag, style = {}, text = "") => {
-  const node = document.createElement(tag);
-  Object.assign(node.style, style);
-  if (text) node.textContent = text;
-  return node;
-};
+// An element of `style`, holding `text` (set as text, never as HTML: scenes are the user's).
+const styled = (tag, style, text = null) => el(tag, { style }, text);
 
 function buildView() {
-  const root = el("div", {
+  const root = styled("div", {
     boxSizing: "border-box",
     display: "flex",
     flexDirection: "column",
@@ -100,12 +97,12 @@ function buildView() {
     overflow: "hidden",
   });
   root.dataset.freesora = "timeline";
-  const header = el("div", { display: "flex", justifyContent: "space-between", gap: "8px", whiteSpace: "nowrap" });
-  const title = el("span", { fontWeight: "600", opacity: "0.9" });
-  const summary = el("span", { fontWeight: "600" });
+  const header = styled("div", { display: "flex", justifyContent: "space-between", gap: "8px", whiteSpace: "nowrap" });
+  const title = styled("span", { fontWeight: "600", opacity: "0.9" });
+  const summary = styled("span", { fontWeight: "600" });
   summary.dataset.freesora = "timeline-summary";
   header.append(title, summary);
-  const track = el("div", {
+  const track = styled("div", {
     position: "relative",
     height: "38px",
     borderRadius: "4px",
@@ -113,8 +110,8 @@ function buildView() {
     touchAction: "none",
   });
   track.dataset.freesora = "timeline-track";
-  const ruler = el("div", { position: "relative", height: "13px", fontSize: "9.5px", opacity: "0.75" });
-  const status = el("div", { height: "42px", fontSize: "10.5px", overflow: "hidden" });
+  const ruler = styled("div", { position: "relative", height: "13px", fontSize: "9.5px", opacity: "0.75" });
+  const status = styled("div", { height: "42px", fontSize: "10.5px", overflow: "hidden" });
   status.dataset.freesora = "timeline-status";
   root.append(header, track, ruler, status);
   return { root, title, summary, track, ruler, status };
@@ -123,7 +120,7 @@ function buildView() {
 const percent = (tenths, span) => `${(100 * tenths) / span}%`;
 
 function segment(shot, index, start, span) {
-  const box = el("div", {
+  const box = styled("div", {
     position: "absolute",
     top: "0",
     bottom: "0",
@@ -141,14 +138,14 @@ function segment(shot, index, start, span) {
   });
   box.dataset.freesora = "timeline-shot";
   box.title = `Shot ${index + 1}: ${secondsText(shot.tenths)} s\n${shot.scene}`;
-  const head = el("div", { fontWeight: "700", overflow: "hidden", textOverflow: "ellipsis" }, `${index + 1} · ${secondsText(shot.tenths)} s`);
-  const scene = el("div", { opacity: "0.85", fontSize: "10px", overflow: "hidden", textOverflow: "ellipsis" }, shot.scene);
+  const head = styled("div", { fontWeight: "700", overflow: "hidden", textOverflow: "ellipsis" }, `${index + 1} · ${secondsText(shot.tenths)} s`);
+  const scene = styled("div", { opacity: "0.85", fontSize: "10px", overflow: "hidden", textOverflow: "ellipsis" }, shot.scene);
   box.append(head, scene);
   return box;
 }
 
 function handle(index, at, span) {
-  const grip = el("div", {
+  const grip = styled("div", {
     position: "absolute",
     top: "-2px",
     bottom: "-2px",
@@ -163,7 +160,7 @@ function handle(index, at, span) {
   grip.dataset.freesora = "timeline-boundary";
   grip.dataset.index = String(index);
   grip.title = "Drag to move time between these two shots";
-  grip.append(el("div", { width: "3px", height: "100%", borderRadius: "2px", background: "#f4f4f4", boxShadow: "0 0 2px #000" }));
+  grip.append(styled("div", { width: "3px", height: "100%", borderRadius: "2px", background: "#f4f4f4", boxShadow: "0 0 2px #000" }));
   return grip;
 }
 
@@ -178,7 +175,7 @@ function drawTrack(view, model, span) {
   const end = model.length * 10;
   if (end > 0 && end < span) {
     // Past the chosen length: what the clip cannot hold.
-    track.append(el("div", {
+    track.append(styled("div", {
       position: "absolute", top: "0", bottom: "0", left: percent(end, span), right: "0", pointerEvents: "none",
       background: "repeating-linear-gradient(135deg, rgba(255,70,70,0.5) 0 4px, rgba(255,70,70,0) 4px 10px)",
       borderBottom: "3px solid #ff4d4d",
@@ -186,7 +183,7 @@ function drawTrack(view, model, span) {
     }));
   }
   if (end > 0) {
-    track.append(el("div", { position: "absolute", top: "-3px", bottom: "-3px", left: percent(end, span), width: "2px", marginLeft: "-1px", background: "#ffd166", pointerEvents: "none", zIndex: "1" }));
+    track.append(styled("div", { position: "absolute", top: "-3px", bottom: "-3px", left: percent(end, span), width: "2px", marginLeft: "-1px", background: "#ffd166", pointerEvents: "none", zIndex: "1" }));
   }
   if (model.editable) {
     let at = 0;
@@ -204,9 +201,9 @@ function drawRuler(view, model, span) {
   const every = seconds > 30 ? 10 : 5;
   for (let s = 0; s <= seconds; s += 1) {
     const major = s % every === 0 || s === model.length;
-    ruler.append(el("div", { position: "absolute", top: "0", left: percent(s * 10, span), width: "1px", height: major ? "5px" : "3px", background: "currentColor", opacity: major ? "0.9" : "0.45" }));
+    ruler.append(styled("div", { position: "absolute", top: "0", left: percent(s * 10, span), width: "1px", height: major ? "5px" : "3px", background: "currentColor", opacity: major ? "0.9" : "0.45" }));
     if (!major) continue;
-    const label = el("div", { position: "absolute", top: "4px", left: percent(s * 10, span), transform: s === 0 ? "none" : s >= seconds ? "translateX(-100%)" : "translateX(-50%)", color: s === model.length ? "#ffd166" : "inherit" }, `${s}s`);
+    const label = styled("div", { position: "absolute", top: "4px", left: percent(s * 10, span), transform: s === 0 ? "none" : s >= seconds ? "translateX(-100%)" : "translateX(-50%)", color: s === model.length ? "#ffd166" : "inherit" }, `${s}s`);
     ruler.append(label);
   }
 }
@@ -228,7 +225,7 @@ function render(view, model) {
   if (problem) lines.push({ level: "warn", text: `${problem.text}${more.length ? ` (and ${more.length} more)` : ""}: Run will refuse it.` });
   if (!lines.length && model.editable && count > 1) lines.push({ level: "hint", text: "Drag a white boundary to move time between two shots." });
   view.status.replaceChildren(...lines.map((line) => {
-    const row = el("div", { color: LEVEL_COLORS[line.level] ?? "inherit", opacity: line.level === "hint" ? "0.7" : "1", fontWeight: line.level === "over" ? "600" : "400" }, line.text);
+    const row = styled("div", { color: LEVEL_COLORS[line.level] ?? "inherit", opacity: line.level === "hint" ? "0.7" : "1", fontWeight: line.level === "over" ? "600" : "400" }, line.text);
     row.dataset.level = line.level;
     return row;
   }));
@@ -283,6 +280,19 @@ function followDrags(node, view, state) {
   track.addEventListener("pointercancel", stop);
 }
 
+// One timer for every timeline, from the first one on: edits of shot_list (typed in either
+// renderer), n_frames and connected Shot Builders all show within a fifth of a second,
+// whatever changed them.
+let timer = null;
+function followEdits() {
+  timer ??= setInterval(() => {
+    for (const entry of live) {
+      if (entry.node.graph) entry.state.refresh();
+      else live.delete(entry); // gone with its graph (a workflow loaded over it)
+    }
+  }, POLL_MS);
+}
+
 function addTimeline(node) {
   if (!node.addDOMWidget || widgetOf(node, "shot_timeline")) return;
   const view = buildView();
@@ -315,21 +325,13 @@ function addTimeline(node) {
   state.refresh();
   const entry = { node, state };
   live.add(entry);
+  followEdits();
   const removed = node.onRemoved;
   node.onRemoved = function (...args) {
     live.delete(entry);
     return removed?.apply(this, args);
   };
 }
-
-// One timer for every timeline: edits of shot_list (typed in either renderer), n_frames and
-// connected Shot Builders all show within a fifth of a second, whatever changed them.
-setInterval(() => {
-  for (const entry of live) {
-    if (entry.node.graph) entry.state.refresh();
-    else live.delete(entry); // gone with its graph (a workflow loaded over it)
-  }
-}, POLL_MS);
 
 app.registerExtension({
   name: "FreeSora.Timeline",

@@ -225,8 +225,10 @@ def test_typed_shots_redraw_the_timeline_and_a_total_over_n_frames_shows_before_
     assert shown["summary"] == "18 of 25 s · 7 s left"
 
     _type_shot_list(frontend, "4 | A harbour\nfour | A gull")
-    shown = _wait_shown(frontend, "t.total === 4")
+    # Waited for the last keystroke's reading: "four | A g" already totals 4 s.
+    shown = _wait_shown(frontend, "t.status[0]?.startsWith('line 2: SECONDS')")
     assert shown["status"] == ["line 2: SECONDS must be 0.1 to 15 s in tenths: Run will refuse it."]
+    assert shown["total"] == 4
     assert frontend.all_problems() == []
 
 
