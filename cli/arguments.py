@@ -20,6 +20,7 @@ from ..schemas.models import (
     Size,
     VideoModel,
 )
+from ..schemas.shots import SHOT_LIST_EXAMPLE, SHOT_LIST_FORM
 from .exit_codes import EXIT_CODES_HELP
 
 TASK_ACTIONS = ("adopt", "forget", "compact", "rekey")
@@ -86,7 +87,8 @@ def _add_create(sub: Subparsers) -> None:
     )
     create.add_argument("--model", required=True, choices=[m.value for m in VideoModel])
     create.add_argument(
-        "--prompt", help="what happens (sora-2-pro-storyboard: not sent; use --shot instead)"
+        "--prompt",
+        help="what happens (sora-2-pro-storyboard: not sent; use --shot or --shot-list)",
     )
     image = create.add_mutually_exclusive_group()
     image.add_argument("--image", type=Path, help="a local image file (JPEG, PNG, WEBP, ...)")
@@ -111,7 +113,21 @@ def _add_create(sub: Subparsers) -> None:
     )
     create.add_argument("--no-remove-watermark", action="store_true")
     create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
-    create.add_argument("--shot", type=shot, action="append", metavar="SECONDS:SCENE")
+    shots = create.add_mutually_exclusive_group()
+    shots.add_argument(
+        "--shot",
+        type=shot,
+        action="append",
+        metavar="SECONDS:SCENE",
+        help="one storyboard shot, repeated in order (e.g. --shot '5:A harbour at dawn')",
+    )
+    shots.add_argument(
+        "--shot-list",
+        type=Path,
+        metavar="FILE",
+        help=f"a text file of storyboard shots, one a line as {SHOT_LIST_FORM} (e.g. "
+        f"'{SHOT_LIST_EXAMPLE}'), as the Storyboard node's shot_list",
+    )
     create.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
     create.add_argument(
         "--seed",

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import load_settings
@@ -51,10 +52,33 @@ def request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
         "size": args.size,
         "remove_watermark": False if args.no_remove_watermark else None,
         "is_public": False if args.private else None,
-        "shots": args.shot,
+        "shots": shots_from_file(args.shot_list) if args.shot_list else args.shot,
     }
     fields.update({name: value for name, value in optional.items() if value is not None})
     return build_create_request(**fields)
+
+
+def shots_from_file(path: Path) -> list[dict[str, Any]]:
+    """The shots of a `--shot-list` file, read as the Storyboard node reads its shot_list."""
+    from ..errors import InvalidRequestError
+    from ..schemas.shots import SHOT_LIST_FORM, parse_shot_list
+
+    label = f"--shot-list {path}"
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM, as Windows editors write
+    except UnicodeDecodeError:
+        raise InvalidRequestError(f"{label}: is not UTF-8 text", field="shot_list") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidRequestError(
+            f"{label}: cannot be read ({reason})", field="shot_list"
+        ) from None
+    shots = parse_shot_list(text, label=label)
+    if not shots:
+        raise InvalidRequestError(
+            f"{label}: holds no shot: write one a line as {SHOT_LIST_FORM}", field="shot_list"
+        )
+    return shots
 
 
 async def run_create(args: argparse.Namespace) -> int:

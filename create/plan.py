@@ -24,7 +24,9 @@ from ..schemas import (
     request_from_widgets,
     shots_total,
 )
-from ..schemas.models import MAX_SHOTS, AspectRatio, Size, VideoModel, render_frame
+from ..schemas.lengths import either, lengths_holding
+from ..schemas.models import MAX_SHOTS, AspectRatio, Size, VideoModel, render_frame, spec_of
+from ..schemas.shots import SHOT_LIST_FIELD, parse_shot_list, source_problem
 
 AUTO = "auto"
 # A stand-in for a linked (not yet known) input at queue time: valid for every rule.
@@ -136,6 +138,16 @@ def add_shot(
     return [*current, shot.model_dump(mode="json")]
 
 
+def queued_shots(*, linked: bool, shot_list: str | None) -> list[dict[str, Any]] | None:
+    """A storyboard's shots at queue time: its parsed `shot_list`, or None when they are
+    known only when the graph runs (Shot Builders `linked` to `shots`, or a linked shot_list).
+    Both sources, neither, or a bad line of shot_list is refused (`InvalidRequestError`)."""
+    problem = source_problem(linked=linked, shot_list=shot_list)
+    if problem:
+        raise InvalidRequestError(problem, field=SHOT_LIST_FIELD)
+    return None if linked or shot_list is None else parse_shot_list(shot_list)
+
+
 SHOT_BUILDER = "FreeSoraShotBuilder"
 
 
@@ -182,12 +194,12 @@ def length_problem(model: str, n_frames: Any, shots_total: float) -> str | None:
 def describe_shots(shots: Sequence[dict[str, Any]]) -> str:
     """`3 shots, 14.5 s in all: fits n_frames 15 or 25`: what the Shot Builder shows."""
     total = shots_total([Shot.model_validate(s) for s in shots])
-    fits = [str(n) for n in (10, 15, 25) if total <= n]
+    storyboard = VideoModel.PRO_STORYBOARD
+    fits = lengths_holding(storyboard, total)
     if fits:
-        where = "fits n_frames " + (
-            f"{', '.join(fits[:-1])} or {fits[-1]}" if fits[1:] else fits[0]
-        )
+        where = f"fits n_frames {either(fits)}"
     else:
-        where = "too long for a storyboard (25 s at most)"
+        longest = spec_of(storyboard).frames[-1]
+        where = f"too long for a storyboard ({longest} s at most)"
     count = len(shots)
     return f"{count} shot{'s' if count != 1 else ''}, {total:g} s in all: {where}"

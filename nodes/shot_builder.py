@@ -22,7 +22,8 @@ class FreeSoraShotBuilder(io.ComfyNode):
             category="FreeSora",
             **search_aliases("storyboard shot", "shot", "scene", "分镜", "镜头"),
             description="Add one shot to a storyboard. Chain builders (shots -> shots) in order, "
-            "then connect the last one to Sora 2 Storyboard. Free: nothing is sent.",
+            "then connect the last one to Sora 2 Storyboard (whose shot_list, one shot a line, "
+            "does the same on one node; use one or the other). Free: nothing is sent.",
             inputs=[
                 io.String.Input(
                     "scene",

@@ -1,4 +1,5 @@
-"""FreeSoraStoryboard: chained shots become one Sora 2 Pro storyboard task."""
+"""FreeSoraStoryboard: a shot list (or chained Shot Builders) becomes one Sora 2 Pro storyboard
+task."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from typing import Any
 
 from comfy_api.latest import io
 
-from ..schemas.models import SEED_DEFAULT, ModelKind, VideoModel
+from ..schemas.models import (
+    MAX_SHOT_S,
+    MAX_SHOTS,
+    MIN_SHOT_S,
+    MIN_SHOTS,
+    SEED_DEFAULT,
+    ModelKind,
+    VideoModel,
+)
+from ..schemas.shots import SHOT_LIST_EXAMPLE, SHOT_LIST_FORM
 from . import widgets as w
 from .creating import (
     combo_problem,
@@ -17,6 +27,24 @@ from .creating import (
 )
 
 
+def shot_list_input() -> io.String.Input:
+    # Optional and last: saved workflows keep their positional widget values, and API-format
+    # prompts written before it still queue.
+    return io.String.Input(
+        "shot_list",
+        multiline=True,
+        default="",
+        optional=True,
+        placeholder=f"{SHOT_LIST_FORM}, one shot a line, e.g.\n{SHOT_LIST_EXAMPLE}\n"
+        "4.5 | Close-up of a runner splashing through puddles",
+        tooltip=f"The shots, one a line: {SHOT_LIST_FORM} (e.g. {SHOT_LIST_EXAMPLE}). "
+        f"Seconds {MIN_SHOT_S:g} to {MAX_SHOT_S:g} in tenths; {MIN_SHOTS} to {MAX_SHOTS} shots "
+        "that together fit n_frames; blank lines are skipped. The timeline below shows them "
+        "against the clip length: drag a boundary to move time between two shots. Leave it "
+        "empty when Shot Builders are connected to shots.",
+    )
+
+
 class FreeSoraStoryboard(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -24,19 +52,26 @@ class FreeSoraStoryboard(io.ComfyNode):
             node_id="FreeSoraStoryboard",
             display_name="Sora 2 Storyboard",
             category="FreeSora",
-            description="Create one sora-2-pro-storyboard task from chained Shot Builders "
-            "(spends credits). A storyboard takes no prompt (the service never passes one "
-            "upstream): each shot's scene says what happens. The shots must fit n_frames: "
-            "when they add up to more, it is refused before anything is sent, naming the "
-            "lengths that hold them (a longer clip costs more credits).",
+            description="Create one sora-2-pro-storyboard task (spends credits) from the shots "
+            f"written in shot_list, one a line as {SHOT_LIST_FORM}, or from chained Shot "
+            "Builders connected to shots. A storyboard takes no prompt (the service never "
+            "passes one upstream): each shot's scene says what happens. The shots must fit "
+            "n_frames: when they add up to more, it is refused before anything is sent, naming "
+            "the lengths that hold them (a longer clip costs more credits).",
             inputs=[
-                w.SHOTS.Input("shots", tooltip="The shot list from the last Shot Builder."),
+                w.SHOTS.Input(
+                    "shots",
+                    optional=True,
+                    tooltip="Shots from the last of chained Shot Builders, instead of "
+                    "shot_list (leave shot_list empty).",
+                ),
                 w.aspect_ratio_input(),
                 w.n_frames_input(ModelKind.STORYBOARD),
                 w.is_public_input(),
                 w.seed_input(),
                 w.profile_input(),
                 w.batch_size_input(),
+                shot_list_input(),
             ],
             # A list (one Video Result and SaveVideo run per take); still a STRING output, so
             # saved links to STRING inputs stay valid.
@@ -46,12 +81,24 @@ class FreeSoraStoryboard(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, **inputs: Any) -> bool | str:
-        inputs.setdefault("shots", None)
+        from ..create.plan import queued_shots
+        from ..errors import InvalidRequestError
+
+        # ComfyUI hands a linked input over as None, and one left unconnected not at all.
+        linked = "shots" in inputs
+        shot_list = inputs.pop("shot_list", "")
         model = VideoModel.PRO_STORYBOARD.value
-        problem = combo_problem(cls, inputs) or queue_time_check(model=model, **inputs)
-        if problem is not True or inputs["shots"] is not None:
+        unknown = combo_problem(cls, inputs)
+        if unknown:
+            return unknown
+        try:
+            inputs["shots"] = queued_shots(linked=linked, shot_list=shot_list)
+        except InvalidRequestError as exc:
+            return str(exc)
+        problem = queue_time_check(model=model, **inputs)
+        if problem is not True or not linked:
             return problem
-        # Linked shots (None here): their Shot Builders' durations, read from the prompt.
+        # Linked shots: their Shot Builders' durations, read from the prompt.
         from ..create.plan import length_problem
         from .prompt_check import linked_shots_total
 
@@ -64,7 +111,8 @@ class FreeSoraStoryboard(io.ComfyNode):
     @classmethod
     async def execute(
         cls,
-        shots: list[dict[str, Any]],
+        shots: list[dict[str, Any]] | None = None,
+        shot_list: str = "",
         seed: int = SEED_DEFAULT,
         profile: str = "",
         batch_size: int = 1,
@@ -72,10 +120,13 @@ class FreeSoraStoryboard(io.ComfyNode):
     ) -> io.NodeOutput:
         from ..create.plan import PlannedTask
         from ..schemas import request_from_widgets
+        from ..schemas.shots import storyboard_shots
 
         require_choices(cls, widgets)
         request = request_from_widgets(
-            model=VideoModel.PRO_STORYBOARD.value, shots=shots, **widgets
+            model=VideoModel.PRO_STORYBOARD.value,
+            shots=storyboard_shots(shots, shot_list),
+            **widgets,
         )
         planned = takes(PlannedTask(request), batch_size)
         return await create_planned(cls, planned, seed=seed, profile=profile, as_list=True)

@@ -3,11 +3,11 @@
 `models` is the one table of models, limits and defaults (nodes, CLI, sandbox read it);
 `account_limits` the one type of the account's limits (the client's gate and admission);
 `request`/`response` the pydantic models; `data_url` the one data-URL reader; `pricing` the
-price table (the pack's estimate and the user's own). May import only `errors`, and `config`
-(`pricing` reads the user's table from the config file, `account_limits` the limits the
-environment sets). The pydantic models load on first
-use (PEP 562): ComfyUI imports every pack at start-up, and the nodes' definitions need only
-the light table.
+price table (the pack's estimate and the user's own); `lengths` the clip length sent; `shots` a
+storyboard's shots (their rules, the `SECONDS | scene` text form). May import only `errors`,
+and `config` (`pricing` reads the user's table from the config file, `account_limits` the
+limits the environment sets). The pydantic models load on first use (PEP 562): ComfyUI imports
+every pack at start-up, and the nodes' definitions need only the light table.
 """
 
 from __future__ import annotations

@@ -39,17 +39,14 @@ def normalize_n_frames(
             seconds = math.nan
         if not math.isfinite(seconds) or seconds <= 0:
             raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
-    wanted = max(seconds, at_least)
-    fitting = [length for length in spec.frames if length >= wanted - 1e-9]
+    fitting = lengths_holding(model, max(seconds, at_least))
     chosen = value is not None and seconds in spec.frames
     if chosen and fitting and at_least > seconds + 1e-9:
-        holding = (
-            " or ".join(map(str, fitting)) if len(fitting) < 3 else ", ".join(map(str, fitting))
-        )
         raise _fail(
             "n_frames",
             f"{value} s is shorter than the shots ({at_least:g} s in all): choose n_frames "
-            f"{holding} (the lengths that hold them; longer clips cost more), or shorten the shots",
+            f"{either(fitting)} (the lengths that hold them; longer clips cost more), or shorten "
+            "the shots",
         )
     if not fitting:
         if at_least > seconds:
@@ -63,3 +60,14 @@ def normalize_n_frames(
             f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), got {value!r}",
         )
     return str(fitting[0])
+
+
+def lengths_holding(model: VideoModel, seconds: float) -> list[int]:
+    """The clip lengths `model` offers that are at least `seconds` long, shortest first."""
+    return [length for length in spec_of(model).frames if length >= seconds - 1e-9]
+
+
+def either(lengths: list[int]) -> str:
+    """`15 or 25`, `10, 15 or 25`: lengths as a choice, in a message."""
+    *rest, last = map(str, lengths)
+    return f"{', '.join(rest)} or {last}" if rest else last

@@ -7,7 +7,6 @@ is normalized, and inapplicable fields are absent.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from pydantic import (
@@ -28,16 +27,13 @@ from .lengths import normalize_n_frames
 from .models import (
     DEFAULTS,
     MAX_PROMPT_CHARS,
-    MAX_SHOT_S,
-    MAX_SHOTS,
-    MIN_SHOT_S,
-    MIN_SHOTS,
     AspectRatio,
     ModelKind,
     Size,
     VideoModel,
     spec_of,
 )
+from .shots import count_problem, duration_problem
 
 # What the user sees for each field (widget ids; the image arrives as a data URL from `image`).
 FIELD_LABELS = {
@@ -80,10 +76,9 @@ class Shot(BaseModel):
     @field_validator("duration")
     @classmethod
     def _duration_in_range(cls, value: float) -> float:
-        if not math.isfinite(value) or not MIN_SHOT_S <= value <= MAX_SHOT_S:
-            raise _fail(
-                "duration_s", f"must be {MIN_SHOT_S} to {MAX_SHOT_S:g} seconds, got {value}"
-            )
+        problem = duration_problem(value)
+        if problem:
+            raise _fail("duration_s", problem)
         return value
 
     @field_serializer("duration")
@@ -207,9 +202,9 @@ class CreateVideoRequest(BaseModel):
             if self.shots is not None:
                 raise _fail("shots", f"are only for sora-2-pro-storyboard, not {self.model.value}")
             return
-        count = len(self.shots or [])
-        if not MIN_SHOTS <= count <= MAX_SHOTS:
-            raise _fail("shots", f"must be {MIN_SHOTS} to {MAX_SHOTS} shots, got {count}")
+        problem = count_problem(len(self.shots or []))
+        if problem:
+            raise _fail("shots", problem)
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON body, spelled as the service spells it, with only the fields that apply."""

@@ -289,23 +289,34 @@ def chromium(playwright: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def browser_comfy(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[ComfyServer]:
-    """ComfyUI with the pack and the sandbox behind it, settings as a returning user has them."""
+def browser_sandbox(host: Host) -> Iterator[SandboxThread]:
+    """The sandbox behind `browser_comfy`: what the pack sent, as the service would receive it."""
     sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_comfy(
+    tmp_path_factory: pytest.TempPathFactory, host: Host, browser_sandbox: SandboxThread
+) -> Iterator[ComfyServer]:
+    """ComfyUI with the pack and the sandbox behind it, settings as a returning user has them."""
     base = tmp_path_factory.mktemp("browser-base")
     settings = base / "user" / "default" / "comfy.settings.json"
     settings.parent.mkdir(parents=True)
     settings.write_text(json.dumps(FIRST_RUN_DONE), encoding="utf-8")
     try:
-        server = start_with_pack(host, base, sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT)
+        server = start_with_pack(
+            host, base, browser_sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT
+        )
     except RuntimeError as exc:
-        sandbox.stop()
         pytest.fail(str(exc))
     try:
         yield server
     finally:
         server.stop()
-        sandbox.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from comfy_server import ComfyServer
+from comfy_server import ComfyServer, SandboxThread
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -63,6 +63,48 @@ def text_to_preview(**inputs: Any) -> dict[str, Any]:
     text = load_workflow("text_to_video.json")["1"]
     text["inputs"].update({"seed": fresh_seed(), **inputs})
     return {"1": text, "9": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}
+
+
+def refused(comfy: ComfyServer, sandbox: SandboxThread, prompt: dict[str, Any]) -> dict[str, Any]:
+    """The node_errors of a graph /prompt must refuse, with no request sent to the service."""
+    before = sandbox.request_counts()
+    status, answer = comfy.queue(prompt)
+    if status == 200:
+        comfy.wait_history(answer["prompt_id"])  # leave the server idle for the next test
+    assert status == 400, f"/prompt accepted the graph: {answer}"
+    assert sandbox.request_counts() == before, "(creates, status calls, downloads) changed"
+    return dict(answer["node_errors"])
+
+
+def node_problem(node_errors: dict[str, Any], node_id: str) -> str:
+    """The node's own message; ComfyUI repeats it once per input as '<input> - <message>'."""
+    details = [error["details"] for error in node_errors[node_id]["errors"]]
+    problems = {detail.partition(" - ")[2] for detail in details}
+    assert len(problems) == 1, details
+    return problems.pop()
+
+
+def storyboard_to_preview(**inputs: Any) -> dict[str, Any]:
+    """The example's Storyboard (its shot_list) whose task ids go to PreviewAny."""
+    board = load_workflow("storyboard.json")["4"]
+    board["inputs"].update({"seed": fresh_seed(), **inputs})
+    return {"4": board, "9": {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}}}
+
+
+def shot_builder_chain(durations: list[float], n_frames: str) -> dict[str, Any]:
+    """A Storyboard fed by chained Shot Builders of `durations` (no shot_list), to PreviewAny."""
+    graph: dict[str, Any] = {}
+    for index, duration in enumerate(durations, start=1):
+        node: dict[str, Any] = {
+            "scene": f"Shot {index}: the harbour at dawn",
+            "duration_s": duration,
+        }
+        if index > 1:
+            node["shots"] = [str(index - 1), 0]
+        graph[str(index)] = {"class_type": "FreeSoraShotBuilder", "inputs": node}
+    preview = storyboard_to_preview(shots=[str(len(durations)), 0], n_frames=n_frames)
+    del preview["4"]["inputs"]["shot_list"]
+    return {**graph, **preview}
 
 
 def saved_videos(comfy: ComfyServer, entry: dict[str, Any]) -> list[Path]:

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from comfy_graphs import fresh_seed, load_workflow, messages, run_prompt
+from comfy_graphs import fresh_seed, load_workflow, messages, run_prompt, shot_builder_chain
 from comfy_server import ComfyServer, SandboxThread
 
 from freesora.schemas.pricing import estimate_body
@@ -80,16 +80,8 @@ def test_a_storyboard_whose_linked_shots_outgrow_n_frames_is_refused_at_queue_ti
 ) -> None:
     """Issue 18 item 7: 18 s of shots with n_frames 15 were sent as 25 s (dearer than shown);
     now /prompt refuses it in node_errors, naming the length that holds them."""
-    graph: dict[str, Any] = {}
-    for index, duration in enumerate([6, 6, 6], start=1):
-        node: dict[str, Any] = {"scene": f"Shot {index}", "duration_s": duration}
-        if index > 1:
-            node["shots"] = [str(index - 1), 0]
-        graph[str(index)] = {"class_type": "FreeSoraShotBuilder", "inputs": node}
-    board = load_workflow("storyboard.json")["4"]
-    board["inputs"].update(shots=["3", 0], n_frames="15", seed=fresh_seed())
-    graph["4"] = board
-    graph["9"] = {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}}
+    graph = shot_builder_chain([6, 6, 6], "15")
+    board = graph["4"]
     before = sandbox.request_counts()
     status, answer = comfy.queue(graph)
     if status == 200:

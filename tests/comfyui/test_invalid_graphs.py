@@ -9,24 +9,16 @@ from comfy_graphs import (
     fresh_seed,
     load_workflow,
     messages,
+    node_problem,
+    refused,
     run_prompt,
+    shot_builder_chain,
     text_to_preview,
     with_fresh_seeds,
 )
 from comfy_server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
-
-
-def _refused(comfy: ComfyServer, sandbox: SandboxThread, prompt: dict[str, Any]) -> dict[str, Any]:
-    """The node_errors of a graph /prompt must refuse, with no request sent to the service."""
-    before = sandbox.request_counts()
-    status, answer = comfy.queue(prompt)
-    if status == 200:
-        comfy.wait_history(answer["prompt_id"])  # leave the server idle for the next test
-    assert status == 400, f"/prompt accepted the graph: {answer}"
-    assert sandbox.request_counts() == before, "(creates, status calls, downloads) changed"
-    return dict(answer["node_errors"])
 
 
 def _run_failed(
@@ -36,7 +28,7 @@ def _run_failed(
     before = sandbox.request_counts()
     status, answer = comfy.queue(with_fresh_seeds(prompt))
     if status == 400:
-        problem = _problem(answer["node_errors"], node_id)
+        problem = node_problem(answer["node_errors"], node_id)
     else:
         entry = comfy.wait_history(answer["prompt_id"])
         assert entry["status"]["status_str"] == "error", entry["status"]
@@ -45,14 +37,6 @@ def _run_failed(
         problem = str(error["exception_message"])
     assert sandbox.request_counts() == before, "(creates, status calls, downloads) changed"
     return problem
-
-
-def _problem(node_errors: dict[str, Any], node_id: str) -> str:
-    """The node's own message; ComfyUI repeats it once per input as '<input> - <message>'."""
-    details = [error["details"] for error in node_errors[node_id]["errors"]]
-    problems = {detail.partition(" - ")[2] for detail in details}
-    assert len(problems) == 1, details
-    return problems.pop()
 
 
 @pytest.mark.parametrize(
@@ -68,7 +52,7 @@ def _problem(node_errors: dict[str, Any], node_id: str) -> str:
 def test_a_widget_value_the_service_would_refuse_is_refused_at_queue_time(
     comfy: ComfyServer, sandbox: SandboxThread, inputs: dict[str, Any], widget: str, fragment: str
 ) -> None:
-    problem = _problem(_refused(comfy, sandbox, text_to_preview(**inputs)), "1")
+    problem = node_problem(refused(comfy, sandbox, text_to_preview(**inputs)), "1")
     assert problem.startswith(widget), problem
     assert fragment in problem
 
@@ -76,14 +60,14 @@ def test_a_widget_value_the_service_would_refuse_is_refused_at_queue_time(
 def test_an_n_frames_value_not_in_the_combo_is_refused_at_queue_time(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
-    problem = _problem(_refused(comfy, sandbox, text_to_preview(n_frames="12")), "1")
+    problem = node_problem(refused(comfy, sandbox, text_to_preview(n_frames="12")), "1")
     assert problem.startswith("n_frames"), problem
 
 
 def test_an_image_model_without_image_or_image_url_is_refused_at_queue_time(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
-    problem = _problem(_refused(comfy, sandbox, _image_to_preview()), "2")
+    problem = node_problem(refused(comfy, sandbox, _image_to_preview()), "2")
     assert problem.startswith("image"), problem
 
 
@@ -121,27 +105,13 @@ def _image_to_preview(**inputs: Any) -> dict[str, Any]:
     return {"2": image, "9": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}}}
 
 
-def _storyboard_graph(durations: list[float], n_frames: str) -> dict[str, Any]:
-    graph: dict[str, Any] = {}
-    for index, duration in enumerate(durations):
-        node = {"scene": f"Shot {index + 1}: the harbour at dawn", "duration_s": duration}
-        if index:
-            node["shots"] = [str(index), 0]
-        graph[str(index + 1)] = {"class_type": "FreeSoraShotBuilder", "inputs": node}
-    storyboard = load_workflow("storyboard.json")["4"]
-    storyboard["inputs"].update(shots=[str(len(durations)), 0], n_frames=n_frames)
-    graph["4"] = storyboard
-    graph["9"] = {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}}
-    return graph
-
-
 def test_shots_longer_than_the_longest_storyboard_fail_before_any_request(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
     """Linked shots arrive as None in validate_inputs; the prompt hook reads their Shot Builders'
     durations, so it fails at queue time (or, with durations linked, when the graph runs)."""
     problem = _run_failed(
-        comfy, sandbox, with_fresh_seeds(_storyboard_graph([15, 6, 6], "15")), "4"
+        comfy, sandbox, with_fresh_seeds(shot_builder_chain([15, 6, 6], "15")), "4"
     )
     assert "27" in problem, problem
     assert "25" in problem, problem
@@ -152,7 +122,7 @@ def test_shots_longer_than_n_frames_are_refused_at_queue_time_never_sent_longer(
 ) -> None:
     """Issue 10 sent 18 s of shots with n_frames 15 as nFrames 25 (dearer than the badge said);
     issue 18 item 7: an offered length the user chose is never raised."""
-    problem = _problem(_refused(comfy, sandbox, _storyboard_graph([6, 6, 6], "15")), "4")
+    problem = node_problem(refused(comfy, sandbox, shot_builder_chain([6, 6, 6], "15")), "4")
     assert "choose n_frames 25" in problem, problem
 
 

@@ -82,17 +82,21 @@ def _expected_image(wf: dict[str, Any]) -> dict[str, Any]:
 
 
 def _expected_storyboard(wf: dict[str, Any]) -> dict[str, Any]:
-    # No prompt, no size, no removeWatermark; Scene capitalised; whole durations as integers.
-    scenes = [wf[node]["inputs"]["scene"] for node in ("1", "2", "3")]
+    # No prompt, no size, no removeWatermark; the shot_list's lines as shots, Scene capitalised,
+    # whole durations as integers.
+    assert wf["4"]["inputs"]["shot_list"].startswith("5 | Establishing shot: a quiet harbour")
     return {
         "model": "sora-2-pro-storyboard",
         "aspectRatio": "landscape",
         "nFrames": "15",
         "isPublic": True,
         "shots": [
-            {"Scene": scenes[0], "duration": 5},
-            {"Scene": scenes[1], "duration": 4.5},
-            {"Scene": scenes[2], "duration": 5.5},
+            {
+                "Scene": "Establishing shot: a quiet harbour at dawn, mist over the water",
+                "duration": 5,
+            },
+            {"Scene": "A gull lands on a wooden mooring post, close-up", "duration": 4.5},
+            {"Scene": "Waves slap against a fishing boat's hull as the sun rises", "duration": 5.5},
         ],
     }
 
