@@ -1,8 +1,8 @@
 """The ComfyUI behind the frontend-extension tests: the pack, the sandbox, and no key set.
 
 Unlike `browser_comfy` (which starts ComfyUI with FREESORA_API_KEY set), these tests store the
-key through the page, so the key must come from the config file only. Built on tests/comfyui's
-host helper (FREESORA_COMFYUI_DIR / _PYTHON / _FRONTEND) and browser_host's `chromium`.
+key through the page, so the key must come from the config file only. Built on tests/comfy_host
+(FREESORA_COMFYUI_DIR / _PYTHON / _FRONTEND) and browser_host's `chromium`.
 Writes only under the temp base dir, except screenshots (docs/images/web/, when asked).
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from browser_host import PACK_ENTRY, REPO_ROOT
-from comfy_hosts import Host
-from comfy_server import ComfyServer, SandboxThread, free_port, pack_env
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread, free_port, pack_env
 
 BROWSER_KEY = "sk-sandbox-BROWSER-CANARY-51c2"
 # Settings that keep first-run dialogs and extra badges out of the screenshots.
@@ -96,12 +96,15 @@ def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[W
         running.sandbox.stop()
 
 
+def saving_pictures() -> bool:
+    """FREESORA_SAVE_SCREENSHOTS=1: the browser checks save their pictures under docs/images/
+    (to refresh the docs'), else in a temp folder."""
+    return os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1"
+
+
 def screenshot_dir(tmp: Path) -> Path:
-    """docs/images/web/ when FREESORA_SAVE_SCREENSHOTS=1 (to refresh the README's), else tmp."""
-    if os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1":
-        target = REPO_ROOT / "docs" / "images" / "web"
-    else:
-        target = tmp / "screenshots"
+    """docs/images/web/ when `saving_pictures()`, else tmp."""
+    target = REPO_ROOT / "docs" / "images" / "web" if saving_pictures() else tmp / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
     return target
 

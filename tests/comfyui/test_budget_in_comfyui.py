@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
-from comfy_graphs import fresh_seed, load_workflow, messages, run_prompt
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.graphs import fresh_seed, load_workflow, messages, run_prompt
+from comfy_host.server import ComfyServer, SandboxThread
 
 from freesora.schemas.pricing import estimate_body
 

@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import pytest
-from comfy_graphs import load_workflow, messages, with_fresh_seeds
-from comfy_server import POLL_S, ComfyServer, SandboxThread
+from comfy_host.graphs import load_workflow, messages, with_fresh_seeds
+from comfy_host.server import POLL_S, ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 

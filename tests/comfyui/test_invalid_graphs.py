@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     fresh_seed,
     load_workflow,
     messages,
@@ -13,7 +13,7 @@ from comfy_graphs import (
     text_to_preview,
     with_fresh_seeds,
 )
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 

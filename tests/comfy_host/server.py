@@ -20,14 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from comfy_hosts import ENV_FRONTEND, Host
-
 from freesora.sandbox import Sandbox, run_sandbox
+
+from .hosts import Host
 
 T = TypeVar("T")
 POLL_S = 0.2
 # Loopback only: an inherited HTTP(S)_PROXY must not capture requests to 127.0.0.1.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def wait_until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
+    """Poll `condition` (another process's doing: a ComfyUI, the sandbox) until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
 
 
 def free_port() -> int:
@@ -155,15 +163,6 @@ class ComfyServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-
-
-def start_comfyui(
-    python: str, comfy_dir: Path, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
-) -> ComfyServer:
-    """`start_host` for this Python and checkout (and FREESORA_COMFYUI_FRONTEND, when set)."""
-    frontend = os.environ.get(ENV_FRONTEND)
-    host = Host(comfy_dir, python, Path(frontend).expanduser().resolve() if frontend else None)
-    return start_host(host, base_dir, env, timeout_s)
 
 
 def start_host(
