@@ -1,4 +1,4 @@
-"""Result links in a real ComfyUI (issue 18): an expired link is refreshed, a dead one loses no
+"""Result links in a real ComfyUI: an expired link is refreshed, a dead one loses no
 paid task, and a link to a non-public address is refused at once."""
 
 from __future__ import annotations
