@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 from browser_host import PACK_ENTRY, REPO_ROOT
 from comfy_host.hosts import Host
-from comfy_host.server import ComfyServer, SandboxThread, free_port, pack_env
+from comfy_host.server import ComfyServer, SandboxThread, pack_env, start_host
 
 BROWSER_KEY = "sk-sandbox-BROWSER-CANARY-51c2"
 # Settings that keep first-run dialogs and extra badges out of the screenshots.
@@ -49,38 +47,12 @@ def _start(host: Host, base: Path) -> WebHost:
     settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
     config_file, journal_file = base / "freesora-config.json", base / "freesora-tasks.jsonl"
     env = pack_env(sandbox.base_url, config_file, FREESORA_JOURNAL=str(journal_file))
-    log_path = base / "comfyui.log"
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            host.command(base, port),
-            cwd=host.comfy_dir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = ComfyServer(f"http://127.0.0.1:{port}", base, log_path, process)
     try:
-        _wait_ready(server)
+        server = start_host(host, base, env, ready_path="/freesora/prices")
     except RuntimeError:
         sandbox.stop()
         raise
     return WebHost(server, sandbox, config_file, journal_file)
-
-
-def _wait_ready(server: ComfyServer, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"ComfyUI exited\n{server.tail()}")
-        try:
-            if server.request("GET", "/freesora/prices")[0] == 200:
-                return
-        except (OSError, ValueError):
-            pass  # not listening yet
-        time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"ComfyUI did not answer /freesora/prices in {timeout_s} s\n{server.tail()}")
 
 
 @pytest.fixture(scope="session")

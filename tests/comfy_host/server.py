@@ -166,9 +166,13 @@ class ComfyServer:
 
 
 def start_host(
-    host: Host, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
+    host: Host,
+    base_dir: Path,
+    env: dict[str, str],
+    timeout_s: float = 120.0,
+    ready_path: str = "/object_info",
 ) -> ComfyServer:
-    """Start the host's ComfyUI on a free port and wait until GET /object_info answers."""
+    """Start the host's ComfyUI on a free port and wait until GET `ready_path` answers 200."""
     port = free_port()
     log_path = base_dir / "comfyui.log"
     host.prepare_base(base_dir)
@@ -186,13 +190,13 @@ def start_host(
         if process.poll() is not None:
             raise RuntimeError(f"ComfyUI exited with {process.returncode}\n{server.tail()}")
         try:
-            if server.request("GET", "/object_info")[0] == 200:
+            if server.request("GET", ready_path)[0] == 200:
                 return server
         except (OSError, ValueError):
             pass  # not listening yet
         time.sleep(0.5)
     server.stop()
-    raise RuntimeError(f"ComfyUI did not answer /object_info within {timeout_s} s\n{server.tail()}")
+    raise RuntimeError(f"ComfyUI did not answer {ready_path} within {timeout_s} s\n{server.tail()}")
 
 
 def pack_env(sandbox_url: str, config_file: Path, **extra: str) -> dict[str, str]:
