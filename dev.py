@@ -2,8 +2,9 @@
 
     python3 dev.py demo    # the whole job on the local sandbox: no key, no credits
     python3 dev.py test    # the test suite
-    python3 dev.py lint    # ruff (format + lint) and mypy (strict on the pure layer)
+    python3 dev.py lint    # ruff (format + lint) and mypy (strict; linux, win32, darwin)
     python3 dev.py bench   # the benchmarks in benchmarks/
+    python3 dev.py locales # locales/en/nodeDefs.json from the nodes' schemas (needs a ComfyUI)
 
 Each creates `.venv` beside this file on first use, so a fresh machine needs nothing but Python
 3.10+: `demo` installs the pack with its runtime dependencies only (aiohttp, pydantic, Pillow,
@@ -133,8 +134,11 @@ def lint(_: list[str]) -> int:
         config = str(ROOT / "pyproject.toml")
         mypy = [str(PYTHON), "-m", "mypy", "--config-file", config, "-p", "freesora"]
         code = subprocess.call(mypy, cwd=tmp)
-        # Windows branches (msvcrt locks, paths) are skipped on this platform: check them too.
-        return code or subprocess.call([*mypy, "--platform", "win32"], cwd=tmp)
+        # mypy skips the branches of other platforms (sys.platform checks): the Windows ones
+        # (msvcrt locks, paths) and the macOS ones (paths) are checked as those platforms.
+        for platform in ("win32", "darwin"):
+            code = code or subprocess.call([*mypy, "--platform", platform], cwd=tmp)
+        return code
 
 
 def demo(args: list[str]) -> int:
@@ -165,7 +169,25 @@ def bench(args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": demo, "test": test, "lint": lint, "bench": bench}
+def locales(args: list[str]) -> int:
+    """Write locales/en/nodeDefs.json (`--check`: compare) from the nodes' schemas, built by the
+    Python of the ComfyUI that FREESORA_COMFYUI_DIR and FREESORA_COMFYUI_PYTHON name (the schemas
+    need its comfy_api): the English every translation in locales/ must follow."""
+    comfy_dir = os.environ.get("FREESORA_COMFYUI_DIR")
+    if not comfy_dir:
+        print(
+            "dev.py locales: set FREESORA_COMFYUI_DIR to a ComfyUI checkout and "
+            "FREESORA_COMFYUI_PYTHON to its Python (docs/development.md)",
+            file=sys.stderr,
+        )
+        return 2
+    python = os.environ.get("FREESORA_COMFYUI_PYTHON") or sys.executable
+    script = ROOT / "tests" / "comfyui" / "english_locale.py"
+    return subprocess.call([python, str(script), comfy_dir, *args], cwd=ROOT)
+
+
+COMMANDS = {"demo": demo, "test": test, "lint": lint, "bench": bench, "locales": locales}
+# What each command needs in .venv (locales runs a ComfyUI's own Python instead).
 NEEDS = {"demo": RUNTIME, "test": DEV, "lint": DEV, "bench": DEV}
 
 
@@ -173,7 +195,8 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    ensure_venv(NEEDS[argv[0]])
+    if argv[0] in NEEDS:
+        ensure_venv(NEEDS[argv[0]])
     return COMMANDS[argv[0]](argv[1:])
 
 

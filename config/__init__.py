@@ -1,8 +1,10 @@
-"""The key, the base URL and the proxy: read from the environment or a file outside the pack.
+"""The pack's settings, read from the environment or a file outside the pack (never a widget).
 
-`settings` reads them (never from a node widget), `store` writes the config file through
-`private_file` (atomic, private: the pack's one way to replace a file), `key_form` checks what
-the frontend's key form sends, `hosts` says which Host names the pack's routes answer,
+`settings` reads every FREESORA_* setting of a profile (the key, the base URL, the proxy, the
+journal, the daily budget, the account's limits) and knows the per-user folders (the config
+file, the default journal); `store` writes the config file through `private_file` (atomic,
+private: the pack's one way to replace a file), `key_form` checks what the frontend's key form
+sends, `hosts` says which Host names the pack's routes answer (FREESORA_ALLOWED_HOSTS),
 `database_url` shows a PostgreSQL ledger's URL without its password (the one redaction of a
 secret), `disclosure` decides what a caller who is not at the machine may be told, `credits`
 holds the one range of credits it accepts (prices, budgets). Every public name is here, as
@@ -50,6 +52,7 @@ from .settings import (
     account_limit_settings,
     clean_key,
     config_path,
+    default_journal_path,
     load_settings,
     max_download_bytes,
     normalize_base_url,
@@ -88,6 +91,7 @@ __all__ = [
     "clean_key",
     "config_path",
     "credits_value",
+    "default_journal_path",
     "fsync_folder",
     "host_allowed",
     "host_name",

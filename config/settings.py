@@ -1,5 +1,7 @@
-"""Reading the settings: the key, the base URL, the proxy and the journal of a profile, from the
-environment or the config file outside the pack.
+"""Reading the settings: the key, the base URL, the proxy, the journal, the daily budget and the
+account's limits of a profile, from the environment or the config file outside the pack, and
+the per-user folders the pack keeps its config file and its default journal in. Every
+FREESORA_* variable of the pack is read here (FREESORA_ALLOWED_HOSTS in `hosts`).
 
 Never from a node widget (a widget value lands in workflows, PNG/MP4 metadata and /history).
 The key is wrapped in `ApiKey` so that no repr, log line or exception message can show it.
@@ -88,18 +90,37 @@ class Settings:
         return self.api_key
 
 
+# Where each platform keeps a user's files, by kind: the variable naming the folder, and its
+# default under the home folder (macOS keeps both kinds in one place).
+_USER_FOLDERS = {
+    "config": {"win32": ("APPDATA", "AppData/Roaming"), "posix": ("XDG_CONFIG_HOME", ".config")},
+    "data": {
+        "win32": ("LOCALAPPDATA", "AppData/Local"),
+        "posix": ("XDG_DATA_HOME", ".local/share"),
+    },
+}
+
+
+def _user_folder(kind: str, env: Mapping[str, str]) -> Path:
+    """The pack's own folder among the user's `kind` ("config" or "data") folders."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "freesora"
+    variable, default = _USER_FOLDERS[kind]["win32" if sys.platform == "win32" else "posix"]
+    return Path(env.get(variable) or Path.home() / default) / "freesora"
+
+
 def config_path(env: Mapping[str, str] | None = None) -> Path:
     """The per-user config file: outside the pack, so updates never overwrite it."""
     env = os.environ if env is None else env
     if env.get(ENV_CONFIG):
         return Path(env[ENV_CONFIG]).expanduser()
-    if sys.platform == "win32":
-        base = Path(env.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "freesora" / "config.json"
+    return _user_folder("config", env) / "config.json"
+
+
+def default_journal_path(env: Mapping[str, str] | None = None) -> Path:
+    """The journal of a profile that names none, outside ComfyUI: in the per-user data folder
+    (FREESORA_JOURNAL is a profile's journal: `Settings.journal`)."""
+    return _user_folder("data", os.environ if env is None else env) / "tasks.jsonl"
 
 
 def clean_key(raw: str) -> str:
@@ -265,12 +286,14 @@ def account_limit_settings(most: int, env: Mapping[str, str] | None = None) -> d
 def _journal(
     entry: Mapping[str, Any], env: Mapping[str, str], use_env: bool, path: Path, profile: str
 ) -> str | None:
-    """The profile's `journal`; FREESORA_JOURNAL wins for the default profile."""
-    if use_env and env.get(ENV_JOURNAL, "").strip():
+    """The profile's `journal`: FREESORA_JOURNAL wins for the default profile; another profile
+    takes its own `journal`, else FREESORA_JOURNAL. None: the caller's default place."""
+    from_env = env.get(ENV_JOURNAL, "").strip()
+    if use_env and from_env:
         return normalize_journal(env[ENV_JOURNAL], ENV_JOURNAL)
     if str(entry.get("journal") or "").strip():
         return normalize_journal(str(entry["journal"]), f"{path} (profile {profile}, journal)")
-    return None
+    return normalize_journal(env[ENV_JOURNAL], ENV_JOURNAL) if from_env else None
 
 
 def _budget(

@@ -33,19 +33,18 @@ from .contract import (
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
     from .endings import ending_of_error, ending_of_status
-    from .file_store import FileLedger
+    from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
-    from .journal import format_entry
-    from .listing import excerpt, newest_collectable, page_bounds, task_page
-    from .open import close_databases, ledger_location, open_ledger
+    from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
+    from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget
 
 _LAZY = {
-    "open_ledger": "open",
-    "ledger_location": "open",
-    "close_databases": "open",
-    "FileLedger": "file_store",
+    "open_ledger": "location",
+    "ledger_location": "location",
+    "close_databases": "location",
+    "FileLedger": "file",
     "PostgresLedger": "postgres",
     "wait_for_slot": "admission",
     "once": "admission",
@@ -55,7 +54,7 @@ _LAZY = {
     "page_bounds": "listing",
     "newest_collectable": "listing",
     "excerpt": "listing",
-    "format_entry": "journal",
+    "format_entry": "listing",
     "request_hash": "fingerprint",
     "request_hashes": "fingerprint",
     "ending_of_status": "endings",

@@ -1,10 +1,10 @@
 """Account-wide admission: a create waits for a slot rather than going over the account's limits.
 
 The account's limits (`schemas.account_limits`, per account, across every process sharing the
-ledger): at most `FREESORA_MAX_IN_FLIGHT` (default 20) unfinished tasks and at most
-`FREESORA_CREATES_PER_10S` (default 20) creates per 10 s, each 1 to 1000. The store decides
-atomically (`try_admit`, under a per-account lock) and remembers the decision on the claim's
-row, so a worker that dies while waiting is known to have sent nothing.
+ledger): so many unfinished tasks (`FREESORA_MAX_IN_FLIGHT`) and so many creates per 10 s
+(`FREESORA_CREATES_PER_10S`). The store decides atomically (`try_admit`, under a per-account
+lock: `ledger.postgres.admission`) and remembers the decision on the claim's row, so a worker
+that dies while waiting is known to have sent nothing.
 
 Tasks leave the in-flight count when any process records their outcome. A waiting create does
 not rely on others for that (`freesora create` never waits for videos): it asks the service
@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from ..errors import FreeSoraError
 from ..schemas import TaskStatus
 from ..schemas.account_limits import AccountLimits
-from .contract import Claim, TakeState
+from .contract import Claim, Ledger
 from .endings import ending_of_status
 
 POLL_S = 5.0
@@ -44,21 +44,10 @@ class Verdict:
     window_frees_in_s: float  # when the oldest create of the window leaves it
 
 
-class AdmittingStore(Protocol):
-    """What admission needs of a store (`PostgresLedger` is one)."""
+class AdmittingStore(Ledger, Protocol):
+    """A store that decides admission itself (`PostgresLedger` is one)."""
 
     async def try_admit(self, claim: Any, limits: AccountLimits, now: float) -> Verdict: ...
-
-    async def record_outcome(
-        self,
-        task_id: str,
-        state: TakeState,
-        *,
-        url: str | None = None,
-        file: str | None = None,
-        reason: str | None = None,
-        credits_refunded: bool | None = None,
-    ) -> None: ...
 
 
 def once(sink: OnWait) -> OnWait:

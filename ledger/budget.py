@@ -69,14 +69,14 @@ def check(charge: Charge, spent: Spending) -> None:
     if budget is None or spent.credits + charge.price <= budget + 1e-9:
         return
     raise BudgetExceededError(
-        refusal(budget, spent, charge.price, charge.raise_hint),
+        budget_refusal(budget, spent, charge.price, charge.raise_hint),
         budget=budget,
         spent=spent.credits,
         price=charge.price,
     )
 
 
-def refusal(budget: float, spent: Spending, price: float, raise_hint: str) -> str:
+def budget_refusal(budget: float, spent: Spending, price: float, raise_hint: str) -> str:
     frees = ""
     if spent.oldest is not None:
         at = time.strftime("%Y-%m-%d %H:%M", time.localtime(spent.oldest + BUDGET_WINDOW_S))

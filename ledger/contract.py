@@ -121,8 +121,8 @@ class Take:
     request: str  # sha256 of the canonical request (image bytes hashed, never stored)
     seed: int | None
     slot: int = 0  # position in a batch: two identical takes of one batch are two tasks
-    # The first journal format's fingerprint of the same request (it knew no account): lets a
-    # file ledger carry an earlier version's task or unknown outcome over to this take.
+    # The first journal format's fingerprint of the same request (`upgrade`): lets a file
+    # ledger carry a task or unknown outcome recorded in that format over to this take.
     legacy: str | None = field(default=None, compare=False)
 
     @property

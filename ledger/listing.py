@@ -1,14 +1,16 @@
-"""The ledger's lists: the inbox's JSON rows (newest first, paged) and Task History's tasks
-still worth collecting.
+"""The ledger's lists: the inbox's JSON rows (newest first, paged), Task History's tasks still
+worth collecting, and a take as a line of text (`freesora tasks`, Task History).
 
-The one place that turns the ledger into `GET /freesora/tasks` rows, so that pointing the inbox
-at another store changes this file only. Rows hold no key and no image data, and a caller who
-is not at the machine reads them as `config.Caller` allows (a video's file name, not its folder).
+The one place that turns the ledger into `GET /freesora/tasks` rows and lines, so that pointing
+the inbox at another store changes this file only. Rows hold no key and no image data, and a
+caller who is not at the machine reads them as `config.Caller` allows (a video's file name, not
+its folder).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,20 @@ def _worth_collecting(entry: Entry) -> bool:
     if entry.state is TakeState.CREATED:
         return True
     return entry.state is TakeState.SUCCEEDED and not (entry.file and Path(entry.file).is_file())
+
+
+def format_entry(entry: Entry) -> str:
+    """One take as a terminal line: when, task id, model, state, take key, seed, slot, price,
+    file or reason."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
+    detail = entry.file or entry.reason or ""
+    seed = "" if entry.seed is None else f" seed={entry.seed}"
+    slot = f" slot={entry.slot + 1}" if entry.slot else ""
+    if entry.price is not None:  # credits charged at its claim (older takes have none)
+        slot += f" price={entry.price:g}"
+    if entry.state in (TakeState.FAILED, TakeState.CANCELLED) and entry.price:
+        slot += " (credits refunded)" if entry.credits_refunded else " (counted as spent)"
+    task = entry.task_id or "-"
+    take = entry.take_key.split(":", 1)[-1][:12]
+    line = f"{when}  {task:<34} {entry.model:<28} {entry.state.value:<10} take={take}{seed}{slot}"
+    return f"{line} {detail}".rstrip()

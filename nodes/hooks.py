@@ -55,8 +55,8 @@ def journal_path() -> Path:
     """
     import folder_paths
 
-    from ..ledger.journal import ENV_JOURNAL, default_journal_path
-    from ..ledger.relocate import relocate_folder
+    from ..config import ENV_JOURNAL, default_journal_path
+    from ..ledger.file.relocate import relocate_folder
 
     if os.environ.get(ENV_JOURNAL):
         return default_journal_path()

@@ -15,6 +15,7 @@ from .creating import (
     queue_time_check,
     require_choices,
 )
+from .search_aliases import search_aliases
 
 
 class FreeSoraImageToVideo(io.ComfyNode):
@@ -24,6 +25,7 @@ class FreeSoraImageToVideo(io.ComfyNode):
             node_id="FreeSoraImageToVideo",
             display_name="Sora 2 Image to Video",
             category="FreeSora",
+            **search_aliases("image to video", "i2v", "animate image", "图生视频", "视频生成"),
             description="Animate an image with Sora 2 (spends credits). A batch of N images "
             "creates N tasks and outputs a list of task ids, in batch order.",
             inputs=[

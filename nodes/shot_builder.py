@@ -9,6 +9,7 @@ from comfy_api.latest import io, ui
 from ..errors import InvalidRequestError
 from ..schemas.models import MAX_SHOT_S, MIN_SHOT_S
 from .hooks import show_text
+from .search_aliases import search_aliases
 from .widgets import SHOTS
 
 
@@ -19,6 +20,7 @@ class FreeSoraShotBuilder(io.ComfyNode):
             node_id="FreeSoraShotBuilder",
             display_name="Sora 2 Shot Builder",
             category="FreeSora",
+            **search_aliases("storyboard shot", "shot", "scene", "分镜", "镜头"),
             description="Add one shot to a storyboard. Chain builders (shots -> shots) in order, "
             "then connect the last one to Sora 2 Storyboard. Free: nothing is sent.",
             inputs=[

@@ -9,6 +9,7 @@ from comfy_api.latest import io, ui
 
 from ..schemas.models import VideoModel
 from .hooks import journal_path, open_ledger_for
+from .search_aliases import search_aliases
 
 ANY_MODEL = "any"
 
@@ -20,6 +21,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
             node_id="FreeSoraTaskHistory",
             display_name="Sora 2 Task History",
             category="FreeSora",
+            **search_aliases("task history", "task list", "collect videos", "任务历史"),
             description="Task ids from the pack's task journal, newest first, as a list: connect "
             "Video Result to collect them all (it runs once per task). Spends no credits.",
             inputs=[

@@ -15,6 +15,7 @@ from .creating import (
     require_choices,
     takes,
 )
+from .search_aliases import search_aliases
 
 
 class FreeSoraTextToVideo(io.ComfyNode):
@@ -24,6 +25,7 @@ class FreeSoraTextToVideo(io.ComfyNode):
             node_id="FreeSoraTextToVideo",
             display_name="Sora 2 Text to Video",
             category="FreeSora",
+            **search_aliases("text to video", "t2v", "video generation", "文生视频", "视频生成"),
             description="Create a Sora 2 video task from a prompt (spends credits) and output "
             "its task id. Connect Sora 2 Video Result to get the video.",
             inputs=[

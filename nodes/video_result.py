@@ -17,6 +17,7 @@ from comfy_api.latest import InputImpl, io, ui
 from ..errors import WaitCancelledError
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
 from .hooks import interrupt_error, interrupted, open_ledger_for, progress_bar, show_text
+from .search_aliases import search_aliases
 from .widgets import profile_input
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ class FreeSoraVideoResult(io.ComfyNode):
             node_id="FreeSoraVideoResult",
             display_name="Sora 2 Video Result",
             category="FreeSora",
+            **search_aliases(
+                "video result", "download video", "wait for task", "视频结果", "下载视频"
+            ),
             description="Wait for a task and output its video. Connect a creation node's task_id, "
             "or paste a task id from earlier (another session, the freesora command). Spends "
             "no credits. A list of task ids is awaited concurrently; on_error says what a "

@@ -30,6 +30,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Origin = tuple[str, str, int | None]
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the low 32 bits
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a local network's own
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")  # RFC 3056: bits 16-47 are an IPv4 address
 _LOW_V4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
 NOT_PUBLIC = (
     "not a public address: loopback, private, link-local, shared (100.64.0.0/10, e.g. a "
@@ -56,7 +57,14 @@ def _embedded_v4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 
 
 def is_public(address: Address) -> bool:
-    """A global unicast address, and every IPv4 address it embeds global too."""
+    """A global unicast address, and every IPv4 address it embeds global too.
+
+    A 6to4 address is exactly as public as the IPv4 address it carries, on every Python:
+    `is_global` of 2002::/16 depends on the Python (False from 3.13 and the 2024 security
+    releases of 3.10-3.12, True before), and which URLs a download may fetch must not.
+    """
+    if isinstance(address, ipaddress.IPv6Address) and address in _SIX_TO_FOUR:
+        return all(is_public(v4) for v4 in _embedded_v4(address))
     if not address.is_global or address.is_multicast:
         return False
     if isinstance(address, ipaddress.IPv6Address):

@@ -1,10 +1,11 @@
 // FreeSora nodes in the ComfyUI frontend: the key settings, the estimated cost on every
 // creation node and before Run, and the task inbox. Plain ES modules, no build step; only the
 // frontend's public extension API, feature-detected (frontends 1.27 to 1.58, classic canvas
-// and Nodes 2.0). Calls only this pack's routes.
+// and Nodes 2.0). Calls only this pack's routes, and the core's /i18n for its translations.
 import { app } from "../../scripts/app.js";
 import { addCostBadge, guardQueue, loadPrices } from "./freesora_cost.js";
 import { openInboxWindow, registerInbox } from "./freesora_inbox.js";
+import { loadTranslations, t } from "./freesora_i18n.js";
 import { SETTINGS } from "./freesora_settings.js";
 import { button } from "./freesora_ui.js";
 
@@ -13,7 +14,7 @@ const inboxButton = {
   id: "FreeSora.Inbox.Open",
   category: ["FreeSora", "Tasks", "Open"],
   name: "Task inbox (this frontend has no sidebar tabs)",
-  type: () => button("Open the task inbox", openInboxWindow, "inbox-open", true),
+  type: () => button(t("inbox.open", "Open the task inbox"), openInboxWindow, "inbox-open", true),
   defaultValue: "",
 };
 
@@ -21,6 +22,7 @@ app.registerExtension({
   name: "FreeSora.Frontend",
   settings: hasSidebar ? SETTINGS : [...SETTINGS, inboxButton],
   async setup() {
+    await loadTranslations();
     registerInbox();
     guardQueue();
     await loadPrices();

@@ -4,6 +4,7 @@
 // the user's own prices (the config file's "prices" table) put in place of its entries.
 import { app } from "../../scripts/app.js";
 import { prices } from "./freesora_api.js";
+import { t } from "./freesora_i18n.js";
 import { confirmSpend, setting } from "./freesora_ui.js";
 
 export const CREATION_NODES = {
@@ -44,8 +45,8 @@ function usersPrice(model, seconds, size) {
 export function priceSource() {
   if (!sheet) return "";
   return Object.keys(sheet.user ?? {}).length
-    ? "Prices are yours where your table sets them, else the pack's estimate."
-    : "The estimate is the pack's own; the service's pricing page has the real price.";
+    ? t("cost.yourPrices", "Prices are yours where your table sets them, else the pack's estimate.")
+    : t("cost.estimate", "The estimate is the pack's own; the service's pricing page has the real price.");
 }
 
 // How many images reach an Image to Video node: known for a few common sources, else null.
@@ -79,10 +80,10 @@ export function estimateNode(node) {
 export function badgeText(estimate) {
   if (!estimate) return "";
   const n = (value) => value.toLocaleString("en-US");
-  const mine = estimate.yours ? " (your price)" : "";
-  if (estimate.count === null) return `≈ ${n(estimate.unit)} credits / image${mine}`;
-  if (estimate.count > 1) return `≈ ${n(estimate.credits)} credits (${estimate.count} × ${n(estimate.unit)})${mine}`;
-  return `≈ ${n(estimate.credits)} credits${mine}`;
+  const mine = estimate.yours ? t("cost.yourPrice", " (your price)") : "";
+  if (estimate.count === null) return t("cost.perImage", "≈ {unit} credits / image{mine}", { unit: n(estimate.unit), mine });
+  if (estimate.count > 1) return t("cost.takes", "≈ {credits} credits ({count} × {unit}){mine}", { credits: n(estimate.credits), count: estimate.count, unit: n(estimate.unit), mine });
+  return t("cost.credits", "≈ {credits} credits{mine}", { credits: n(estimate.credits), mine });
 }
 
 const afterFrames = (fn) => requestAnimationFrame(() => requestAnimationFrame(fn));
@@ -166,12 +167,12 @@ export function guardQueue() {
     const threshold = Number(setting(THRESHOLD_SETTING, 2000));
     const total = credits * runs;
     if (credits > 0 && threshold > 0 && total > threshold) {
-      const extra = unpriced.length ? ` (plus ${unpriced.join(", ")}: batch size unknown)` : "";
-      const message =
-        `This prompt is estimated at ≈ ${total.toLocaleString("en-US")} credits${extra}` +
-        `${runs > 1 ? ` for ${runs} runs` : ""}, above your limit of ` +
-        `${threshold.toLocaleString("en-US")} (Settings → FreeSora). ${priceSource()} Queue it?`;
-      if (!(await confirmSpend("FreeSora: confirm the spend", message))) return false;
+      const extra = unpriced.length ? t("confirm.unpriced", " (plus {nodes}: batch size unknown)", { nodes: unpriced.join(", ") }) : "";
+      const vars = { total: total.toLocaleString("en-US"), extra, runs, threshold: threshold.toLocaleString("en-US"), source: priceSource() };
+      const message = runs > 1
+        ? t("confirm.messageRuns", "This prompt is estimated at ≈ {total} credits{extra} for {runs} runs, above your limit of {threshold} (Settings → FreeSora). {source} Queue it?", vars)
+        : t("confirm.message", "This prompt is estimated at ≈ {total} credits{extra}, above your limit of {threshold} (Settings → FreeSora). {source} Queue it?", vars);
+      if (!(await confirmSpend(t("confirm.title", "FreeSora: confirm the spend"), message))) return false;
     }
     return original.call(this, number, batchCount, ...rest);
   };

@@ -6,6 +6,7 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { tasks } from "./freesora_api.js";
 import { graphEstimate } from "./freesora_cost.js";
+import { t } from "./freesora_i18n.js";
 import { button, el, toast } from "./freesora_ui.js";
 
 const PAGE = 25;
@@ -25,9 +26,9 @@ export function collectPrompt(taskId) {
 async function collect(taskId) {
   try {
     await api.queuePrompt(0, { output: collectPrompt(taskId), workflow: null });
-    toast("success", `Collecting task ${taskId}: the video is saved under output/freesora/.`);
+    toast("success", t("inbox.collecting", "Collecting task {id}: the video is saved under output/freesora/.", { id: taskId }));
   } catch (err) {
-    toast("error", `Could not queue the collection of ${taskId}: ${err?.message ?? err}`);
+    toast("error", t("inbox.collectFailed", "Could not queue the collection of {id}: {error}", { id: taskId, error: err?.message ?? err }));
   }
 }
 
@@ -41,7 +42,7 @@ async function copyId(taskId) {
     document.execCommand("copy");
     area.remove();
   }
-  toast("info", `Task id ${taskId} copied.`);
+  toast("info", t("inbox.copied", "Task id {id} copied.", { id: taskId }));
 }
 
 function row(task) {
@@ -50,19 +51,19 @@ function row(task) {
     el("code", { textContent: task.task_id, style: { fontSize: "0.8em", wordBreak: "break-all" } }),
     el("div", { style: { fontSize: "0.85em" } },
       el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
-      el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}${task.price == null ? "" : ` · ≈ ${credits(task.price)} credits`}` })),
+      el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}${task.price == null ? "" : t("inbox.price", " · ≈ {credits} credits", { credits: credits(task.price) })}` })),
     task.prompt ? el("div", { textContent: task.prompt }) : null,
-    task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: `file: ${baseName(task.file)}`, title: task.file }) : null,
+    task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: t("inbox.file", "file: {name}", { name: baseName(task.file) }), title: task.file }) : null,
     task.reason ? el("div", { style: small, textContent: task.reason }) : null,
     el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
-      button("Copy id", () => copyId(task.task_id), "copy"), button("Collect", () => collect(task.task_id), "collect")));
+      button(t("inbox.copy", "Copy id"), () => copyId(task.task_id), "copy"), button(t("inbox.collect", "Collect"), () => collect(task.task_id), "collect")));
 }
 
 // "last 24 h: ≈ 120 of 500 credits" (the default profile's account; its daily budget).
 function spentText(spent) {
   if (!spent) return "";
-  if (spent.budget == null) return `last 24 h: ≈ ${credits(spent.credits)} credits (no daily budget set)`;
-  return `last 24 h: ≈ ${credits(spent.credits)} of ${credits(spent.budget)} credits`;
+  if (spent.budget == null) return t("inbox.spentNoBudget", "last 24 h: ≈ {credits} credits (no daily budget set)", { credits: credits(spent.credits) });
+  return t("inbox.spent", "last 24 h: ≈ {credits} of {budget} credits", { credits: credits(spent.credits), budget: credits(spent.budget) });
 }
 
 export function renderInbox(container) {
@@ -72,15 +73,16 @@ export function renderInbox(container) {
   const info = el("div", { style: { fontSize: "0.85em", margin: "0.4rem 0" }, dataset: { freesora: "inbox-info" } });
   const cost = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "graph-cost" } });
   const spent = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "spent" } });
-  const more = button("More", null, "more");
+  const more = button(t("inbox.more", "More"), null, "more");
   more.style.display = "none";
   const load = async (reset) => {
     if (reset) offset = 0;
     const { credits, unpriced } = graphEstimate();
-    cost.textContent = `This workflow: ≈ ${credits.toLocaleString("en-US")} credits per run (estimate)${unpriced.length ? ", batch unknown for " + unpriced.join(", ") : ""}.`;
+    const unknown = unpriced.length ? t("inbox.batchUnknown", ", batch unknown for {nodes}", { nodes: unpriced.join(", ") }) : "";
+    cost.textContent = t("inbox.workflowCost", "This workflow: ≈ {credits} credits per run (estimate){unknown}.", { credits: credits.toLocaleString("en-US"), unknown });
     const answer = await tasks(PAGE, offset);
     if (!answer.ok) {
-      info.textContent = answer.data.error ?? `The task list is unavailable (HTTP ${answer.status}).`;
+      info.textContent = answer.data.error ?? t("inbox.unavailable", "The task list is unavailable (HTTP {status}).", { status: answer.status });
       return;
     }
     const page = answer.data;
@@ -88,14 +90,14 @@ export function renderInbox(container) {
     if (reset) list.replaceChildren();
     list.append(...page.tasks.map(row));
     offset += page.tasks.length;
-    info.textContent = page.total ? `${offset} of ${page.total} tasks, newest first.` : "No tasks yet: they appear here once a FreeSora node has created one.";
+    info.textContent = page.total ? t("inbox.count", "{shown} of {total} tasks, newest first.", { shown: offset, total: page.total }) : t("inbox.empty", "No tasks yet: they appear here once a FreeSora node has created one.");
     more.style.display = offset < page.total ? "" : "none";
   };
   more.addEventListener("click", () => load(false));
-  const refresh = button("Refresh", () => load(true), "refresh", true);
+  const refresh = button(t("inbox.refresh", "Refresh"), () => load(true), "refresh", true);
   container.append(
     el("div", { style: { padding: "0.6rem", overflowY: "auto", height: "100%", boxSizing: "border-box" }, dataset: { freesora: "inbox" } },
-      el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: "FreeSora tasks" }), refresh),
+      el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: t("inbox.title", "FreeSora tasks") }), refresh),
       cost, spent, info, list, more));
   load(true);
 }
@@ -108,7 +110,7 @@ export function registerInbox() {
       icon: "pi pi-video",
       title: "FreeSora",
       label: "FreeSora",
-      tooltip: "FreeSora tasks",
+      tooltip: t("inbox.title", "FreeSora tasks"),
       type: "custom",
       render: (container) => renderInbox(container),
     });
@@ -120,7 +122,7 @@ export function registerInbox() {
 export function openInboxWindow() {
   document.querySelector("[data-freesora=inbox-window]")?.remove();
   const body = el("div", { style: { height: "60vh" } });
-  const close = button("Close", null, "inbox-close");
+  const close = button(t("inbox.close", "Close"), null, "inbox-close");
   const win = el("div", { dataset: { freesora: "inbox-window" }, style: { position: "fixed", right: "1rem", top: "4rem", width: "26rem", zIndex: 2000, background: "var(--comfy-menu-bg, #222)", color: "var(--fg-color, #ddd)", border: "1px solid #555", borderRadius: "8px" } }, close, body);
   close.addEventListener("click", () => win.remove());
   document.body.append(win);

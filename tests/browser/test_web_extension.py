@@ -16,12 +16,10 @@ from typing import Any
 import on_screen
 import pytest
 from browser_host import REPO_ROOT
-from web_host import BROWSER_KEY, WebHost, page_json, screenshot_dir
+from web_host import BROWSER_KEY, WebHost, frontend, page_json, shoot
 from web_tasks import SANDBOX_PROMPT, collected, create_sandbox_task, run_the_open_workflow
 
 MODES = ["classic", "vue"]
-# PrimeVue's toasts (1.27, 1.45) and reka's (1.58).
-TOAST_HIDER = ".p-toast, [data-toast-kind], li[role=status] { display: none !important; }"
 WORKFLOWS = REPO_ROOT / "example_workflows"
 BADGES = "(id) => (app.graph.getNodeById(id).badges || []).map(b => (typeof b === 'function' ? b() : b).text).filter(t => t && t.includes('credits'))"  # noqa: E501
 
@@ -54,17 +52,6 @@ def page(request: pytest.FixtureRequest, web_host: WebHost, chromium: Any) -> It
     context.close()
 
 
-def shoot(page: Any, tmp_path: Path, what: str, target: Any = None) -> Path:
-    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || 'unknown'")
-    path = screenshot_dir(tmp_path) / f"fe{version}_{page.freesora_mode}_{what}.png"
-    # Toasts would cover what the picture is about (they were asserted on before).
-    hidden = page.add_style_tag(content=TOAST_HIDER)
-    page.wait_for_timeout(300)
-    (target or page).screenshot(path=str(path))
-    hidden.evaluate("(style) => style.remove()")
-    return path
-
-
 def load(page: Any, name: str) -> None:
     workflow = json.loads((WORKFLOWS / name).read_text(encoding="utf-8"))
     page.evaluate("async (wf) => { await app.loadGraphData(wf) }", workflow)
@@ -91,11 +78,6 @@ def set_widget(page: Any, node: int, name: str, value: Any) -> None:
         [node, name, value],
     )
     page.wait_for_timeout(400)
-
-
-def frontend(page: Any) -> tuple[int, ...]:
-    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || '0.0.0'")
-    return tuple(int(part) for part in version.split(".")[:2])
 
 
 def badge_on_screen(page: Any, node: int, text: str) -> None:

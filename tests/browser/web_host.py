@@ -8,6 +8,7 @@ Writes only under the temp base dir, except screenshots (docs/images/web/, when 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -38,10 +39,11 @@ class WebHost:
     journal_file: Path
 
 
-def _start(host: Host, base: Path) -> WebHost:
+def start_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> WebHost:
+    """ComfyUI with the pack in custom_nodes/<pack_entry>, the sandbox, and no key set."""
     sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
     host.prepare_base(base)
-    (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
+    (base / "custom_nodes" / pack_entry).symlink_to(REPO_ROOT, target_is_directory=True)
     settings = base / "user" / "default" / "comfy.settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
@@ -55,10 +57,11 @@ def _start(host: Host, base: Path) -> WebHost:
     return WebHost(server, sandbox, config_file, journal_file)
 
 
-@pytest.fixture(scope="session")
-def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[WebHost]:
+@contextlib.contextmanager
+def running_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> Iterator[WebHost]:
+    """`start_web_host` for the span of a fixture: a start that fails fails the test."""
     try:
-        running = _start(host, tmp_path_factory.mktemp("web-base"))
+        running = start_web_host(host, base, pack_entry)
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:
@@ -66,6 +69,12 @@ def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[W
     finally:
         running.server.stop()
         running.sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[WebHost]:
+    with running_web_host(host, tmp_path_factory.mktemp("web-base")) as running:
+        yield running
 
 
 def saving_pictures() -> bool:
@@ -79,6 +88,28 @@ def screenshot_dir(tmp: Path) -> Path:
     target = REPO_ROOT / "docs" / "images" / "web" if saving_pictures() else tmp / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+# PrimeVue's toasts (1.27, 1.45) and reka's (1.58).
+TOAST_HIDER = ".p-toast, [data-toast-kind], li[role=status] { display: none !important; }"
+
+
+def shoot(page: Any, tmp_path: Path, what: str, target: Any = None) -> Path:
+    """A screenshot named after the frontend, the mode (`page.freesora_mode`) and `what`."""
+    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || 'unknown'")
+    path = screenshot_dir(tmp_path) / f"fe{version}_{page.freesora_mode}_{what}.png"
+    # Toasts would cover what the picture is about (they were asserted on before).
+    hidden = page.add_style_tag(content=TOAST_HIDER)
+    page.wait_for_timeout(300)
+    (target or page).screenshot(path=str(path))
+    hidden.evaluate("(style) => style.remove()")
+    return path
+
+
+def frontend(page: Any) -> tuple[int, ...]:
+    """The frontend's version as (major, minor)."""
+    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__ || '0.0.0'")
+    return tuple(int(part) for part in version.split(".")[:2])
 
 
 def page_json(page: Any, script: str, arg: Any = None) -> Any:

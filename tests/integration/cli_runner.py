@@ -59,6 +59,9 @@ def cli_env(
     """The command's environment: this sandbox, this key, a config file and journal in `folder`."""
     return {
         **os.environ,
+        # The tests read the command's output as UTF-8: on Windows a pipe would otherwise get
+        # the ANSI code page, where "≈" becomes "\u2248".
+        "PYTHONIOENCODING": "utf-8",
         "FREESORA_BASE_URL": base_url,
         "FREESORA_API_KEY": key,
         "FREESORA_CONFIG": str(folder / "config.json"),

@@ -10,7 +10,6 @@ import aiohttp
 import pytest
 from cli_runner import Cli, cli_env
 from harness import FakeClock, Harness, start_harness
-from pg_fixtures import pg_ledger, pg_other, pg_url  # noqa: F401  (the PostgreSQL fixtures)
 from route_client import client, configured_client, env  # noqa: F401  (the pack's routes on 127.0.0.1)
 from sandbox_calls import TASK_SECONDS
 

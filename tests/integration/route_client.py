@@ -34,7 +34,7 @@ def route_table(
         return ledger
 
     async def configured() -> Ledger:
-        return await open_ledger(ledger_location(load_settings(None, env), journal, env))
+        return await open_ledger(ledger_location(load_settings(None, env), journal))
 
     build_routes(routes, default_ledger=configured if as_configured else fixed, env=env)
     return routes

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from route_client import route_table
 
 from freesora.ledger import FileLedger, TakeState
-from freesora.ledger.file_store import open_ledger as open_journal
+from freesora.ledger.file import shared_file_ledger as open_journal
 
 KEY = "sk-sandbox-elsewhere-0123456789"
 TUNNEL = "my-tunnel.example.com"

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import array
 import asyncio
-import fcntl
 import os
 import select
 import sys
-import termios
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -52,6 +50,9 @@ class SlowDisk:
 
     def wait_until_full(self) -> None:
         """Until the pipe is full: from then on the writer is blocked in write()."""
+        import fcntl  # POSIX only: imported here so that Windows collects the module and skips
+        import termios
+
         size = fcntl.fcntl(self.reader, fcntl.F_GETPIPE_SZ)
         pending = array.array("i", [0])
         while not self.full.wait(0.01):

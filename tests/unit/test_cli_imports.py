@@ -7,6 +7,7 @@ aiohttp for a command that speaks HTTP, Pillow and numpy for an image, pydantic 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ def heavy_after(run: str, tmp_path: Path) -> list[str]:
         "FREESORA_CONFIG": str(tmp_path / "config.json"),
         "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
         "PATH": "/usr/bin:/bin",
+        # Windows: Python cannot start without it (its random numbers come through it).
+        **{name: os.environ[name] for name in ("SYSTEMROOT",) if name in os.environ},
     }
     out = subprocess.run(
         [sys.executable, "-c", f"import json, sys\n{run}\nHEAVY = {HEAVY!r}\n{REPORT}"],

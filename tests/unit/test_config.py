@@ -127,6 +127,11 @@ def test_the_config_file_lives_in_the_users_config_folder_not_in_the_pack(
     assert path == tmp_path / "freesora" / "config.json"
     monkeypatch.setattr(sys, "platform", "win32")
     assert config_path({"APPDATA": str(tmp_path)}) == tmp_path / "freesora" / "config.json"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    for home in ("HOME", "USERPROFILE"):  # Path.home() reads the second on Windows
+        monkeypatch.setenv(home, str(tmp_path))
+    support = tmp_path / "Library" / "Application Support"
+    assert config_path({"XDG_CONFIG_HOME": "/elsewhere"}) == support / "freesora" / "config.json"
     pack = Path(__file__).resolve().parents[2]
     assert pack not in config_path({}).parents
 
@@ -136,7 +141,7 @@ def test_the_config_file_lives_in_the_users_config_folder_not_in_the_pack(
 def test_a_symlink_planted_beside_the_config_file_never_receives_the_key(
     env: dict[str, str], tmp_path: Path, planted: str
 ) -> None:
-    # Issue 10: the rewrite used a fixed temp name, so a symlink there received the key.
+    # A rewrite through a fixed temp name would write the key into whatever a link there names.
     victim = tmp_path / "elsewhere" / "victim.txt"
     victim.parent.mkdir()
     victim.write_text("{}", encoding="utf-8")

@@ -33,6 +33,8 @@ def run_bare(python: Path, tmp_path: Path, *args: str) -> subprocess.CompletedPr
         "FREESORA_JOURNAL": str(tmp_path / "tasks.jsonl"),
         "FREESORA_API_KEY": "sk-sandbox-first-run-0123456789",
         "FREESORA_BASE_URL": "http://127.0.0.1:9",
+        # Windows: Python cannot start without it (its random numbers come through it).
+        **{name: os.environ[name] for name in ("SYSTEMROOT",) if name in os.environ},
     }
     return subprocess.run(
         [str(python), str(PACK / "run_freesora.py"), *args],

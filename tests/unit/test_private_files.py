@@ -13,7 +13,8 @@ from typing import BinaryIO
 import pytest
 
 from freesora.config.private_file import write_private
-from freesora.ledger import FileLedger, Take, snapshot
+from freesora.ledger import FileLedger, Take
+from freesora.ledger.file import index_cache
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes")
 MODEL = "sora-2-text-to-video"
@@ -61,14 +62,14 @@ async def test_the_index_cache_never_writes_through_a_link_planted_at_its_temp_n
     tmp_path: Path, open_umask: None
 ) -> None:
     ledger = await a_journal(tmp_path)
-    target = snapshot.snapshot_path(ledger.path)
+    target = index_cache.cache_path(ledger.path)
     victim = planted(target.with_name(f"{target.name}.{os.getpid()}"), tmp_path / "victim")
     index = ledger.file.catch_up()
     info = os.stat(ledger.path)
-    snapshot.save(ledger.path, (info.st_dev, info.st_ino), info.st_size, 6, index)
+    index_cache.save(ledger.path, (info.st_dev, info.st_ino), info.st_size, 6, index)
     assert victim.read_text() == "the attacker's file\n"
     assert stat.S_IMODE(os.lstat(target).st_mode) == 0o600
-    cached = snapshot.load(ledger.path, (info.st_dev, info.st_ino), info.st_size)
+    cached = index_cache.load(ledger.path, (info.st_dev, info.st_ino), info.st_size)
     assert cached is not None
     assert set(cached[0].by_task) == {"task-0", "task-1", "task-2"}
 

@@ -108,6 +108,7 @@ def test_a_result_url_on_any_non_public_address_is_refused_even_by_a_local_servi
         ("100.127.255.255", False),
         ("100.128.0.1", True),  # just past the shared range
         ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("2002:6440:1::1", False),  # 6to4 of 100.64.0.1 (shared)
         ("224.0.1.1", False),
     ],
 )
