@@ -1,7 +1,12 @@
-"""The pack's exception hierarchy; no other module defines exceptions.
+"""The pack's exception hierarchy: every error a user can see is defined here.
 
-Every error carries what a user needs to act: the field or task it concerns, the service's own
-code and message when the service answered, and a next step. None of them ever holds the key.
+A few modules keep an internal signal of their own, caught before it could reach a user and
+worded as one of these: the journal's `BadRecord` (and `PartlyRead`), a line the fold counts as
+damage; the download's `AddressRefused`, raised inside aiohttp's connector, and
+`_RetryableHTTPError`, an answer worth asking again.
+
+Every error here carries what a user needs to act: the field or task it concerns, the service's
+own code and message when the service answered, and a next step. None of them ever holds the key.
 """
 
 from __future__ import annotations

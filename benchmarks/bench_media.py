@@ -5,7 +5,7 @@ Run: `python benchmarks/bench_media.py`. Exits 1 if the 4K target is missed: the
 a photo-like 3840x2160 frame as at most 1.5 MB at >= 42 dB PSNR against the scaled frame, and its
 fit + scale + encode is at least 2x faster than the full-size path and 20x faster than ComfyUI's.
 
-- full size: `encode_image(x, fit="crop", aspect_ratio="landscape")`, no frame (before issue 12).
+- full size: `encode_image(x, fit="crop", aspect_ratio="landscape")`, no frame (as it came in).
 - scaled: the same with `frame=(1280, 720)`, what sora-2 and Pro standard render: box-averaged in
   float by the largest whole factor, converted to 8-bit only then, Lanczos for the rest, JPEG q=98.
 - ComfyUI (its API nodes): `np.clip(255.0 * x, 0, 255).astype(np.uint8)` (truncating),

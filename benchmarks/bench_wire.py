@@ -2,8 +2,8 @@
 
 Run: `python benchmarks/bench_wire.py`. Each case runs in its own process (peak RSS is per
 process) against a real aiohttp server on 127.0.0.1: a 200 MB check-result answer, and a gzip
-answer of about 300 KB that inflates to 300 MB (issue 10 measured +417 MB and +315 MB for them).
-"whole" is what the pack did before: `resp.text()` with aiohttp's automatic decompression.
+answer of about 300 KB that inflates to 300 MB. "whole" reads them the plain way,
+`resp.text()` with aiohttp's automatic decompression: the whole answer in memory.
 Target: the pack's reader adds at most 20 MB whatever the answer. Exits 1 on a miss.
 """
 

@@ -5,7 +5,7 @@ A caller elsewhere (a LAN user, a tunnel's or a proxy's visitor, whoever queued 
 told no filesystem path, no database location and no name of a profile it did not give: the
 config file is named by its role, a video by its file name (as ComfyUI's own `/view` names it),
 any other path or database by what it is. `Caller` is that one decision; the routes make one
-per request (`nodes/route_guard.py` says who sits at the machine), and queue-time checks speak
+per request (`routes/guard.py` says who sits at the machine), and queue-time checks speak
 to a caller elsewhere, since ComfyUI does not tell them who queued. May import only `errors`
 and the rest of `config`.
 """
@@ -35,7 +35,7 @@ _OPENING, _CLOSING = "'\"([{<`", "'\".,:;!?)]}>`"
 @dataclass(frozen=True)
 class Caller:
     """Who asked, and so what an answer may name. `here`: the caller sits at the machine
-    itself (route_guard's `from_this_machine`); `env` locates the config file."""
+    itself (routes/guard.py's `from_this_machine`); `env` locates the config file."""
 
     here: bool
     env: Mapping[str, str] | None = None

@@ -1,6 +1,9 @@
-"""The pack's ComfyExtension: the list of nodes ComfyUI registers."""
+"""The pack's ComfyExtension: the list of nodes ComfyUI registers, and the pack's routes and
+prompt check added to ComfyUI's server."""
 
 from __future__ import annotations
+
+import sys
 
 from comfy_api.latest import ComfyExtension, io
 
@@ -29,8 +32,30 @@ class FreeSoraExtension(ComfyExtension):
 async def comfy_entrypoint() -> FreeSoraExtension:
     # ComfyUI calls this once while loading packs, before it applies its route table.
     from . import prompt_check
-    from .routes import register
 
-    register()
+    _register_routes()
     prompt_check.register()  # a storyboard's linked shots checked at queue time
     return FreeSoraExtension()
+
+
+_REGISTERED: set[int] = set()
+
+
+def _register_routes() -> None:
+    """Add the /freesora/ routes to ComfyUI's server once (ComfyUI applies its table after
+    loading packs).
+
+    Only a running ComfyUI has imported its `server` module before loading packs; importing it
+    here otherwise would start ComfyUI's device set-up (CUDA) in a process that only lists the
+    nodes (tests, benchmarks).
+    """
+    prompt_server = getattr(sys.modules.get("server"), "PromptServer", None)
+    server = getattr(prompt_server, "instance", None)
+    if server is None or id(server.routes) in _REGISTERED:
+        return
+    from ..config import load_settings
+    from ..routes import build_routes
+    from .hooks import open_ledger_for
+
+    build_routes(server.routes, default_ledger=lambda: open_ledger_for(load_settings()))
+    _REGISTERED.add(id(server.routes))

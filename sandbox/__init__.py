@@ -1,11 +1,12 @@
 """A local emulator of the FreeSoraGenerator service, for tests, demos and credit-free wiring.
 
-May import `schemas.models` (the service's defaults, one table) and nothing else of the pack;
-ComfyUI never imports it (only the CLI, the demo and the tests do).
-
-Independent of `freesora.schemas` on purpose (its rules come straight from API.md). Use the key
-`SANDBOX_KEY` ("sk-sandbox"), or any key starting with it such as "sk-sandbox-alice". Put
-`FAIL_MARKER`, `FAIL_NO_REFUND_MARKER` or `CANCEL_MARKER` in a prompt to choose how a task ends.
+May import `schemas.models` (the service's defaults, one table) and `schemas.pricing` (the one
+price table, so the sandbox charges what a badge estimates), and nothing else of the pack;
+ComfyUI never imports it (only the CLI, the demo and the tests do). Its validator is its own
+(`validation.py`, written from API.md), never the pack's request models: property tests compare
+the two. Use the key `SANDBOX_KEY` ("sk-sandbox"), or any key starting with it such as
+"sk-sandbox-alice". Put `FAIL_MARKER`, `FAIL_NO_REFUND_MARKER` or `CANCEL_MARKER` in a prompt
+to choose how a task ends.
 """
 
 from .app import Sandbox

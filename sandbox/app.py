@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .faults import FaultQueue
-from .limits import AccountLimits
+from .limits import SandboxLimits
 from .routes import build_app
-from .state import DEFAULT_CREDITS, SANDBOX_KEY, Ledger, Received, SandboxState
+from .state import DEFAULT_CREDITS, SANDBOX_KEY, CreditLedger, Received, SandboxState
 from .tasks import StatusSpelling, Task
 
 T = TypeVar("T")
@@ -63,10 +63,10 @@ class Sandbox:
         # as a real web service does: the window in which a crash or cancel can lose a task.
         self.create_seconds = create_seconds
         self.state = SandboxState(
-            Ledger(keys, open_prefix, default_credits),
+            CreditLedger(keys, open_prefix, default_credits),
             task_seconds,
             status_spelling,
-            AccountLimits(max_in_flight, creates_per_window, window_s),
+            SandboxLimits(max_in_flight, creates_per_window, window_s),
         )
         self.faults = FaultQueue()
         # Strong references: asyncio keeps only weak ones to running tasks.

@@ -44,7 +44,7 @@ KINDS: dict[str, _Kind] = {
     "task_id": _Kind(frozenset({"create"}), frozenset({"value"})),
     "unknown_status": _Kind(frozenset({"status"}), optional=frozenset({"value"})),
     "truncated": _Kind(frozenset({"download"})),
-    # Answers in shapes the docs do not promise (issue 10): the pack must read them anyway.
+    # Answers in shapes the docs do not promise: the pack must read them anyway.
     "object_result_urls": _Kind(frozenset({"status"})),
     "string_progress": _Kind(frozenset({"status"})),
     "object_failure_reason": _Kind(frozenset({"status"})),

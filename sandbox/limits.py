@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class AccountLimits:
+class SandboxLimits:
     """`max_in_flight` unfinished tasks and `creates_per_window` creates per `window_s`, per key."""
 
     max_in_flight: int | None = None
@@ -46,7 +46,7 @@ class LimitCounters:
     _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def check(
-        self, limits: AccountLimits, key: str, in_flight: int, now: float, soonest_end_s: float
+        self, limits: SandboxLimits, key: str, in_flight: int, now: float, soonest_end_s: float
     ) -> Refusal | None:
         """A refusal for a create by `key` now, or None (then `accepted` must follow).
 
@@ -63,7 +63,7 @@ class LimitCounters:
         self.peak_in_flight = max(self.peak_in_flight, in_flight_after)
 
     def _refusal(
-        self, limits: AccountLimits, key: str, in_flight: int, now: float, soonest_end_s: float
+        self, limits: SandboxLimits, key: str, in_flight: int, now: float, soonest_end_s: float
     ) -> Refusal | None:
         if limits.max_in_flight is not None and in_flight >= limits.max_in_flight:
             return Refusal(

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from .limits import AccountLimits, LimitCounters
+from .limits import LimitCounters, SandboxLimits
 from .pricing import credit_cost
 from .tasks import (
     TERMINAL,
@@ -79,7 +79,7 @@ class Received:
     max_creates_in_flight: int = 0
 
 
-class Ledger:
+class CreditLedger:
     """Credit balances per key; keys starting with `open_prefix` open an account on first use."""
 
     def __init__(
@@ -110,15 +110,15 @@ class SandboxState:
 
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: CreditLedger,
         task_seconds: float,
         spelling: StatusSpelling,
-        limits: AccountLimits | None = None,
+        limits: SandboxLimits | None = None,
     ) -> None:
         self.ledger = ledger
         self.task_seconds = task_seconds
         self.spelling = spelling
-        self.limits = limits or AccountLimits()
+        self.limits = limits or SandboxLimits()
         self.limit_counters = LimitCounters()
         self.tasks: dict[str, Task] = {}
         self.received = Received()

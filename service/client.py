@@ -26,10 +26,11 @@ from ..errors import FreeSoraError, ServiceError, UnexpectedResponseError
 from ..schemas import CreatedTask, CreateVideoRequest, TaskStatus
 from ..schemas.account_limits import AccountLimits
 from ..schemas.task_id import shown_id, task_id_problem
+from .account_gate import AccountGate, CreateTurn, gate_for
 from .answer_body import ACCEPT_ENCODING, MAX_ANSWER_BYTES, read_capped
 from .answers import parse_status, read_answer
+from .download import DownloadTimeouts
 from .download import download as download_to
-from .download_job import DownloadTimeouts
 from .download_session import USER_AGENT
 from .failures import (
     UNUSABLE_ID,
@@ -39,7 +40,6 @@ from .failures import (
     outcome_unknown,
     transport_error,
 )
-from .limits import AccountGate, CreateTurn, gate_for
 from .redaction import Redactor, redactor
 from .retry import (
     Outcome,
@@ -95,7 +95,7 @@ class FreeSoraClient:
         self._sleep = sleep
         self._rand = rand
         self._clock = clock
-        # The account's limits (service/limits.py); `max_concurrent_creates` narrows them.
+        # The account's limits (its gate: account_gate.py); `max_concurrent_creates` narrows them.
         limits = limits or AccountLimits.from_env()
         if max_concurrent_creates is not None:
             limits = dataclasses.replace(limits, max_in_flight=max_concurrent_creates)

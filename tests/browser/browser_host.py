@@ -1,8 +1,8 @@
 """A real ComfyUI frontend in headless Chromium, for the browser checks of every host.
 
-Owns the ComfyUI process these tests start (through tests/comfyui's host helper: the same
-FREESORA_COMFYUI_* variables) and the Chromium it drives (Python playwright, the system's
-chromium: FREESORA_CHROMIUM or `chromium` on PATH). Without either, the tests skip.
+Owns the ComfyUI process these tests start (through tests/comfy_host: the same
+FREESORA_COMFYUI_* variables as tests/comfyui) and the Chromium it drives (Python playwright,
+the system's chromium: FREESORA_CHROMIUM or `chromium` on PATH). Without either, the tests skip.
 Writes only under the temp base dir it is given.
 """
 
@@ -12,7 +12,6 @@ import json
 import os
 import random
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,16 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "comfyui"))  # the host helper and the sandbox thread
-
-from comfy_graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT  # noqa: E402
-from comfy_hosts import SKIP_REASON, Host, HostError  # noqa: E402
-from comfy_server import ComfyServer, SandboxThread, start_with_pack  # noqa: E402
+from comfy_host.graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread, start_with_pack
 
 EXAMPLES = REPO_ROOT / "example_workflows"
-API_TWINS = REPO_ROOT / "tests" / "comfyui" / "workflows"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -248,17 +242,6 @@ class FrontendPage:
         path.parent.mkdir(parents=True, exist_ok=True)
         clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
         self.page.screenshot(path=str(path), clip=clip)
-
-
-@pytest.fixture(scope="session")
-def host() -> Host:
-    try:
-        found = Host.from_env()
-    except HostError as exc:
-        pytest.fail(str(exc))
-    if found is None:
-        pytest.skip(SKIP_REASON)
-    return found
 
 
 @pytest.fixture(scope="session")

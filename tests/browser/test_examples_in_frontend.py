@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_host import API_TWINS, EXAMPLES, FrontendPage, frontend_version
+from browser_host import EXAMPLES, FrontendPage, frontend_version
+from comfy_host.graphs import WORKFLOWS as API_TWINS
 
 MODES = {"canvas": False, "nodes2": True}
 # Example file -> its API twin, the format the tests in tests/comfyui queue headless.

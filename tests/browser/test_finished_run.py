@@ -7,11 +7,11 @@ FREESORA_SAVE_SCREENSHOTS=1 saves the picture as docs/images/finished_run.png (t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from browser_host import EXAMPLES, REPO_ROOT, FrontendPage
+from web_host import saving_pictures
 
 EXAMPLE = "freesora_text_to_video.json"
 # Whether the <video> showing `filename` has decoded a frame (HAVE_CURRENT_DATA, a real size).
@@ -21,7 +21,7 @@ FRAME_SHOWN = """name => [...document.querySelectorAll('video')].some(v =>
 
 
 def _picture_path(tmp_path: Path) -> Path:
-    if os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1":
+    if saving_pictures():
         return REPO_ROOT / "docs" / "images" / "finished_run.png"
     return tmp_path / "finished_run.png"
 

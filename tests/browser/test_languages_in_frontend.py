@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from browser_host import REPO_ROOT
-from comfy_hosts import Host
+from comfy_host.hosts import Host
 from web_host import WebHost, frontend, page_json, running_web_host, shoot
 
 INSTALLED_AS = "freesora-nodes"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from browser_host import EXAMPLES, HERE, FrontendPage, frontend_version
-from comfy_server import SandboxThread
+from comfy_host.server import SandboxThread
 from web_host import screenshot_dir
 
 MODES = {"classic": False, "vue": True}

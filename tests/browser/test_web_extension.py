@@ -237,7 +237,7 @@ def test_the_inbox_lists_tasks_newest_first_and_collects_one(
     made = page.locator("[data-freesora=task]", has_text=example_prompt()[:40])
     made.first.wait_for(state="visible", timeout=10_000)
     assert "sora-2-pro-text-to-video" in made.first.inner_text()
-    # Issue 20: the node's take is priced, and the last 24 hours are counted for the account.
+    # The node's take is priced, and the last 24 hours are counted for the account.
     assert "≈ 150 credits" in made.first.inner_text()
     spent = page.locator("[data-freesora=spent]")
     assert spent.inner_text().startswith("last 24 h: ≈ "), spent.inner_text()

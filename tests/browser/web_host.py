@@ -1,8 +1,8 @@
 """The ComfyUI behind the frontend-extension tests: the pack, the sandbox, and no key set.
 
 Unlike `browser_comfy` (which starts ComfyUI with FREESORA_API_KEY set), these tests store the
-key through the page, so the key must come from the config file only. Built on tests/comfyui's
-host helper (FREESORA_COMFYUI_DIR / _PYTHON / _FRONTEND) and browser_host's `chromium`.
+key through the page, so the key must come from the config file only. Built on tests/comfy_host
+(FREESORA_COMFYUI_DIR / _PYTHON / _FRONTEND) and browser_host's `chromium`.
 Writes only under the temp base dir, except screenshots (docs/images/web/, when asked).
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,8 @@ from typing import Any
 
 import pytest
 from browser_host import PACK_ENTRY, REPO_ROOT
-from comfy_hosts import Host
-from comfy_server import ComfyServer, SandboxThread, free_port, pack_env
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread, pack_env, start_host
 
 BROWSER_KEY = "sk-sandbox-BROWSER-CANARY-51c2"
 # Settings that keep first-run dialogs and extra badges out of the screenshots.
@@ -51,38 +49,12 @@ def start_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> WebH
     settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
     config_file, journal_file = base / "freesora-config.json", base / "freesora-tasks.jsonl"
     env = pack_env(sandbox.base_url, config_file, FREESORA_JOURNAL=str(journal_file))
-    log_path = base / "comfyui.log"
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            host.command(base, port),
-            cwd=host.comfy_dir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = ComfyServer(f"http://127.0.0.1:{port}", base, log_path, process)
     try:
-        _wait_ready(server)
+        server = start_host(host, base, env, ready_path="/freesora/prices")
     except RuntimeError:
         sandbox.stop()
         raise
     return WebHost(server, sandbox, config_file, journal_file)
-
-
-def _wait_ready(server: ComfyServer, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"ComfyUI exited\n{server.tail()}")
-        try:
-            if server.request("GET", "/freesora/prices")[0] == 200:
-                return
-        except (OSError, ValueError):
-            pass  # not listening yet
-        time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"ComfyUI did not answer /freesora/prices in {timeout_s} s\n{server.tail()}")
 
 
 @contextlib.contextmanager
@@ -105,12 +77,15 @@ def web_host(tmp_path_factory: pytest.TempPathFactory, host: Host) -> Iterator[W
         yield running
 
 
+def saving_pictures() -> bool:
+    """FREESORA_SAVE_SCREENSHOTS=1: the browser checks save their pictures under docs/images/
+    (to refresh the docs'), else in a temp folder."""
+    return os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1"
+
+
 def screenshot_dir(tmp: Path) -> Path:
-    """docs/images/web/ when FREESORA_SAVE_SCREENSHOTS=1 (to refresh the README's), else tmp."""
-    if os.environ.get("FREESORA_SAVE_SCREENSHOTS") == "1":
-        target = REPO_ROOT / "docs" / "images" / "web"
-    else:
-        target = tmp / "screenshots"
+    """docs/images/web/ when `saving_pictures()`, else tmp."""
+    target = REPO_ROOT / "docs" / "images" / "web" if saving_pictures() else tmp / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
     return target
 

@@ -7,20 +7,24 @@ Must not write into the repository or read the user's FreeSora config.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from comfy_graphs import CANARY_KEY, HERE, OLD_CORE_TASK, PACK_ENTRY, REPO_ROOT, TASK_SECONDS
-from comfy_hosts import ENV_DIR, SKIP_REASON, Host, HostError
-from comfy_server import ComfyServer, SandboxThread, start_with_pack
+from comfy_host import hosts
+from comfy_host.graphs import CANARY_KEY, OLD_CORE_TASK, PACK_ENTRY, REPO_ROOT, TASK_SECONDS
+from comfy_host.hosts import SKIP_REASON, Host, host_named
+from comfy_host.server import ComfyServer, SandboxThread, start_with_pack
+
+host = hosts.host  # the session's ComfyUI, a fixture shared with tests/browser
+
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark this folder's tests (without a ComfyUI, skip those that need one); canary last."""
     ours = [item for item in items if HERE in Path(item.path).resolve().parents]
-    skip = None if os.environ.get(ENV_DIR) else pytest.mark.skip(reason=SKIP_REASON)
+    skip = None if host_named() else pytest.mark.skip(reason=SKIP_REASON)
     for item in ours:
         # Only the command-line tests of test_hosts.py run without a ComfyUI; a test elsewhere
         # may start its own ComfyUI (e.g. to kill and restart it) without the `comfy` fixture.
@@ -32,17 +36,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
     last = [item for item in ours if item.name.startswith("test_the_api_key_")]
     items[:] = [item for item in items if item not in last] + last
-
-
-@pytest.fixture(scope="session")
-def host() -> Host:
-    try:
-        found = Host.from_env()
-    except HostError as exc:
-        pytest.fail(str(exc))
-    if found is None:
-        pytest.skip(SKIP_REASON)
-    return found
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     TASK_SECONDS,
     assert_sample_videos_saved,
     load_workflow,
@@ -17,7 +17,7 @@ from comfy_graphs import (
     run_prompt,
     with_fresh_seeds,
 )
-from comfy_server import POLL_S, ComfyServer, SandboxThread
+from comfy_host.server import POLL_S, ComfyServer, SandboxThread
 from PIL import Image
 
 pytestmark = pytest.mark.comfyui

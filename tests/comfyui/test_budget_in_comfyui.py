@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
-from comfy_graphs import fresh_seed, load_workflow, messages, run_prompt, shot_builder_chain
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.graphs import fresh_seed, load_workflow, messages, run_prompt, shot_builder_chain
+from comfy_host.server import ComfyServer, SandboxThread
 
 from freesora.schemas.pricing import estimate_body
 
@@ -78,8 +78,8 @@ def test_a_node_over_the_budget_is_refused_at_run_time_saying_why_and_sends_noth
 def test_a_storyboard_whose_linked_shots_outgrow_n_frames_is_refused_at_queue_time(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
-    """Issue 18 item 7: 18 s of shots with n_frames 15 were sent as 25 s (dearer than shown);
-    now /prompt refuses it in node_errors, naming the length that holds them."""
+    """18 s of shots with n_frames 15 are never sent as 25 s (dearer than shown): /prompt
+    refuses them in node_errors, naming the length that holds them."""
     graph = shot_builder_chain([6, 6, 6], "15")
     board = graph["4"]
     before = sandbox.request_counts()

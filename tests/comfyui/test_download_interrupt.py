@@ -1,4 +1,4 @@
-"""Cancel inside a real ComfyUI reaches a result download, not only the wait (issue 10)."""
+"""Cancel inside a real ComfyUI reaches a result download, not only the wait."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import pytest
-from comfy_graphs import load_workflow, messages, with_fresh_seeds
-from comfy_server import POLL_S, ComfyServer, SandboxThread
+from comfy_host.graphs import load_workflow, messages, with_fresh_seeds
+from comfy_host.server import POLL_S, ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 
@@ -29,7 +29,7 @@ def test_cancel_stops_a_dripping_download_within_seconds_and_leaves_no_partial_f
         status, answer = comfy.queue(with_fresh_seeds(load_workflow("text_to_video.json")))
         assert status == 200, answer
         _wait_until(lambda: sandbox.request_counts()[2] > downloads, 60, "the download to start")
-        # Videos are kept in output/freesora (issue 9); the partial file sits beside its name.
+        # Videos are kept in output/freesora; the partial file sits beside its name.
         temp = comfy.base_dir / "output" / "freesora"
         _wait_until(lambda: any(temp.rglob("*.part")), 30, "the partial file to appear")
         interrupted_at = time.monotonic()

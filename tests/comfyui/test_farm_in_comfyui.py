@@ -1,4 +1,4 @@
-"""Two real ComfyUI workers, one farm ledger in a real PostgreSQL (issue 14).
+"""Two real ComfyUI workers, one farm ledger in a real PostgreSQL.
 
 Worker A is killed (kill -9) after its create; worker B, with its own folders, runs the same job:
 it reuses A's task through the database and saves the video. Needs FREESORA_TEST_POSTGRES_URL
@@ -8,15 +8,21 @@ it reuses A's task through the database and saves the video. Needs FREESORA_TEST
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT, fresh_seed, load_workflow
-from comfy_server import ComfyServer, SandboxThread, pack_env, start_comfyui
-from test_ledger_in_comfyui import run_same, wait_until
+from comfy_host.graphs import (
+    CANARY_KEY,
+    PACK_ENTRY,
+    REPO_ROOT,
+    fresh_seed,
+    load_workflow,
+    run_same,
+)
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread, pack_env, start_host, wait_until
 
 pytestmark = pytest.mark.comfyui
 
@@ -49,13 +55,11 @@ def workers(
         server.stop()
 
 
-def _worker(tmp_path: Path, name: str, env: dict[str, str]) -> ComfyServer:
+def _worker(host: Host, tmp_path: Path, name: str, env: dict[str, str]) -> ComfyServer:
     base = tmp_path / name
     (base / "custom_nodes").mkdir(parents=True)
     (base / "custom_nodes" / PACK_ENTRY).symlink_to(REPO_ROOT, target_is_directory=True)
-    python = os.environ.get("FREESORA_COMFYUI_PYTHON") or sys.executable
-    comfy_dir = Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve()
-    return start_comfyui(python, comfy_dir, base, env)
+    return start_host(host, base, env)
 
 
 def _job(seed: int) -> dict[str, Any]:
@@ -65,12 +69,15 @@ def _job(seed: int) -> dict[str, Any]:
 
 
 def test_a_job_retried_on_worker_b_after_worker_a_died_reuses_the_task_and_saves_the_video(
-    tmp_path: Path, sandbox: SandboxThread, workers: tuple[dict[str, str], list[ComfyServer]]
+    tmp_path: Path,
+    sandbox: SandboxThread,
+    workers: tuple[dict[str, str], list[ComfyServer]],
+    host: Host,
 ) -> None:
     env, started = workers
     job = _job(fresh_seed())
     creates, statuses, _ = sandbox.request_counts()
-    first = _worker(tmp_path, "worker-a", env)
+    first = _worker(host, tmp_path, "worker-a", env)
     started.append(first)
     status, answer = first.queue(job)
     assert status == 200, answer
@@ -85,7 +92,7 @@ def test_a_job_retried_on_worker_b_after_worker_a_died_reuses_the_task_and_saves
     wait_until(waiting_or_failed, 60, "A's wait for the video")
     first.process.kill()  # kill -9 after the create, while it waits for the video
     first.process.wait(10)
-    second = _worker(tmp_path, "worker-b", env)
+    second = _worker(host, tmp_path, "worker-b", env)
     started.append(second)
     entry = run_same(second, job, timeout_s=120)
     assert entry["status"]["status_str"] == "success", entry["status"]["messages"]

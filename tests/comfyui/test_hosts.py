@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     CREATION_NODES,
     OLD_CORE_TASK,
     journal_file,
@@ -17,8 +17,8 @@ from comfy_graphs import (
     run_prompt,
     text_to_preview,
 )
-from comfy_hosts import ENV_DIR, ENV_FRONTEND, ENV_PYTHON, Host, HostError
-from comfy_server import ComfyServer
+from comfy_host.hosts import ENV_DIR, ENV_FRONTEND, ENV_PYTHON, Host, HostError
+from comfy_host.server import ComfyServer
 
 
 def _fake_checkout(root: Path) -> Path:

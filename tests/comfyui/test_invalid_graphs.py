@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     fresh_seed,
     load_workflow,
     messages,
@@ -16,7 +16,7 @@ from comfy_graphs import (
     text_to_preview,
     with_fresh_seeds,
 )
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 
@@ -120,8 +120,8 @@ def test_shots_longer_than_the_longest_storyboard_fail_before_any_request(
 def test_shots_longer_than_n_frames_are_refused_at_queue_time_never_sent_longer(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
-    """Issue 10 sent 18 s of shots with n_frames 15 as nFrames 25 (dearer than the badge said);
-    issue 18 item 7: an offered length the user chose is never raised."""
+    """18 s of shots with n_frames 15 are refused, never sent as nFrames 25 (dearer than the
+    badge said): an offered length the user chose is never raised."""
     problem = node_problem(refused(comfy, sandbox, shot_builder_chain([6, 6, 6], "15")), "4")
     assert "choose n_frames 25" in problem, problem
 

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from comfy_graphs import CANARY_KEY, load_workflow, messages, run_prompt, text_to_preview
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.graphs import CANARY_KEY, load_workflow, messages, run_prompt, text_to_preview
+from comfy_host.server import ComfyServer, SandboxThread
 
 from freesora.sandbox import Sandbox
 

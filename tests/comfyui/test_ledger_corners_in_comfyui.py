@@ -1,44 +1,27 @@
-"""Issue 18's file-ledger corners inside a real ComfyUI: a profile whose journal is a copy made
+"""The file ledger's corners inside a real ComfyUI: a profile whose journal is a copy made
 without its secret, and a task id of an unusual shape from the service."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     assert_sample_videos_saved,
+    error_text,
     fresh_seed,
     journal_file,
     load_workflow,
-    messages,
+    node_text,
+    run_same,
 )
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
-
-
-def journal_of(comfy: ComfyServer) -> Path:
-    return journal_file(comfy, Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve())
-
-
-def run_same(comfy: ComfyServer, prompt: dict[str, Any]) -> dict[str, Any]:
-    status, answer = comfy.queue(prompt)
-    assert status == 200, answer
-    return comfy.wait_history(answer["prompt_id"], 60)
-
-
-def node_text(entry: dict[str, Any], node: str) -> str:
-    return " ".join(entry["outputs"].get(node, {}).get("text", []))
-
-
-def error_text(entry: dict[str, Any]) -> str:
-    return " ".join(e["exception_message"] for e in messages(entry, "execution_error"))
 
 
 def creates(sandbox: SandboxThread) -> int:
@@ -46,7 +29,7 @@ def creates(sandbox: SandboxThread) -> int:
 
 
 def test_a_profile_whose_journal_is_a_copy_without_its_secret_never_creates_again(
-    comfy: ComfyServer, sandbox: SandboxThread, tmp_path: Path
+    comfy: ComfyServer, sandbox: SandboxThread, tmp_path: Path, host: Host
 ) -> None:
     text = load_workflow("text_to_video.json")["1"]
     text["inputs"].update(seed=fresh_seed(), prompt="A journal copied to another folder")
@@ -56,7 +39,7 @@ def test_a_profile_whose_journal_is_a_copy_without_its_secret_never_creates_agai
     assert "created task" in node_text(first, "1")
     copy = tmp_path / "copied" / "tasks.jsonl"
     copy.parent.mkdir()
-    shutil.copyfile(journal_of(comfy), copy)  # without tasks.jsonl.secret
+    shutil.copyfile(journal_file(comfy, host.comfy_dir), copy)  # without tasks.jsonl.secret
     config = comfy.base_dir / "freesora-config.json"
     config.write_text(json.dumps({"profiles": {"default": {"journal": str(copy)}}}))
     # The same take, run through the profile (a new input to ComfyUI's cache, same account).
@@ -70,7 +53,7 @@ def test_a_profile_whose_journal_is_a_copy_without_its_secret_never_creates_agai
         assert "freesora tasks rekey" in said
         assert creates(sandbox) == before, "a copied journal paid again for an earlier take"
         assert not copy.with_name("tasks.jsonl.secret").exists()
-        secret = journal_of(comfy).with_name("tasks.jsonl.secret")
+        secret = journal_file(comfy, host.comfy_dir).with_name("tasks.jsonl.secret")
         shutil.copyfile(secret, copy.with_name(secret.name))  # the copy made with its secret
         again = run_same(comfy, graph)
         assert again["status"]["status_str"] == "success", error_text(again)

@@ -1,48 +1,37 @@
-"""Issue 9 inside a real ComfyUI: a prompt failing mid-create, kill -9, a torn journal line,
-another account, code 501 and kept videos. Same seeds on purpose: reuse is what is tested."""
+"""The ledger's hard cases inside a real ComfyUI: a prompt failing mid-create, kill -9, a torn
+journal line, another account, code 501 and kept videos. Same seeds on purpose: reuse is what is
+tested."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     CANARY_KEY,
     PACK_ENTRY,
     REPO_ROOT,
+    error_text,
     fresh_seed,
     journal_file,
     load_workflow,
-    messages,
+    node_text,
+    run_same,
 )
-from comfy_server import ComfyServer, SandboxThread, pack_env, start_comfyui
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread, pack_env, start_host, wait_until
 
 pytestmark = pytest.mark.comfyui
 REUSED, MAY_BE_CHARGED = "reused task", "may have been charged"
-
-
-def journal_of(comfy: ComfyServer) -> Path:
-    """Where the core under test keeps the pack's journal (its system user folder if offered)."""
-    return journal_file(comfy, Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve())
 
 
 def only_create(seed: int, prompt: str, **inputs: Any) -> dict[str, Any]:
     text = load_workflow("text_to_video.json")["1"]
     text["inputs"].update(seed=seed, prompt=prompt, **inputs)
     return {"1": text, "9": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}
-
-
-def run_same(comfy: ComfyServer, prompt: dict[str, Any], timeout_s: float = 60) -> dict[str, Any]:
-    """Queue exactly this prompt (no fresh seeds) and return its finished history."""
-    status, answer = comfy.queue(prompt)
-    assert status == 200, answer
-    return comfy.wait_history(answer["prompt_id"], timeout_s)
 
 
 def later_run(graph: dict[str, Any], node: str = "1") -> dict[str, Any]:
@@ -53,23 +42,8 @@ def later_run(graph: dict[str, Any], node: str = "1") -> dict[str, Any]:
     return dict(again)
 
 
-def node_text(entry: dict[str, Any], node: str) -> str:
-    return " ".join(entry["outputs"].get(node, {}).get("text", []))
-
-
-def error_text(entry: dict[str, Any]) -> str:
-    return " ".join(e["exception_message"] for e in messages(entry, "execution_error"))
-
-
-def wait_until(condition: Any, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
-def test_case1_a_prompt_failing_elsewhere_mid_create_loses_no_task_and_pays_once(
-    comfy: ComfyServer, sandbox: SandboxThread
+def test_a_prompt_failing_elsewhere_mid_create_loses_no_task_and_pays_once(
+    comfy: ComfyServer, sandbox: SandboxThread, host: Host
 ) -> None:
     """Two creates: one slow, the other refused (the prompt fails while the first is sent)."""
     seed = fresh_seed()
@@ -86,7 +60,9 @@ def test_case1_a_prompt_failing_elsewhere_mid_create_loses_no_task_and_pays_once
     assert "No credits" in error_text(entry)
     made = sandbox.call(lambda s: list(s.tasks)[before:])
     assert len(made) == 1, "the slow create completes on the service (and is charged)"
-    records = [json.loads(line) for line in journal_of(comfy).read_text().splitlines()]
+    records = [
+        json.loads(line) for line in journal_file(comfy, host.comfy_dir).read_text().splitlines()
+    ]
     assert {"event": "created", "task_id": made[0]}.items() <= next(
         r for r in records if r.get("task_id") == made[0]
     ).items(), "the create's answer was awaited and recorded after the prompt failed"
@@ -97,11 +73,11 @@ def test_case1_a_prompt_failing_elsewhere_mid_create_loses_no_task_and_pays_once
     assert sandbox.call(lambda s: len(s.received.creates)) == creates + 1  # only the refused one
 
 
-def test_case3_a_torn_journal_line_does_not_make_the_next_task_paid_twice(
-    comfy: ComfyServer, sandbox: SandboxThread
+def test_a_torn_journal_line_does_not_make_the_next_task_paid_twice(
+    comfy: ComfyServer, sandbox: SandboxThread, host: Host
 ) -> None:
-    journal_of(comfy).parent.mkdir(parents=True, exist_ok=True)
-    with journal_of(comfy).open("ab") as handle:
+    journal_file(comfy, host.comfy_dir).parent.mkdir(parents=True, exist_ok=True)
+    with journal_file(comfy, host.comfy_dir).open("ab") as handle:
         handle.write(b'{"event":"created","task_id":"torn-by-a-cra')
     graph = only_create(fresh_seed(), "A torn sail")
     first = run_same(comfy, graph)
@@ -112,8 +88,8 @@ def test_case3_a_torn_journal_line_does_not_make_the_next_task_paid_twice(
     assert sandbox.call(lambda s: len(s.received.creates)) == creates
 
 
-def test_case5_another_profiles_key_never_reuses_this_accounts_task(
-    comfy: ComfyServer, sandbox: SandboxThread
+def test_another_profiles_key_never_reuses_this_accounts_task(
+    comfy: ComfyServer, sandbox: SandboxThread, host: Host
 ) -> None:
     bob = "sk-sandbox-bob-ledger-0001"
     config = {"profiles": {"bob": {"api_key": bob, "base_url": sandbox.base_url}}}
@@ -129,10 +105,10 @@ def test_case5_another_profiles_key_never_reuses_this_accounts_task(
     assert REUSED not in node_text(theirs, "1")
     owners = sandbox.call(lambda s: [t.owner for t in list(s.tasks.values())[-2:]])
     assert owners == [CANARY_KEY, bob]
-    assert bob not in journal_of(comfy).read_text()
+    assert bob not in journal_file(comfy, host.comfy_dir).read_text()
 
 
-def test_case6_a_generation_failed_task_is_recorded_and_the_seed_creates_anew(
+def test_a_generation_failed_task_is_recorded_and_the_seed_creates_anew(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
     graph = load_workflow("text_to_video.json")
@@ -150,7 +126,7 @@ def test_case6_a_generation_failed_task_is_recorded_and_the_seed_creates_anew(
     assert "code 501" in text
 
 
-def test_case10_videos_are_kept_in_output_freesora_and_a_rerun_reuses_the_file(
+def test_videos_are_kept_in_output_freesora_and_a_rerun_reuses_the_file(
     comfy: ComfyServer, sandbox: SandboxThread
 ) -> None:
     graph = load_workflow("text_to_video.json")
@@ -189,13 +165,11 @@ def own_comfy(
         server.stop()
 
 
-def test_case2_comfyui_killed_mid_create_never_creates_the_take_again(
-    own_comfy: tuple[Path, dict[str, str], list[ComfyServer]], sandbox: SandboxThread
+def test_comfyui_killed_mid_create_never_creates_the_take_again(
+    own_comfy: tuple[Path, dict[str, str], list[ComfyServer]], sandbox: SandboxThread, host: Host
 ) -> None:
     base, env, started = own_comfy
-    python = os.environ.get("FREESORA_COMFYUI_PYTHON") or sys.executable
-    comfy_dir = Path(os.environ["FREESORA_COMFYUI_DIR"]).expanduser().resolve()
-    first = start_comfyui(python, comfy_dir, base, env)
+    first = start_host(host, base, env)
     started.append(first)
     graph = only_create(fresh_seed(), "A lantern at sea")
     sandbox.call(lambda s: s.faults.add("create", "delay", seconds=4))
@@ -208,7 +182,7 @@ def test_case2_comfyui_killed_mid_create_never_creates_the_take_again(
     first.process.kill()  # kill -9, mid-create
     first.process.wait(10)
     wait_until(lambda: sandbox.call(lambda s: len(s.tasks)) > before[1], 30, "the charge")
-    second = start_comfyui(python, comfy_dir, base, env)
+    second = start_host(host, base, env)
     started.append(second)
     entry = run_same(second, graph)
     assert entry["status"]["status_str"] == "error"

@@ -13,9 +13,9 @@ import urllib.request
 from typing import Any
 
 import pytest
-from comfy_graphs import PACK_ENTRY, REPO_ROOT
-from comfy_hosts import Host
-from comfy_server import ComfyServer
+from comfy_host.graphs import PACK_ENTRY, REPO_ROOT
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer
 from english_locale import ENGLISH_NODE_DEFS, dumped, node_defs
 
 pytestmark = pytest.mark.comfyui

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     SAMPLE_MP4,
     WORKFLOWS,
     assert_sample_videos_saved,
@@ -18,8 +18,8 @@ from comfy_graphs import (
     messages,
     run_prompt,
 )
-from comfy_hosts import Host
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread
 from PIL import Image
 
 pytestmark = pytest.mark.comfyui

@@ -1,4 +1,4 @@
-"""Result links in a real ComfyUI (issue 18): an expired link is refreshed, a dead one loses no
+"""Result links in a real ComfyUI: an expired link is refreshed, a dead one loses no
 paid task, and a link to a non-public address is refused at once."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from comfy_graphs import assert_sample_videos_saved, load_workflow, messages, with_fresh_seeds
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.graphs import assert_sample_videos_saved, load_workflow, messages, with_fresh_seeds
+from comfy_host.server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from comfy_graphs import load_workflow, run_prompt
-from comfy_server import ComfyServer
+from comfy_host.graphs import load_workflow, run_prompt
+from comfy_host.server import ComfyServer
 
 pytestmark = pytest.mark.comfyui
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     messages,
     node_problem,
     refused,
@@ -15,7 +15,7 @@ from comfy_graphs import (
     shot_builder_chain,
     storyboard_to_preview,
 )
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 

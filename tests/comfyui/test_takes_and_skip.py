@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from comfy_graphs import (
+from comfy_host.graphs import (
     assert_sample_videos_saved,
     fresh_seed,
     load_workflow,
@@ -17,7 +17,7 @@ from comfy_graphs import (
     run_prompt,
     saved_videos,
 )
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.server import ComfyServer, SandboxThread
 from PIL import Image
 
 pytestmark = pytest.mark.comfyui

@@ -14,8 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from comfy_graphs import SAMPLE_MP4, assert_sample_videos_saved, load_workflow, run_prompt
-from comfy_server import ComfyServer, SandboxThread
+from comfy_host.graphs import SAMPLE_MP4, assert_sample_videos_saved, load_workflow, run_prompt
+from comfy_host.server import ComfyServer, SandboxThread
 
 pytestmark = pytest.mark.comfyui
 CONTAINERS = {b"moov", b"trak", b"mdia"}

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from freesora.config import load_settings
 from freesora.ledger import FileLedger, Ledger, ledger_location, open_ledger
-from freesora.nodes.routes import build_routes
+from freesora.routes import build_routes
 from freesora.sandbox import RunningSandbox
 
 
@@ -36,7 +36,7 @@ def route_table(
     async def configured() -> Ledger:
         return await open_ledger(ledger_location(load_settings(None, env), journal))
 
-    build_routes(routes, open_ledger=configured if as_configured else fixed, env=env)
+    build_routes(routes, default_ledger=configured if as_configured else fixed, env=env)
     return routes
 
 

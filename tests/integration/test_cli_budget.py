@@ -166,7 +166,7 @@ async def test_a_price_or_budget_past_what_a_number_holds_is_one_line_naming_it_
 async def test_a_storyboard_longer_than_the_chosen_length_is_refused_naming_those_that_hold_it(
     cli: Cli,
 ) -> None:
-    """Issue 18 item 7: 14 s of shots with n_frames 10 were sent as 15 s (dearer)."""
+    """14 s of shots with n_frames 10 are never sent as 15 s (dearer than the length chosen)."""
     shots = ("--shot", "8:A harbour", "--shot", "6:A gull")
     ran = await cli("create", "--model", "sora-2-pro-storyboard", "--n-frames", "10", *shots)
     assert ran.code == 2

@@ -1,7 +1,7 @@
 """`freesora create` killed or interrupted mid-create, as real processes with real signals.
 
-Issue 9, case 2: after kill -9 the same request and seed is not created again, and the user is
-told the task may exist. Ctrl+C waits for the create's answer; a second Ctrl+C stops at once.
+After kill -9 the same request and seed is not created again, and the user is told the task
+may exist. Ctrl+C waits for the create's answer; a second Ctrl+C stops at once.
 """
 
 from __future__ import annotations

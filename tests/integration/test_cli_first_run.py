@@ -1,4 +1,4 @@
-"""A newcomer's first commands (issue 19): defaults shared with the nodes, exit codes, and
+"""A newcomer's first commands: defaults shared with the nodes, exit codes, and
 what the command says when it is offline, interrupted or given a bad setting.
 
 Each case runs `freesora` as a real process against the sandbox on 127.0.0.1.

@@ -1,4 +1,5 @@
-"""The `freesora` command on the wire rules of issue 10, run as a user runs it, on the sandbox."""
+"""The `freesora` command keeps the wire rules (a storyboard's prompt, a wait's timeout), run as
+a user runs it, on the sandbox."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from freesora.sandbox.canned import MAINTENANCE_MESSAGE
 
 
 async def test_a_storyboard_takes_a_prompt_without_sending_it_and_says_so(cli: Cli) -> None:
-    # Issue 10: the seed says a storyboard's prompt is optional and not passed upstream.
+    # The service takes no prompt for a storyboard: accepted locally, never sent.
     ran = await cli(
         "create", "--model", "sora-2-pro-storyboard", "--prompt", "A story", "--shot", "5:A gull"
     )
@@ -53,7 +54,7 @@ async def test_check_reports_a_service_under_maintenance_without_a_traceback(cli
 async def test_wait_timeout_covers_a_dripping_download_and_leaves_no_partial_file(
     cli: Cli,
 ) -> None:
-    # Issue 10: `freesora wait --timeout 8` on a download dripping a byte a second ran on.
+    # The timeout bounds the download too: a byte a second must not keep the wait alive.
     created = await cli("create", "--model", "sora-2-text-to-video", "--prompt", "A boat")
     cli.sandbox.faults.add("download", "drip", seconds=1.0)
     started = asyncio.get_running_loop().time()

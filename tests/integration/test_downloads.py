@@ -1,7 +1,8 @@
 """Result downloads bounded in redirects, time, size and kind, against real servers on 127.0.0.1.
 
-Issue 10: a cross-origin redirect's 24 bytes of text were saved as the video; a dripping download
-outlived `--timeout` and Cancel; two collections of one task shared one `.part` name.
+What each bound guards against: a cross-origin redirect's few bytes of text saved as the video,
+a download dripping a byte a second past `--timeout` and Cancel, two collections of one task
+sharing one temp file.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A result link the storage refuses (403/404/410) is not a failed task (issue 18, item 6).
+"""A result link the storage refuses (403/404/410) is not a failed task.
 
 The service said the task succeeded, so its video exists: the pack asks check-result again for a
 fresh URL (a bounded number of times, with backoff), and when none works the task stays in the

@@ -1,4 +1,4 @@
-"""A result URL's name is checked where it is connected (issue 18, item 11), on 127.0.0.1 only.
+"""A result URL's name is checked where it is connected, on 127.0.0.1 only.
 
 The event loop here is a real one whose network is a table: names resolve from `NAMES` (the
 n-th lookup of a name gets its n-th answer, the last repeating; `FAILS` is a failed lookup),

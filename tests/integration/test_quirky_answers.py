@@ -1,7 +1,7 @@
 """Answers in shapes the docs do not promise, served by the sandbox: read, never a traceback.
 
-Issue 10: object `result_urls`, string `progress` and object `failure_reason` crashed
-`freesora wait` with a pydantic ValidationError; answers too large or gzip bombs were read whole.
+Object `result_urls`, string `progress` and object `failure_reason` are read, never raised as a
+pydantic ValidationError; an answer too large, or a gzip bomb, is never read whole.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What the routes tell a caller who is not at the machine itself: no path, no database
 location, no other profile's name (the machine itself is told all of it).
 
-A caller elsewhere is emulated as route_guard tells one apart, on a real server on 127.0.0.1: a
-tunnel's listed name as Host, or a proxy's forwarding headers (with the Host it rewrote to
-127.0.0.1, or left as it was).
+A caller elsewhere is emulated as the route guard (routes/guard.py) tells one apart, on a real
+server on 127.0.0.1: a tunnel's listed name as Host, or a proxy's forwarding headers (with the
+Host it rewrote to 127.0.0.1, or left as it was).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A slow disk does not stall the event loop (issue 18, item 8), against a real slow writer.
+"""A slow disk does not stall the event loop, against a real slow writer.
 
 The temp file is a FIFO whose reader (the "disk") takes nothing until the test says so: once
 its pipe is full, every write into it really blocks in the kernel. A download must keep the

@@ -11,8 +11,8 @@ from freesora.config import ApiKey, Settings
 from freesora.errors import ConfigError
 from freesora.ledger import Verdict, wait_for_slot
 from freesora.schemas.account_limits import AccountLimits
+from freesora.service.account_gate import AccountGate, gate_for
 from freesora.service.client import FreeSoraClient
-from freesora.service.limits import AccountGate, gate_for
 
 
 class Clock:

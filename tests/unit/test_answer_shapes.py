@@ -1,4 +1,5 @@
-"""The shapes issue 10 met, read by the one parser: numbers or strings, objects or strings."""
+"""Answers in every shape the service has been seen to use, read by the one parser: numbers or
+strings, objects or strings."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The README and docs/ stay true: links and pictures resolve, the price table is the code's,
-the README stays short, and nothing is worded as history (docs say what is, not what was).
+"""The README, ARCHITECTURE.md and docs/ stay true: links and pictures resolve, the price table
+is the code's, the README stays short, and nothing is worded as history (docs say what is, not
+what was).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from freesora.schemas.pricing import estimate_credits
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-PAGES = [README, *DOCS]
+PAGES = [README, ROOT / "ARCHITECTURE.md", *DOCS]
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 HISTORY = re.compile(
     r"\b(last|this|previous|next) round\b|\bpreviously\b|\bused to be\b|\bwas \d|"

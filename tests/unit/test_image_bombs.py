@@ -1,7 +1,8 @@
 """Decompression bombs: a header claiming absurd dimensions gets the pack's image error.
 
-Issue 10: a PNG claiming 30000x30000 raised PIL's DecompressionBombError. Both readers are
-covered: image files (`media.imaging.read_pixels`, the CLI's --image) and data URLs.
+A PNG claiming 30000x30000 is refused in the pack's words, never as PIL's
+DecompressionBombError. Both readers are covered: image files (`media.imaging.read_pixels`, the
+CLI's --image) and data URLs.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import subprocess
 import sys
 from pathlib import Path
@@ -99,8 +100,21 @@ def test_the_root_holds_the_entry_points_and_at_most_four_other_modules() -> Non
     assert len(at_root - {"__init__.py"} - ENTRY_SCRIPTS) <= 4
 
 
+def package_inits() -> list[Path]:
+    """The `__init__.py` of every package of the pack, subpackages included."""
+    return [
+        init
+        for init in ROOT.rglob("__init__.py")
+        if init != ROOT / "__init__.py"
+        and not NOT_THE_PACK & set(init.relative_to(ROOT).parts)
+        and "egg-info" not in str(init)
+    ]
+
+
 def test_every_package_says_what_it_holds_and_what_it_may_import() -> None:
-    for init in ROOT.glob("*/__init__.py"):
+    inits = package_inits()
+    assert ROOT / "routes" / "__init__.py" in inits  # the walk found the packages
+    for init in inits:
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc, f"{init.relative_to(ROOT)} has no docstring"
         assert "import" in doc, f"{init.relative_to(ROOT)} does not say what it may import"
@@ -151,6 +165,72 @@ def test_only_nodes_may_import_comfyui_or_torch(path: Path) -> None:
     if "nodes" in path.relative_to(ROOT).parts:
         return
     assert not imported_roots(path) & FORBIDDEN
+
+
+# psycopg is the farm's: only its store and the one parser of a database URL load it.
+PSYCOPG_HOMES = ("ledger/postgres/*", "config/database_url.py")
+
+
+def test_only_the_postgres_store_imports_psycopg() -> None:
+    importers = {
+        str(path.relative_to(ROOT))
+        for path in pack_modules().values()
+        if imported_roots(path) & {"psycopg", "psycopg_pool"}
+    }
+    assert "config/database_url.py" in importers  # the walk sees a lazy import too
+    strays = [
+        module
+        for module in sorted(importers)
+        if not any(fnmatch.fnmatch(module, home) for home in PSYCOPG_HOMES)
+    ]
+    assert strays == []
+
+
+# The set-up (settings -> key -> ledger -> HTTP session -> client -> create or collect) is
+# written once, in the facade: each of these is called only inside the package that defines it
+# (its own internals), by the facade, or by the pack's own loop that runs a create to its end.
+SETUP_CALLS = {
+    "FreeSoraClient": "service",
+    "open_session": "service",
+    "submit_tasks": "create",
+    "collect_video": "collect",
+    "collect_videos": "collect",
+    "open_ledger": "ledger",
+}
+SETUP_HOMES = {"facade.py", "create/detached.py"}
+
+
+def setup_calls_outside_their_homes(modules: dict[str, Path]) -> list[str]:
+    """`module: name` for every call of a SETUP_CALLS name where the set-up is not written."""
+    found = []
+    for name, path in sorted(modules.items()):
+        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+        if rel in SETUP_HOMES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if called in SETUP_CALLS and name.split(".")[0] != SETUP_CALLS[called]:
+                found.append(f"{name}: {called}")
+    return found
+
+
+def test_the_setup_finder_finds_a_planted_client(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text("async def run(s):\n    async with open_session() as h:\n        return h\n")
+    assert setup_calls_outside_their_homes({"nodes.planted": planted}) == [
+        "nodes.planted: open_session"
+    ]
+    assert setup_calls_outside_their_homes({"service.planted": planted}) == []
+
+
+@pytest.mark.skipif(
+    not (ROOT / "facade.py").is_file(), reason="the facade (facade.py) is not in this tree yet"
+)
+def test_the_setup_is_written_once() -> None:
+    assert setup_calls_outside_their_homes(pack_modules()) == []
 
 
 def test_the_pack_imports_relatively_so_any_folder_name_works() -> None:
@@ -218,3 +298,15 @@ def test_the_registry_metadata_and_requirements_name_no_heavy_dependency() -> No
     assert (ROOT / comfy["Icon"].split("/main/", 1)[1]).is_file()  # the icon is committed
     for include in comfy["includes"]:
         assert (ROOT / include).is_dir(), include
+
+
+def test_every_package_of_the_pack_is_listed_for_the_installer() -> None:
+    """A package missing from `packages` is missing from a wheel (`pip install .`), though an
+    editable install and ComfyUI, which load the folder itself, would not show it."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    listed = set(tool["setuptools"]["packages"])
+    data_only = set(tool["setuptools"]["package-data"])  # folders of files, no Python
+    found = {"freesora"} | {
+        ".".join(["freesora", *init.parent.relative_to(ROOT).parts]) for init in package_inits()
+    }
+    assert listed - data_only == found

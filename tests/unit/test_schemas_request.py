@@ -320,7 +320,7 @@ def test_a_blank_scene_is_refused_naming_the_shot() -> None:
 
 
 def test_a_length_not_offered_grows_to_the_smallest_that_holds_the_shots_shown() -> None:
-    # Issue 10: 20 s of shots with n_frames 20 was snapped to 15 and then refused.
+    # 20 s of shots with n_frames 20 (not offered) grows to 25, never snaps down to 15.
     shots = [{"scene": "a", "duration": 10}, {"scene": "b", "duration": 10}]
     request = build_create_request(**minimal(STORYBOARD, n_frames=20, shots=shots))
     assert request.to_payload()["nFrames"] == "25"
@@ -338,8 +338,8 @@ def test_a_length_not_offered_grows_to_the_smallest_that_holds_the_shots_shown()
 def test_an_offered_length_the_shots_outgrow_is_refused_naming_the_lengths_that_hold_them(
     n_frames: int | str, durations: tuple[float, ...], holding: str
 ) -> None:
-    """Issue 18 item 7: a chosen length was raised (10 -> 15 or 25), so the price shown for
-    it was not the price paid. A length the user chose is sent as chosen, or refused."""
+    """A length the user chose is sent as chosen, or refused: raising it (10 -> 15 or 25) would
+    make the price paid differ from the price shown for it."""
     shots = [{"scene": f"s{i}", "duration": d} for i, d in enumerate(durations)]
     error = rejected(**minimal(STORYBOARD, n_frames=n_frames, shots=shots))
     assert error.field == "n_frames"

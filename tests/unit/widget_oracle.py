@@ -78,7 +78,7 @@ def check_echoed(widgets: dict[str, Any], payload: dict[str, Any]) -> None:
         assert payload["size"] == widgets["size"]
     if "removeWatermark" in payload and isinstance(widgets["remove_watermark"], bool):
         assert payload["removeWatermark"] is widgets["remove_watermark"]
-    # The seed's rule, restated: an offered length chosen is sent as chosen (issue 18 item 7);
+    # The seed's rule, restated: an offered length chosen is sent as chosen (its price shown);
     # otherwise the smallest allowed length at least the value asked and, for a storyboard, at
     # least the shots' total.
     frames = widgets["n_frames"]

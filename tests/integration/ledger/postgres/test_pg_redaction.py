@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from freesora.errors import LedgerError
 from freesora.ledger import PostgresLedger, open_ledger
-from freesora.nodes.routes import build_routes
+from freesora.routes import build_routes
 
 SECRET = "Zq7secretPW"
 
@@ -130,7 +130,7 @@ async def test_the_task_list_route_answers_a_ledger_error_without_the_password(
 ) -> None:
     url = failing(*server)["a bad percent escape"][0]
     routes = web.RouteTableDef()
-    build_routes(routes, open_ledger=lambda: open_ledger(url), env=dict(os.environ))
+    build_routes(routes, default_ledger=lambda: open_ledger(url), env=dict(os.environ))
     app = web.Application()
     app.add_routes(routes)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:

@@ -1,20 +1,21 @@
-"""The pack's HTTP routes on ComfyUI's server, all under /freesora/: thin glue over the pure layer.
+"""The pack's HTTP routes, all under /freesora/, on any aiohttp route table: thin glue over the
+pure layer.
 
 Key status, storing and removing the key (as `freesora key set` does), the key check, the price
-table and the task list. Every route is added through `GuardedRoutes` (route_guard.py: Host,
+table and the task list. Every route is added through `GuardedRoutes` (guard.py: Host,
 origin, JSON body), whatever ComfyUI's own middleware does. A key already stored is replaced or
 removed only from the machine itself; a remote user (`--listen`, a tunnel) may store the first
 one. No key material is ever answered, logged or sent back to the browser; every text and file
-an answer carries goes through the request's `Caller` (route_guard.caller_of), so a caller
-elsewhere is told no path, database or other profile's name. Imports nothing from ComfyUI at
-module level (tests build these routes on a plain aiohttp app).
+an answer carries goes through the request's `Caller` (guard.caller_of), so a caller
+elsewhere is told no path, database or other profile's name. Imports nothing from ComfyUI:
+`nodes/extension.py` adds these routes to ComfyUI's server, and tests build them on a plain
+aiohttp app.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ from ..config import (
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
 from ..ledger import Ledger
-from .route_guard import GuardedRoutes, caller_of, refusal
+from .guard import GuardedRoutes, caller_of, refusal
 
 log = logging.getLogger("freesora")
 ENV_WINS = (
@@ -50,10 +51,12 @@ def _refused(exc: FreeSoraError, caller: Caller, status: int = 400) -> web.Respo
 def build_routes(
     table: web.RouteTableDef,
     *,
-    open_ledger: Callable[[], Awaitable[Ledger]],
+    default_ledger: Callable[[], Awaitable[Ledger]],
     env: Mapping[str, str] | None = None,
 ) -> None:
-    """Add every /freesora/ route to `table` (ComfyUI's, or a test app's), each one guarded."""
+    """Add every /freesora/ route to `table` (ComfyUI's, or a test app's), each one guarded.
+
+    `default_ledger` opens the default profile's ledger, whose takes the task list shows."""
     routes = GuardedRoutes(table, env)
 
     @routes.get("/freesora/key")
@@ -112,7 +115,7 @@ def build_routes(
 
     @routes.get("/freesora/prices")
     async def prices(request: web.Request) -> web.StreamResponse:
-        from .prices_route import price_answer
+        from .prices import price_answer
 
         caller = caller_of(request, env)
         return web.json_response(await asyncio.to_thread(price_answer, caller))
@@ -126,10 +129,10 @@ def build_routes(
             limit, offset = page_bounds(request.query.get("limit"), request.query.get("offset"))
         except ValueError as exc:
             return refusal(400, "invalid", str(exc))
-        from .prices_route import spent_answer
+        from .prices import spent_answer
 
         try:
-            ledger = await open_ledger()
+            ledger = await default_ledger()
             page = await task_page(ledger, caller, limit=limit, offset=offset)
         except FreeSoraError as exc:  # the ledger cannot be used: say why (the inbox shows it)
             return _refused(exc, caller, status=503)
@@ -138,24 +141,3 @@ def build_routes(
         except FreeSoraError:  # no account to count for (a journal without its secret): list anyway
             spent = None
         return web.json_response({**page, "spent": spent})
-
-
-_REGISTERED: set[int] = set()
-
-
-def register() -> None:
-    """Add the routes to ComfyUI's server once (ComfyUI applies its table after loading packs).
-
-    Only a running ComfyUI has imported its `server` module before loading packs; importing it
-    here otherwise would start ComfyUI's device set-up (CUDA) in a process that only lists the
-    nodes (tests, benchmarks).
-    """
-    prompt_server = getattr(sys.modules.get("server"), "PromptServer", None)
-    server = getattr(prompt_server, "instance", None)
-    if server is None or id(server.routes) in _REGISTERED:
-        return
-    from ..config import load_settings
-    from .hooks import open_ledger_for
-
-    build_routes(server.routes, open_ledger=lambda: open_ledger_for(load_settings()))
-    _REGISTERED.add(id(server.routes))

@@ -5,6 +5,7 @@
     FREESORA_COMFYUI_FRONTEND  optional: a frontend's static folder, served with --front-end-root
 
 One set of variables per host: the real-ComfyUI suite and the browser checks run once per host.
+This module is the only reader of these variables; the `host` fixture hands the host to tests.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ENV_DIR = "FREESORA_COMFYUI_DIR"
 ENV_PYTHON = "FREESORA_COMFYUI_PYTHON"
 ENV_FRONTEND = "FREESORA_COMFYUI_FRONTEND"
@@ -23,6 +26,11 @@ SKIP_REASON = (
     f"Python, {ENV_FRONTEND} at a frontend's static folder if wanted) to run the pack inside a "
     "real ComfyUI"
 )
+
+
+def host_named(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment names a ComfyUI to test against (else those tests skip)."""
+    return bool((os.environ if env is None else env).get(ENV_DIR))
 
 
 class HostError(ValueError):
@@ -39,7 +47,7 @@ class Host:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Host | None:
         """The host the variables describe, None when FREESORA_COMFYUI_DIR is unset."""
         env = os.environ if env is None else env
-        if not env.get(ENV_DIR):
+        if not host_named(env):
             return None
         comfy_dir = Path(env[ENV_DIR]).expanduser().resolve()
         if not (comfy_dir / "main.py").is_file():
@@ -70,3 +78,15 @@ class Host:
     def describe(self) -> str:
         front = f" + frontend {self.frontend}" if self.frontend else ""
         return f"ComfyUI {self.comfy_dir} ({self.python}){front}"
+
+
+@pytest.fixture(scope="session")
+def host() -> Host:
+    """The ComfyUI the environment names; skips without one, fails when it names no ComfyUI."""
+    try:
+        found = Host.from_env()
+    except HostError as exc:
+        pytest.fail(str(exc))
+    if found is None:
+        pytest.skip(SKIP_REASON)
+    return found

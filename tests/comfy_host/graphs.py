@@ -1,4 +1,5 @@
-"""Constants and graph helpers shared by the tests inside a real ComfyUI (no fixtures here)."""
+"""Constants and graph helpers shared by the tests inside a real ComfyUI and the browser checks:
+the API-format graphs in `workflows/` (twins of example_workflows/), queued and read back."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from comfy_server import ComfyServer, SandboxThread
+from .server import ComfyServer, SandboxThread
 
-HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-WORKFLOWS = HERE / "workflows"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = Path(__file__).resolve().parent / "workflows"
 SAMPLE_MP4 = REPO_ROOT / "sandbox" / "assets" / "sample.mp4"
 PACK_ENTRY = "freesora-nodes.dev"  # '-' and '.' on purpose: ComfyUI must cope with both
 CANARY_KEY = "sk-sandbox-CANARY-7f3a9c"
@@ -50,8 +50,25 @@ def run_prompt(
     return comfy.wait_history(answer["prompt_id"], timeout_s)
 
 
+def run_same(comfy: ComfyServer, prompt: dict[str, Any], timeout_s: float = 60) -> dict[str, Any]:
+    """Queue exactly this prompt (no fresh seeds) and return its finished history."""
+    status, answer = comfy.queue(prompt)
+    assert status == 200, answer
+    return comfy.wait_history(answer["prompt_id"], timeout_s)
+
+
 def messages(entry: dict[str, Any], event: str) -> list[dict[str, Any]]:
     return [data for name, data in entry["status"]["messages"] if name == event]
+
+
+def node_text(entry: dict[str, Any], node: str) -> str:
+    """The text a node showed on its face in a history entry."""
+    return " ".join(entry["outputs"].get(node, {}).get("text", []))
+
+
+def error_text(entry: dict[str, Any]) -> str:
+    """Every execution error's message of a history entry, as one text."""
+    return " ".join(e["exception_message"] for e in messages(entry, "execution_error"))
 
 
 def creation_node_count(prompt: dict[str, Any]) -> int:

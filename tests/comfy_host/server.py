@@ -20,14 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from comfy_hosts import ENV_FRONTEND, Host
-
 from freesora.sandbox import Sandbox, run_sandbox
+
+from .hosts import Host
 
 T = TypeVar("T")
 POLL_S = 0.2
 # Loopback only: an inherited HTTP(S)_PROXY must not capture requests to 127.0.0.1.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def wait_until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
+    """Poll `condition` (another process's doing: a ComfyUI, the sandbox) until it holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
 
 
 def free_port() -> int:
@@ -157,19 +165,14 @@ class ComfyServer:
                 self.process.wait(5)
 
 
-def start_comfyui(
-    python: str, comfy_dir: Path, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
-) -> ComfyServer:
-    """`start_host` for this Python and checkout (and FREESORA_COMFYUI_FRONTEND, when set)."""
-    frontend = os.environ.get(ENV_FRONTEND)
-    host = Host(comfy_dir, python, Path(frontend).expanduser().resolve() if frontend else None)
-    return start_host(host, base_dir, env, timeout_s)
-
-
 def start_host(
-    host: Host, base_dir: Path, env: dict[str, str], timeout_s: float = 120.0
+    host: Host,
+    base_dir: Path,
+    env: dict[str, str],
+    timeout_s: float = 120.0,
+    ready_path: str = "/object_info",
 ) -> ComfyServer:
-    """Start the host's ComfyUI on a free port and wait until GET /object_info answers."""
+    """Start the host's ComfyUI on a free port and wait until GET `ready_path` answers 200."""
     port = free_port()
     log_path = base_dir / "comfyui.log"
     host.prepare_base(base_dir)
@@ -187,13 +190,13 @@ def start_host(
         if process.poll() is not None:
             raise RuntimeError(f"ComfyUI exited with {process.returncode}\n{server.tail()}")
         try:
-            if server.request("GET", "/object_info")[0] == 200:
+            if server.request("GET", ready_path)[0] == 200:
                 return server
         except (OSError, ValueError):
             pass  # not listening yet
         time.sleep(0.5)
     server.stop()
-    raise RuntimeError(f"ComfyUI did not answer /object_info within {timeout_s} s\n{server.tail()}")
+    raise RuntimeError(f"ComfyUI did not answer {ready_path} within {timeout_s} s\n{server.tail()}")
 
 
 def pack_env(sandbox_url: str, config_file: Path, **extra: str) -> dict[str, str]:
