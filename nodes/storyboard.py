@@ -25,6 +25,7 @@ from .creating import (
     require_choices,
     takes,
 )
+from .search_aliases import search_aliases
 
 
 def shot_list_input() -> io.String.Input:
@@ -52,6 +53,7 @@ class FreeSoraStoryboard(io.ComfyNode):
             node_id="FreeSoraStoryboard",
             display_name="Sora 2 Storyboard",
             category="FreeSora",
+            **search_aliases("storyboard", "multi-shot", "sora 2 pro", "分镜", "故事板"),
             description="Create one sora-2-pro-storyboard task (spends credits) from the shots "
             f"written in shot_list, one a line as {SHOT_LIST_FORM}, or from chained Shot "
             "Builders connected to shots. A storyboard takes no prompt (the service never "

@@ -6,6 +6,14 @@
 // Durations are kept in tenths of a second (integers), so sums never drift.
 
 export const FORM = "SECONDS | scene";
+
+/**
+ * A text in English with its {blanks} filled, the way freesora_i18n.js's t() fills a
+ * translation: the words here take the translator as their last argument (the timeline passes
+ * t(); this file stays free of the frontend, so Node runs it as it is).
+ */
+export const english = (key, text, vars = {}) =>
+  text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 const LINE_END = /\r\n|\r|\n/;
 const SECONDS = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
@@ -24,7 +32,7 @@ export const secondsText = (tenths) => (tenths % 10 === 0 ? String(tenths / 10) 
  * 1-based line number. `limits` ({min, max} seconds of one shot) come from the Shot Builder's
  * definition; without them a duration is only checked to be positive.
  */
-export function parseShotList(text, limits = {}) {
+export function parseShotList(text, limits = {}, t = english) {
   const shots = [];
   const problems = [];
   const [min, max] = [Math.round((limits.min ?? 0.1) * 10), Math.round((limits.max ?? Infinity) * 10)];
@@ -33,18 +41,20 @@ export function parseShotList(text, limits = {}) {
     if (!raw.trim()) return;
     const bar = raw.indexOf("|");
     if (bar < 0) {
-      problems.push({ line, text: `line ${line} is not ${FORM}` });
+      problems.push({ line, text: t("timeline.notForm", "line {line} is not {form}", { line, form: FORM }) });
       return;
     }
     const tenths = tenthsOf(raw.slice(0, bar).trim());
     if (tenths === null || tenths < min || tenths > max) {
-      const range = Number.isFinite(max) ? `${min / 10} to ${max / 10} s` : "seconds";
-      problems.push({ line, text: `line ${line}: SECONDS must be ${range} in tenths` });
+      const range = Number.isFinite(max)
+        ? t("timeline.range", "{min} to {max} s", { min: min / 10, max: max / 10 })
+        : t("timeline.seconds", "seconds");
+      problems.push({ line, text: t("timeline.badSeconds", "line {line}: SECONDS must be {range} in tenths", { line, range }) });
       return;
     }
     const scene = raw.slice(bar + 1).trim();
     if (!scene) {
-      problems.push({ line, text: `line ${line}: the scene after | is empty` });
+      problems.push({ line, text: t("timeline.emptyScene", "line {line}: the scene after {bar} is empty", { line, bar: "|" }) });
       return;
     }
     shots.push({ line, tenths, scene });
@@ -89,28 +99,29 @@ export function dragBoundary(shots, index, seconds, { floor = 1, max = Infinity 
 export const lengthsHolding = (lengths, tenths) => lengths.filter((length) => length * 10 >= tenths);
 
 /** `15 or 25`, `10, 15 or 25`. */
-export function either(values) {
+export function either(values, t = english) {
   const words = values.map(String);
-  return words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words.at(-1)}` : (words[0] ?? "");
+  if (words.length < 2) return words[0] ?? "";
+  return t("timeline.either", "{some} or {last}", { some: words.slice(0, -1).join(t("timeline.comma", ", ")), last: words.at(-1) });
 }
 
 /**
  * What the timeline says about a total of `tenths`: {level, summary, advice}, level "ok",
  * "warn" or "over". `length` is the chosen clip length and `lengths` every length offered (s).
  */
-export function verdict(tenths, length, lengths) {
-  if (tenths === 0) return { level: "warn", summary: "", advice: `No shots yet: write one a line as ${FORM}.` };
-  const used = `${secondsText(tenths)} of ${length} s`;
+export function verdict(tenths, length, lengths, t = english) {
+  if (tenths === 0) return { level: "warn", summary: "", advice: t("timeline.noShots", "No shots yet: write one a line as {form}.", { form: FORM }) };
+  const used = t("timeline.used", "{used} of {length} s", { used: secondsText(tenths), length });
   if (tenths <= length * 10) {
-    return { level: "ok", summary: `${used} · ${secondsText(length * 10 - tenths)} s left`, advice: "" };
+    return { level: "ok", summary: t("timeline.left", "{used} · {left} s left", { used, left: secondsText(length * 10 - tenths) }), advice: "" };
   }
   const holding = lengthsHolding(lengths, tenths);
   const fix = holding.length
-    ? `choose n_frames ${either(holding)} (longer clips cost more), or shorten the shots`
-    : `longer than the longest clip (${Math.max(...lengths)} s): shorten the shots`;
+    ? t("timeline.chooseLength", "choose n_frames {lengths} (longer clips cost more), or shorten the shots", { lengths: either(holding, t) })
+    : t("timeline.tooLong", "longer than the longest clip ({longest} s): shorten the shots", { longest: Math.max(...lengths) });
   return {
     level: "over",
-    summary: `${used} · ${secondsText(tenths - length * 10)} s over`,
-    advice: `Run will refuse this: ${fix}.`,
+    summary: t("timeline.over", "{used} · {over} s over", { used, over: secondsText(tenths - length * 10) }),
+    advice: t("timeline.refused", "Run will refuse this: {fix}.", { fix }),
   };
 }

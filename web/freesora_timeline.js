@@ -12,6 +12,7 @@
 // the positional widget values of saved workflows keep their places.
 import { app } from "../../scripts/app.js";
 import { dragBoundary, parseShotList, secondsText, verdict, withDurations } from "./freesora_shots.js";
+import { t } from "./freesora_i18n.js";
 import { el } from "./freesora_ui.js";
 
 const STORYBOARD = "FreeSoraStoryboard";
@@ -64,15 +65,15 @@ function modelOf(node) {
     const chain = builderShots(node);
     model.shots = chain ?? [];
     model.note = typed || listLinked
-      ? { level: "over", text: "Both shot_list and connected shots give shots: Run will refuse it. Clear shot_list or disconnect shots." }
-      : { level: "ok", text: chain ? "Shots from the connected Shot Builders (their duration_s sets each length)." : "Shots from the connected node: known when the graph runs." };
+      ? { level: "over", text: t("timeline.bothSources", "Both shot_list and connected shots give shots: Run will refuse it. Clear shot_list or disconnect shots.") }
+      : { level: "ok", text: chain ? t("timeline.fromBuilders", "Shots from the connected Shot Builders (their duration_s sets each length).") : t("timeline.fromLink", "Shots from the connected node: known when the graph runs.") };
     return model;
   }
   if (listLinked) {
-    model.note = { level: "ok", text: "shot_list is connected: its shots are known when the graph runs." };
+    model.note = { level: "ok", text: t("timeline.listLinked", "shot_list is connected: its shots are known when the graph runs.") };
     return model;
   }
-  Object.assign(model, parseShotList(text ?? "", limits), { editable: true });
+  Object.assign(model, parseShotList(text ?? "", limits, t), { editable: true });
   return model;
 }
 
@@ -137,7 +138,7 @@ function segment(shot, index, start, span) {
     textShadow: "0 1px 2px rgba(0, 0, 0, 0.85)",
   });
   box.dataset.freesora = "timeline-shot";
-  box.title = `Shot ${index + 1}: ${secondsText(shot.tenths)} s\n${shot.scene}`;
+  box.title = `${t("timeline.shot", "Shot {number}: {seconds} s", { number: index + 1, seconds: secondsText(shot.tenths) })}\n${shot.scene}`;
   const head = styled("div", { fontWeight: "700", overflow: "hidden", textOverflow: "ellipsis" }, `${index + 1} · ${secondsText(shot.tenths)} s`);
   const scene = styled("div", { opacity: "0.85", fontSize: "10px", overflow: "hidden", textOverflow: "ellipsis" }, shot.scene);
   box.append(head, scene);
@@ -159,7 +160,7 @@ function handle(index, at, span) {
   });
   grip.dataset.freesora = "timeline-boundary";
   grip.dataset.index = String(index);
-  grip.title = "Drag to move time between these two shots";
+  grip.title = t("timeline.grip", "Drag to move time between these two shots");
   grip.append(styled("div", { width: "3px", height: "100%", borderRadius: "2px", background: "#f4f4f4", boxShadow: "0 0 2px #000" }));
   return grip;
 }
@@ -212,8 +213,10 @@ function render(view, model) {
   const total = model.shots.reduce((sum, shot) => sum + shot.tenths, 0);
   const span = Math.max(model.length * 10, total, 10);
   const count = model.shots.length;
-  view.title.textContent = `Timeline · ${count} shot${count === 1 ? "" : "s"} · ${model.length} s clip`;
-  const judged = verdict(total, model.length, model.lengths);
+  view.title.textContent = count === 1
+    ? t("timeline.titleOne", "Timeline · 1 shot · {length} s clip", { length: model.length })
+    : t("timeline.title", "Timeline · {count} shots · {length} s clip", { count, length: model.length });
+  const judged = verdict(total, model.length, model.lengths, t);
   view.summary.textContent = judged.level === "over" ? `⚠ ${judged.summary}` : judged.summary;
   view.summary.style.color = LEVEL_COLORS[judged.level];
   drawTrack(view, model, span);
@@ -222,8 +225,13 @@ function render(view, model) {
   if (model.note) lines.push(model.note);
   if (judged.advice && (judged.level === "over" || !model.note)) lines.push({ level: judged.level, text: judged.advice });
   const [problem, ...more] = model.problems;
-  if (problem) lines.push({ level: "warn", text: `${problem.text}${more.length ? ` (and ${more.length} more)` : ""}: Run will refuse it.` });
-  if (!lines.length && model.editable && count > 1) lines.push({ level: "hint", text: "Drag a white boundary to move time between two shots." });
+  if (problem) {
+    const text = more.length
+      ? t("timeline.problems", "{problem} (and {more} more): Run will refuse it.", { problem: problem.text, more: more.length })
+      : t("timeline.problem", "{problem}: Run will refuse it.", { problem: problem.text });
+    lines.push({ level: "warn", text });
+  }
+  if (!lines.length && model.editable && count > 1) lines.push({ level: "hint", text: t("timeline.hint", "Drag a white boundary to move time between two shots.") });
   view.status.replaceChildren(...lines.map((line) => {
     const row = styled("div", { color: LEVEL_COLORS[line.level] ?? "inherit", opacity: line.level === "hint" ? "0.7" : "1", fontWeight: line.level === "over" ? "600" : "400" }, line.text);
     row.dataset.level = line.level;

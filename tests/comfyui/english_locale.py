@@ -23,8 +23,15 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENGLISH_NODE_DEFS = REPO_ROOT / "locales" / "en" / "nodeDefs.json"
+# vue-i18n, which the frontend merges every pack's locale into, reads `|` as a plural separator
+# and `@` as a link: written as its literals, `SECONDS | scene` shows as the schema says it.
+SYNTAX = {"|": "{'|'}", "@": "{'@'}"}
 # The name the pack is imported under here (ComfyUI uses the folder's path; any name works).
 PACK_MODULE = "freesora_locale_source"
+
+
+def _literal(text: str) -> str:
+    return "".join(SYNTAX.get(char, char) for char in text)
 
 
 def _input_entries(info: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -33,9 +40,9 @@ def _input_entries(info: dict[str, Any]) -> dict[str, dict[str, str]]:
     for section in ("required", "optional"):
         for name, spec in (info.get("input", {}).get(section) or {}).items():
             options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
-            entry = {"name": options.get("display_name") or name}
+            entry = {"name": _literal(options.get("display_name") or name)}
             if options.get("tooltip"):
-                entry["tooltip"] = options["tooltip"]
+                entry["tooltip"] = _literal(options["tooltip"])
             entries[name] = entry
     return entries
 
@@ -45,9 +52,9 @@ def _output_entries(info: dict[str, Any]) -> dict[str, dict[str, str]]:
     tooltips = info.get("output_tooltips") or [None] * len(names)
     entries: dict[str, dict[str, str]] = {}
     for index, (name, tooltip) in enumerate(zip(names, tooltips, strict=True)):
-        entry = {"name": name}
+        entry = {"name": _literal(name)}
         if tooltip:
-            entry["tooltip"] = tooltip
+            entry["tooltip"] = _literal(tooltip)
         entries[str(index)] = entry
     return entries
 
@@ -58,8 +65,8 @@ def node_defs(object_info: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for node_id in sorted(object_info):
         info = object_info[node_id]
         defs[node_id] = {
-            "display_name": info["display_name"],
-            "description": info["description"],
+            "display_name": _literal(info["display_name"]),
+            "description": _literal(info["description"]),
             "inputs": _input_entries(info),
             "outputs": _output_entries(info),
         }

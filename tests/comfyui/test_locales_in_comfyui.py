@@ -22,8 +22,6 @@ pytestmark = pytest.mark.comfyui
 
 LOCALES = REPO_ROOT / "locales"
 NODE_IDS = sorted(json.loads(ENGLISH_NODE_DEFS.read_text(encoding="utf-8")))
-# Nodes whose schema does not ask for search aliases yet (their file belongs to other work).
-WITHOUT_ALIASES = {"FreeSoraStoryboard"}
 
 
 def _file(lang: str, name: str) -> Any:
@@ -86,9 +84,6 @@ def test_the_node_search_finds_each_node_by_its_aliases_where_the_core_takes_the
     aliases = comfy.object_info(node_id).get("search_aliases")
     if not _core_takes_search_aliases(host):
         assert not aliases  # left out, and the pack loaded: the keyword would have failed it
-    elif node_id in WITHOUT_ALIASES:
-        assert not aliases, f"{node_id} has search aliases: take it out of WITHOUT_ALIASES"
-        pytest.xfail(f"{node_id}'s schema does not ask for search aliases yet")
     else:
         assert aliases
         assert "sora" in aliases
