@@ -30,6 +30,10 @@ from .contract import (
     one_take,
 )
 
+# Loaded with the face (it needs only asyncio): a lazy name equal to its module's name would
+# be the module itself once the module is imported.
+from .outlive import outlive
+
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
     from .endings import ending_of_error, ending_of_status
@@ -96,6 +100,7 @@ __all__ = [
     "once",
     "one_take",
     "open_ledger",
+    "outlive",
     "page_bounds",
     "request_hash",
     "request_hashes",
