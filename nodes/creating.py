@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from comfy_api.latest import io, ui
 
 from ..schemas.models import SEED_MAX
-from .hooks import open_ledger_for, show_text
+from .progress import open_ledger_for, show_text
 from .widgets import RERUN_NOTE, batch_size_problem
 
 if TYPE_CHECKING:

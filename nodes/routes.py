@@ -155,7 +155,7 @@ def register() -> None:
     if server is None or id(server.routes) in _REGISTERED:
         return
     from ..config import load_settings
-    from .hooks import open_ledger_for
+    from .progress import open_ledger_for
 
     build_routes(server.routes, open_ledger=lambda: open_ledger_for(load_settings()))
     _REGISTERED.add(id(server.routes))

@@ -8,7 +8,7 @@ from typing import Any
 from comfy_api.latest import io, ui
 
 from ..schemas.models import VideoModel
-from .hooks import journal_path, open_ledger_for
+from .progress import journal_path, open_ledger_for
 from .search_aliases import search_aliases
 
 ANY_MODEL = "any"

@@ -16,7 +16,7 @@ from comfy_api.latest import InputImpl, io, ui
 
 from ..errors import WaitCancelledError
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
-from .hooks import interrupt_error, interrupted, open_ledger_for, progress_bar, show_text
+from .progress import interrupt_error, interrupted, open_ledger_for, progress_bar, show_text
 from .search_aliases import search_aliases
 from .widgets import profile_input
 
