@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
-    from .refunds import claim_within_budget
+    from .refunds import claim_within_budget, recheck_refunds
 
 _LAZY = {
     "open_ledger": "location",
@@ -64,6 +64,7 @@ _LAZY = {
     "ending_of_status": "endings",
     "ending_of_error": "endings",
     "claim_within_budget": "refunds",
+    "recheck_refunds": "refunds",
 }
 
 
@@ -102,6 +103,7 @@ __all__ = [
     "open_ledger",
     "outlive",
     "page_bounds",
+    "recheck_refunds",
     "request_hash",
     "request_hashes",
     "task_page",

@@ -154,8 +154,10 @@ def register() -> None:
     server = getattr(prompt_server, "instance", None)
     if server is None or id(server.routes) in _REGISTERED:
         return
-    from ..config import load_settings
-    from .progress import open_ledger_for
+    from ..facade import FreeSora
+    from .comfy_folders import journal_path
 
-    build_routes(server.routes, open_ledger=lambda: open_ledger_for(load_settings()))
+    build_routes(
+        server.routes, open_ledger=lambda: FreeSora.ledger_of(default_journal=journal_path)
+    )
     _REGISTERED.add(id(server.routes))
