@@ -22,8 +22,8 @@ import aiohttp
 import numpy as np
 
 from freesora.config import ApiKey, Settings
-from freesora.create.plan import PlannedTask, plan_image_tasks
-from freesora.create.submit import submit_tasks
+from freesora.create import PlannedTask, submit_tasks
+from freesora.create.plan import plan_image_tasks
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 from freesora.service.client import FreeSoraClient

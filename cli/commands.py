@@ -17,31 +17,24 @@ from .exit_codes import EXIT_INVALID
 
 
 async def run_wait(args: argparse.Namespace) -> int:
-    from ..collect import collect_video
-    from ..service.client import FreeSoraClient, open_session
+    from ..facade import FreeSora
     from .display import ProgressLine
-    from .tasks import open_cli_ledger
 
-    settings = load_settings(args.profile)
-    settings.require_key()
     line = ProgressLine(sys.stderr, args.task_id)
-    async with open_session(settings) as session:
-        client = FreeSoraClient(session, settings)
-        result = await collect_video(
-            client,
+    async with FreeSora.open(args.profile) as fs:
+        result = await fs.collect(
             args.task_id,
             args.out,
             timeout_s=args.timeout,
             interval_s=args.interval,
             on_progress=line.update,
-            ledger=await open_cli_ledger(args.profile),
         )
     line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
     print(result.path)
     return 0
 
 
-async def run_sandbox(args: argparse.Namespace) -> int:
+async def sandbox_command(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox, serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -77,10 +70,10 @@ def run_key(args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo as demo
+async def demo_command(args: argparse.Namespace) -> int:
+    from .demo import run_demo
 
-    return await demo(args.out, task_seconds=args.task_seconds)
+    return await run_demo(args.out, task_seconds=args.task_seconds)
 
 
 async def run_check(args: argparse.Namespace) -> int:
@@ -93,7 +86,7 @@ async def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_tasks(args: argparse.Namespace) -> int:
-    from .tasks import run_tasks as tasks
+async def tasks_command(args: argparse.Namespace) -> int:
+    from .tasks import run_tasks
 
-    return await tasks(args)
+    return await run_tasks(args)

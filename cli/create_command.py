@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import load_settings
 from .exit_codes import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
@@ -90,25 +89,18 @@ async def run_create(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("dry run: nothing was sent and no credits were spent", file=sys.stderr)
         return 0
-    settings = load_settings(args.profile)
-    settings.require_key()
-    from ..create.plan import PlannedTask
-    from ..create.submit import submit_tasks
+    from ..create import PlannedTask
+    from ..facade import FreeSora
     from ..ledger import once
-    from ..service.client import FreeSoraClient, open_session
-    from .tasks import open_cli_ledger
 
     # Written ahead and reused like the nodes' tasks: the same request and seed (default 0, as
     # the nodes) is one take, so running the same command twice pays once. Ctrl+C waits for a
-    # sent create's answer (asyncio.run cancels us; submit awaits the create shielded); a
-    # second Ctrl+C stops at once.
-    ledger = await open_cli_ledger(args.profile)  # unreachable: nothing is sent
-    second_interrupt_stops_at_once()
-    async with open_session(settings) as session:
-        [done] = await submit_tasks(
-            FreeSoraClient(session, settings),
+    # sent create's answer (asyncio.run cancels us; submit outlives the cancel); a
+    # second Ctrl+C stops at once. No key, or an unreachable ledger: nothing is sent.
+    async with FreeSora.open(args.profile) as fs:
+        second_interrupt_stops_at_once()
+        [done] = await fs.create(
             [PlannedTask(request)],
-            ledger=ledger,
             seed=args.seed,
             reuse=True,
             prices=prices,

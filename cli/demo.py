@@ -13,16 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from ..collect import VideoResult, collect_video
+from ..collect import VideoResult
 from ..config import ApiKey, Settings
-from ..create.plan import PlannedTask
-from ..create.submit import submit_tasks
+from ..create import PlannedTask
 from ..errors import FreeSoraError, TaskFailedError
-from ..ledger import FileLedger
+from ..facade import FreeSora
 from ..media.encode import encode_image
 from ..sandbox import FAIL_MARKER, SANDBOX_KEY, run_sandbox
 from ..schemas import CreateVideoRequest, build_create_request
-from ..service.client import FreeSoraClient, open_session
+from ..schemas.pricing import estimate_table
 from ..service.retry import RetryPolicy
 
 VIDEOS_LIST = "demo-videos.txt"  # the videos the latest demo saved in its folder
@@ -71,28 +70,20 @@ def demo_requests() -> dict[str, CreateVideoRequest]:
 
 
 async def _run_one(
-    client: FreeSoraClient,
-    name: str,
-    request: CreateVideoRequest,
-    out: Path,
-    ledger: FileLedger,
-    timeout_s: float,
+    fs: FreeSora, name: str, request: CreateVideoRequest, out: Path, timeout_s: float
 ) -> VideoResult | FreeSoraError:
-    [done] = await submit_tasks(client, [PlannedTask(request)], ledger=ledger, seed=0)
+    # Priced by the pack's estimate, as the sandbox charges, whatever the user's own table says.
+    [done] = await fs.create([PlannedTask(request)], seed=0, prices=estimate_table())
     _say(f"  {name:<10} {done.describe()}  nFrames={request.n_frames}")
     try:
-        return await collect_video(
-            client, done.task_id, out, ledger=ledger, timeout_s=timeout_s, interval_s=0.5
-        )
+        return await fs.collect(done.task_id, out, timeout_s=timeout_s, interval_s=0.5)
     except FreeSoraError as exc:
         return exc
 
 
-async def _run_again(
-    client: FreeSoraClient, request: CreateVideoRequest, ledger: FileLedger
-) -> bool:
+async def _run_again(fs: FreeSora, request: CreateVideoRequest) -> bool:
     """The same request and seed again (as after a ComfyUI restart): reused, nothing spent."""
-    [again] = await submit_tasks(client, [PlannedTask(request)], ledger=ledger, seed=0)
+    [again] = await fs.create([PlannedTask(request)], seed=0, prices=estimate_table())
     _say(f"  text       {again.describe()}")
     return again.reused
 
@@ -106,18 +97,19 @@ async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
     # only the latest demo's videos are kept, so they do not pile up run after run.
     path.unlink(missing_ok=True)
     removed = remove_previous_videos(out)
-    ledger = FileLedger(path)
     async with run_sandbox(task_seconds=task_seconds) as running:
         _say(f"sandbox listening on {running.base_url}")
-        settings = Settings(running.base_url, ApiKey(SANDBOX_KEY), "demo", proxy=None)
+        # The demo's own journal, whatever FREESORA_JOURNAL says: its tasks are the sandbox's.
+        settings = Settings(
+            running.base_url, ApiKey(SANDBOX_KEY), "demo", proxy=None, journal=str(path)
+        )
         _say("1. building and validating requests")
         requests = demo_requests()
         _say("2. creating the tasks (credits are spent here on the real service)")
-        async with open_session(settings) as session:
-            client = FreeSoraClient(session, settings, policy=RetryPolicy())
+        async with FreeSora.open(settings=settings, policy=RetryPolicy()) as fs:
             outcomes = await asyncio.gather(
                 *(
-                    _run_one(client, name, req, out, ledger, timeout_s=task_seconds * 10 + 30)
+                    _run_one(fs, name, req, out, timeout_s=task_seconds * 10 + 30)
                     for name, req in requests.items()
                 )
             )
@@ -125,9 +117,9 @@ async def run_demo(out: Path, *, task_seconds: float = 3.0) -> int:
             ok = _report(dict(zip(requests, outcomes, strict=True)))
             remember_videos(out, [o for o in outcomes if isinstance(o, VideoResult)])
             _say("4. the text request again, same seed (as after a restart): from the journal")
-            ok = await _run_again(client, requests["text"], ledger) and ok
+            ok = await _run_again(fs, requests["text"]) and ok
         credits = running.sandbox.credits(SANDBOX_KEY)
-        _say(f"credits left on the sandbox key: {credits}; task journal: {ledger.where}")
+        _say(f"credits left on the sandbox key: {credits}; task journal: {fs.where}")
         before = " (the previous demo's were removed)" if removed else ""
         _say(f"the videos of this demo are in {out.resolve()}{before}")
     _say("demo finished: all as expected" if ok else "demo finished with surprises (see above)")

@@ -19,25 +19,23 @@ from typing import Any
 
 from ..errors import ConfigError, FreeSoraError, InvalidRequestError, WaitCancelledError
 from .arguments import build_parser
-from .commands import run_check, run_demo, run_key, run_sandbox, run_tasks, run_wait
+from .commands import demo_command, run_check, run_key, run_wait, sandbox_command, tasks_command
 from .create_command import MAY_BE_CHARGED, run_create
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
-
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_INVALID", "MAY_BE_CHARGED", "main"]
 
 COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
     "create": run_create,
     "wait": run_wait,
-    "sandbox": run_sandbox,
-    "demo": run_demo,
+    "sandbox": sandbox_command,
+    "demo": demo_command,
     "check": run_check,
-    "tasks": run_tasks,
+    "tasks": tasks_command,
 }
 
 
 async def _closing_databases(command: Coroutine[Any, Any, int]) -> int:
     """Run a command, then close a farm database's pool before the event loop ends."""
-    from ..ledger import close_databases
+    from ..facade import close_databases
 
     try:
         return await command
@@ -76,7 +74,7 @@ def run_command(argv: list[str] | None) -> int:
         if args.command == "create" and not args.dry_run:
             print(MAY_BE_CHARGED, file=sys.stderr)
         if args.command == "wait":
-            print(resume_hint(args), file=sys.stderr)
+            print(wait_again_hint(args), file=sys.stderr)
         return EXIT_INTERRUPTED
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)
@@ -103,7 +101,7 @@ def missing_packages(exc: ModuleNotFoundError) -> str | None:
     )
 
 
-def resume_hint(args: Any) -> str:
+def wait_again_hint(args: Any) -> str:
     """What an interrupted `wait` tells: the task goes on, and the command that picks it up."""
     task_id = str(args.task_id).strip()
     out = "" if args.out == Path(".") else f" --out {shlex.quote(str(args.out))}"

@@ -7,78 +7,59 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..config import load_settings
 from ..errors import InvalidRequestError
-from ..ledger import Ledger, format_entry, ledger_location, open_ledger
+from ..facade import FreeSora
+from ..ledger import format_entry
 
-
-async def open_cli_ledger(profile: str | None) -> Ledger:
-    """The profile's ledger (its `journal`, FREESORA_JOURNAL, or the per-user data folder)."""
-    return await open_ledger(ledger_location(load_settings(profile)))
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..ledger import Spending
 
 
 async def run_tasks(args: argparse.Namespace) -> int:
-    ledger = await open_cli_ledger(args.profile)
+    async with FreeSora.open(args.profile, need_key=False) as fs:
+        return await _tasks(fs, args)
+
+
+async def _tasks(fs: FreeSora, args: argparse.Namespace) -> int:
     action, names = args.action, list(args.names)
     wanted = {"list": 0, "adopt": 2, "forget": 1, "compact": 0, "rekey": 0}[action]
     if len(names) != wanted:
         usage = {"adopt": "TAKE TASK_ID", "forget": "TAKE"}.get(action, "no names")
         raise InvalidRequestError(f"tasks {action} takes {usage}, got {len(names)} name(s)")
     if action == "adopt":
-        from ..schemas.task_id import clean_task_id
-
-        entry = await ledger.adopt(names[0], clean_task_id(names[1]))
+        entry = await fs.adopt(names[0], names[1])
         print(f"take {names[0]} is now task {entry.task_id}: it is reused, never created again")
         return 0
     if action == "forget":
-        await ledger.forget(names[0])
+        await fs.forget(names[0])
         print(f"take {names[0]} released: the same request and seed will be created again")
         return 0
     if action == "rekey":
-        return await _rekey(ledger)
+        print(await fs.rekey())
+        return 0
     if args.spent:
-        print(await spent_line(ledger, args.profile))
+        print(spent_line(await fs.spent(), fs.settings))
         return 0
     if action == "compact":
-        kept = await ledger.compact()
-        print(f"compacted {ledger.where}: {kept} take(s) kept, every task id among them")
+        kept = await fs.compact()
+        print(f"compacted {fs.where}: {kept} take(s) kept, every task id among them")
         return 0
-    entries = await ledger.entries(
-        limit=args.limit, only_unfinished=args.unfinished, model=args.model
-    )
-    print(f"journal: {ledger.where} ({len(entries)} shown)", file=sys.stderr)
-    for problem in await ledger.problems():
+    entries = await fs.tasks(limit=args.limit, only_unfinished=args.unfinished, model=args.model)
+    print(f"journal: {fs.where} ({len(entries)} shown)", file=sys.stderr)
+    for problem in await fs.problems():
         print(f"journal damage: {problem}", file=sys.stderr)
     for entry in entries:
         print(format_entry(entry))
     return 0
 
 
-async def _rekey(ledger: Ledger) -> int:
-    from ..ledger import FileLedger
-
-    if not isinstance(ledger, FileLedger):
-        raise InvalidRequestError(
-            f"tasks rekey applies to a journal file; {ledger.where} is a database, whose "
-            "secret is kept in the database itself"
-        )
-    print(await ledger.rekey())
-    return 0
-
-
-async def spent_line(ledger: Ledger, profile: str | None) -> str:
-    """`last 24 h: 120 of 500 credits (daily budget ...)`: the profile's account's spending,
-    after asking the service again about its failures whose refund it never confirmed."""
-    from ..ledger.refunds import recheck
+def spent_line(spent: Spending, settings: Settings) -> str:
+    """`last 24 h: 120 of 500 credits (daily budget ...)`: the profile's account's spending."""
     from ..schemas.pricing import shown
-    from ..service.client import FreeSoraClient, open_session
 
-    settings = load_settings(profile)
-    account = await ledger.account(settings.profile, settings.require_key().reveal())
-    async with open_session(settings) as session:
-        await recheck(ledger, account, FreeSoraClient(session, settings).status)
-    spent = await ledger.spent(account)
     if settings.daily_budget is None:
         return (
             f"last 24 h: {shown(spent.credits)} credits spent (profile {settings.profile}); "

@@ -151,7 +151,7 @@ def queued_shots(*, linked: bool, shot_list: str | None) -> list[dict[str, Any]]
 SHOT_BUILDER = "FreeSoraShotBuilder"
 
 
-def linked_shots_total(prompt: Any, node_id: str) -> float | None:
+def prompt_shots_total(prompt: Any, node_id: str) -> float | None:
     """The seconds of the shots linked into a storyboard node of an API-format prompt, from the
     Shot Builders' own `duration_s` widgets; None when a duration is linked (known only when
     the graph runs) or the chain is not Shot Builders all the way."""

@@ -26,6 +26,7 @@ from ..ledger import (
     Take,
     claim_within_budget,
     excerpt,
+    outlive,
     request_hashes,
     wait_for_slot,
 )
@@ -175,18 +176,21 @@ async def _submit_take(
     except BaseException:
         await decision.claim.release()  # nothing was sent: the take is free again
         raise
-    # Shielded: once sent, the answer is awaited and recorded even if we are cancelled.
-    sending = asyncio.ensure_future(_create_and_settle(client, task, decision.claim, ledger))
-    try:
-        task_id = await asyncio.shield(sending)
-    except asyncio.CancelledError:
-        if not sending.done():
-            logger.warning("cancelled during a create: waiting for its answer to record it")
-            await asyncio.wait([sending])  # bounded by the create's own timeouts
-        if not sending.cancelled() and sending.exception() is None:
-            logger.warning("created task %s (kept in the task journal)", sending.result())
-        raise
-    return Submitted(task_id, note=note, price=None if charge is None else charge.price)
+    # Once sent, the answer is awaited and recorded even if we are cancelled (bounded by the
+    # create's own timeouts); a second cancel stops the wait.
+    sending = await outlive(
+        _create_and_settle(client, task, decision.claim, ledger), on_cancel=_told_waiting
+    )
+    sent = sending.future
+    if sending.cancelled:
+        if not sent.cancelled() and sent.exception() is None:
+            logger.warning("created task %s (kept in the task journal)", sent.result())
+        raise asyncio.CancelledError
+    return Submitted(sent.result(), note=note, price=None if charge is None else charge.price)
+
+
+def _told_waiting() -> None:
+    logger.warning("cancelled during a create: waiting for its answer to record it")
 
 
 async def _create_and_settle(
@@ -194,7 +198,7 @@ async def _create_and_settle(
 ) -> str:
     # The account's limits are applied inside `create` (service/limits.py), on the loop it runs on.
     answer = detached.send(client, task.request)
-    cancelled = await detached.outlast(answer)
+    cancelled = (await outlive(answer)).cancelled
     if answer.cancelled():
         await _settle(claim.unknown("the create was stopped before its answer came"), ledger)
         raise asyncio.CancelledError

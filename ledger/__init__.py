@@ -30,6 +30,10 @@ from .contract import (
     one_take,
 )
 
+# Loaded with the face (it needs only asyncio): a lazy name equal to its module's name would
+# be the module itself once the module is imported.
+from .outlive import outlive
+
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
     from .endings import ending_of_error, ending_of_status
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
-    from .refunds import claim_within_budget
+    from .refunds import claim_within_budget, recheck_refunds
 
 _LAZY = {
     "open_ledger": "location",
@@ -60,6 +64,7 @@ _LAZY = {
     "ending_of_status": "endings",
     "ending_of_error": "endings",
     "claim_within_budget": "refunds",
+    "recheck_refunds": "refunds",
 }
 
 
@@ -96,7 +101,9 @@ __all__ = [
     "once",
     "one_take",
     "open_ledger",
+    "outlive",
     "page_bounds",
+    "recheck_refunds",
     "request_hash",
     "request_hashes",
     "task_page",

@@ -10,7 +10,7 @@ runs to its end, unwatched): whoever cancels twice means it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -27,9 +27,16 @@ class Outlived(Generic[T]):
     cancelled: bool
 
 
-async def outlive(work: Awaitable[T], *, within_s: float | None = None) -> Outlived[T]:
+async def outlive(
+    work: Awaitable[T],
+    *,
+    within_s: float | None = None,
+    on_cancel: Callable[[], None] | None = None,
+) -> Outlived[T]:
     """Wait for `work` to end, through a cancel of the caller; never raises (but for a second
-    cancel, which stops the wait). `within_s` bounds the work: it is given up after that."""
+    cancel, which stops the wait). `within_s` bounds the work: it is given up after that.
+    `on_cancel` is told when a cancel comes while the work still runs, before the wait goes on:
+    whoever cancelled (Ctrl+C) learns at once why nothing stops yet."""
     bounded = work if within_s is None else asyncio.wait_for(work, within_s)
     future = asyncio.ensure_future(bounded)
     future.add_done_callback(_retrieve)
@@ -37,6 +44,8 @@ async def outlive(work: Awaitable[T], *, within_s: float | None = None) -> Outli
         await asyncio.shield(future)
     except asyncio.CancelledError:
         if not future.done():
+            if on_cancel is not None:
+                on_cancel()
             await asyncio.wait([future])
         return Outlived(future, cancelled=True)
     except Exception:  # the future holds the error, for the caller to read

@@ -74,7 +74,7 @@ async def claim_within_budget(
         return await ledger.claim(take, model=model, summary=summary, charge=charge)
     except BudgetExceededError:
         try:
-            found = await recheck(ledger, take.account, check, asked)
+            found = await recheck_refunds(ledger, take.account, check, asked)
         except LedgerError as exc:  # the refusal stands, and is what the user must see
             logger.warning("refunds of the account were not re-checked: %s", exc)
             found = False
@@ -83,7 +83,9 @@ async def claim_within_budget(
     return await ledger.claim(take, model=model, summary=summary, charge=charge)
 
 
-async def recheck(ledger: Ledger, account: str, check: CheckStatus, asked: Asked = ASKED) -> bool:
+async def recheck_refunds(
+    ledger: Ledger, account: str, check: CheckStatus, asked: Asked = ASKED
+) -> bool:
     """Ask the service again about `account`'s tasks whose refund was never said (bounded, see
     the module); True when a refund was recorded meanwhile, by this round or one it joined."""
     before = asked.found.get(account, 0)

@@ -1,4 +1,4 @@
-"""The create step every creation node shares: key check, client, tasks, text on the node."""
+"""The create step every creation node shares: checks, the facade's create, text on the node."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from comfy_api.latest import io, ui
 
 from ..schemas.models import SEED_MAX
-from .hooks import open_ledger_for, show_text
+from .comfy_folders import journal_path
+from .progress import show_text
 from .widgets import RERUN_NOTE, batch_size_problem
 
 if TYPE_CHECKING:
@@ -93,16 +94,9 @@ async def create_planned(
     request and seed. The seed is never sent: with the request it identifies a take. The
     output is the task id, or with `as_list` the ids in input order (one downstream run each).
     """
-    from ..config import load_settings
-    from ..create.submit import submit_tasks
-    from ..schemas.pricing import load_user_prices, merged_prices
-    from ..service.client import FreeSoraClient, open_session
+    from ..facade import FreeSora
 
-    settings = load_settings(profile.strip() or None)
-    settings.require_key()  # before any request: a missing key costs nothing
-    prices = merged_prices(load_user_prices())  # a wrong price table: nothing is sent
     count = len(planned)
-    show_text(node, f"creating {count} task{'s' if count != 1 else ''}: {planned[0].describe()}")
     lines: list[str] = [""] * count
 
     def submitted(index: int, result: Submitted) -> None:
@@ -110,18 +104,19 @@ async def create_planned(
         lines[index] = prefix + result.describe()
         show_text(node, "\n".join(line for line in lines if line))
 
-    ledger = await open_ledger_for(settings)  # unreachable or unwritable: nothing is sent
-    async with open_session(settings) as session, _said_on(node):
-        results = await submit_tasks(
-            FreeSoraClient(session, settings),
-            planned,
-            ledger=ledger,
-            seed=seed,
-            on_submitted=submitted,
-            on_wait=lambda message: show_text(node, message),
-            prices=prices,
-            keep_refused=as_list,  # a batch keeps the takes its budget allowed
+    # A missing key, a bad price table, an unreachable or unwritable ledger: nothing is sent.
+    async with FreeSora.open(profile.strip() or None, default_journal=journal_path) as fs:
+        show_text(
+            node, f"creating {count} task{'s' if count != 1 else ''}: {planned[0].describe()}"
         )
+        async with _said_on(node):
+            results = await fs.create(
+                planned,
+                seed=seed,
+                on_submitted=submitted,
+                on_wait=lambda message: show_text(node, message),
+                keep_refused=as_list,  # a batch keeps the takes its budget allowed
+            )
     text = created_text(results, planned)
     # The frontend shows progress text on the node, not a V3 node's PreviewText: say it here.
     show_text(node, text)

@@ -53,9 +53,11 @@ def _register_routes() -> None:
     server = getattr(prompt_server, "instance", None)
     if server is None or id(server.routes) in _REGISTERED:
         return
-    from ..config import load_settings
+    from ..facade import FreeSora
     from ..routes import build_routes
-    from .hooks import open_ledger_for
+    from .comfy_folders import journal_path
 
-    build_routes(server.routes, default_ledger=lambda: open_ledger_for(load_settings()))
+    build_routes(
+        server.routes, default_ledger=lambda: FreeSora.ledger_of(default_journal=journal_path)
+    )
     _REGISTERED.add(id(server.routes))

@@ -4,7 +4,7 @@ ComfyUI hands `validate_inputs` only a node's own widgets (linked inputs arrive 
 storyboard cannot see its Shot Builders there. ComfyUI's on-prompt hook sees the whole prompt
 just before it validates it, in the same request's task: the prompt is kept in a context
 variable for that validation (tasks copy it; another request's task never sees it), and the
-storyboard reads its shots' total from it (`create.plan.linked_shots_total`).
+storyboard reads its shots' total from it (`create.plan.prompt_shots_total`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def remember_prompt(json_data: Any) -> Any:
 def linked_shots_total(node_id: Any, n_frames: Any) -> float | None:
     """The seconds of a storyboard node's linked shots in the prompt being validated, or None
     (not known before the graph runs, or not this prompt: the node's n_frames must match)."""
-    from ..create.plan import linked_shots_total as total_in
+    from ..create.plan import prompt_shots_total
 
     prompt = _PROMPT.get()
     node = (prompt or {}).get(str(node_id))
@@ -35,7 +35,7 @@ def linked_shots_total(node_id: Any, n_frames: Any) -> float | None:
         n_frames
     ):
         return None
-    return total_in(prompt, str(node_id))
+    return prompt_shots_total(prompt, str(node_id))
 
 
 def register() -> None:

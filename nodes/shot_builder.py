@@ -8,7 +8,7 @@ from comfy_api.latest import io, ui
 
 from ..errors import InvalidRequestError
 from ..schemas.models import MAX_SHOT_S, MIN_SHOT_S
-from .hooks import show_text
+from .progress import show_text
 from .search_aliases import search_aliases
 from .widgets import SHOTS
 

@@ -8,7 +8,7 @@ from typing import Any
 from comfy_api.latest import io, ui
 
 from ..schemas.models import VideoModel
-from .hooks import journal_path, open_ledger_for
+from .comfy_folders import journal_path
 from .search_aliases import search_aliases
 
 ANY_MODEL = "any"
@@ -58,12 +58,11 @@ class FreeSoraTaskHistory(io.ComfyNode):
     @classmethod
     def fingerprint_inputs(cls, **inputs: Any) -> Any:
         # The journal changes between runs: run again whenever it did.
-        from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger import ledger_location
+        from ..facade import FreeSora
 
         try:
-            location = ledger_location(load_settings(), journal_path())
+            location = FreeSora.journal_location(None, journal_path)
         except FreeSoraError:
             return "no ledger"
         if isinstance(location, str):
@@ -84,20 +83,21 @@ class FreeSoraTaskHistory(io.ComfyNode):
 
     @classmethod
     async def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
-        from ..config import load_settings
         from ..errors import FreeSoraError
-        from ..ledger import format_entry, newest_collectable
+        from ..facade import FreeSora
+        from ..ledger import format_entry
 
-        ledger = await open_ledger_for(load_settings())
-        chosen = await newest_collectable(
-            ledger, None if model == ANY_MODEL else model, only_unfinished, limit
-        )
-        if not chosen:
-            total = await ledger.count(model=None if model == ANY_MODEL else model)
-            raise FreeSoraError(
-                f"No task in the journal matches (only_unfinished={only_unfinished}, "
-                f"model={model}): nothing to collect. The journal {ledger.where} lists "
-                f"{total} take(s); `freesora tasks` shows them."
+        chosen_model = None if model == ANY_MODEL else model
+        async with FreeSora.open(need_key=False, default_journal=journal_path) as fs:
+            chosen = await fs.collectable(
+                model=chosen_model, only_unfinished=only_unfinished, limit=limit
             )
+            if not chosen:
+                total = await fs.count(model=chosen_model)
+                raise FreeSoraError(
+                    f"No task in the journal matches (only_unfinished={only_unfinished}, "
+                    f"model={model}): nothing to collect. The journal {fs.where} lists "
+                    f"{total} take(s); `freesora tasks` shows them."
+                )
         text = "\n".join(format_entry(entry) for entry in chosen)
         return io.NodeOutput([e.task_id for e in chosen], ui=ui.PreviewText(text))

@@ -16,7 +16,8 @@ from comfy_api.latest import InputImpl, io, ui
 
 from ..errors import WaitCancelledError
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
-from .hooks import interrupt_error, interrupted, open_ledger_for, progress_bar, show_text
+from .comfy_folders import VIDEO_SUBFOLDER, download_dir, journal_path
+from .progress import interrupt_error, interrupted, progress_bar, show_text
 from .search_aliases import search_aliases
 from .widgets import profile_input
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ..collect import Collected
 
 ON_ERROR = ("raise", "skip")
-SUBFOLDER = "freesora"
 
 
 def _items(value: Any) -> list[Any]:
@@ -39,19 +39,11 @@ def _at(values: Sequence[Any], index: int, default: Any) -> Any:
     return values[min(index, len(values) - 1)] if values else default
 
 
-def _download_dir() -> Path:
-    """ComfyUI's output folder: its temp folder is emptied at every start, and a paid video
-    must outlive that."""
-    import folder_paths
-
-    return Path(folder_paths.get_output_directory()) / SUBFOLDER
-
-
 def _face(summary: str, paths: Sequence[Path]) -> dict[str, Any]:
     """The text, and the clips themselves where the core can preview videos on a node."""
     shown = dict(ui.PreviewText(summary).as_dict())
     if paths and hasattr(ui, "PreviewVideo") and hasattr(ui, "SavedResult"):
-        saved = [ui.SavedResult(path.name, SUBFOLDER, io.FolderType.output) for path in paths]
+        saved = [ui.SavedResult(path.name, VIDEO_SUBFOLDER, io.FolderType.output) for path in paths]
         shown.update(ui.PreviewVideo(saved).as_dict())
     return shown
 
@@ -160,12 +152,11 @@ class FreeSoraVideoResult(io.ComfyNode):
         on_error: list[str] | None = None,
     ) -> io.NodeOutput:
         # Imported here, not at module level: keeps the pack's start-up cost to milliseconds.
-        from ..collect import collect_videos, failures_error
-        from ..config import load_settings
-        from ..create.submit import NOT_CREATED
+        from ..collect import failures_error
+        from ..create import NOT_CREATED
         from ..errors import FreeSoraError
+        from ..facade import FreeSora
         from ..schemas.task_id import clean_task_id
-        from ..service.client import FreeSoraClient, open_session
 
         # A take its daily budget refused has no task: that item fails, the others are collected.
         given = [str(value) for value in _items(task_id)]
@@ -174,10 +165,9 @@ class FreeSoraVideoResult(io.ComfyNode):
         mode = _one_value(on_error, "on_error", ON_ERROR[0])
         if mode not in ON_ERROR:
             raise _invalid("on_error", f"must be one of {', '.join(ON_ERROR)}; got {mode!r}")
-        settings = load_settings(str(_one_value(profile, "profile", "") or "").strip() or None)
-        settings.require_key()
-        face = _Face(cls, task_ids)
+        chosen = str(_one_value(profile, "profile", "") or "").strip() or None
         timeouts, intervals = _items(timeout_s), _items(poll_interval_s)
+        face = _Face(cls, task_ids)
 
         def options_for(index: int) -> dict[str, Any]:
             return {
@@ -187,16 +177,13 @@ class FreeSoraVideoResult(io.ComfyNode):
                 "should_cancel": interrupted,
             }
 
-        ledger = await open_ledger_for(settings)
-        async with open_session(settings) as session:
-            wanted = [i for i in range(len(task_ids)) if i not in refused]
+        wanted = [i for i in range(len(task_ids)) if i not in refused]
+        async with FreeSora.open(chosen, default_journal=journal_path) as fs:
             try:
-                collected = await collect_videos(
-                    FreeSoraClient(session, settings),
+                collected = await fs.collect_all(
                     [task_ids[i] for i in wanted],
-                    _download_dir(),
+                    download_dir(),
                     options_for=lambda at: options_for(wanted[at]),
-                    ledger=ledger,
                 )
             except WaitCancelledError:
                 raise interrupt_error() from None
@@ -275,7 +262,7 @@ class _Face:
         self._task_ids = task_ids
         self._bar = progress_bar(100)
         self._progress = [0.0] * len(task_ids)
-        from ..create.submit import NOT_CREATED
+        from ..create import NOT_CREATED
 
         self._lines = [t if t.startswith(NOT_CREATED) else f"task {t}: waiting" for t in task_ids]
 

@@ -16,7 +16,6 @@ from ..schemas.models import (
     AspectRatio,
     ModelKind,
     Size,
-    VideoModel,
     models_of,
     spec_of,
 )
@@ -173,7 +172,3 @@ def task_id_output(*, is_list: bool = False) -> io.String.Output:
         tooltip="The created task's id: connect it to Sora 2 Video Result, or keep it to "
         "collect the video later.",
     )
-
-
-def text_models() -> list[VideoModel]:
-    return models_of(ModelKind.TEXT)

@@ -19,7 +19,7 @@ from freesora.ledger.refunds import (
     RECHECK_TASKS,
     Asked,
     claim_within_budget,
-    recheck,
+    recheck_refunds,
 )
 from freesora.sandbox import FAIL_NO_REFUND_MARKER, SANDBOX_KEY
 from freesora.schemas import CreateVideoRequest
@@ -72,20 +72,20 @@ async def test_a_recheck_asks_a_few_tasks_and_each_one_again_only_after_a_minute
     account = await ledger.account("default", SANDBOX_KEY)
     clock = Minutes()
     memory = Asked(clock=clock)
-    assert not await recheck(ledger, account, harness.client.status, memory)
+    assert not await recheck_refunds(ledger, account, harness.client.status, memory)
     assert asked(harness) == RECHECK_TASKS  # the newest five
     clock.now += 1
-    assert not await recheck(ledger, account, harness.client.status, memory)
+    assert not await recheck_refunds(ledger, account, harness.client.status, memory)
     assert asked(harness) == RECHECK_TASKS + 2  # only those not asked yet
-    assert not await recheck(ledger, account, harness.client.status, memory)
+    assert not await recheck_refunds(ledger, account, harness.client.status, memory)
     assert asked(harness) == RECHECK_TASKS + 2  # nothing is due
     assert (await ledger.spent(account)).credits == len(ids) * PRICE
     harness.sandbox.refund(ids[0])  # the service gives the oldest one's credits back later
     clock.now = RECHECK_EVERY_S
-    assert not await recheck(ledger, account, harness.client.status, memory)
+    assert not await recheck_refunds(ledger, account, harness.client.status, memory)
     assert asked(harness) == 2 * RECHECK_TASKS + 2  # the five asked longest ago
     clock.now = RECHECK_EVERY_S + 1
-    assert await recheck(ledger, account, harness.client.status, memory)
+    assert await recheck_refunds(ledger, account, harness.client.status, memory)
     assert asked(harness) == 2 * RECHECK_TASKS + 4  # then the other two: the refund is seen
     assert (await ledger.spent(account)).credits == (len(ids) - 1) * PRICE
     entry = await FileLedger(ledger.path).find_task(ids[0])
@@ -101,7 +101,7 @@ async def test_refused_creates_at_once_share_one_round_of_questions(
     harness.sandbox.refund(task_id)
     memory = Asked(clock=Minutes())
     found = await asyncio.gather(
-        *(recheck(ledger, account, harness.client.status, memory) for _ in range(4))
+        *(recheck_refunds(ledger, account, harness.client.status, memory) for _ in range(4))
     )
     assert found == [True] * 4
     assert asked(harness) == 1

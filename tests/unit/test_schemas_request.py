@@ -407,13 +407,13 @@ def test_a_queue_time_length_check_of_a_number_past_what_a_float_holds_is_an_ans
 
 
 def test_linked_shots_past_what_a_float_holds_are_too_long_for_any_length() -> None:
-    from freesora.create.plan import SHOT_BUILDER, length_problem, linked_shots_total
+    from freesora.create.plan import SHOT_BUILDER, length_problem, prompt_shots_total
 
     prompt = {
         "1": {"class_type": "FreeSoraStoryboard", "inputs": {"shots": ["2", 0]}},
         "2": {"class_type": SHOT_BUILDER, "inputs": {"duration_s": 10**400, "scene": "a"}},
     }
-    total = linked_shots_total(prompt, "1")
+    total = prompt_shots_total(prompt, "1")
     assert total is not None
     problem = length_problem("sora-2-pro-storyboard", "25", total)
     assert problem is not None

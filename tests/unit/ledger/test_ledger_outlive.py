@@ -87,3 +87,20 @@ async def test_bounded_work_is_given_up_once_it_runs_past_within_s() -> None:
     work.release.set()
     await turns()
     assert "ended" not in work.ended  # given up: stopped, or never started
+
+
+async def test_whoever_cancels_is_told_at_once_that_the_work_goes_on() -> None:
+    work = Work()
+    told: list[list[str]] = []
+    waiter = asyncio.ensure_future(
+        outlive(work.run(), on_cancel=lambda: told.append(list(work.ended)))
+    )
+    await turns()
+    assert told == []  # no cancel yet: nothing to tell
+    waiter.cancel()
+    await turns()
+    assert told == [[]]  # told while the work still runs
+    work.release.set()
+    outlived = await waiter
+    assert outlived.cancelled
+    assert (told, outlived.future.result()) == ([[]], 7)

@@ -179,7 +179,7 @@ async def test_a_failure_an_earlier_version_recorded_counts_until_the_service_sa
     harness: Harness, path: Path
 ) -> None:
     from freesora.ledger import Charge, Take
-    from freesora.ledger.refunds import Asked, recheck
+    from freesora.ledger.refunds import Asked, recheck_refunds
     from freesora.sandbox import FAIL_MARKER
 
     # Written as 0.3.0 wrote it: a priced take, its task, and its end without the flag.
@@ -195,5 +195,5 @@ async def test_a_failure_an_earlier_version_recorded_counts_until_the_service_sa
     harness.clock.advance(60)  # the task has ended on the service: refunded
     upgraded = FileLedger(path)
     assert (await upgraded.spent(account)).credits == 30  # never said: counted as spent
-    assert await recheck(upgraded, account, harness.client.status, Asked())
+    assert await recheck_refunds(upgraded, account, harness.client.status, Asked())
     assert (await FileLedger(path).spent(account)).credits == 0

@@ -1,7 +1,9 @@
-"""From a task id to a video file: wait for the task, then download its result.
+"""One task, from its id to a video file: wait for it, download its result, record how it ended.
 
-One code path for `freesora wait`, the demo and the result node. Videos go where the caller
-says (ComfyUI's output/freesora for the nodes, --out for the CLI), never a temp folder.
+One code path for `freesora wait`, the demo and the result node (through the facade). Videos go
+where the caller says (ComfyUI's output/freesora for the nodes, --out for the CLI), never a temp
+folder. A link storage refuses is replaced by a fresh one; the words a node or a terminal line
+shows of a status (`status_text`) are here too.
 """
 
 from __future__ import annotations
@@ -9,29 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from ..errors import (
     DownloadError,
-    FreeSoraError,
     LedgerError,
     ServiceError,
     TaskCancelledError,
     TaskFailedError,
-    TasksFailedError,
-    WaitCancelledError,
 )
-from .ledger import Ledger, TakeState, ending_of_error
-from .schemas import TaskStatus
-from .schemas.models import WAIT_TIMEOUT_DEFAULT_S
-from .schemas.task_id import clean_task_id, task_file_stem
-from .service.polling import wait_for_task
+from ..ledger import Ledger, TakeState, ending_of_error
+from ..schemas import TaskStatus
+from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
+from ..schemas.task_id import clean_task_id, task_file_stem
+from ..service.polling import wait_for_task
 
 if TYPE_CHECKING:
-    from .service.client import FreeSoraClient
+    from ..service.client import FreeSoraClient
 
 logger = logging.getLogger("freesora.collect")
 # What storage answers a link that expired or that it refuses (a CDN's signed URL): the video
@@ -142,65 +140,6 @@ def _link_lost(task_id: str, exc: DownloadError) -> DownloadError:
         status=exc.status,
         task_id=task_id,
     )
-
-
-Collected = VideoResult | FreeSoraError
-
-
-async def collect_videos(
-    client: FreeSoraClient,
-    task_ids: Sequence[str],
-    out_dir: Path,
-    *,
-    options_for: Callable[[int], dict[str, Any]],
-    **common: Any,
-) -> list[Collected]:
-    """Every task collected at once; each a `VideoResult` or the error that ended it, in order.
-
-    `options_for(i)` gives task i's own options and `common` those of all (`collect_video`'s,
-    e.g. where to record the ends). A task that fails, times out or cannot be downloaded does
-    not stop the others; a cancelled wait (the user's Cancel) or anything unforeseen stops them
-    all and is raised.
-    """
-
-    async def one(index: int) -> Collected:
-        try:
-            return await collect_video(
-                client, task_ids[index], out_dir, **common, **options_for(index)
-            )
-        except WaitCancelledError:
-            raise
-        except FreeSoraError as exc:
-            return exc
-
-    waits = [asyncio.ensure_future(one(index)) for index in range(len(task_ids))]
-    try:
-        return list(await asyncio.gather(*waits))
-    finally:
-        for wait in waits:  # after an interruption the other waits must not go on
-            wait.cancel()
-
-
-def failures_error(task_ids: Sequence[str], results: Sequence[Collected]) -> FreeSoraError:
-    """The error that names every task of the batch that gave no video, and why."""
-    failed = [r for r in results if isinstance(r, FreeSoraError)]
-    if len(task_ids) == 1:
-        return failed[0]
-    lines = "\n".join(
-        f"- {failure_line(t, r)}" for t, r in zip(task_ids, results, strict=True) if r in failed
-    )
-    made = len(results) - len(failed)
-    return TasksFailedError(
-        f"{len(failed)} of {len(task_ids)} tasks gave no video:\n{lines}\n"
-        f"The other {made} were downloaded. Set on_error to skip to save them and go on.",
-        failures=failed,
-    )
-
-
-def failure_line(task_id: str, error: FreeSoraError) -> str:
-    """The error, naming its task (most messages already do)."""
-    text = str(error)
-    return text if task_id in text else f"task {task_id}: {text}"
 
 
 async def _already_saved(ledger: Ledger, task_id: str) -> VideoResult | None:

@@ -1,0 +1,274 @@
+"""FreeSora: the one way in for the nodes and the CLI, in the manner of openai's AsyncOpenAI.
+
+    async with FreeSora.open(profile) as fs:
+        [done] = await fs.create([PlannedTask(request)], seed=0)
+        video = await fs.collect(done.task_id, out_dir)
+
+`open` does the set-up once: the settings (the profile's, or given) -> the key, when the work
+needs one -> the profile's ledger store on this event loop -> an HTTP session and client, made
+on first use. A store belongs to the loop it was opened on (`ledger.open_ledger` keeps one per
+journal file, and one per database and loop), never to a facade: closing a facade closes only
+its HTTP session, so a create still running on the pack's own loop (`start_create`) keeps the
+ledger and pool it uses. At load this imports only config and the ledger's face; `create`,
+`collect` and the HTTP client load when first used, so `freesora tasks` loads no aiohttp or
+pydantic. May import `create`, `collect`, `ledger`, `media`, `schemas`, `service`, `config` and
+`errors`; never `routes`, `nodes` or `cli`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings, load_settings
+from .errors import InvalidRequestError
+from .ledger import Entry, Ledger, Spending, close_databases, ledger_location, open_ledger
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .collect import Collected, VideoResult
+    from .create import PlannedTask, Submitted
+    from .create.submit import OnSubmitted
+    from .ledger import OnWait
+    from .schemas.pricing import PriceTable
+    from .service.client import FreeSoraClient
+    from .service.retry import RetryPolicy
+
+# Where a profile that names no journal keeps its ledger (ComfyUI's user folder). A callable is
+# called only then: finding ComfyUI's folder may move or create one.
+DefaultJournal = Path | Callable[[], Path]
+
+
+class FreeSora:
+    """One profile's work on one event loop: its settings, its ledger store and its client."""
+
+    def __init__(
+        self, settings: Settings, ledger: Ledger, *, policy: RetryPolicy | None = None
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self._policy = policy
+        self._session: aiohttp.ClientSession | None = None
+        self._client: FreeSoraClient | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        profile: str | None = None,
+        *,
+        need_key: bool = True,
+        default_journal: DefaultJournal | None = None,
+        settings: Settings | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> AsyncIterator[FreeSora]:
+        """The profile's facade (`settings` given instead: used as they are, e.g. the demo's).
+
+        With `need_key` a missing key is refused first; then the ledger store is opened, and an
+        unreachable database or unwritable journal is raised here: nothing is sent either way.
+        On exit the HTTP session is closed; the store stays open for the loop's other users.
+        """
+        settings = settings if settings is not None else load_settings(profile)
+        if need_key:
+            settings.require_key()
+        ledger = await cls.ledger_of(settings=settings, default_journal=default_journal)
+        fs = cls(settings, ledger, policy=policy)
+        try:
+            yield fs
+        finally:
+            if fs._session is not None:
+                await fs._session.close()
+
+    @staticmethod
+    def journal_location(
+        profile: str | None = None,
+        default_journal: DefaultJournal | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> str | Path:
+        """Where the profile's ledger is: its `journal` (for the default profile
+        FREESORA_JOURNAL wins), else `default_journal`, else the per-user data folder. A
+        database is its URL (str), a file a Path."""
+        settings = settings if settings is not None else load_settings(profile)
+        return ledger_location(settings, default_journal)
+
+    @classmethod
+    async def ledger_of(
+        cls,
+        profile: str | None = None,
+        *,
+        default_journal: DefaultJournal | None = None,
+        settings: Settings | None = None,
+    ) -> Ledger:
+        """The profile's ledger store on this loop, for a caller that needs no client (the
+        routes). The loop's own: the caller never closes it."""
+        return await open_ledger(cls.journal_location(profile, default_journal, settings=settings))
+
+    @classmethod
+    def start_create(
+        cls,
+        profile: str | None,
+        planned: Sequence[PlannedTask],
+        *,
+        seed: int | None,
+        default_journal: DefaultJournal | None = None,
+        settings: Settings | None = None,
+        on_submitted: OnSubmitted | None = None,
+        on_wait: OnWait | None = None,
+    ) -> Future[list[Submitted]]:
+        """The whole create (claim -> send -> settle) started on the pack's own loop: it needs
+        no node running and outlives whoever started it (a prompt's loop that ends, a cancel).
+        Its facade and stores are that loop's; `on_submitted` and `on_wait` are called on its
+        thread. A missing key or a bad profile is raised here, before anything starts."""
+        from .create import detached
+
+        settings = settings if settings is not None else load_settings(profile)
+        settings.require_key()
+
+        async def whole() -> list[Submitted]:
+            async with cls.open(settings=settings, default_journal=default_journal) as fs:
+                return await fs.create(
+                    planned, seed=seed, on_submitted=on_submitted, on_wait=on_wait
+                )
+
+        return detached.run(whole())
+
+    @property
+    def where(self) -> str:
+        """The ledger as a person reads it: a journal's path, or a database without password."""
+        return self.ledger.where
+
+    @property
+    def client(self) -> FreeSoraClient:
+        """The service's client for this profile; its HTTP session is made on first use."""
+        if self._client is None:
+            from .service.client import FreeSoraClient, open_session
+
+            self._session = open_session()
+            self._client = FreeSoraClient(self._session, self.settings, policy=self._policy)
+        return self._client
+
+    # --- the two verbs ----------------------------------------------------------------------
+
+    async def create(
+        self,
+        planned: Sequence[PlannedTask],
+        *,
+        seed: int | None,
+        reuse: bool = True,
+        prices: PriceTable | None = None,
+        keep_refused: bool = False,
+        on_submitted: OnSubmitted | None = None,
+        on_wait: OnWait | None = None,
+    ) -> list[Submitted]:
+        """Create (or reuse, per the ledger) each planned take: `create.submit.submit_tasks`.
+
+        Each new take is charged its price from `prices`, by default the user's price table
+        over the pack's estimate, read first: a wrong table sends nothing.
+        """
+        from .create import submit_tasks
+
+        if prices is None:
+            from .schemas.pricing import load_user_prices, merged_prices
+
+            prices = merged_prices(load_user_prices())
+        return await submit_tasks(
+            self.client,
+            planned,
+            ledger=self.ledger,
+            seed=seed,
+            reuse=reuse,
+            on_submitted=on_submitted,
+            on_wait=on_wait,
+            prices=prices,
+            keep_refused=keep_refused,
+        )
+
+    async def collect(self, task_id: str, out_dir: Path, **wait_options: Any) -> VideoResult:
+        """Wait for one task and save its video in `out_dir`, its end recorded in the ledger
+        (`collect.collect_video`; options as `service.polling.wait_for_task`)."""
+        from .collect import collect_video
+
+        return await collect_video(
+            self.client, task_id, out_dir, ledger=self.ledger, **wait_options
+        )
+
+    async def collect_all(
+        self,
+        task_ids: Sequence[str],
+        out_dir: Path,
+        *,
+        options_for: Callable[[int], dict[str, Any]],
+    ) -> list[Collected]:
+        """Every task at once, each a video or the error that ended it, in order
+        (`collect.collect_videos`; `options_for(i)`: task i's wait options)."""
+        from .collect import collect_videos
+
+        return await collect_videos(
+            self.client, task_ids, out_dir, options_for=options_for, ledger=self.ledger
+        )
+
+    # --- the ledger, as people see it -------------------------------------------------------
+
+    async def tasks(
+        self, *, limit: int | None = None, only_unfinished: bool = False, model: str | None = None
+    ) -> list[Entry]:
+        """The ledger's takes, newest first."""
+        return await self.ledger.entries(limit=limit, only_unfinished=only_unfinished, model=model)
+
+    async def collectable(
+        self, *, model: str | None, only_unfinished: bool, limit: int
+    ) -> list[Entry]:
+        """The newest takes with a task id (with `only_unfinished`, not collected yet)."""
+        from .ledger import newest_collectable
+
+        return await newest_collectable(self.ledger, model, only_unfinished, limit)
+
+    async def count(self, *, model: str | None = None) -> int:
+        return await self.ledger.count(model=model)
+
+    async def spent(self) -> Spending:
+        """What this profile's account spent in the last 24 hours, after asking the service
+        again about its failures whose refund it never confirmed (needs the key)."""
+        from .ledger import recheck_refunds
+
+        key = self.settings.require_key()
+        account = await self.ledger.account(self.settings.profile, key.reveal())
+        await recheck_refunds(self.ledger, account, self.client.status)
+        return await self.ledger.spent(account)
+
+    async def adopt(self, take: str, task_id: str) -> Entry:
+        """The take's task is `task_id` (an unknown outcome resolved): reused, never resent."""
+        from .schemas.task_id import clean_task_id
+
+        return await self.ledger.adopt(take, clean_task_id(task_id))
+
+    async def forget(self, take: str) -> Entry:
+        """Release a take blocked by an unknown outcome: it may be created again."""
+        return await self.ledger.forget(take)
+
+    async def compact(self) -> int:
+        """Rewrite the ledger keeping one record per take; how many remain."""
+        return await self.ledger.compact()
+
+    async def rekey(self) -> str:
+        """Go on with the secret beside a journal file (`ledger.rekey`); what was done, in words."""
+        from .ledger import FileLedger
+
+        if not isinstance(self.ledger, FileLedger):
+            raise InvalidRequestError(
+                f"tasks rekey applies to a journal file; {self.where} is a database, whose "
+                "secret is kept in the database itself"
+            )
+        return await self.ledger.rekey()
+
+    async def problems(self) -> list[str]:
+        """Damage found while reading the ledger, one line each."""
+        return await self.ledger.problems()
+
+
+__all__ = ["DefaultJournal", "FreeSora", "close_databases"]
