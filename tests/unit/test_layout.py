@@ -21,7 +21,7 @@ FORBIDDEN = COMFY_ONLY | {"torch"}
 NOT_THE_PACK = {".venv", "build", "tests", "benchmarks", "docs", "example_workflows", "web"}
 ENTRY_SCRIPTS = {"dev.py", "run_freesora.py"}
 # The root shows the architecture: the ComfyUI entry, the entry scripts and at most four others.
-ROOT_MODULES = {"__init__.py", *ENTRY_SCRIPTS, "errors.py", "collect.py", "facade.py"}
+ROOT_MODULES = {"__init__.py", *ENTRY_SCRIPTS, "errors.py", "facade.py"}
 
 
 def pack_modules() -> dict[str, Path]:
