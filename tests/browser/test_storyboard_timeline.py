@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_host import EXAMPLES, HERE, FrontendPage, frontend_version
+from browser_host import EXAMPLES, FrontendPage, frontend_version
 from comfy_host.server import SandboxThread
 from web_host import screenshot_dir
 
 MODES = {"classic": False, "vue": True}
 EXAMPLE = "freesora_storyboard.json"
-SAVED_BEFORE_SHOT_LIST = HERE / "workflows" / "saved_before_shot_list.json"
+SAVED_BEFORE_SHOT_LIST = Path(__file__).parent / "workflows" / "saved_before_shot_list.json"
 STORYBOARD = 4  # the node id in both workflows
 TIMELINE = "[data-freesora='timeline']"
 SHOWN = """() => {
