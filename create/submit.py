@@ -196,7 +196,7 @@ def _told_waiting() -> None:
 async def _create_and_settle(
     client: FreeSoraClient, task: PlannedTask, claim: Claim, ledger: Ledger
 ) -> str:
-    # The account's limits are applied inside `create` (service/limits.py), on the loop it runs on.
+    # The account's gate (service/account_gate.py) applies inside `create`, on the loop it runs on.
     answer = detached.send(client, task.request)
     cancelled = (await outlive(answer)).cancelled
     if answer.cancelled():

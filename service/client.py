@@ -66,9 +66,9 @@ class Timeouts:
     download_read_s: float = 60.0
 
 
-def open_session(settings: Settings | None = None) -> aiohttp.ClientSession:
-    """A session that honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY; the key is never a default header."""
-    del settings  # a profile's own proxy is applied per request
+def open_session() -> aiohttp.ClientSession:
+    """A session that honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY; the key is never a default header.
+    Any account's requests may share it: a profile's own proxy is applied per request."""
     return aiohttp.ClientSession(trust_env=True, headers={"User-Agent": USER_AGENT})
 
 

@@ -58,5 +58,5 @@ def _without_probe(message: str) -> str:
 async def check_settings(settings: Settings) -> str:
     """What `freesora check` does for these settings: a verdict, or the service's refusal."""
     settings.require_key()
-    async with open_session(settings) as session:
+    async with open_session() as session:
         return await check_key(check_client(session, settings))

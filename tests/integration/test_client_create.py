@@ -258,7 +258,7 @@ async def test_a_profiles_proxy_is_used_for_its_requests(
         encoding="utf-8",
     )
     settings = load_settings("office", env={"FREESORA_CONFIG": str(config)})
-    async with open_session(settings) as session:
+    async with open_session() as session:
         task_id = await FreeSoraClient(session, settings).create(text_request())
     assert task_id == "via-proxy"
     assert seen == ["http://localhost:9/api/v1/video/sora-pro"]

@@ -226,9 +226,6 @@ def test_the_setup_finder_finds_a_planted_client(tmp_path: Path) -> None:
     assert setup_calls_outside_their_homes({"service.planted": planted}) == []
 
 
-@pytest.mark.skipif(
-    not (ROOT / "facade.py").is_file(), reason="the facade (facade.py) is not in this tree yet"
-)
 def test_the_setup_is_written_once() -> None:
     assert setup_calls_outside_their_homes(pack_modules()) == []
 
