@@ -4,9 +4,9 @@
     ledger = await open_ledger(location)                 # the store, ready (or a clear error)
 
 Stores are kept per place: one `FileLedger` per journal file in a process, and one
-`PostgresLedger` per database and event loop (its pool belongs to that loop). PostgreSQL's
-driver is imported only here and only for a `postgresql://` location, so a single-machine
-install never needs it.
+`PostgresLedger` per database and event loop (its pool belongs to that loop). The PostgreSQL
+store (the only code that imports its driver) is loaded from here only for a `postgresql://`
+location, so a single-machine install never needs it.
 """
 
 from __future__ import annotations
