@@ -116,8 +116,13 @@ async def ask_known(
     waiter = _Waiter(task_id, timeout_s, should_cancel or (lambda: False), client.sleep, clock)
     try:
         return await waiter.cancellable(client.status(task_id))
-    except TaskNotFoundError:
-        raise
+    except TaskNotFoundError as exc:  # a typo, most often: say that it left no trace
+        raise TaskNotFoundError(
+            f"{exc.message} Nothing was recorded.",
+            status=exc.status,
+            code=exc.code,
+            task_id=task_id,
+        ) from None
     except (TransportError, UnexpectedResponseError, ServiceError) as exc:
         if not _transient(exc):
             raise  # the service answered (a refused key, maintenance): nothing was recorded

@@ -74,7 +74,8 @@ async def test_a_given_id_the_service_does_not_know_leaves_nothing_behind(
     async with facade(harness, journal) as fs:
         [result] = await fs.collect_all([TYPO], tmp_path / "out", options_for=lambda i: {})
         assert isinstance(result, TaskNotFoundError)
-        assert TYPO in str(result)
+        assert f"does not know task {TYPO}" in str(result)
+        assert "Nothing was recorded" in str(result)
         assert await fs.tasks() == []
         assert await fs.collectable(model=None, only_unfinished=False, limit=10) == []
     assert TYPO not in journal_text(journal)
