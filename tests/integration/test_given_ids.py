@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from harness import Harness
 
 from freesora.config import ApiKey, Settings
@@ -22,7 +24,7 @@ from freesora.errors import (
     TransportError,
 )
 from freesora.facade import FreeSora
-from freesora.ledger import TakeState
+from freesora.ledger import Take, TakeState
 from freesora.sandbox import SANDBOX_KEY
 from freesora.schemas import build_create_request
 from freesora.service.retry import RetryPolicy
@@ -242,6 +244,31 @@ async def test_adopt_records_nothing_when_the_service_cannot_be_asked(
         assert "try again" in str(caught.value)
         adopted = await fs.adopt(take, lost)  # tried again: the service answers
     assert adopted.task_id == lost
+
+
+async def test_adopt_accepts_a_task_whose_model_the_service_does_not_say(
+    tmp_path: Path,
+) -> None:
+    # check-result as the service's sibling documents it: no model field.
+    async def status(request: web.Request) -> web.Response:
+        body = await request.json()
+        data = {"taskId": body["taskId"], "status": "running", "progress": 10}
+        return web.json_response({"code": 0, "message": "ok", "data": data})
+
+    app = web.Application()
+    app.router.add_post("/api/video-generations/check-result", status)
+    async with TestServer(app, host="127.0.0.1") as server:
+        base_url = str(server.make_url("")).rstrip("/")
+        settings = Settings(
+            base_url, ApiKey(SANDBOX_KEY), "test", journal=str(tmp_path / "t.jsonl")
+        )
+        async with FreeSora.open(settings=settings, policy=RetryPolicy(attempts=1)) as fs:
+            take = Take(account="a", request="r" * 64, seed=1)
+            decision = await fs.ledger.claim(take, model=MODEL)
+            assert decision.claim is not None
+            await decision.claim.unknown("timed out")
+            adopted = await fs.adopt(take.key, "found-task-1")
+    assert (adopted.state, adopted.task_id) == (TakeState.CREATED, "found-task-1")
 
 
 @pytest.mark.parametrize("given", ["", "two words", "x" * 5000])
