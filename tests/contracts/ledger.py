@@ -37,6 +37,13 @@ async def create(ledger: Ledger, one: Take, task_id: str) -> None:
     await decision.claim.created(task_id)
 
 
+async def lose(ledger: Ledger, one: Take) -> None:
+    """`one` sent and its answer lost: its outcome is unknown."""
+    decision = await ledger.claim(one, model=MODEL, summary="a paper boat")
+    assert decision.claim is not None, decision.earlier
+    await decision.claim.unknown("timed out")
+
+
 class LedgerContract:
     async def test_a_new_take_is_claimed_and_recorded_as_sending_before_the_create(
         self, make_ledger: MakeLedger
@@ -138,9 +145,7 @@ class LedgerContract:
         self, make_ledger: MakeLedger
     ) -> None:
         ledger = await make_ledger()
-        decision = await ledger.claim(take(), model=MODEL, summary="a paper boat")
-        assert decision.claim is not None
-        await decision.claim.unknown("timed out")
+        await lose(ledger, take())
         await ledger.remember("pasted-task-1", model=MODEL)
         reader = await make_ledger()
         named = await reader.named_take(take().key[:12])
@@ -267,9 +272,7 @@ class LedgerContract:
         # A take whose create's answer was lost; its id is pasted into Video Result, which
         # collects the video; then `freesora tasks adopt` names the take's task.
         ledger = await make_ledger()
-        decision = await ledger.claim(take(), model=MODEL, summary="a paper boat")
-        assert decision.claim is not None
-        await decision.claim.unknown("timed out")
+        await lose(ledger, take())
         await ledger.remember("t-pasted", model=MODEL, summary="pasted into Video Result")
         await ledger.record_outcome("t-pasted", TakeState.SUCCEEDED, file="/out/t-pasted.mp4")
         adopted = await ledger.adopt(take().key, "t-pasted")

@@ -66,6 +66,15 @@ def journal_text(journal: Path) -> str:
     return journal.read_text("utf-8") if journal.exists() else ""
 
 
+async def refused(fs: FreeSora, journal: Path, take: str, task_id: str) -> AdoptRefusedError:
+    """The refusal of adopting `task_id` for `take`, which left the journal as it was."""
+    before = journal_text(journal)
+    with pytest.raises(AdoptRefusedError) as caught:
+        await fs.adopt(take, task_id)
+    assert journal_text(journal) == before
+    return caught.value
+
+
 # --- Video Result and `wait` with an id given by a person -----------------------------------
 
 
@@ -191,12 +200,9 @@ async def test_adopt_refuses_a_task_the_service_says_is_of_another_model(
         other = await harness.client.create(
             build_create_request(model="sora-2-text-to-video-stable", prompt="A kite")
         )
-        before = journal_text(journal)
-        with pytest.raises(AdoptRefusedError) as caught:
-            await fs.adopt(take, other)
-    assert caught.value.reason == "wrong_model"
-    assert "sora-2-text-to-video-stable" in str(caught.value)
-    assert journal_text(journal) == before
+        refusal = await refused(fs, journal, take, other)
+    assert refusal.reason == "wrong_model"
+    assert "sora-2-text-to-video-stable" in str(refusal)
 
 
 async def test_adopt_refuses_an_id_another_take_holds_without_asking_the_service(
@@ -206,13 +212,11 @@ async def test_adopt_refuses_an_id_another_take_holds_without_asking_the_service
     async with facade(harness, journal) as fs:
         [held] = await fs.create(planned("A kite"), seed=2)
         take, _ = await unknown_take(harness, fs)
-        asked, before = len(harness.sandbox.received.status_calls), journal_text(journal)
-        with pytest.raises(AdoptRefusedError) as caught:
-            await fs.adopt(take, held.task_id)
-    assert caught.value.reason == "held"
-    assert held.task_id in str(caught.value)
+        asked = len(harness.sandbox.received.status_calls)
+        refusal = await refused(fs, journal, take, held.task_id)
+    assert refusal.reason == "held"
+    assert held.task_id in str(refusal)
     assert len(harness.sandbox.received.status_calls) == asked
-    assert journal_text(journal) == before
 
 
 async def test_adopt_refuses_a_take_whose_outcome_is_known(
@@ -223,11 +227,8 @@ async def test_adopt_refuses_a_take_whose_outcome_is_known(
         [made] = await fs.create(planned(), seed=1)
         _, lost = await unknown_take(harness, fs, seed=2)
         [entry] = [e for e in await fs.tasks() if e.task_id == made.task_id]
-        before = journal_text(journal)
-        with pytest.raises(AdoptRefusedError) as caught:
-            await fs.adopt(entry.take_key, lost)
-    assert caught.value.reason == "not_unknown"
-    assert journal_text(journal) == before
+        refusal = await refused(fs, journal, entry.take_key, lost)
+    assert refusal.reason == "not_unknown"
 
 
 async def test_adopt_records_nothing_when_the_service_cannot_be_asked(
