@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,7 +187,7 @@ def _copied(saved: Path, dest: Path) -> Path | None:
     if here.parent.resolve() == dest.parent.resolve():
         return here
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f".{dest.name}.{os.getpid()}.copy")
+    part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.copy")  # one per copier
     try:
         shutil.copyfile(saved, part)
         os.replace(part, dest)

@@ -126,7 +126,7 @@ async def ask_known(
     except (TransportError, UnexpectedResponseError, ServiceError) as exc:
         if not _transient(exc):
             raise  # the service answered (a refused key, maintenance): nothing was recorded
-        logger.warning("task %s: the service could not be asked: %s", task_id, exc)
+        logger.info("task %s: the service could not be asked: %s", task_id, exc)
         raise not_asked(task_id, exc) from None
 
 
