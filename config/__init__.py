@@ -108,10 +108,10 @@ __all__ = [
     "peer_is_this_machine",
     "profile_problem",
     "read_config_file",
-    "start_when_queued_setting",
     "remove_key",
     "save_profile",
     "shown_database",
+    "start_when_queued_setting",
     "unlisted_kind",
     "write_private",
 ]
