@@ -145,13 +145,18 @@ async def _take(
     slot: int,
     reuse: bool,
 ) -> Take:
-    payload = task.request.to_payload()
     # Hashing a 10 MB image takes ~100 ms: off the event loop, where other nodes run.
-    request, legacy = await asyncio.to_thread(
-        request_hashes, payload, client.settings.base_url, slot
-    )
+    take = await asyncio.to_thread(take_of, task, client.settings.base_url, account, seed, slot)
     if not reuse:  # an explicit order: a take of its own
-        return Take(account=account, request=f"{request}:{uuid.uuid4().hex}", seed=seed, slot=slot)
+        return Take(
+            account=account, request=f"{take.request}:{uuid.uuid4().hex}", seed=seed, slot=slot
+        )
+    return take
+
+
+def take_of(task: PlannedTask, base_url: str, account: str, seed: int | None, slot: int) -> Take:
+    """The take a planned task makes in batch slot `slot`: what the ledger finds it by."""
+    request, legacy = request_hashes(task.request.to_payload(), base_url, slot)
     return Take(account=account, request=request, seed=seed, slot=slot, legacy=legacy)
 
 
