@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .prompt_check import validated_request
 
 if TYPE_CHECKING:
-    from ..create.queued import EarlyStart
+    from ..create.queued import EarlyStart, Pacer
     from ..create.submit import Submitted
 
 logger = logging.getLogger("freesora.queue")
@@ -128,6 +128,7 @@ def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyS
     for start in starts:
         tell = functools.partial(_tell, server, start.node_id, sid)
         run = start.takes
+        _pacer().wait_turn(len(run.planned))
         try:
             future = FreeSora.start_create(
                 run.profile,
@@ -145,6 +146,17 @@ def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyS
             continue
         tell(f"started when queued: creating {len(run.planned)} task(s)")
         future.add_done_callback(functools.partial(_ended, prompt_id, start.node_id, tell))
+
+
+@functools.cache
+def _pacer() -> Pacer:
+    import time
+
+    from ..create.queued import Pacer
+    from ..schemas.account_limits import AccountLimits
+
+    limits = AccountLimits.from_env()
+    return Pacer(limits.creates_per_window, limits.window_s, time.monotonic, time.sleep)
 
 
 def _prefixed(tell: Callable[[str], None]) -> Callable[[str], None]:

@@ -179,3 +179,28 @@ def test_a_circular_or_broken_prompt_is_walked_without_failing() -> None:
     back = {"class_type": "Loop", "inputs": {"a": ["1", 0], "b": ["missing", 0]}}
     assert will_run({"1": loop, "2": back}, ["1"], never_lazy) == {"1", "2"}
     assert started({"1": loop, "2": back}, ["1", "nowhere"]) == []
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_early_starts_are_let_out_no_faster_than_the_accounts_window() -> None:
+    from freesora.create.queued import Pacer
+
+    time = FakeTime()
+    pacer = Pacer(per_window=4, window_s=10.0, clock=lambda: time.now, sleep=time.sleep)
+    for creates in (2, 2):
+        pacer.wait_turn(creates)
+    assert time.slept == []  # the window's four at once
+    time.now = 3.0
+    pacer.wait_turn(3)  # waits until the first two leave the window
+    assert time.slept == [7.0]
+    pacer.wait_turn(9)  # more than a window: goes once the window is empty
+    assert time.now == 20.0
