@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_host.graphs import PACK_ENTRY, REPO_ROOT, fresh_seed, load_workflow
+from comfy_host.graphs import (
+    PACK_ENTRY,
+    REPO_ROOT,
+    fresh_seed,
+    load_workflow,
+    shot_builder_chain,
+)
 from comfy_host.hosts import Host
 from comfy_host.server import (
     ComfyServer,
@@ -146,6 +152,23 @@ def test_queued_prompts_start_their_takes_at_once_and_each_node_reuses_its_take(
     listed = rows(queued_comfy)
     assert [listed[name]["started_when_queued"] for name in names] == [True] * 3
     assert all(listed[name]["status"] == "succeeded" for name in names)
+
+
+def test_a_storyboard_of_literal_shot_builders_starts_early_and_its_node_reuses_it(
+    queued_comfy: ComfyServer, service: SandboxThread, clock: Clock
+) -> None:
+    first, running = blocker(queued_comfy, service)
+    graph = shot_builder_chain([5, 4.5, 5.5], "15")  # 5: an int the FLOAT input makes 5.0
+    prompt_id = queue(queued_comfy, graph)
+    wait_sent(service, running + 1)
+    sent = service.call(lambda s: s.received.creates[-1].body)
+    assert [shot["duration"] for shot in sent["shots"]] == [5, 4.5, 5.5]
+    finish_tasks(clock)
+    history(queued_comfy, first)
+    entry = history(queued_comfy, prompt_id)
+    assert succeeded(entry), entry["status"]
+    assert "started when queued" in json.dumps(entry["outputs"]["4"])
+    assert len(sent_prompts(service)) == running + 1  # the node reused the early take
 
 
 def test_with_the_switch_off_nothing_is_sent_before_the_prompt_runs(
