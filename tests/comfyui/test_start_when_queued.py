@@ -27,6 +27,7 @@ from comfy_host.server import (
     ComfyServer,
     SandboxThread,
     pack_env,
+    serving_pack,
     start_host,
     start_with_pack,
     wait_until,
@@ -67,15 +68,10 @@ def service(clock: Clock) -> Iterator[SandboxThread]:
 def queued_comfy(
     tmp_path_factory: pytest.TempPathFactory, host: Host, service: SandboxThread
 ) -> Iterator[ComfyServer]:
-    base = tmp_path_factory.mktemp("comfy-queued")
-    try:
-        server = start_with_pack(host, base, service.base_url, KEY, PACK_ENTRY, REPO_ROOT)
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
+    with serving_pack(
+        host, tmp_path_factory.mktemp("comfy-queued"), service.base_url, KEY
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def text_graph(prompt: str, **inputs: Any) -> dict[str, Any]:
