@@ -7,8 +7,11 @@ queue. What those prompts sent meanwhile is exactly what started when queued.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import struct
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,10 +86,15 @@ def text_graph(prompt: str, **inputs: Any) -> dict[str, Any]:
 
 
 def queue(
-    comfy: ComfyServer, prompt: dict[str, Any], *, on: bool | None = True, **more: Any
+    comfy: ComfyServer,
+    prompt: dict[str, Any],
+    *,
+    on: bool | None = True,
+    client: str = "queued-tests",
+    **more: Any,
 ) -> str:
     extra = {} if on is None else {"freesora_start_when_queued": on}
-    body = {"prompt": prompt, "client_id": "queued-tests", "extra_data": extra, **more}
+    body = {"prompt": prompt, "client_id": client, "extra_data": extra, **more}
     status, answer = comfy.request("POST", "/prompt", body)
     assert status == 200, answer
     return str(answer["prompt_id"])
@@ -165,6 +173,71 @@ def test_a_storyboard_of_literal_shot_builders_starts_early_and_its_node_reuses_
     assert succeeded(entry), entry["status"]
     assert "started when queued" in json.dumps(entry["outputs"]["4"])
     assert len(sent_prompts(service)) == running + 1  # the node reused the early take
+
+
+TEXT_EVENT = 3  # ComfyUI's BinaryEventTypes.TEXT: progress text on a node
+
+
+class Listener:
+    """A websocket client of ComfyUI collecting the node texts sent to it."""
+
+    def __init__(self, comfy: ComfyServer, client_id: str) -> None:
+        self.texts: list[tuple[str, str]] = []
+        self._url = comfy.url.replace("http", "ws", 1) + f"/ws?clientId={client_id}"
+        self._loop = asyncio.new_event_loop()
+        self._connected = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop.run_until_complete, args=(self._listen(),)
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        assert self._connected.wait(WAIT_S), "the websocket did not connect"
+
+    async def _listen(self) -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session, session.ws_connect(self._url) as ws:
+            self._connected.set()
+            async for message in ws:
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    self._read(message.data)
+                elif message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    return
+
+    def _read(self, data: bytes) -> None:
+        (event,) = struct.unpack(">I", data[:4])
+        if event != TEXT_EVENT:
+            return
+        (size,) = struct.unpack(">I", data[4:8])
+        node = data[8 : 8 + size].decode()
+        self.texts.append((node, data[8 + size :].decode()))
+
+    def stop(self) -> None:
+        for task in asyncio.all_tasks(self._loop):
+            self._loop.call_soon_threadsafe(task.cancel)
+        self._thread.join(10)
+
+
+def test_started_when_queued_is_told_on_the_node_to_the_client_that_queued_it(
+    queued_comfy: ComfyServer, service: SandboxThread, clock: Clock
+) -> None:
+    mine, other = Listener(queued_comfy, "queuer"), Listener(queued_comfy, "someone-else")
+    try:
+        first, running = blocker(queued_comfy, service)
+        prompt_id = queue(queued_comfy, text_graph(f"told {uuid.uuid4().hex[:6]}"), client="queuer")
+        wait_sent(service, running + 1)
+        wait_until(
+            lambda: any(n == "1" and "started when queued" in t for n, t in mine.texts),
+            WAIT_S,
+            "the text on the queuing client's node",
+        )
+        finish_tasks(clock)
+        history(queued_comfy, first)
+        assert succeeded(history(queued_comfy, prompt_id))
+        assert not any("started when queued" in text for _, text in other.texts)
+    finally:
+        mine.stop()
+        other.stop()
 
 
 def test_with_the_switch_off_nothing_is_sent_before_the_prompt_runs(
