@@ -8,6 +8,7 @@ queue. What those prompts sent meanwhile is exactly what started when queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import struct
@@ -186,12 +187,15 @@ class Listener:
         self._url = comfy.url.replace("http", "ws", 1) + f"/ws?clientId={client_id}"
         self._loop = asyncio.new_event_loop()
         self._connected = threading.Event()
-        self._thread = threading.Thread(
-            target=self._loop.run_until_complete, args=(self._listen(),)
-        )
+        self._thread = threading.Thread(target=self._run)
         self._thread.daemon = True
         self._thread.start()
         assert self._connected.wait(WAIT_S), "the websocket did not connect"
+
+    def _run(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # `stop` cancels the listening
+            self._loop.run_until_complete(self._listen())
+        self._loop.close()
 
     async def _listen(self) -> None:
         import aiohttp
