@@ -39,7 +39,16 @@ if TYPE_CHECKING:
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
-    from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
+    from .listing import (
+        excerpt,
+        format_entry,
+        newest_collectable,
+        page_bounds,
+        sent_parts,
+        task_page,
+        unknown_row,
+        unknown_takes,
+    )
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
@@ -58,6 +67,9 @@ _LAZY = {
     "page_bounds": "listing",
     "newest_collectable": "listing",
     "excerpt": "listing",
+    "unknown_takes": "listing",
+    "unknown_row": "listing",
+    "sent_parts": "listing",
     "format_entry": "listing",
     "request_hash": "fingerprint",
     "request_hashes": "fingerprint",
@@ -106,6 +118,9 @@ __all__ = [
     "recheck_refunds",
     "request_hash",
     "request_hashes",
+    "sent_parts",
     "task_page",
+    "unknown_row",
+    "unknown_takes",
     "wait_for_slot",
 ]

@@ -2,14 +2,14 @@
 pure layer.
 
 Key status, storing and removing the key (as `freesora key set` does), the key check, the price
-table and the task list. Every route is added through `GuardedRoutes` (guard.py: Host,
-origin, JSON body), whatever ComfyUI's own middleware does. A key already stored is replaced or
-removed only from the machine itself; a remote user (`--listen`, a tunnel) may store the first
-one. No key material is ever answered, logged or sent back to the browser; every text and file
-an answer carries goes through the request's `Caller` (guard.caller_of), so a caller
-elsewhere is told no path, database or other profile's name. Imports nothing from ComfyUI:
-`nodes/extension.py` adds these routes to ComfyUI's server, and tests build them on a plain
-aiohttp app.
+table and the task list; the unknown takes' routes are in `takes`. Every route is added through
+`GuardedRoutes` (guard.py: Host, origin, JSON body), whatever ComfyUI's own middleware does. A
+key already stored is replaced or removed only from the machine itself; a remote user
+(`--listen`, a tunnel) may store the first one. No key material is ever answered, logged or sent
+back to the browser; every text and file an answer carries goes through the request's `Caller`
+(guard.caller_of), so a caller elsewhere is told no path, database or other profile's name.
+Imports nothing from ComfyUI: `nodes/extension.py` adds these routes to ComfyUI's server, and
+tests build them on a plain aiohttp app.
 """
 
 from __future__ import annotations
@@ -57,7 +57,10 @@ def build_routes(
     """Add every /freesora/ route to `table` (ComfyUI's, or a test app's), each one guarded.
 
     `default_ledger` opens the default profile's ledger, whose takes the task list shows."""
+    from .takes import add_take_routes
+
     routes = GuardedRoutes(table, env)
+    add_take_routes(routes, default_ledger, env)
 
     @routes.get("/freesora/key")
     async def get_key(request: web.Request) -> web.StreamResponse:
