@@ -27,7 +27,10 @@ from .contract import (
     Take,
     TakeState,
     account_id,
+    adoptable,
     one_take,
+    shown_take,
+    task_held_elsewhere,
 )
 
 # Loaded with the face (it needs only asyncio): a lazy name equal to its module's name would
@@ -102,6 +105,7 @@ __all__ = [
     "TakeState",
     "Verdict",
     "account_id",
+    "adoptable",
     "claim_within_budget",
     "close_databases",
     "ending_of_error",
@@ -119,6 +123,8 @@ __all__ = [
     "request_hash",
     "request_hashes",
     "sent_parts",
+    "shown_take",
+    "task_held_elsewhere",
     "task_page",
     "unknown_row",
     "unknown_takes",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Caller
-from .contract import Entry, Ledger, TakeState
+from .contract import Entry, Ledger, TakeState, shown_take
 
 MAX_PAGE = 200
 FIRST_PAGE, LAST_PAGE = 200, 50_000  # Task History's reads: see `newest_collectable`
@@ -178,7 +178,7 @@ def unknown_row(
     seconds = float(named["nFrames"]) if "nFrames" in named else None
     price = new_price({"model": entry.model, **named}) if seconds is not None else None
     return {
-        "take": entry.take_key[:12],
+        "take": shown_take(entry.take_key),
         "model": entry.model,
         "prompt": prompt,
         "shots": None,  # the ledger keeps the first shot's start only, shown as `prompt`

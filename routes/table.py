@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -32,6 +32,9 @@ from ..config import (
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
 from ..ledger import Ledger
 from .guard import GuardedRoutes, caller_of, refusal
+
+if TYPE_CHECKING:
+    from ..service.retry import RetryPolicy
 
 log = logging.getLogger("freesora")
 ENV_WINS = (
@@ -53,14 +56,16 @@ def build_routes(
     *,
     default_ledger: Callable[[], Awaitable[Ledger]],
     env: Mapping[str, str] | None = None,
+    policy: RetryPolicy | None = None,
 ) -> None:
     """Add every /freesora/ route to `table` (ComfyUI's, or a test app's), each one guarded.
 
-    `default_ledger` opens the default profile's ledger, whose takes the task list shows."""
+    `default_ledger` opens the default profile's ledger, whose takes the task list shows;
+    `policy`: the retries of the service calls a route makes (the default's, unless given)."""
     from .takes import add_take_routes
 
     routes = GuardedRoutes(table, env)
-    add_take_routes(routes, default_ledger, env)
+    add_take_routes(routes, default_ledger, env, policy)
 
     @routes.get("/freesora/key")
     async def get_key(request: web.Request) -> web.StreamResponse:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ..config import Caller, load_settings
 from ..errors import (
+    AdoptRefusedError,
     ConfigError,
     FreeSoraError,
     InvalidRequestError,
@@ -26,17 +27,22 @@ from ..errors import (
     TransportError,
 )
 from ..facade import FreeSora
-from ..ledger import Entry, Ledger, unknown_row, unknown_takes
+from ..ledger import Entry, Ledger, TakeState, shown_take, unknown_row, unknown_takes
 from .guard import GuardedRoutes, caller_of, refusal
 
+if TYPE_CHECKING:
+    from ..service.retry import RetryPolicy
+
 OpenLedger = Callable[[], Awaitable[Ledger]]
-# The facade's refusals of an adoption, by their `reason` (errors.AdoptRefusedError).
+# The facade's refusals of an adoption (errors.AdoptRefusedError), by their `reason`.
 REFUSED_STATUS = {"wrong_model": 409, "held": 409, "not_unknown": 400}
-TRY_AGAIN = "Nothing was recorded; try again once the service answers."
 
 
 def add_take_routes(
-    routes: GuardedRoutes, default_ledger: OpenLedger, env: Mapping[str, str] | None
+    routes: GuardedRoutes,
+    default_ledger: OpenLedger,
+    env: Mapping[str, str] | None,
+    policy: RetryPolicy | None = None,
 ) -> None:
     """Add the three /freesora/takes/ routes to `routes` (guarded like every other)."""
 
@@ -58,79 +64,68 @@ def add_take_routes(
         if not isinstance(task_id, str) or not task_id.strip():
             return refusal(400, "invalid", "task_id must be the task's id as the service gave it")
         try:
-            async with _facade(default_ledger, env) as fs:
-                key = await _waiting(fs.ledger, request.match_info["take"])
-                entry = await fs.adopt(key, task_id)
+            async with _facade(default_ledger, env, policy) as fs:
+                entry = await fs.adopt(request.match_info["take"], task_id)
         except FreeSoraError as exc:
             return _adopt_refusal(exc, caller)
-        message = (
-            f"Take {entry.take_key[:12]} is task {entry.task_id}: the same graph collects it, "
-            "with no new create."
-        )
+        take = shown_take(entry.take_key)
+        message = _sentence(FreeSora.adopted_text(entry))
         return web.json_response(
-            {
-                "adopted": True,
-                "take": entry.take_key[:12],
-                "task_id": entry.task_id,
-                "message": message,
-            }
+            {"adopted": True, "take": take, "task_id": entry.task_id, "message": message}
         )
 
     @routes.post("/freesora/takes/{take}/forget")
     async def forget(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         caller = caller_of(request, env)
         try:
-            async with _facade(default_ledger, env) as fs:
-                key = await _waiting(fs.ledger, request.match_info["take"])
-                entry = await fs.forget(key)
+            async with _facade(default_ledger, env, policy) as fs:
+                named = await _waiting(fs.ledger, request.match_info["take"])
+                entry = await fs.forget(named.take_key)
         except FreeSoraError as exc:
             return refusal(400, "invalid", caller.told(exc))
-        message = (
-            f"Take {entry.take_key[:12]} is released: the same request and seed create one new "
-            "task the next time it runs."
-        )
+        message = _sentence(FreeSora.forgotten_text(entry))
         return web.json_response(
-            {"forgotten": True, "take": entry.take_key[:12], "message": message}
+            {"forgotten": True, "take": shown_take(entry.take_key), "message": message}
         )
 
 
 @contextlib.asynccontextmanager
 async def _facade(
-    default_ledger: OpenLedger, env: Mapping[str, str] | None
+    default_ledger: OpenLedger, env: Mapping[str, str] | None, policy: RetryPolicy | None
 ) -> AsyncIterator[FreeSora]:
     """The default profile's facade over the routes' ledger; its HTTP session closed after."""
-    fs = FreeSora(load_settings(None, env), await default_ledger())
+    fs = FreeSora(load_settings(None, env), await default_ledger(), policy=policy)
     try:
         yield fs
     finally:
         await fs.aclose()
 
 
-async def _waiting(ledger: Ledger, take: str) -> str:
-    """The full key of the unknown take `take` names (its first characters, as the tab and the
-    errors show them), or InvalidRequestError: no such take, or one not waiting for a person."""
-    take = take.strip().lower()
-    named: list[Entry] = [e for e in await unknown_takes(ledger) if e.take_key.startswith(take)]
-    if len(take) >= 6 and len(named) == 1:
-        return named[0].take_key
-    if len(named) > 1:
-        raise InvalidRequestError(f"take {take!r} matches several takes: give more of its id")
-    raise InvalidRequestError(
-        f"take {take!r} is not waiting for a decision: no create of it has an unknown outcome "
-        "(the FreeSora tab lists those that have)"
-    )
+async def _waiting(ledger: Ledger, take: str) -> Entry:
+    """The take `take` names (its first characters, as the tab and the errors show them) if its
+    outcome is unknown, else InvalidRequestError: no such take, or one not waiting for a person."""
+    entry = await ledger.named_take(take)
+    if entry.state is not TakeState.UNKNOWN:
+        raise InvalidRequestError(
+            f"take {shown_take(entry.take_key)} is {entry.state.value}, not waiting for a "
+            "decision: only a take whose outcome is unknown is released here. Nothing was changed."
+        )
+    return entry
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def _adopt_refusal(exc: FreeSoraError, caller: Caller) -> web.Response:
     told = caller.told(exc)
-    reason = getattr(exc, "reason", None)
-    if isinstance(reason, str) and reason in REFUSED_STATUS:
-        status = REFUSED_STATUS[reason]
-        return refusal(status, reason if status == 409 else "invalid", told)
+    if isinstance(exc, AdoptRefusedError):
+        status = REFUSED_STATUS[exc.reason]
+        return refusal(status, exc.reason if status == 409 else "invalid", told)
     if isinstance(exc, TaskNotFoundError):
         return refusal(404, "unknown_task", told)
     if isinstance(exc, (TransportError, ServiceUnavailableError)):
-        return refusal(503, "service_unreachable", f"{told} {TRY_AGAIN}")
+        return refusal(503, "service_unreachable", told)  # it says: nothing recorded, try again
     return refusal(400, "invalid", told)
 
 

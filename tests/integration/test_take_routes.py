@@ -24,6 +24,7 @@ from freesora.routes import build_routes
 from freesora.sandbox import SANDBOX_KEY, RunningSandbox
 from freesora.schemas import build_create_request
 from freesora.schemas.pricing import price_of
+from freesora.service.retry import RetryPolicy
 
 PROMPT = "A paper lantern drifting over a night market"
 MODEL = "sora-2-pro-text-to-video"
@@ -61,7 +62,8 @@ async def tab(keyed_env: dict[str, str], ledger: FileLedger) -> AsyncIterator[Te
         return ledger
 
     routes = web.RouteTableDef()
-    build_routes(routes, default_ledger=fixed, env=keyed_env)
+    # One try per service call: a refused try is not slept over.
+    build_routes(routes, default_ledger=fixed, env=keyed_env, policy=RetryPolicy(attempts=1))
     app = web.Application()
     app.add_routes(routes)
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
@@ -166,19 +168,87 @@ async def test_forgetting_lets_the_same_request_create_exactly_one_new_task(
     assert len(served.sandbox.received.creates) == 2
 
 
-@pytest.mark.parametrize("action", ["adopt", "forget"])
+@pytest.mark.parametrize(
+    ("action", "which", "said"),
+    [
+        ("adopt", "created", "created, not unknown"),
+        ("forget", "created", "created, not waiting for a decision"),
+        ("adopt", "0123456789ab", "is not a take"),
+        ("forget", "0123456789ab", "is not a take"),
+        ("forget", "abc", "is not a take"),
+    ],
+)
 async def test_a_take_that_waits_for_no_decision_is_refused_and_left_alone(
-    tab: TestClient[Any, Any], keyed_env: dict[str, str], ledger: FileLedger, action: str
+    tab: TestClient[Any, Any],
+    keyed_env: dict[str, str],
+    ledger: FileLedger,
+    action: str,
+    which: str,
+    said: str,
 ) -> None:
     made = await create(keyed_env, ledger)
     [entry] = await ledger.entries()
-    for take in (entry.take_key[:12], "0123456789ab", "abc"):
-        resp = await tab.post(f"/freesora/takes/{take}/{action}", json={"task_id": "task-x1"})
-        body = await resp.json()
-        assert (resp.status, body["reason"]) == (400, "invalid"), body
-        assert "not waiting for a decision" in body["error"]
+    take = entry.take_key[:12] if which == "created" else which
+    resp = await tab.post(f"/freesora/takes/{take}/{action}", json={"task_id": made.task_id})
+    body = await resp.json()
+    assert (resp.status, body["reason"]) == (400, "invalid"), body
+    assert said in body["error"]
     [after] = await ledger.entries()
     assert (after.state, after.task_id) == (TakeState.CREATED, made.task_id)
+
+
+async def adopt_refused(
+    tab: TestClient[Any, Any], ledger: FileLedger, lost: Lost, task_id: str
+) -> tuple[int, dict[str, Any]]:
+    """Adopt `task_id` for the lost take, which it must leave as it was (nothing recorded)."""
+    before = ledger.path.read_bytes()
+    resp = await tab.post(f"/freesora/takes/{lost.take}/adopt", json={"task_id": task_id})
+    answer: dict[str, Any] = await resp.json()
+    assert ledger.path.read_bytes() == before
+    assert (await unknown(tab))["count"] == 1
+    return resp.status, answer
+
+
+async def test_adopt_of_an_id_the_service_does_not_know_is_404_and_records_nothing(
+    tab: TestClient[Any, Any], lost: Lost, ledger: FileLedger
+) -> None:
+    status, answer = await adopt_refused(tab, ledger, lost, "task-typo-0000")
+    assert (status, answer["reason"]) == (404, "unknown_task"), answer
+    assert "task-typo-0000" in answer["error"]
+
+
+async def test_adopt_of_a_task_of_another_model_is_409(
+    tab: TestClient[Any, Any], lost: Lost, ledger: FileLedger, keyed_env: dict[str, str]
+) -> None:
+    fs = FreeSora(load_settings(None, keyed_env), ledger)
+    try:
+        kite = build_create_request(model="sora-2-text-to-video-stable", prompt="A kite")
+        other = await fs.client.create(kite)
+    finally:
+        await fs.aclose()
+    status, answer = await adopt_refused(tab, ledger, lost, other)
+    assert (status, answer["reason"]) == (409, "wrong_model"), answer
+    assert "sora-2-text-to-video-stable" in answer["error"]
+
+
+async def test_adopt_of_an_id_another_take_holds_is_409(
+    tab: TestClient[Any, Any], lost: Lost, ledger: FileLedger, keyed_env: dict[str, str]
+) -> None:
+    held = await create(keyed_env, ledger, seed=8)
+    status, answer = await adopt_refused(tab, ledger, lost, held.task_id)
+    assert (status, answer["reason"]) == (409, "held"), answer
+    assert held.task_id in answer["error"]
+
+
+async def test_adopt_when_the_service_cannot_be_asked_is_503_records_nothing_and_may_be_retried(
+    tab: TestClient[Any, Any], lost: Lost, ledger: FileLedger, served: RunningSandbox
+) -> None:
+    served.sandbox.faults.add("status", "http_status", status=502)
+    status, answer = await adopt_refused(tab, ledger, lost, lost.task_id)
+    assert (status, answer["reason"]) == (503, "service_unreachable"), answer
+    assert "try again" in answer["error"]
+    resp = await tab.post(f"/freesora/takes/{lost.take}/adopt", json={"task_id": lost.task_id})
+    assert resp.status == 200, await resp.text()  # tried again: the service answers
 
 
 @pytest.mark.parametrize("task_id", [None, "", "   ", 42])
