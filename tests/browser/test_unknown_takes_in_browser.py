@@ -111,6 +111,12 @@ def test_a_lost_create_is_counted_on_the_icon_and_adopting_its_task_lets_the_gra
     shoot(page, tmp_path, "takes")
     sent = creates(host)
 
+    # A mistyped id: the service does not know it, the refusal is shown, nothing recorded.
+    row.locator("[data-freesora=adopt-input]").fill("task-typo-0000")
+    row.locator("[data-freesora=adopt]").click()
+    refusal = row.locator("[data-freesora=adopt-refusal]")
+    refusal.get_by_text("task-typo-0000", exact=False).wait_for(timeout=10_000)
+    assert badge(page) == "1"
     row.locator("[data-freesora=adopt-input]").fill(task_id)
     row.locator("[data-freesora=adopt]").click()
     section.wait_for(state="hidden", timeout=10_000)  # nothing waits any more

@@ -55,6 +55,10 @@ def test_after_adopt_the_same_graph_collects_the_lost_task_with_no_new_create(
 ) -> None:
     lost = lose_a_create(comfy, sandbox)
     sent = creates(sandbox)
+    typo = {"task_id": "task-typo-0000"}
+    status, body = comfy.request("POST", f"/freesora/takes/{lost.take}/adopt", typo)
+    assert (status, body["reason"]) == (404, "unknown_task"), body
+    assert lost.take in [row["take"] for row in unknown_rows(comfy)]  # nothing recorded
     status, body = comfy.request(
         "POST", f"/freesora/takes/{lost.take}/adopt", {"task_id": lost.task_id}
     )
