@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from comfy_host.graphs import error_text, fresh_seed, load_workflow, node_text, run_same
 from comfy_host.server import ComfyServer, SandboxThread
+from test_routes_in_comfyui import REBINDING, send
 
 pytestmark = pytest.mark.comfyui
 
@@ -86,3 +87,24 @@ def test_after_forget_the_same_graph_creates_exactly_one_task(
     [new_task] = sandbox.call(lambda s: list(s.tasks)[made:])
     assert new_task != lost.task_id
     assert new_task in node_text(again, "1")
+
+
+@pytest.mark.parametrize("action", ["adopt", "forget"])
+def test_a_rebinding_page_a_cross_origin_page_or_a_form_post_resolves_no_take(
+    comfy: ComfyServer, sandbox: SandboxThread, action: str
+) -> None:
+    lost = lose_a_create(comfy, sandbox)
+    other_page = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
+    body = {"task_id": lost.task_id}
+    for prefix in ("", "/api"):
+        path = f"{prefix}/freesora/takes/{lost.take}/{action}"
+        for headers, content_type, refused in (
+            (REBINDING, "application/json", 403),
+            (other_page, "application/json", 403),
+            ({}, "application/x-www-form-urlencoded", 415),
+        ):
+            status, text = send(comfy, "POST", path, body, headers, content_type)
+            assert status == refused, (path, headers, content_type, text)
+    assert lost.take in [row["take"] for row in unknown_rows(comfy)]
+    status, _ = comfy.request("POST", f"/freesora/takes/{lost.take}/{action}", body)
+    assert status == 200  # the page of this ComfyUI itself
