@@ -115,6 +115,7 @@ function takeRow(take, done) {
     el("div", { style: { fontSize: "0.85em" }, textContent: requestText(take) }),
     take.prompt ? el("div", { textContent: take.prompt }) : null,
     el("div", { style: small, textContent: sentText(take) }),
+    take.reason ? el("div", { style: small, textContent: take.reason, dataset: { freesora: "take-reason" } }) : null,
     ...adoptLine(take, done),
     forgetButton(take, done));
 }
