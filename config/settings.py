@@ -1,8 +1,7 @@
 """Reading the settings: the key, the base URL, the proxy, the journal, the daily budget and the
-account's limits of a profile, from the environment or the config file outside the pack; whether
-tasks start when queued (from the environment only); and the per-user folders the pack keeps its
-config file and its default journal in. Every FREESORA_* variable of the pack is read here
-(FREESORA_ALLOWED_HOSTS in `hosts`).
+account's limits of a profile, from the environment or the config file outside the pack, and
+the per-user folders the pack keeps its config file and its default journal in. Every
+FREESORA_* variable of the pack is read here (FREESORA_ALLOWED_HOSTS in `hosts`).
 
 Never from a node widget (a widget value lands in workflows, PNG/MP4 metadata and /history).
 The key is wrapped in `ApiKey` so that no repr, log line or exception message can show it.
@@ -37,9 +36,8 @@ ENV_DAILY_BUDGET = "FREESORA_DAILY_BUDGET"
 ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
 ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
 ENV_START_WHEN_QUEUED = "FREESORA_START_WHEN_QUEUED"
-# The words a switch variable takes (any case); anything else is refused, never guessed.
-SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True}
-SWITCH_WORDS |= {"0": False, "false": False, "no": False, "off": False}
+_SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+_SWITCH_WORDS |= {"0": False, "false": False, "no": False, "off": False}
 # The older flat layout: the default profile's values at the file's top level.
 FLAT_KEYS = ("api_key", "base_url", "proxy", "journal", "daily_budget")
 
@@ -279,6 +277,22 @@ def whole_number_setting(
     return int(raw)
 
 
+def start_when_queued_setting(env: Mapping[str, str] | None = None) -> bool | None:
+    """FREESORA_START_WHEN_QUEUED: True or False for every prompt (it wins over the frontend's
+    setting, like the key), None when unset. Another word is a one-line ConfigError."""
+    env = os.environ if env is None else env
+    raw = env.get(ENV_START_WHEN_QUEUED, "").strip()
+    if not raw:
+        return None
+    value = _SWITCH_WORDS.get(raw.lower())
+    if value is None:
+        raise ConfigError(
+            f"{ENV_START_WHEN_QUEUED} must be one of 1, true, yes, on, 0, false, no, off; "
+            f"got {raw[:40]!r}"
+        )
+    return value
+
+
 def account_limit_settings(most: int, env: Mapping[str, str] | None = None) -> dict[str, int]:
     """The account's limits the environment sets, by the name of `AccountLimits`' field: at most
     FREESORA_MAX_IN_FLIGHT creates at once, FREESORA_CREATES_PER_10S per window, each a whole
@@ -286,21 +300,6 @@ def account_limit_settings(most: int, env: Mapping[str, str] | None = None) -> d
     fields = {ENV_MAX_IN_FLIGHT: "max_in_flight", ENV_CREATES_PER_10S: "creates_per_window"}
     values = {field: whole_number_setting(name, 1, most, env) for name, field in fields.items()}
     return {field: value for field, value in values.items() if value is not None}
-
-
-def start_when_queued_setting(env: Mapping[str, str] | None = None) -> bool | None:
-    """FREESORA_START_WHEN_QUEUED: on or off for every prompt, winning over the frontend's
-    switch; None when it is not set (each prompt's `extra_data` decides)."""
-    env = os.environ if env is None else env
-    raw = env.get(ENV_START_WHEN_QUEUED, "").strip()
-    if not raw:
-        return None
-    if raw.lower() not in SWITCH_WORDS:
-        raise ConfigError(
-            f"{ENV_START_WHEN_QUEUED} must be 1, true, yes or on (on) or 0, false, no or off "
-            f"(off), got {raw[:40]!r}"
-        )
-    return SWITCH_WORDS[raw.lower()]
 
 
 def _journal(

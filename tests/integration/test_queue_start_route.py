@@ -41,7 +41,10 @@ async def test_a_value_the_variable_cannot_take_is_named_not_guessed(
     answer = await resp.json()
     assert resp.status == 200
     assert answer["environment"] is None
-    assert "FREESORA_START_WHEN_QUEUED must be 1, true, yes or on" in answer["problem"]
+    assert (
+        "FREESORA_START_WHEN_QUEUED must be one of 1, true, yes, on, 0, false, no, off"
+        in answer["problem"]
+    )
     assert "got 'maybe'" in answer["problem"]
 
 
