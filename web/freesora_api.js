@@ -30,3 +30,4 @@ export const checkKey = (profile) =>
   call("/freesora/key/check", { method: "POST", body: { profile: profile || "" } });
 export const prices = () => call("/freesora/prices");
 export const tasks = (limit, offset) => call(`/freesora/tasks?limit=${limit}&offset=${offset}`);
+export const queueStart = () => call("/freesora/queue-start");
