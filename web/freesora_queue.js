@@ -13,9 +13,11 @@ import { button, el, nudgeBadges, setting } from "./freesora_ui.js";
 
 export const QUEUE_SETTING = "FreeSora.Queue.StartWhenQueued";
 export const QUEUE_FIELD = "freesora_start_when_queued"; // the name the server reads
-// How the server says, in a creation node's progress text, that a take started when queued
-// (create/submit.py words a reused take so: "task <id> (started when queued)").
-export const STARTED_MARK = /\btask \S+ \(started when queued\)/;
+// How the server says, in a creation node's progress text, that a take started when queued:
+// the early start's texts begin "started when queued", and the node, when it runs, names each
+// take it reuses "task <id> (started when queued)". A prompt quoted later in a text never
+// begins it, and would have to hold a task id in that form.
+export const STARTED_MARK = /^started when queued\b|\btask \S+ \(started when queued\)/;
 const HINT_SHOWN = "freesora.queueStartHintShown"; // localStorage: the card is shown once
 let environment = { environment: null };
 

@@ -37,9 +37,9 @@ OTHER_WRAPPER = f"""() => {{
 
 # The FreeSora tab's collection prompt, queued through the page's api.queuePrompt.
 COLLECT_THROUGH_THE_API = f"""async (id) => {{
-    const loaded = performance.getEntriesByType("resource").map(e => e.name);
-    const pack = loaded.find(name => name.endsWith("/freesora.js"));
-    const inbox = await import(new URL("freesora_inbox.js", pack));
+    const scripts = await (await fetch("/extensions")).json();  // what the frontend loaded
+    const pack = scripts.find(path => path.endsWith("/freesora.js"));
+    const inbox = await import(new URL("freesora_inbox.js", location.origin + pack));
     await {API}.queuePrompt(0, {{ output: inbox.collectPrompt(id), workflow: null }});
 }}"""
 
