@@ -36,6 +36,7 @@ from .outlive import outlive
 
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
+    from .budget import over_budget
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
@@ -64,6 +65,7 @@ _LAZY = {
     "ending_of_status": "endings",
     "ending_of_error": "endings",
     "claim_within_budget": "refunds",
+    "over_budget": "budget",
     "recheck_refunds": "refunds",
 }
 
@@ -102,6 +104,7 @@ __all__ = [
     "one_take",
     "open_ledger",
     "outlive",
+    "over_budget",
     "page_bounds",
     "recheck_refunds",
     "request_hash",

@@ -46,6 +46,7 @@ def task_row(entry: Entry, caller: Caller) -> dict[str, Any]:
         "file": caller.file(entry.file),
         "reason": None if entry.reason is None else caller.told(entry.reason),
         "price": entry.price,  # credits charged at its claim (None: not recorded)
+        "started_when_queued": entry.started_when_queued,
     }
 
 
