@@ -6,6 +6,7 @@ FreeSora prompts wait with the switch off. Each test runs in the classic canvas 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from comfy_host.hosts import Host
-from test_web_extension import load, open_settings, page  # noqa: F401  (the page fixture)
+from test_web_extension import load, node_id, open_settings, page  # noqa: F401  (the fixture)
 from web_host import BROWSER_KEY, WebHost, running_web_host, shoot
 from web_tasks import collected, create_sandbox_task, run_the_open_workflow
 
@@ -106,39 +107,59 @@ def test_two_freesora_prompts_waiting_with_the_switch_off_bring_one_card_that_op
     tmp_path: Path,
 ) -> None:
     host = web_host
-    host.server.request("POST", "/freesora/key", {"api_key": BROWSER_KEY})
-    page.evaluate(f"() => localStorage.removeItem('{HINT_SHOWN}')")
+    open_text_to_video(page, host, hint_shown=False)
     set_switch(page, False)
-    load(page, "freesora_text_to_video.json")
     card = page.locator("[data-freesora=queue-hint]")
-    # Tasks that take long: the first prompt waits for its video while the second is pending.
-    host.sandbox.call(lambda sandbox: setattr(sandbox.state, "task_seconds", 3600.0))
     try:
-        new_seed(page)  # not the cached run of an earlier test
-        page.evaluate("async () => { await app.queuePrompt(0, 1) }")
-        page.wait_for_timeout(500)
-        assert card.count() == 0  # one FreeSora prompt: nothing to say
-        new_seed(page)
-        page.evaluate("async () => { await app.queuePrompt(0, 1) }")
-        card.wait_for(state="visible", timeout=10_000)
-        text = card.inner_text()
-        assert "Start tasks when queued" in text
-        assert "Credits are then spent when a prompt is queued" in text
-        assert page.evaluate(f"() => localStorage.getItem('{HINT_SHOWN}')") == "1"
-        shoot(page, tmp_path, "queue_toast")
-        card.locator("[data-freesora=queue-hint-open]").click()
-        page.locator("[data-freesora=queue-start-info]").wait_for(state="visible", timeout=10_000)
-        assert card.count() == 0
-        page.keyboard.press("Escape")
-        new_seed(page)
-        page.evaluate("async () => { await app.queuePrompt(0, 1) }")  # a third: said once only
-        page.wait_for_timeout(800)
-        assert card.count() == 0
+        with long_tasks(host):
+            queue_a_new_take(page)  # a new seed: not the cached run of an earlier test
+            page.wait_for_timeout(500)
+            assert card.count() == 0  # one FreeSora prompt: nothing to say
+            queue_a_new_take(page)
+            card.wait_for(state="visible", timeout=10_000)
+            text = card.inner_text()
+            assert "Start tasks when queued" in text
+            assert "Credits are then spent when a prompt is queued" in text
+            assert page.evaluate(f"() => localStorage.getItem('{HINT_SHOWN}')") == "1"
+            shoot(page, tmp_path, "queue_toast")
+            card.locator("[data-freesora=queue-hint-open]").click()
+            info = page.locator("[data-freesora=queue-start-info]")
+            info.wait_for(state="visible", timeout=10_000)
+            assert card.count() == 0
+            page.keyboard.press("Escape")
+            queue_a_new_take(page)  # a third: said once only
+            page.wait_for_timeout(800)
+            assert card.count() == 0
     finally:
         host.server.request("POST", "/queue", {"clear": True})
         host.server.request("POST", "/interrupt", {})
-        host.sandbox.call(lambda sandbox: setattr(sandbox.state, "task_seconds", 1.0))
         wait_for_an_empty_queue(host)
+
+
+def open_text_to_video(tab: Any, host: WebHost, *, hint_shown: bool) -> None:
+    """The Text to Video example open, a key stored, the card said already or not yet."""
+    host.server.request("POST", "/freesora/key", {"api_key": BROWSER_KEY})
+    tab.evaluate(
+        "([key, shown]) => shown ? localStorage.setItem(key, '1') : localStorage.removeItem(key)",
+        [HINT_SHOWN, hint_shown],
+    )
+    load(tab, "freesora_text_to_video.json")
+
+
+@contextlib.contextmanager
+def long_tasks(host: WebHost) -> Iterator[None]:
+    """The sandbox's tasks take an hour: a prompt running holds the queue, waiting for its video."""
+    host.sandbox.call(lambda sandbox: setattr(sandbox.state, "task_seconds", 3600.0))
+    try:
+        yield
+    finally:
+        host.sandbox.call(lambda sandbox: setattr(sandbox.state, "task_seconds", 1.0))
+
+
+def queue_a_new_take(tab: Any) -> None:
+    """Press Queue for a new take (a new seed: not a cached run)."""
+    new_seed(tab)
+    tab.evaluate("async () => { await app.queuePrompt(0, 1) }")
 
 
 def new_seed(tab: Any) -> None:
