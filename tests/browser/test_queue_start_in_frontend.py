@@ -7,6 +7,8 @@ FreeSora prompts wait with the switch off. Each test runs in the classic canvas 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from web_host import BROWSER_KEY, WebHost, running_web_host, shoot
 from web_tasks import collected, create_sandbox_task, run_the_open_workflow
 
 SETTING = "FreeSora.Queue.StartWhenQueued"
+SEEDS = itertools.count(random.randrange(1, 2**30))  # fresh seeds for this session's prompts
 FIELD = "freesora_start_when_queued"
 HINT_SHOWN = "freesora.queueStartHintShown"
 # The page's api module: the frontend exposes its modules as window.comfyAPI (1.27 to 1.58).
@@ -163,11 +166,13 @@ def queue_a_new_take(tab: Any) -> None:
 
 
 def new_seed(tab: Any) -> None:
-    """A new seed on each creation node: the next prompt is a new take, not a cached one."""
+    """A seed no run of the session has used on each creation node: the next prompt is a new
+    take, not a cached run nor a take the journal holds from an earlier test."""
     tab.evaluate(
-        """() => app.graph.nodes.forEach(node => {
-            const seed = node.widgets?.find(w => w.name === 'seed');
-            if (seed) seed.value = (seed.value + 1) % 2147483647; })"""
+        """seed => app.graph.nodes.forEach(node => {
+            const widget = node.widgets?.find(w => w.name === 'seed');
+            if (widget) widget.value = seed; })""",
+        next(SEEDS),
     )
 
 
