@@ -29,7 +29,7 @@ export async function loadQueueStart() {
 }
 
 /** Whether a prompt queued now has its tasks started when queued. */
-export const startsWhenQueued = () => environment.environment ?? Boolean(setting(QUEUE_SETTING, false));
+const startsWhenQueued = () => environment.environment ?? Boolean(setting(QUEUE_SETTING, false));
 
 const isPromptPost = (route, options) =>
   /^\/prompt(\?|$)/.test(String(route)) && String(options?.method ?? "GET").toUpperCase() === "POST";
