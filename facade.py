@@ -135,11 +135,13 @@ class FreeSora:
         settings: Settings | None = None,
         on_submitted: OnSubmitted | None = None,
         on_wait: OnWait | None = None,
+        started_when_queued: bool = False,
     ) -> Future[list[Submitted]]:
         """The whole create (claim -> send -> settle) started on the pack's own loop: it needs
         no node running and outlives whoever started it (a prompt's loop that ends, a cancel).
         Its facade and stores are that loop's; `on_submitted` and `on_wait` are called on its
-        thread. A missing key or a bad profile is raised here, before anything starts."""
+        thread. A missing key or a bad profile is raised here, before anything starts. With
+        `started_when_queued` the takes are marked as a queued prompt's early start."""
         from .create import detached
 
         settings = settings if settings is not None else load_settings(profile)
@@ -148,7 +150,11 @@ class FreeSora:
         async def whole() -> list[Submitted]:
             async with cls.open(settings=settings, default_journal=default_journal) as fs:
                 return await fs.create(
-                    planned, seed=seed, on_submitted=on_submitted, on_wait=on_wait
+                    planned,
+                    seed=seed,
+                    on_submitted=on_submitted,
+                    on_wait=on_wait,
+                    started_when_queued=started_when_queued,
                 )
 
         return detached.run(whole())
@@ -180,6 +186,7 @@ class FreeSora:
         keep_refused: bool = False,
         on_submitted: OnSubmitted | None = None,
         on_wait: OnWait | None = None,
+        started_when_queued: bool = False,
     ) -> list[Submitted]:
         """Create (or reuse, per the ledger) each planned take: `create.submit.submit_tasks`.
 
@@ -202,6 +209,7 @@ class FreeSora:
             on_wait=on_wait,
             prices=prices,
             keep_refused=keep_refused,
+            started_when_queued=started_when_queued,
         )
 
     async def collect(self, task_id: str, out_dir: Path, **wait_options: Any) -> VideoResult:

@@ -25,8 +25,17 @@ from ..schemas import (
     shots_total,
 )
 from ..schemas.lengths import either, lengths_holding
-from ..schemas.models import MAX_SHOTS, AspectRatio, Size, VideoModel, render_frame, spec_of
-from ..schemas.shots import SHOT_LIST_FIELD, parse_shot_list, source_problem
+from ..schemas.models import (
+    MAX_SHOTS,
+    SEED_DEFAULT,
+    AspectRatio,
+    Size,
+    VideoModel,
+    batch_size_problem,
+    render_frame,
+    spec_of,
+)
+from ..schemas.shots import SHOT_LIST_FIELD, parse_shot_list, source_problem, storyboard_shots
 
 AUTO = "auto"
 # A stand-in for a linked (not yet known) input at queue time: valid for every rule.
@@ -52,6 +61,50 @@ class PlannedTask:
             parts.append(self.image.describe())
         # Shown wherever the plan is: a normalized clip length, a prompt that is not sent.
         return "; ".join([", ".join(parts), *req.notes()])
+
+
+@dataclass(frozen=True)
+class NodeTakes:
+    """What one run of a creation node creates: its takes, their seed and the profile. The
+    node plans it when it runs, and a queued prompt's early start from the same values, so
+    both make the same takes (the same fingerprints: the node's claim reuses the early one)."""
+
+    planned: list[PlannedTask]
+    seed: int
+    profile: str | None  # None: the default profile
+
+
+def takes(planned: PlannedTask, batch_size: Any) -> list[PlannedTask]:
+    """`batch_size` takes of one request: each its own task and ledger slot (its index)."""
+    problem = batch_size_problem(batch_size)
+    if problem:
+        raise InvalidRequestError(problem, field="batch_size")
+    return [planned] * int(batch_size)
+
+
+def text_to_video_takes(
+    seed: int = SEED_DEFAULT, profile: str = "", batch_size: int = 1, **widgets: Any
+) -> NodeTakes:
+    """Text to Video's takes from its inputs (its widget values, as the node receives them)."""
+    planned = takes(PlannedTask(request_from_widgets(**widgets)), batch_size)
+    return NodeTakes(planned, seed, profile.strip() or None)
+
+
+def storyboard_takes(
+    shots: list[dict[str, Any]] | None = None,
+    shot_list: str = "",
+    seed: int = SEED_DEFAULT,
+    profile: str = "",
+    batch_size: int = 1,
+    **widgets: Any,
+) -> NodeTakes:
+    """Storyboard's takes from its inputs (`shots`: the linked Shot Builders' list)."""
+    request = request_from_widgets(
+        model=VideoModel.PRO_STORYBOARD.value,
+        shots=storyboard_shots(shots, shot_list),
+        **widgets,
+    )
+    return NodeTakes(takes(PlannedTask(request), batch_size), seed, profile.strip() or None)
 
 
 def check_widgets(**widgets: Any) -> str | None:

@@ -39,6 +39,7 @@ from .outlive import outlive
 
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
+    from .budget import over_budget
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
@@ -79,6 +80,7 @@ _LAZY = {
     "ending_of_status": "endings",
     "ending_of_error": "endings",
     "claim_within_budget": "refunds",
+    "over_budget": "budget",
     "recheck_refunds": "refunds",
 }
 
@@ -118,6 +120,7 @@ __all__ = [
     "one_take",
     "open_ledger",
     "outlive",
+    "over_budget",
     "page_bounds",
     "recheck_refunds",
     "request_hash",

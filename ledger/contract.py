@@ -154,6 +154,9 @@ class Take:
     # The first journal format's fingerprint of the same request (`upgrade`): lets a file
     # ledger carry a task or unknown outcome recorded in that format over to this take.
     legacy: str | None = field(default=None, compare=False)
+    # Claimed for a queued prompt before it ran ("Start tasks when queued"): written with the
+    # take's first record, so a prompt deleted or a ComfyUI stopped leaves it marked in lists.
+    started_when_queued: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -202,6 +205,8 @@ class Entry:
     # A failed or cancelled task: whether the service said its credits came back (None: it
     # never said). Only True gives the price back to the daily budget (`ledger.budget`).
     credits_refunded: bool | None = None
+    # Claimed when its prompt was queued, before the prompt ran (an optional record field).
+    started_when_queued: bool = False
 
 
 class Claim(Protocol):

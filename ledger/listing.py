@@ -49,6 +49,7 @@ def task_row(entry: Entry, caller: Caller) -> dict[str, Any]:
         "file": caller.file(entry.file),
         "reason": None if entry.reason is None else caller.told(entry.reason),
         "price": entry.price,  # credits charged at its claim (None: not recorded)
+        "started_when_queued": entry.started_when_queued,
     }
 
 
@@ -190,6 +191,5 @@ def unknown_row(
         "price": entry.price,
         "new_create_price": price if price is not None else entry.price,
         "reason": None if entry.reason is None else caller.told(entry.reason),
-        # Set by stores that record prompts started when queued; False elsewhere.
-        "started_when_queued": bool(getattr(entry, "started_when_queued", False)),
+        "started_when_queued": entry.started_when_queued,
     }

@@ -28,6 +28,7 @@ from ..config import (
     key_status,
     remove_key,
     save_profile,
+    start_when_queued_setting,
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
 from ..ledger import Ledger
@@ -149,3 +150,14 @@ def build_routes(
         except FreeSoraError:  # no account to count for (a journal without its secret): list anyway
             spent = None
         return web.json_response({**page, "spent": spent})
+
+    @routes.get("/freesora/queue-start")
+    async def queue_start(request: web.Request) -> web.StreamResponse:
+        """Whether FREESORA_START_WHEN_QUEUED decides for every prompt (True/False), or each
+        prompt's own switch does (None): the settings show which. A value the variable may
+        not take is answered as `problem`, for the settings to show too."""
+        try:
+            return web.json_response({"environment": start_when_queued_setting(env)})
+        except ConfigError as exc:
+            problem = caller_of(request, env).told(exc)
+            return web.json_response({"environment": None, "problem": problem})

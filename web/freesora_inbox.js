@@ -54,6 +54,7 @@ function row(task) {
     el("div", { style: { fontSize: "0.85em" } },
       el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
       el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}${task.price == null ? "" : t("inbox.price", " · ≈ {credits} credits", { credits: credits(task.price) })}` })),
+    task.started_when_queued ? el("div", { style: { ...small, color: "#93c5fd" }, dataset: { freesora: "started-when-queued" }, textContent: t("inbox.startedWhenQueued", "started when queued") }) : null,
     task.prompt ? el("div", { textContent: task.prompt }) : null,
     task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: t("inbox.file", "file: {name}", { name: baseName(task.file) }), title: task.file }) : null,
     task.reason ? el("div", { style: small, textContent: task.reason }) : null,

@@ -166,6 +166,8 @@ class FileLedger:
                 "summary": summary[:160],
                 "time": time.time(),
             }
+            if take.started_when_queued:
+                record["started_when_queued"] = True
             try:
                 # Priced, and within the account's budget under the account's lock (or refused).
                 await finish(asyncio.to_thread(append_sending, self.file, record, charge))

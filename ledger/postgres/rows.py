@@ -29,7 +29,7 @@ from ..contract import (
 from ..upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
 from .budget import within_budget
 from .locks import ORPHAN, advisory_key
-from .schema import DB_NOW
+from .schema import DB_NOW, STARTED_WHEN_QUEUED
 
 SELECT = f"SELECT t.*, {ORPHAN} AS orphan FROM freesora.takes t"
 DIED_SENDING = (
@@ -50,6 +50,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         reason = COLLECTED_AGAIN  # collected again since, or still to collect
     extra = dict(row["extra"] or {})
     refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see schema.REFUNDED
+    early = extra.pop(STARTED_WHEN_QUEUED, None) is True
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -67,6 +68,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         extra=extra,
         price=row.get("price"),
         credits_refunded=refunded if isinstance(refunded, bool) else None,
+        started_when_queued=early,
     )
 
 
@@ -121,7 +123,7 @@ async def _insert_sending(
             take.seed,
             take.slot,
             summary,
-            Jsonb({}),
+            Jsonb({STARTED_WHEN_QUEUED: True} if take.started_when_queued else {}),
             advisory_key(take.key),
             None if charge is None else charge.price,
         ),

@@ -15,6 +15,7 @@ same data (what a restarted process would open). Example (tests/unit/test_ledger
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -323,6 +324,29 @@ class LedgerContract:
             assert {(e.task_id, e.state, e.file) for e in await reader.entries()} == before
         still = await ledger.claim(take(seed=3), model=MODEL)
         assert still.claim is None
+
+    async def test_a_take_started_when_queued_is_marked_after_a_restart_and_a_compaction(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        early = dataclasses.replace(take(seed=7), started_when_queued=True)
+        assert early.key == take(seed=7).key  # the mark is no part of what the take is
+        await create(ledger, early, "t-early")
+        await create(ledger, take(seed=8), "t-later")
+        for reader in (await make_ledger(), ledger):
+            marks = {e.task_id: e.started_when_queued for e in await reader.entries()}
+            assert marks == {"t-early": True, "t-later": False}
+        await ledger.compact()
+        marks = {e.task_id: e.started_when_queued for e in await (await make_ledger()).entries()}
+        assert marks == {"t-early": True, "t-later": False}
+        # The prompt's node claims the same take when it runs: it reuses the early task.
+        decision = await (await make_ledger()).claim(take(seed=7), model=MODEL)
+        assert decision.claim is None
+        assert decision.earlier is not None
+        assert (decision.earlier.task_id, decision.earlier.started_when_queued) == (
+            "t-early",
+            True,
+        )
 
     async def test_account_ids_are_keyed_stable_and_never_hold_the_key(
         self, make_ledger: MakeLedger
