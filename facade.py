@@ -91,8 +91,13 @@ class FreeSora:
         try:
             yield fs
         finally:
-            if fs._session is not None:
-                await fs._session.close()
+            await fs.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session, if one was made; the ledger store stays the loop's."""
+        if self._session is not None:
+            await self._session.close()
+            self._session, self._client = None, None
 
     @staticmethod
     def journal_location(

@@ -43,7 +43,16 @@ if TYPE_CHECKING:
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
-    from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
+    from .listing import (
+        excerpt,
+        format_entry,
+        newest_collectable,
+        page_bounds,
+        sent_parts,
+        task_page,
+        unknown_row,
+        unknown_takes,
+    )
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
@@ -62,6 +71,9 @@ _LAZY = {
     "page_bounds": "listing",
     "newest_collectable": "listing",
     "excerpt": "listing",
+    "unknown_takes": "listing",
+    "unknown_row": "listing",
+    "sent_parts": "listing",
     "format_entry": "listing",
     "request_hash": "fingerprint",
     "request_hashes": "fingerprint",
@@ -113,8 +125,11 @@ __all__ = [
     "recheck_refunds",
     "request_hash",
     "request_hashes",
+    "sent_parts",
     "shown_take",
     "task_held_elsewhere",
     "task_page",
+    "unknown_row",
+    "unknown_takes",
     "wait_for_slot",
 ]
