@@ -22,6 +22,7 @@ from .arguments import build_parser
 from .commands import demo_command, run_check, run_key, run_wait, sandbox_command, tasks_command
 from .create_command import MAY_BE_CHARGED, run_create
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
+from .parsing import flag_message
 
 COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
     "create": run_create,
@@ -64,7 +65,8 @@ def run_command(argv: list[str] | None) -> int:
             return run_key(args)
         return asyncio.run(_closing_databases(COMMANDS[args.command](args)))
     except InvalidRequestError as exc:
-        print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
+        said = flag_message(str(exc), exc.field) if args.command == "create" else str(exc)
+        print(f"freesora: invalid request: {said} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
     except ConfigError as exc:  # a key, profile or setting to fix before anything can be sent
         print(f"freesora: {exc}", file=sys.stderr)
