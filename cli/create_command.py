@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exit_codes import EXIT_INTERRUPTED
+from .parsing import flag_message
 
 if TYPE_CHECKING:
     from ..schemas import CreateVideoRequest
@@ -132,7 +133,7 @@ def print_request(args: argparse.Namespace) -> tuple[CreateVideoRequest, PriceTa
     prices = merged_prices(user)
     request = request_from_args(args)
     for note in request.notes():
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {flag_message(note, None)}", file=sys.stderr)
     print(f"request: {request.describe()}", file=sys.stderr)
     body = request.to_payload()
     mine = is_users(user, body)

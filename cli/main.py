@@ -81,6 +81,12 @@ def run_command(argv: list[str] | None) -> int:
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a file or folder of the user's the command cannot use
+        from ..config import why_not_written
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"freesora: {where}{why_not_written(exc)}", file=sys.stderr)
+        return EXIT_INVALID
 
 
 # The pack's runtime dependencies (requirements.txt), by import name: ComfyUI's Python has them.

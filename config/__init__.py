@@ -59,7 +59,7 @@ from .settings import (
     normalize_journal,
     read_config_file,
 )
-from .store import remove_key, save_profile
+from .store import remove_key, save_profile, why_not_written
 
 __all__ = [
     "CONFIG_ALLOWED_HOSTS",
@@ -109,5 +109,6 @@ __all__ = [
     "save_profile",
     "shown_database",
     "unlisted_kind",
+    "why_not_written",
     "write_private",
 ]

@@ -15,7 +15,14 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from ..config import ENV_JOURNAL, Settings, default_journal_path, is_database_url, shown_database
+from ..config import (
+    ENV_JOURNAL,
+    Settings,
+    default_journal_path,
+    is_database_url,
+    shown_database,
+    why_not_written,
+)
 from ..errors import ConfigError
 from .contract import Ledger
 
@@ -59,7 +66,14 @@ async def open_ledger(location: str | Path) -> Ledger:
         return await _open_database(location)
     from .file import shared_file_ledger
 
-    return shared_file_ledger(Path(location))
+    try:
+        return shared_file_ledger(Path(location))
+    except OSError as exc:  # its folder cannot be made, or its lock file written: a setting
+        raise ConfigError(
+            f"The task journal {location} cannot be opened: {why_not_written(exc)}. Name a "
+            f"journal in a folder you may write ({ENV_JOURNAL} or the profile's `journal`); "
+            "nothing was sent."
+        ) from None
 
 
 async def _open_database(url: str) -> Ledger:
