@@ -19,6 +19,7 @@ from .exit_codes import EXIT_INTERRUPTED
 from .parsing import flag_message
 
 if TYPE_CHECKING:
+    from ..create import Submitted
     from ..schemas import CreateVideoRequest
     from ..schemas.pricing import PriceTable
 
@@ -109,19 +110,43 @@ async def run_create(args: argparse.Namespace) -> int:
     # the nodes) is one take, so running the same command twice pays once. Ctrl+C waits for a
     # sent create's answer (asyncio.run cancels us; submit outlives the cancel); a
     # second Ctrl+C stops at once. No key, or an unreachable ledger: nothing is sent.
+    created: list[Submitted] = []
     async with FreeSora.open(settings=settings) as fs:
         request, prices = print_request(args)
         second_interrupt_stops_at_once()
-        [done] = await fs.create(
-            [PlannedTask(request)],
-            seed=args.seed,
-            reuse=True,
-            prices=prices,
-            on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
-        )
+        try:
+            [done] = await fs.create(
+                [PlannedTask(request)],
+                seed=args.seed,
+                reuse=True,
+                prices=prices,
+                on_submitted=lambda _slot, result: created.append(result),
+                on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
+            )
+        except asyncio.CancelledError:
+            if not created:  # nothing sent, or its outcome unknown: `main` says what to do
+                raise
+            return interrupted_after(created[0])
     print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
+
+
+def interrupted_after(done: Submitted) -> int:
+    """Ctrl+C while the create was answered: the task exists, so say so once, with the way
+    to its video, and print its id last on stdout as after any create."""
+    print(
+        f"freesora: interrupted after the create: {done.describe()} goes on at the service "
+        f"(kept in the task journal); to download it: freesora wait {done.task_id}",
+        file=sys.stderr,
+    )
+    print(done.task_id)
+    return EXIT_INTERRUPTED
+
+
+def on_new_line(text: str) -> str:
+    """`text` on a line of its own: a terminal echoes Ctrl+C as `^C` with no newline."""
+    return ("\n" if sys.stderr.isatty() else "") + text
 
 
 def print_request(args: argparse.Namespace) -> tuple[CreateVideoRequest, PriceTable]:
@@ -154,10 +179,11 @@ def second_interrupt_stops_at_once() -> None:
         nonlocal presses
         presses += 1
         if presses == 1 and main_task is not None:
-            print("freesora: stopping; Ctrl+C again to stop at once", file=sys.stderr)
+            print(on_new_line("freesora: stopping; Ctrl+C again to stop at once"), file=sys.stderr)
             main_task.cancel()
             return
-        print(f"\nfreesora: stopped at once. {MAY_BE_CHARGED}", file=sys.stderr, flush=True)
+        print(on_new_line("freesora: stopped at once."), file=sys.stderr)
+        print(MAY_BE_CHARGED, file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
     # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.

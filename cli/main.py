@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ConfigError, FreeSoraError, InvalidRequestError, WaitCancelledError
 from .arguments import build_parser
 from .commands import demo_command, run_check, run_key, run_wait, sandbox_command, tasks_command
-from .create_command import MAY_BE_CHARGED, run_create
+from .create_command import MAY_BE_CHARGED, on_new_line, run_create
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
 from .parsing import flag_message
 
@@ -72,7 +72,7 @@ def run_command(argv: list[str] | None) -> int:
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
-        print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
+        print(on_new_line(f"freesora: interrupted. {exc}".rstrip()), file=sys.stderr)
         if args.command == "create" and not args.dry_run:
             print(MAY_BE_CHARGED, file=sys.stderr)
         if args.command == "wait":

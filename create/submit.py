@@ -105,7 +105,11 @@ async def submit_tasks(
             take = await _take(client, task, account, seed, index, reuse)
             price = price_of(task.request.to_payload(), prices)
             charge = Charge(price, settings.daily_budget, settings.budget_source)
-            result = await _submit_take(client, ledger, task, take, on_wait, charge)
+            try:
+                result = await _submit_take(client, ledger, task, take, on_wait, charge)
+            except asyncio.CancelledError as cancel:
+                _tell_created(cancel, index, on_submitted)
+                raise
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -184,9 +188,29 @@ async def _submit_take(
     sent = sending.future
     if sending.cancelled:
         if not sent.cancelled() and sent.exception() is None:
-            logger.warning("created task %s (kept in the task journal)", sent.result())
+            # Created, then cancelled: the cancel carries the task, for the caller to tell.
+            price = None if charge is None else charge.price
+            raise asyncio.CancelledError(Submitted(sent.result(), note=note, price=price))
         raise asyncio.CancelledError
     return Submitted(sent.result(), note=note, price=None if charge is None else charge.price)
+
+
+def created_before_cancel(cancel: asyncio.CancelledError) -> Submitted | None:
+    """The task a cancelled take had created before the cancel came, if it had."""
+    created = cancel.args[0] if cancel.args else None
+    return created if isinstance(created, Submitted) else None
+
+
+def _tell_created(
+    cancel: asyncio.CancelledError, index: int, on_submitted: OnSubmitted | None
+) -> None:
+    """A take created, then cancelled: the task exists, so whoever stops is told of it (the
+    log, when nobody listens)."""
+    created = created_before_cancel(cancel)
+    if created is not None and on_submitted is not None:
+        on_submitted(index, created)
+    elif created is not None:
+        logger.warning("created task %s (kept in the task journal)", created.task_id)
 
 
 def _told_waiting() -> None:
