@@ -268,8 +268,19 @@ def _add_tasks(sub: Subparsers) -> None:
         help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact,"
         " rekey (a journal that lost its secret goes on with a new one: earlier takes pay again)",
     )
-    tasks.add_argument("action", nargs="?", choices=["list", *TASK_ACTIONS], default="list")
-    tasks.add_argument("names", nargs="*", metavar="TAKE [TASK_ID]")
+    tasks.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", *TASK_ACTIONS],
+        default="list",
+        help="list (the default), adopt TAKE TASK_ID, forget TAKE, compact or rekey",
+    )
+    tasks.add_argument(
+        "names",
+        nargs="*",
+        metavar="TAKE [TASK_ID]",
+        help="the take (as `tasks` and the errors show it) and, for adopt, its task id",
+    )
     tasks.add_argument(
         "--limit",
         type=number(int, low=1),
@@ -277,7 +288,12 @@ def _add_tasks(sub: Subparsers) -> None:
         help="how many takes to list, newest first (default 20)",
     )
     tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
-    tasks.add_argument("--model", choices=[m.value for m in VideoModel])
+    tasks.add_argument(
+        "--model",
+        choices=[m.value for m in VideoModel],
+        metavar="MODEL",
+        help="only this model's takes",
+    )
     tasks.add_argument(
         "--spent",
         action="store_true",
