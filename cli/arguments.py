@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..schemas.lengths import either
 from ..schemas.models import (
     DEFAULTS,
     FIT_DEFAULT,
@@ -19,12 +20,14 @@ from ..schemas.models import (
     WAIT_TIMEOUT_DEFAULT_S,
     Size,
     VideoModel,
+    spec_of,
 )
 from ..schemas.shots import SHOT_LIST_EXAMPLE, SHOT_LIST_FORM, duration_problem
 from .exit_codes import EXIT_CODES_HELP
 from .parsing import Parser, number
 
 TASK_ACTIONS = ("adopt", "forget", "compact", "rekey")
+_TEXT, _BOARD = spec_of(VideoModel.TEXT_TO_VIDEO), spec_of(VideoModel.PRO_STORYBOARD)
 DESCRIPTION = """The `freesora` command: create, wait, sandbox, demo and key setup, from a terminal.
 
 Results go to stdout (the task id or the saved path is always the last line, for scripts);
@@ -135,8 +138,10 @@ def _add_create(sub: Subparsers) -> None:
     )
     create.add_argument(
         "--n-frames",
-        help="clip length in seconds: 10 or 15 (storyboard: 25); another value becomes the "
-        "smallest allowed length at least that long (and at least the shots' total)",
+        help=f"clip length in seconds: {either(list(_TEXT.frames))} (default "
+        f"{_TEXT.frames_default}); sora-2-pro-storyboard {either(list(_BOARD.frames))} (default "
+        f"{_BOARD.frames_default}), and its shots must fit it; a length not offered becomes the "
+        "next longer one",
     )
     create.add_argument(
         "--size",

@@ -10,6 +10,7 @@ import argparse
 import math
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -19,9 +20,26 @@ from .exit_codes import EXIT_INVALID
 DASHED_VALUES = ("--shot", "--prompt")
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, never breaking a line inside a model's name (`sora-2-pro-storyboard`)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        flat = " ".join(text.split())
+        return textwrap.fill(
+            flat, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+        )
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line: `freesora create: --model: ...; see
     `freesora create --help``, and whose unknown flags are blamed on the subcommand typed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         message = message.removeprefix("argument ")
