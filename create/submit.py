@@ -195,7 +195,7 @@ async def _submit_take(
     return Submitted(sent.result(), note=note, price=None if charge is None else charge.price)
 
 
-def created_before_cancel(cancel: asyncio.CancelledError) -> Submitted | None:
+def _created_before_cancel(cancel: asyncio.CancelledError) -> Submitted | None:
     """The task a cancelled take had created before the cancel came, if it had."""
     created = cancel.args[0] if cancel.args else None
     return created if isinstance(created, Submitted) else None
@@ -206,7 +206,7 @@ def _tell_created(
 ) -> None:
     """A take created, then cancelled: the task exists, so whoever stops is told of it (the
     log, when nobody listens)."""
-    created = created_before_cancel(cancel)
+    created = _created_before_cancel(cancel)
     if created is not None and on_submitted is not None:
         on_submitted(index, created)
     elif created is not None:
