@@ -66,6 +66,21 @@ async def test_a_journal_in_a_folder_that_may_not_be_written_is_one_line_naming_
     assert cli.sandbox.received.creates == []
 
 
+@pytest.mark.parametrize("command", [CREATE, ("tasks",), ("wait", TASK_ID)])
+async def test_a_journal_that_is_a_folder_is_one_line_naming_it(
+    cli: Cli, command: tuple[str, ...]
+) -> None:
+    journal = cli.cwd / "journal-folder"
+    journal.mkdir()
+    cli.env["FREESORA_JOURNAL"] = str(journal)
+    ran = await cli(*command)
+    assert ran.code == 2, ran.err
+    line = one_line(ran.err)
+    assert str(journal) in line
+    assert "is a folder" in line
+    assert cli.sandbox.received.creates == []
+
+
 async def test_the_demo_into_a_folder_under_a_regular_file_is_one_line(cli: Cli) -> None:
     (cli.cwd / "plain-file").write_text("not a folder")
     ran = await cli("demo", "--out", "plain-file/videos", "--task-seconds", "0")
