@@ -88,7 +88,7 @@ def number(
     kind: Callable[[str], Any], *, low: float, high: float | None = None, above: bool = False
 ) -> Callable[[str], Any]:
     """An argparse type: `kind(text)` within [low, high] (`above`: more than `low`)."""
-    what = "a whole number" if kind is int else "a number"
+    what = "a whole number" if kind is int else "a finite number"
     if above:
         allowed = f"{what} above {low:g}"
     elif high is None:

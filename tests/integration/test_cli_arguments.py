@@ -95,6 +95,7 @@ async def test_settings_are_checked_before_the_request_and_price_are_printed(cli
     [
         (["wait", "abc", "--timeout", "-1"], "--timeout"),
         (["wait", "abc", "--interval", "0"], "--interval"),
+        (["wait", "abc", "--timeout", "inf"], "--timeout: must be a finite number above 0"),
         (["tasks", "--limit", "-1"], "--limit"),
         (["tasks", "--limit", "0"], "--limit"),
         (["sandbox", "--port", "99999"], "--port"),
