@@ -52,7 +52,11 @@ async def run_wait(args: argparse.Namespace) -> int:
             interval_s=args.interval,
             on_progress=line.update,
         )
-    line.finish(f"saved {result.path} ({result.path.stat().st_size:,} bytes)")
+    size = f"{result.path.stat().st_size:,} bytes"
+    if result.copied_from is not None:  # collected before: no download, the folder asked for
+        line.finish(f"saved before at {result.copied_from}; copied to {result.path} ({size})")
+    else:
+        line.finish(f"saved {result.path} ({size})")
     print(result.path)
     return 0
 

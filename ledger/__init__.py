@@ -27,7 +27,10 @@ from .contract import (
     Take,
     TakeState,
     account_id,
+    adoptable,
     one_take,
+    shown_take,
+    task_held_elsewhere,
 )
 
 # Loaded with the face (it needs only asyncio): a lazy name equal to its module's name would
@@ -90,6 +93,7 @@ __all__ = [
     "TakeState",
     "Verdict",
     "account_id",
+    "adoptable",
     "claim_within_budget",
     "close_databases",
     "ending_of_error",
@@ -106,6 +110,8 @@ __all__ = [
     "recheck_refunds",
     "request_hash",
     "request_hashes",
+    "shown_take",
+    "task_held_elsewhere",
     "task_page",
     "wait_for_slot",
 ]

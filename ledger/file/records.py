@@ -248,6 +248,17 @@ def _absorb_pasted(index: Index, row: int, task_id: str) -> None:
         index.inline[row] = {**index.inline[pasted], **index.inline.get(row, {})}
 
 
+def _drop_pasted(index: Index, key: str) -> None:
+    """A pasted id (`remember` made it a take of its own) is no longer listed or found; pasted
+    again later, it is a new row. An older pack reads the same record as the row forgotten."""
+    row = index.rows.pop(key, None)  # pasted keys are never packed (not 64 hex digits)
+    if row is None:
+        return
+    task_id = index.task[row]
+    if task_id is not None and index.by_task.get(task_id) == row:
+        del index.by_task[task_id]
+
+
 def _legacy(
     index: Index, record: dict[str, Any], key: str, state: TakeState, task_id: str | None
 ) -> None:
@@ -331,6 +342,10 @@ def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
 
 
 def _forgotten(index: Index, record: dict[str, Any], at: int | None) -> None:
+    key = _text(record, "take") or ""
+    if key.startswith(PASTED):  # a pasted id the user forgets: no take, nothing to release
+        _drop_pasted(index, key)
+        return
     row = _take_row(index, record)
     index.set_state(row, TakeState.FORGOTTEN, _number(record, "time"))
     index.reason[row] = "released by the user"
