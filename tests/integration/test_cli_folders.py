@@ -8,6 +8,7 @@ import asyncio
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,45 +40,44 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
+def under_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "plain-file").write_text("not a folder")
+    return tmp_path / "plain-file" / "tasks.jsonl"
+
+
+def a_folder(tmp_path: Path) -> Path:
+    (tmp_path / "journal-folder").mkdir()
+    return tmp_path / "journal-folder"
+
+
+def in_a_folder_not_to_be_written(tmp_path: Path) -> Path:
+    return unwritable(tmp_path) / "tasks.jsonl"
+
+
 @pytest.mark.parametrize("command", [CREATE, ("tasks",), ("wait", TASK_ID)])
-async def test_a_journal_under_a_regular_file_is_one_line_naming_it(
-    cli: Cli, command: tuple[str, ...]
+@pytest.mark.parametrize(
+    ("journal_at", "said"),
+    [
+        (under_a_file, "a part of its folder path is a file"),
+        (a_folder, "is a folder, not a file"),
+        (in_a_folder_not_to_be_written, "FREESORA_JOURNAL"),
+    ],
+    ids=["under-a-file", "a-folder", "unwritable"],
+)
+async def test_a_journal_that_cannot_be_a_file_is_one_line_naming_it_and_nothing_is_sent(
+    cli: Cli,
+    tmp_path: Path,
+    command: tuple[str, ...],
+    journal_at: Callable[[Path], Path],
+    said: str,
 ) -> None:
-    (cli.cwd / "plain-file").write_text("not a folder")
-    journal = cli.cwd / "plain-file" / "tasks.jsonl"
+    journal = journal_at(tmp_path)
     cli.env["FREESORA_JOURNAL"] = str(journal)
     ran = await cli(*command)
     assert ran.code == 2, ran.err
     line = one_line(ran.err)
     assert str(journal) in line
-    assert "FREESORA_JOURNAL" in line
-    assert cli.sandbox.received.creates == []
-
-
-@pytest.mark.parametrize("command", [CREATE, ("tasks",), ("wait", TASK_ID)])
-async def test_a_journal_in_a_folder_that_may_not_be_written_is_one_line_naming_it(
-    cli: Cli, tmp_path: Path, command: tuple[str, ...]
-) -> None:
-    journal = unwritable(tmp_path) / "tasks.jsonl"
-    cli.env["FREESORA_JOURNAL"] = str(journal)
-    ran = await cli(*command)
-    assert ran.code == 2, ran.err
-    assert str(journal) in one_line(ran.err)
-    assert cli.sandbox.received.creates == []
-
-
-@pytest.mark.parametrize("command", [CREATE, ("tasks",), ("wait", TASK_ID)])
-async def test_a_journal_that_is_a_folder_is_one_line_naming_it(
-    cli: Cli, command: tuple[str, ...]
-) -> None:
-    journal = cli.cwd / "journal-folder"
-    journal.mkdir()
-    cli.env["FREESORA_JOURNAL"] = str(journal)
-    ran = await cli(*command)
-    assert ran.code == 2, ran.err
-    line = one_line(ran.err)
-    assert str(journal) in line
-    assert "is a folder" in line
+    assert said in line
     assert cli.sandbox.received.creates == []
 
 
