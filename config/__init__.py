@@ -61,7 +61,7 @@ from .settings import (
     read_config_file,
     start_when_queued_setting,
 )
-from .store import remove_key, save_profile
+from .store import remove_key, save_profile, why_not_written
 
 __all__ = [
     "CONFIG_ALLOWED_HOSTS",
@@ -113,5 +113,6 @@ __all__ = [
     "shown_database",
     "start_when_queued_setting",
     "unlisted_kind",
+    "why_not_written",
     "write_private",
 ]

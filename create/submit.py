@@ -114,7 +114,11 @@ async def submit_tasks(
                 take = dataclasses.replace(take, started_when_queued=True)
             price = price_of(task.request.to_payload(), prices)
             charge = Charge(price, settings.daily_budget, settings.budget_source)
-            result = await _submit_take(client, ledger, task, take, on_wait, charge)
+            try:
+                result = await _submit_take(client, ledger, task, take, on_wait, charge)
+            except asyncio.CancelledError as cancel:
+                _tell_created(cancel, index, on_submitted)
+                raise
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -200,12 +204,32 @@ async def _submit_take(
     sent = sending.future
     if sending.cancelled:
         if not sent.cancelled() and sent.exception() is None:
-            logger.warning("created task %s (kept in the task journal)", sent.result())
+            # Created, then cancelled: the cancel carries the task, for the caller to tell.
+            price = None if charge is None else charge.price
+            raise asyncio.CancelledError(Submitted(sent.result(), note=note, price=price))
         raise asyncio.CancelledError
     price = None if charge is None else charge.price
     return Submitted(
         sent.result(), note=note, price=price, started_when_queued=take.started_when_queued
     )
+
+
+def _created_before_cancel(cancel: asyncio.CancelledError) -> Submitted | None:
+    """The task a cancelled take had created before the cancel came, if it had."""
+    created = cancel.args[0] if cancel.args else None
+    return created if isinstance(created, Submitted) else None
+
+
+def _tell_created(
+    cancel: asyncio.CancelledError, index: int, on_submitted: OnSubmitted | None
+) -> None:
+    """A take created, then cancelled: the task exists, so whoever stops is told of it (the
+    log, when nobody listens)."""
+    created = _created_before_cancel(cancel)
+    if created is not None and on_submitted is not None:
+        on_submitted(index, created)
+    elif created is not None:
+        logger.warning("created task %s (kept in the task journal)", created.task_id)
 
 
 def _told_waiting() -> None:

@@ -135,6 +135,14 @@ def spec_of(model: VideoModel) -> ModelSpec:
     return MODEL_SPECS[model]
 
 
+def image_model_for(model: VideoModel) -> VideoModel:
+    """The image model of `model`'s family (sora-2-pro-text-to-video ->
+    sora-2-pro-image-to-video): what to choose instead when an image is given to it."""
+    name = model.value.replace("-text-to-video", "-image-to-video")
+    known = {m.value: m for m in models_of(ModelKind.IMAGE)}
+    return known.get(name, VideoModel.IMAGE_TO_VIDEO)
+
+
 # The account's limits (upstream, API.md): about 20 unfinished tasks, and 20 new tasks per 10 s;
 # beyond either the service answers 429. The client and a farm's admission keep to them as one
 # type (`schemas/account_limits.py`); the environment variables FREESORA_MAX_IN_FLIGHT and
