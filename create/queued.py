@@ -17,6 +17,8 @@ Must not import comfy, torch or anything from `nodes/`.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -144,3 +146,37 @@ async def new_takes_price(
         if entry is None or not (entry.state.reusable or entry.state.blocks_resend):
             total += price_of(task.request.to_payload(), prices)
     return total
+
+
+class Pacer:
+    """Early starts let out no faster than the account's window allows (`AccountLimits`), so
+    they never wait at the account's gate with a SENDING record written: a take still waiting
+    here is not claimed, and if ComfyUI stops meanwhile nothing of it was recorded or sent.
+    Thread-safe: each queued prompt's starts wait on a thread of their own."""
+
+    def __init__(
+        self,
+        per_window: int,
+        window_s: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._per_window, self._window_s = per_window, window_s
+        self._clock, self._sleep = clock, sleep
+        self._guard = threading.Lock()
+        self._sent: deque[float] = deque()
+
+    def wait_turn(self, creates: int) -> None:
+        """Block until `creates` more fit in the window (a batch larger than the window goes
+        when the window is empty: the gate paces its own creates)."""
+        while True:
+            with self._guard:
+                now = self._clock()
+                while self._sent and self._sent[0] <= now - self._window_s:
+                    self._sent.popleft()
+                room = self._per_window - len(self._sent)
+                if creates <= room or not self._sent:
+                    self._sent.extend([now] * creates)
+                    return
+                wait = self._sent[0] + self._window_s - now
+            self._sleep(max(wait, 0.0))

@@ -117,8 +117,8 @@ def _worth_collecting(entry: Entry) -> bool:
 
 
 def format_entry(entry: Entry) -> str:
-    """One take as a terminal line: when, task id, model, state, take key, seed, slot, price,
-    file or reason."""
+    """One take as a terminal line (`freesora tasks`, Task History): when, task id, model,
+    state, take key, seed, slot, price, whether it started when queued, file or reason."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
     detail = entry.file or entry.reason or ""
     seed = "" if entry.seed is None else f" seed={entry.seed}"
@@ -127,6 +127,8 @@ def format_entry(entry: Entry) -> str:
         slot += f" price={entry.price:g}"
     if entry.state in (TakeState.FAILED, TakeState.CANCELLED) and entry.price:
         slot += " (credits refunded)" if entry.credits_refunded else " (counted as spent)"
+    if entry.started_when_queued:
+        slot += " (started when queued)"
     task = entry.task_id or "-"
     take = entry.take_key.split(":", 1)[-1][:12]
     line = f"{when}  {task:<34} {entry.model:<28} {entry.state.value:<10} take={take}{seed}{slot}"

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .prompt_check import validated_request
 
 if TYPE_CHECKING:
-    from ..create.queued import EarlyStart
+    from ..create.queued import EarlyStart, Pacer
     from ..create.submit import Submitted
 
 logger = logging.getLogger("freesora.queue")
@@ -128,6 +128,10 @@ def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyS
     for start in starts:
         tell = functools.partial(_tell, server, start.node_id, sid)
         run = start.takes
+        _pacer().wait_turn(len(run.planned))
+        if not _still_queued(server, prompt_id):  # deleted, or the queue cleared, meanwhile
+            logger.info("prompt %s left the queue: its tasks start only if it runs", prompt_id)
+            return
         try:
             future = FreeSora.start_create(
                 run.profile,
@@ -143,8 +147,32 @@ def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyS
                 "prompt %s, node %s: not started when queued: %s", prompt_id, start.node_id, exc
             )
             continue
-        tell(f"started when queued: creating {len(run.planned)} task(s)")
+        count = len(run.planned)
+        tell(f"started when queued: creating {count} task{'s' if count != 1 else ''}")
         future.add_done_callback(functools.partial(_ended, prompt_id, start.node_id, tell))
+
+
+def _still_queued(server: Any, prompt_id: str) -> bool:
+    """Whether the prompt is still waiting in the queue or running (by its id, the second
+    field of every core's queue item). A queue that cannot be read counts as holding it."""
+    queue = server.prompt_queue
+    read = getattr(queue, "get_current_queue_volatile", None) or queue.get_current_queue
+    try:
+        running, pending = read()
+        return any(len(item) > 1 and item[1] == prompt_id for item in [*running, *pending])
+    except Exception:
+        return True
+
+
+@functools.cache
+def _pacer() -> Pacer:
+    import time
+
+    from ..create.queued import Pacer
+    from ..schemas.account_limits import AccountLimits
+
+    limits = AccountLimits.from_env()
+    return Pacer(limits.creates_per_window, limits.window_s, time.monotonic, time.sleep)
 
 
 def _prefixed(tell: Callable[[str], None]) -> Callable[[str], None]:

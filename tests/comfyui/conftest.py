@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from comfy_host import hosts
-from comfy_host.graphs import CANARY_KEY, OLD_CORE_TASK, PACK_ENTRY, REPO_ROOT, TASK_SECONDS
+from comfy_host.graphs import CANARY_KEY, OLD_CORE_TASK, TASK_SECONDS
 from comfy_host.hosts import SKIP_REASON, Host, host_named
-from comfy_host.server import ComfyServer, SandboxThread, start_with_pack
+from comfy_host.server import ComfyServer, SandboxThread, serving_pack
 
 host = hosts.host  # the session's ComfyUI, a fixture shared with tests/browser
 
@@ -62,14 +62,8 @@ def comfy(
 ) -> Iterator[ComfyServer]:
     base = tmp_path_factory.mktemp("comfy-base")
     _seed_old_journal(base)
-    try:
-        server = start_with_pack(host, base, sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT)
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
+    with serving_pack(host, base, sandbox.base_url, CANARY_KEY) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -179,3 +179,57 @@ def test_a_circular_or_broken_prompt_is_walked_without_failing() -> None:
     back = {"class_type": "Loop", "inputs": {"a": ["1", 0], "b": ["missing", 0]}}
     assert will_run({"1": loop, "2": back}, ["1"], never_lazy) == {"1", "2"}
     assert started({"1": loop, "2": back}, ["1", "nowhere"]) == []
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_early_starts_are_let_out_no_faster_than_the_accounts_window() -> None:
+    from freesora.create.queued import Pacer
+
+    time = FakeTime()
+    pacer = Pacer(per_window=4, window_s=10.0, clock=lambda: time.now, sleep=time.sleep)
+    for creates in (2, 2):
+        pacer.wait_turn(creates)
+    assert time.slept == []  # the window's four at once
+    time.now = 3.0
+    pacer.wait_turn(3)  # waits until the first two leave the window
+    assert time.slept == [7.0]
+    pacer.wait_turn(9)  # more than a window: goes once the window is empty
+    assert time.now == 20.0
+
+
+def test_both_cores_queue_items_are_read_and_anything_else_is_left_alone() -> None:
+    from freesora.nodes.queue_start import queue_item
+
+    prompt = prompt_of(n1=TEXT, n2=result("1"), n3=save("2"))
+    extra = {"client_id": "c1", "freesora_start_when_queued": True}
+    old = (0, "p1", prompt, extra, ["3"])  # 0.3.64
+    new = (1, "p2", prompt, extra, ["3"], {"auth_token_comfy_org": "x"})  # 0.28.2
+    assert queue_item(old) == ("p1", prompt, extra, ["3"])
+    assert queue_item(new) == ("p2", prompt, extra, ["3"])
+    for other in (None, (0, "p", prompt), (0, 7, prompt, extra, ["3"]), (0, "p", prompt, None, [])):
+        assert queue_item(other) is None
+
+
+def test_the_environment_wins_over_each_prompts_switch(monkeypatch: Any) -> None:
+    from freesora.nodes.queue_start import switch_on
+
+    monkeypatch.delenv("FREESORA_START_WHEN_QUEUED", raising=False)
+    assert switch_on({"freesora_start_when_queued": True})
+    assert not switch_on({"freesora_start_when_queued": "yes"})  # only a JSON true
+    assert not switch_on({})
+    monkeypatch.setenv("FREESORA_START_WHEN_QUEUED", "on")
+    assert switch_on({})
+    assert switch_on({"freesora_start_when_queued": False})
+    monkeypatch.setenv("FREESORA_START_WHEN_QUEUED", "0")
+    assert not switch_on({"freesora_start_when_queued": True})
+    monkeypatch.setenv("FREESORA_START_WHEN_QUEUED", "maybe")  # refused: off, and logged
+    assert not switch_on({"freesora_start_when_queued": True})
