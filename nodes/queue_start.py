@@ -203,7 +203,8 @@ def _ended(prompt_id: str, node_id: str, tell: Callable[[str], None], done: Futu
         logger.warning(
             "prompt %s, node %s: a task started when queued: %s", prompt_id, node_id, error
         )
-        tell(f"started when queued: {error}")
+        # Not "started when queued: …": the node's badge reads that prefix as a started task.
+        tell(f"could not start when queued: {error}")
 
 
 def _tell(server: Any, node_id: str, sid: str | None, text: str) -> None:
