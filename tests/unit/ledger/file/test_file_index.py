@@ -38,11 +38,17 @@ def details(entries: list) -> dict[str | None, tuple[str | None, str | None]]:  
     return {e.task_id: (e.url, e.file) for e in entries}
 
 
-async def test_urls_and_files_come_back_from_the_journal_through_its_index_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A journal whose index is cached from its fourth line on."""
     monkeypatch.setattr(index_cache, "MIN_LINES", 4)
-    path = tmp_path / "tasks.jsonl"
+    return tmp_path / "tasks.jsonl"
+
+
+async def test_urls_and_files_come_back_from_the_journal_through_its_index_cache(
+    cached: Path,
+) -> None:
+    path = cached
     writer = FileLedger(path)
     for seed in range(3):
         await create(writer, seed, f"t{seed}")
@@ -119,17 +125,12 @@ async def lose(ledger: FileLedger, seed: int, asked: dict[str, object] | None = 
     await decision.claim.unknown("timed out")
 
 
-async def test_an_unknown_takes_request_comes_back_through_the_index_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(index_cache, "MIN_LINES", 4)
-    path = tmp_path / "tasks.jsonl"
-    writer = FileLedger(path)
+async def test_an_unknown_takes_request_comes_back_through_the_index_cache(cached: Path) -> None:
     for seed in range(3):
-        await lose(writer, seed)
-    assert index_cache.cache_path(path).exists()
-    await lose(writer, 9, {**ASKED, "prompt": "after the cache"})
-    requests = {e.seed: e.request for e in await FileLedger(path).entries()}
+        await lose(FileLedger(cached), seed)
+    assert index_cache.cache_path(cached).exists()
+    await lose(FileLedger(cached), 9, {**ASKED, "prompt": "after the cache"})
+    requests = {e.seed: e.request for e in await FileLedger(cached).entries()}
     assert requests == {0: ASKED, 1: ASKED, 2: ASKED, 9: {**ASKED, "prompt": "after the cache"}}
 
 
