@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import BudgetExceededError, CreateOutcomeUnknownError, FreeSoraError, LedgerError
 from ..ledger import (
@@ -27,6 +28,7 @@ from ..ledger import (
     Take,
     claim_within_budget,
     excerpt,
+    kept_request,
     outlive,
     request_hashes,
     wait_for_slot,
@@ -110,8 +112,9 @@ async def submit_tasks(
             result = Submitted(await client.create(task.request))
         else:
             take = await _take(client, task, account, seed, index, reuse)
-            if started_when_queued:
-                take = dataclasses.replace(take, started_when_queued=True)
+            take = dataclasses.replace(
+                take, asked=kept_of(task), started_when_queued=started_when_queued
+            )
             price = price_of(task.request.to_payload(), prices)
             charge = Charge(price, settings.daily_budget, settings.budget_source)
             try:
@@ -286,6 +289,19 @@ def _summary(task: PlannedTask) -> str:
     text = request.prompt or (request.shots[0].scene if request.shots else "")
     start = excerpt(" ".join(text.split()), 60)
     return f"{start} | {task.describe()}" if start else task.describe()
+
+
+def kept_of(task: PlannedTask) -> dict[str, Any]:
+    """What the take keeps of its request for a person to read (`ledger.kept_request`)."""
+    request = task.request
+    return kept_request(
+        prompt=request.prompt,
+        shots=[(shot.duration, shot.scene) for shot in request.shots or []],
+        seconds=None if request.n_frames is None else float(request.n_frames),
+        aspect_ratio=request.aspect_ratio.value,
+        size=None if request.size is None else request.size.value,
+        image=bool(request.image_data or request.image_url),
+    )
 
 
 def _why_new(earlier: Entry | None) -> str:

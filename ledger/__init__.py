@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
+    from .sent_request import kept_request
 
 _LAZY = {
     "open_ledger": "location",
@@ -75,6 +76,7 @@ _LAZY = {
     "unknown_row": "listing",
     "sent_parts": "listing",
     "format_entry": "listing",
+    "kept_request": "sent_request",
     "request_hash": "fingerprint",
     "request_hashes": "fingerprint",
     "ending_of_status": "endings",
@@ -114,6 +116,7 @@ __all__ = [
     "ending_of_status",
     "excerpt",
     "format_entry",
+    "kept_request",
     "ledger_location",
     "newest_collectable",
     "once",

@@ -157,6 +157,9 @@ class Take:
     # Claimed for a queued prompt before it ran ("Start tasks when queued"): written with the
     # take's first record, so a prompt deleted or a ComfyUI stopped leaves it marked in lists.
     started_when_queued: bool = field(default=False, compare=False)
+    # What the create asks for, as lists show it (`sent_request.kept_request`): written with the
+    # take's first record (as `request`), so a person deciding on an unknown outcome sees it.
+    asked: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -207,6 +210,9 @@ class Entry:
     credits_refunded: bool | None = None
     # Claimed when its prompt was queued, before the prompt ran (an optional record field).
     started_when_queued: bool = False
+    # What the create asked for (`sent_request.read_request`), read back while the take blocks
+    # a resend (SENDING, UNKNOWN); None otherwise and for takes recorded before it was kept.
+    request: dict[str, Any] | None = None
 
 
 class Claim(Protocol):

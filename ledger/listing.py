@@ -160,7 +160,8 @@ async def unknown_takes(ledger: Ledger) -> list[Entry]:
 def sent_parts(summary: str) -> tuple[str | None, str, dict[str, str]]:
     """A take's summary (`create.submit`'s: "start of the prompt | model, aspect ratio, N s,
     size; notes") read back: the prompt's start, what was sent, and its clip length and size
-    when the summary names them (the ledger keeps no request: only this, and its hash)."""
+    when the summary names them. The fallback for takes recorded before the ledger kept
+    their request (`Entry.request`)."""
     start, _, sent = summary.rpartition(" | ")
     fields = [part.strip() for part in sent.split(";", 1)[0].split(",")]
     named: dict[str, str] = {}
@@ -178,14 +179,23 @@ def unknown_row(
     """One unknown take as the tab shows it; `new_price(body)`: what a new create of a body
     (model, nFrames, size) would be charged, None when it cannot be priced."""
     prompt, sent, named = sent_parts(entry.summary or "")
+    kept = entry.request or {}
+    if kept:
+        prompt = kept.get("prompt")
+        named = {"nFrames": f"{kept['seconds']:g}"} if "seconds" in kept else {}
+        named.update({"size": kept["size"]} if "size" in kept else {})
     seconds = float(named["nFrames"]) if "nFrames" in named else None
     price = new_price({"model": entry.model, **named}) if seconds is not None else None
     return {
         "take": shown_take(entry.take_key),
         "model": entry.model,
         "prompt": prompt,
-        "shots": None,  # the ledger keeps the first shot's start only, shown as `prompt`
+        "shots": kept.get("shots"),  # a storyboard's: [{"seconds", "prompt"}, ...]
         "seconds": None if seconds is None else int(seconds) if seconds.is_integer() else seconds,
+        "aspect_ratio": kept.get("aspect_ratio"),
+        "size": named.get("size"),
+        # Whether an image went with it (never the image); None: not kept (an older take).
+        "image": kept.get("image", False) if kept else None,
         "seed": entry.seed,
         "slot": entry.slot + 1,
         "sent": sent,

@@ -55,8 +55,22 @@ export function watchTakes() {
 function requestText(take) {
   const parts = [take.model];
   if (take.seconds != null) parts.push(t("takes.seconds", "{seconds} s", { seconds: take.seconds }));
+  if (take.aspect_ratio) parts.push(take.aspect_ratio);
+  if (take.size) parts.push(take.size);
+  if (take.image) parts.push(t("takes.image", "with an image"));
   if (take.seed != null) parts.push(t("takes.seed", "seed {seed}", { seed: take.seed }));
   return parts.join(" · ");
+}
+
+// What was asked: the prompt, or a storyboard's shots one a line ("5 s · a gull lands…").
+function promptLines(take) {
+  if (Array.isArray(take.shots) && take.shots.length) {
+    return [el("ol", { style: { margin: "0.1rem 0", paddingLeft: "1.3rem" }, dataset: { freesora: "take-shots" } },
+      ...take.shots.map((shot) => el("li", {
+        textContent: `${t("takes.seconds", "{seconds} s", { seconds: shot.seconds })} · ${shot.prompt}`,
+      })))];
+  }
+  return take.prompt ? [el("div", { textContent: take.prompt, dataset: { freesora: "take-prompt" } })] : [];
 }
 
 function sentText(take) {
@@ -114,7 +128,7 @@ function takeRow(take, done) {
       el("span", { style: small, textContent: ` · ${t("takes.take", "take {take}", { take: take.take })}` }),
       take.started_when_queued ? el("span", { style: small, textContent: ` · ${t("queue.badge", "started when queued")}` }) : null),
     el("div", { style: { fontSize: "0.85em" }, textContent: requestText(take) }),
-    take.prompt ? el("div", { textContent: take.prompt }) : null,
+    ...promptLines(take),
     el("div", { style: small, textContent: sentText(take) }),
     take.reason ? el("div", { style: small, textContent: take.reason, dataset: { freesora: "take-reason" } }) : null,
     ...adoptLine(take, done),

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..contract import Entry, TakeState
+from ..sent_request import REQUEST, read_request
 
 Key = str | bytes  # a take key as the index keeps it (see `pack`)
 ReadLines = Callable[[list[int]], dict[int, dict[str, Any] | None]]  # offsets -> their records
@@ -29,7 +30,7 @@ REFUND_OF = (None, False, True)
 DETAILS = ("url", "file")  # kept in the journal, read back by offset
 COLUMNS = (
     *("key", "account", "model", "summary", "task", "reason"),  # lists
-    *("seed", "slot", "created", "updated", "url_at", "file_at", "price"),  # arrays
+    *("seed", "slot", "created", "updated", "url_at", "file_at", "request_at", "price"),  # arrays
     *("state", "refunded", "early"),  # bytearrays
 )
 
@@ -57,7 +58,7 @@ class Index:
         self.rows: dict[Key, int] = {}  # take key -> its current attempt's row
         self.by_task: dict[str, int] = {}
         self.earlier: list[int] = []  # superseded attempts with a task id: never dropped
-        self.inline: dict[int, dict[str, str]] = {}  # details of records that have no line
+        self.inline: dict[int, dict[str, Any]] = {}  # details of records that have no line
         self.legacy: dict[tuple[str, int | None], int] = {}  # first format: (fingerprint, seed)
         self.secret_checks: set[str] = set()  # marks of the secrets its accounts were made with
         self.damage: list[str] = []
@@ -74,6 +75,8 @@ class Index:
         self.updated = array("d")
         self.url_at = array("q")
         self.file_at = array("q")
+        # The line of the take's first record, when it kept the request (`sent_request`).
+        self.request_at = array("q")
         self.price = array("d")  # credits charged at the claim; NaN: none recorded
         self.state = bytearray()
         self.refunded = bytearray()  # REFUND_CODE: 0 until the service says
@@ -116,6 +119,7 @@ class Index:
         self.updated.append(created)
         self.url_at.append(NO_LINE)
         self.file_at.append(NO_LINE)
+        self.request_at.append(NO_LINE)
         self.price.append(NO_PRICE if price is None else price)
         self.state.append(CODE[state])
         self.refunded.append(0)
@@ -212,6 +216,15 @@ class Index:
                 if held is not None:
                     held.pop(name, None)
 
+    def set_request(self, row: int, record: dict[str, Any], at: int | None) -> None:
+        """The request a take's first record kept: its line's offset, or (no line) the value."""
+        if REQUEST not in record:
+            return
+        if at is None:
+            self.inline.setdefault(row, {})[REQUEST] = record[REQUEST]
+        else:
+            self.request_at[row] = at
+
     def current(self) -> list[int]:
         """Every row worth listing: earlier attempts with a task, then each take's current."""
         return [*self.earlier, *self.rows.values()]
@@ -219,7 +232,14 @@ class Index:
     # --- entries ---------------------------------------------------------------------------
 
     def lines_needed(self, rows: Iterable[int]) -> set[int]:
-        return {at for row in rows for at in (self.url_at[row], self.file_at[row]) if at >= 0}
+        return {at for row in rows for at in self._lines_of(row) if at >= 0}
+
+    def _lines_of(self, row: int) -> tuple[int, ...]:
+        """The lines an entry of `row` reads: the request only while a person may need it
+        (its take blocks a resend), so a list of finished takes reads no more lines."""
+        if STATES[self.state[row]].blocks_resend:
+            return self.url_at[row], self.file_at[row], self.request_at[row]
+        return self.url_at[row], self.file_at[row]
 
     def entry(self, row: int, lines: dict[int, dict[str, Any] | None]) -> Entry:
         """The row as an `Entry`; `lines` holds the records at its detail offsets."""
@@ -251,7 +271,19 @@ class Index:
             if record is not None and record.get("task_id") == task:
                 value = record.get(name) if isinstance(record.get(name), str) else None
             setattr(entry, name, value)
+        if entry.state.blocks_resend:
+            entry.request = self._request(row, entry.take_key, lines)
         return entry
+
+    def _request(
+        self, row: int, key: str, lines: dict[int, dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        at = self.request_at[row]
+        if at < 0:
+            return read_request(self.inline.get(row, {}).get(REQUEST))
+        record = lines.get(at)
+        # This take's own line only: a compacted journal or a carried row may point elsewhere.
+        return read_request(record.get(REQUEST)) if record and record.get("take") == key else None
 
     def entries(self, rows: list[int], read_lines: ReadLines) -> list[Entry]:
         lines = read_lines(sorted(self.lines_needed(rows)))

@@ -10,8 +10,10 @@ claim, for the daily budget); one without it reads as unpriced. A `finished` or 
 a failed or cancelled task may carry `credits_refunded` (what the service said of its credits);
 one without it reads as not said. A `sending` or `entry` record may say
 `started_when_queued: true` (claimed when its prompt was queued, before it ran); any other value
-reads as not said. All are optional fields of existing records, so a pack that
-knows neither reads the journal all the same. The first journal format (created/unknown with a
+reads as not said. A `sending` or `entry` record may keep the take's `request` (what the create
+asked for, `sent_request`), read back for the takes a person may have to decide on. All are
+optional fields of existing records, so a pack that knows none of them reads the journal all
+the same. The first journal format (created/unknown with a
 `fingerprint`, finished) is read too (`ledger.upgrade`). A line that is not a well-typed record
 is counted as damage and skipped (`BadRecord`): it never stops the lines after it from being read.
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 from ...schemas.pricing import BUDGET_WINDOW_S
 from ..contract import PASTED, Entry, TakeState
+from ..sent_request import REQUEST
 from ..upgrade import CARRIED_REASON, COLLECTED_AGAIN, LEGACY, written_off_by_expired_link
 from .index import Index, unpack
 
@@ -208,6 +211,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         price=price,
         early=record.get(STARTED) is True,
     )
+    index.set_request(row, record, at)
     index.start(row)
     if unread is not None:
         raise unread
@@ -393,6 +397,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
     index.updated[row], index.reason[row] = updated, reason
     index.set_refunded(row, refunded)
     index.set_details(row, record, at)
+    index.set_request(row, record, at)
     if fingerprint:  # a first-format take not carried over yet: still found by it
         index.legacy[(fingerprint, seed)] = row
     if record.get("earlier") is True:
@@ -441,6 +446,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
         record["credits_refunded"] = entry.credits_refunded
     if entry.started_when_queued:
         record[STARTED] = True
+    if entry.request:
+        record[REQUEST] = entry.request
     if earlier:
         record["earlier"] = True
     if fingerprint:

@@ -44,6 +44,7 @@ from ..contract import (
     one_take,
 )
 from ..outlive import finish
+from ..sent_request import REQUEST
 from .budget import append_sending, spent_now
 from .claim import FileClaim, append_decision, void_unsent_record
 from .index import CODE, REFUND_CODE, Index, unpack
@@ -156,7 +157,7 @@ class FileLedger:
             if entry is not None and (entry.state.reusable or entry.state.blocks_resend):
                 self.takes.let_go(key)
                 return Decision(None, self._as_seen(entry))
-            record = {
+            record: dict[str, Any] = {
                 "event": "sending",
                 "take": key,
                 "account": take.account,
@@ -168,6 +169,8 @@ class FileLedger:
             }
             if take.started_when_queued:
                 record["started_when_queued"] = True
+            if take.asked:
+                record[REQUEST] = take.asked
             try:
                 # Priced, and within the account's budget under the account's lock (or refused).
                 await finish(asyncio.to_thread(append_sending, self.file, record, charge))

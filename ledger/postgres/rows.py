@@ -26,6 +26,7 @@ from ..contract import (
     one_take,
     task_held_elsewhere,
 )
+from ..sent_request import REQUEST, read_request
 from ..upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
 from .budget import within_budget
 from .locks import ORPHAN, advisory_key
@@ -51,6 +52,9 @@ def to_entry(row: dict[str, Any]) -> Entry:
     extra = dict(row["extra"] or {})
     refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see schema.REFUNDED
     early = extra.pop(STARTED_WHEN_QUEUED, None) is True
+    # What the create asked for (`sent_request`): read for the takes a person may decide on.
+    kept = extra.pop(REQUEST, None)
+    request = read_request(kept) if state.blocks_resend else None
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -69,6 +73,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         price=row.get("price"),
         credits_refunded=refunded if isinstance(refunded, bool) else None,
         started_when_queued=early,
+        request=request,
     )
 
 
@@ -123,13 +128,21 @@ async def _insert_sending(
             take.seed,
             take.slot,
             summary,
-            Jsonb({STARTED_WHEN_QUEUED: True} if take.started_when_queued else {}),
+            Jsonb(_extra_of(take)),
             advisory_key(take.key),
             None if charge is None else charge.price,
         ),
     )
     created = await cursor.fetchone()
     return int(created[0])
+
+
+def _extra_of(take: Take) -> dict[str, Any]:
+    """A new row's optional details in `extra` (older packs ignore keys they do not know)."""
+    extra: dict[str, Any] = {STARTED_WHEN_QUEUED: True} if take.started_when_queued else {}
+    if take.asked:
+        extra[REQUEST] = take.asked
+    return extra
 
 
 def entries_filter(only_unfinished: bool, model: str | None) -> tuple[str, tuple[Any, ...]]:

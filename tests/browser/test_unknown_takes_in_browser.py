@@ -20,6 +20,7 @@ from web_tasks import run_the_open_workflow
 
 MODES = ["classic", "vue"]
 WORKFLOW = REPO_ROOT / "example_workflows" / "freesora_text_to_video.json"
+STORYBOARD = REPO_ROOT / "example_workflows" / "freesora_storyboard.json"
 SECTION = "[data-freesora=unknown-takes]"
 TAB_BADGE = "() => app.extensionManager.getSidebarTabs().find(t => t.id === 'freesora-tasks')?.iconBadge ?? ''"  # noqa: E501
 
@@ -49,10 +50,10 @@ def creates(host: WebHost) -> int:
     return int(host.sandbox.call(lambda s: len(s.received.creates)))
 
 
-def lose_a_run(page: Any, host: WebHost) -> str:
-    """Load Text to Video with a seed of its own and run it; the sandbox makes the task and
-    drops the answer. Returns the task it made."""
-    page.evaluate("async (wf) => { await app.loadGraphData(wf) }", json.loads(WORKFLOW.read_text()))
+def lose_a_run(page: Any, host: WebHost, workflow: Path = WORKFLOW) -> str:
+    """Load `workflow` (Text to Video) with a seed of its own and run it; the sandbox makes the
+    task and drops the answer. Returns the task it made."""
+    page.evaluate("async (wf) => { await app.loadGraphData(wf) }", json.loads(workflow.read_text()))
     page.evaluate(
         """seed => app.graph.nodes.forEach(node => {
             const widget = node.widgets?.find(w => w.name === 'seed');
@@ -145,3 +146,23 @@ def test_forgetting_a_lost_create_lets_the_same_graph_create_exactly_one(
     assert creates(host) == sent + 1
     [new_task] = host.sandbox.call(lambda s: list(s.tasks)[made:])
     assert new_task != lost
+
+
+def test_a_lost_storyboard_lists_each_of_its_shots_with_its_length(
+    page: Any, web_host: WebHost, tmp_path: Path
+) -> None:
+    lose_a_run(page, web_host, STORYBOARD)
+    page.wait_for_function(f"() => ({TAB_BADGE})() === '1'", timeout=10_000)
+    section = open_tab(page)
+    [row] = section.locator("[data-freesora=unknown-take]").all()
+    shots = row.locator("[data-freesora=take-shots] li")
+    assert shots.all_inner_texts() == [
+        "5 s · Establishing shot: a quiet harbour at dawn, mist over the water",
+        "4.5 s · A gull lands on a wooden mooring post, close-up",
+        "5.5 s · Waves slap against a fishing boat's hull as the sun rises",
+    ]
+    assert row.locator("[data-freesora=take-prompt]").count() == 0  # a storyboard has none
+    assert "sora-2-pro-storyboard · 15 s · landscape" in row.inner_text()
+    shoot(page, tmp_path, "storyboard_takes")
+    section.locator("[data-freesora=forget]").click()  # leaves the shared host with none
+    section.wait_for(state="hidden", timeout=10_000)

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from freesora.errors import AdoptRefusedError, InvalidRequestError
-from freesora.ledger import PASTED, Ledger, Take, TakeState
+from freesora.ledger import PASTED, Ledger, Take, TakeState, kept_request
 
 MakeLedger = Callable[[], Awaitable[Ledger]]
 MODEL = "sora-2-text-to-video"
@@ -347,6 +347,33 @@ class LedgerContract:
             "t-early",
             True,
         )
+
+    async def test_an_unknown_take_keeps_its_request_after_a_restart_and_a_compaction(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        shots = [(5, "A gull lands on a post"), (10, "It flies off " * 200)]
+        asked = kept_request(
+            prompt=None, shots=shots, seconds=15, aspect_ratio="portrait", size=None, image=True
+        )
+        assert asked["shots"][1]["prompt"].endswith("…")  # capped, cut at a word
+        await lose(ledger, dataclasses.replace(take(seed=4), asked=asked))
+        await create(ledger, dataclasses.replace(take(seed=5), asked=asked), "t-made")
+        await lose(ledger, take(seed=6))  # recorded without one, as an older pack does
+        sending = await ledger.claim(dataclasses.replace(take(seed=7), asked=asked), model=MODEL)
+        assert sending.claim is not None
+        assert dataclasses.replace(take(seed=4), asked=asked).key == take(seed=4).key
+        # What a person deciding on a take reads; a take with a known outcome needs none.
+        expected = {4: asked, 5: None, 6: None, 7: asked}
+        for reader in (await make_ledger(), ledger):
+            assert {e.seed: e.request for e in await reader.entries()} == expected
+        await sending.claim.unknown("timed out")
+        await ledger.compact()
+        for reader in (await make_ledger(), ledger):
+            assert {e.seed: e.request for e in await reader.entries()} == expected
+            [entry] = [e for e in await reader.entries() if e.seed == 4]
+            assert entry.request is not None
+            assert entry.request["shots"][0] == {"seconds": 5, "prompt": "A gull lands on a post"}
 
     async def test_account_ids_are_keyed_stable_and_never_hold_the_key(
         self, make_ledger: MakeLedger

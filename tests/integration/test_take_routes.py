@@ -28,6 +28,7 @@ from freesora.service.retry import RetryPolicy
 
 PROMPT = "A paper lantern drifting over a night market"
 MODEL = "sora-2-pro-text-to-video"
+STORYBOARD = "sora-2-pro-storyboard"
 
 
 @dataclass
@@ -121,6 +122,33 @@ async def test_each_unknown_take_is_listed_with_its_request_when_it_was_sent_and
     assert "high" in row["sent"]
     assert row["reason"]
     assert row["started_when_queued"] is False
+
+
+async def test_a_lost_storyboard_is_listed_with_each_of_its_shots(
+    tab: TestClient[Any, Any], keyed_env: dict[str, str], ledger: FileLedger, served: RunningSandbox
+) -> None:
+    long_shot = "The gull circles the harbour once more and flies out to sea " * 30
+    shots = [
+        {"scene": "A gull lands on a post", "duration": 5},
+        {"scene": long_shot, "duration": 10},
+    ]
+    storyboard = build_create_request(model=STORYBOARD, shots=shots, n_frames="15")
+    served.sandbox.faults.add("create", "reset_after")
+    fs = FreeSora(load_settings(None, keyed_env), ledger)
+    try:
+        with pytest.raises(CreateOutcomeUnknownError):
+            await fs.create([PlannedTask(storyboard)], seed=3)
+    finally:
+        await fs.aclose()
+    [row] = (await unknown(tab))["takes"]
+    first, second = row["shots"]
+    assert first == {"seconds": 5, "prompt": "A gull lands on a post"}
+    assert second["seconds"] == 10
+    assert second["prompt"].endswith("…")
+    assert long_shot.startswith(second["prompt"][:-1])  # cut at a word, capped
+    assert (row["model"], row["prompt"], row["seconds"], row["seed"]) == (STORYBOARD, None, 15, 3)
+    price = price_of({"model": STORYBOARD, "nFrames": "15"})
+    assert (row["price"], row["new_create_price"]) == (price, price)
 
 
 async def test_no_take_is_listed_when_every_outcome_is_known(

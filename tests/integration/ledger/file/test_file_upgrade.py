@@ -228,3 +228,21 @@ async def test_an_older_reader_still_reads_a_journal_with_takes_started_when_que
     assert marks == {early.task_id: True, later.task_id: None}
     read = {e.task_id: e.started_when_queued for e in await FileLedger(path).entries()}
     assert read == {early.task_id: True, later.task_id: False}
+
+
+async def test_an_older_reader_still_reads_a_journal_whose_takes_keep_their_request(
+    harness: Harness, path: Path
+) -> None:
+    ledger = FileLedger(path)
+    [made] = await submit_tasks(harness.client, planned("A boat keeps its request"), ledger=ledger)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {line["event"] for line in lines} <= KNOWN_EVENTS  # no new kind of record
+    kept = [(line["event"], line["request"]) for line in lines if "request" in line]
+    shape = {"seconds": 10, "aspect_ratio": "landscape"}  # the model's defaults
+    assert kept == [("sending", {"prompt": "A boat keeps its request", **shape})]
+    assert [(r.task_id, r.status) for r in Journal(path).records()] == [(made.task_id, "created")]
+    # A take recorded without it (by an older pack) reads as before, with no request.
+    without = [{k: v for k, v in line.items() if k != "request"} for line in lines]
+    path.write_text("".join(json.dumps(line) + "\n" for line in without))
+    [entry] = await FileLedger(path).entries()
+    assert (entry.task_id, entry.state, entry.request) == (made.task_id, TakeState.CREATED, None)

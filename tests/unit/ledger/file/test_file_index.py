@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -37,11 +38,17 @@ def details(entries: list) -> dict[str | None, tuple[str | None, str | None]]:  
     return {e.task_id: (e.url, e.file) for e in entries}
 
 
-async def test_urls_and_files_come_back_from_the_journal_through_its_index_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A journal whose index is cached from its fourth line on."""
     monkeypatch.setattr(index_cache, "MIN_LINES", 4)
-    path = tmp_path / "tasks.jsonl"
+    return tmp_path / "tasks.jsonl"
+
+
+async def test_urls_and_files_come_back_from_the_journal_through_its_index_cache(
+    cached: Path,
+) -> None:
+    path = cached
     writer = FileLedger(path)
     for seed in range(3):
         await create(writer, seed, f"t{seed}")
@@ -107,6 +114,41 @@ def test_a_record_with_no_line_keeps_its_details_in_memory() -> None:
     apply(index, {**finished, "file": "/out/t1.mp4"}, None)  # the disk refused it
     (entry,) = index.entries([index.by_task["t1"]], lambda offsets: dict.fromkeys(offsets))
     assert (entry.state, entry.file, entry.url) == (TakeState.SUCCEEDED, "/out/t1.mp4", None)
+
+
+ASKED = {"prompt": "A paper boat", "seconds": 10, "aspect_ratio": "landscape"}
+
+
+async def lose(ledger: FileLedger, seed: int, asked: dict[str, object] | None = ASKED) -> None:
+    decision = await ledger.claim(dataclasses.replace(take(seed), asked=asked), model=MODEL)
+    assert decision.claim is not None
+    await decision.claim.unknown("timed out")
+
+
+async def test_an_unknown_takes_request_comes_back_through_the_index_cache(cached: Path) -> None:
+    for seed in range(3):
+        await lose(FileLedger(cached), seed)
+    assert index_cache.cache_path(cached).exists()
+    await lose(FileLedger(cached), 9, {**ASKED, "prompt": "after the cache"})
+    requests = {e.seed: e.request for e in await FileLedger(cached).entries()}
+    assert requests == {0: ASKED, 1: ASKED, 2: ASKED, 9: {**ASKED, "prompt": "after the cache"}}
+
+
+def test_a_sending_record_with_no_line_keeps_its_request_in_memory() -> None:
+    index = Index()
+    sending = {"event": "sending", "take": "k" * 64, "model": MODEL, "time": 1.0}
+    apply(index, {**sending, "request": ASKED}, None)  # the disk refused it
+    (entry,) = index.entries([index.rows[pack("k" * 64)]], lambda offsets: dict.fromkeys(offsets))
+    assert (entry.state, entry.request) == (TakeState.SENDING, ASKED)
+
+
+async def test_a_damaged_request_loses_only_its_bad_parts_never_the_take(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.jsonl"
+    await lose(FileLedger(path), 1, {"prompt": ["not", "text"], "seconds": 10, "shots": {}})
+    await lose(FileLedger(path), 2, "a request that is not an object")  # type: ignore[arg-type]
+    reader = FileLedger(path)
+    assert {e.seed: e.request for e in await reader.entries()} == {1: {"seconds": 10}, 2: None}
+    assert await reader.problems() == []
 
 
 @given(st.one_of(st.text(), st.text("0123456789abcdefABCDEF ", min_size=60, max_size=66)))
