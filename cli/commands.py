@@ -11,9 +11,10 @@ import getpass
 import logging
 import sys
 
-from ..config import check_key_form, check_profile_name, load_settings, save_profile
+from ..config import check_key_form, check_profile_name, save_profile
 from ..errors import ConfigError
 from .exit_codes import EXIT_INVALID
+from .selected import settings_of
 
 
 async def run_wait(args: argparse.Namespace) -> int:
@@ -21,7 +22,7 @@ async def run_wait(args: argparse.Namespace) -> int:
     from .display import ProgressLine
 
     line = ProgressLine(sys.stderr, args.task_id)
-    async with FreeSora.open(args.profile) as fs:
+    async with FreeSora.open(settings=settings_of(args)) as fs:
         result = await fs.collect(
             args.task_id,
             args.out,
@@ -79,7 +80,7 @@ async def demo_command(args: argparse.Namespace) -> int:
 async def run_check(args: argparse.Namespace) -> int:
     from ..service.keycheck import check_settings
 
-    settings = load_settings(args.profile)
+    settings = settings_of(args)
     print(f"key: {settings.key_source}; service: {settings.base_url}", file=sys.stderr)
     verdict = await check_settings(settings)
     print(verdict)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exit_codes import EXIT_INTERRUPTED
+from .selected import settings_of
 
 if TYPE_CHECKING:
     from ..schemas import CreateVideoRequest
@@ -97,7 +98,7 @@ async def run_create(args: argparse.Namespace) -> int:
     # the nodes) is one take, so running the same command twice pays once. Ctrl+C waits for a
     # sent create's answer (asyncio.run cancels us; submit outlives the cancel); a
     # second Ctrl+C stops at once. No key, or an unreachable ledger: nothing is sent.
-    async with FreeSora.open(args.profile) as fs:
+    async with FreeSora.open(settings=settings_of(args)) as fs:
         second_interrupt_stops_at_once()
         [done] = await fs.create(
             [PlannedTask(request)],

@@ -212,8 +212,14 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
     return entry
 
 
-def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings for `profile`; the environment variables win for the default profile."""
+def load_settings(
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    journal: str | None = None,
+) -> Settings:
+    """Settings for `profile`; the environment variables win for the default profile, and a
+    `journal` given (the command's `--journal`) wins over every other."""
     env = os.environ if env is None else env
     profile = profile or DEFAULT_PROFILE
     path = config_path(env)
@@ -230,7 +236,10 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         base_url = normalize_base_url(str(entry.get("base_url") or DEFAULT_BASE_URL), str(path))
     proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
     limit = max_download_bytes(env)
-    journal = _journal(entry, env, use_env, path, profile)
+    if journal is not None:
+        journal = normalize_journal(journal, "--journal")
+    else:
+        journal = _journal(entry, env, use_env, path, profile)
     budget, budget_source = _budget(entry, env, use_env, path, profile)
     return Settings(
         base_url,

@@ -40,13 +40,14 @@ if TYPE_CHECKING:
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
     from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
-    from .location import close_databases, ledger_location, open_ledger
+    from .location import close_databases, journal_flags, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
 
 _LAZY = {
     "open_ledger": "location",
     "ledger_location": "location",
+    "journal_flags": "location",
     "close_databases": "location",
     "FileLedger": "file",
     "PostgresLedger": "postgres",
@@ -96,6 +97,7 @@ __all__ = [
     "ending_of_status",
     "excerpt",
     "format_entry",
+    "journal_flags",
     "ledger_location",
     "newest_collectable",
     "once",

@@ -8,13 +8,12 @@ import asyncio
 
 import aiohttp
 
-from ..errors import CreateOutcomeUnknownError, FreeSoraError, ServiceError, TransportError
+from ..errors import CreateOutcomeUnknownError, FreeSoraError, TransportError
 from .retry import Outcome, nothing_created
 
 MAY_EXIST_HELP = (
-    "A task may have been created and charged, so it was NOT sent again (a second create is a "
-    "second charge). Look for it in your task history on the service (or with `freesora tasks`) "
-    "before you run this again."
+    "A task may exist and may have been charged, so it was not sent again: a second create is "
+    "a second charge. Look for it in your task history on the service before you run this again."
 )
 
 
@@ -42,24 +41,28 @@ def final_error(exc: FreeSoraError, outcome: Outcome, idempotent: bool) -> FreeS
     (`retry.RULES`: not proven refused), an unknown outcome; else the service's own error."""
     if idempotent or nothing_created(outcome):
         return exc
-    if isinstance(exc, ServiceError):
-        return outcome_unknown(f"the service answered an error ({exc})")
-    return outcome_unknown(str(exc))
+    return outcome_unknown(exc.what or _lowered(exc.message))
 
 
 # A created task the pack cannot collect: `freesora tasks adopt` and Video Result refuse the id.
 UNUSABLE_ID = "returned a task id the pack cannot use"
 UNUSABLE_ID_HELP = (
-    "A task may exist and be charged, so it was NOT sent again; the pack cannot collect or adopt "
-    "a task by such an id: contact the service with the id shown. `freesora tasks forget` on its "
-    "take lets this request be created again (a new charge)."
+    "A task may exist and may have been charged, so it was not sent again; the pack cannot "
+    "collect or adopt a task by such an id: contact the service with the id shown."
 )
 
 
 def outcome_unknown(what: str, help_text: str = MAY_EXIST_HELP) -> CreateOutcomeUnknownError:
+    """A create that may have made a task; `what` happened, in a few words (`error.what`)."""
     return CreateOutcomeUnknownError(
-        f"The create request's outcome is unknown: {what}. {help_text}"
+        f"The create's outcome is unknown: {what}. {help_text}", what=what
     )
+
+
+def _lowered(message: str) -> str:
+    """A message as the part of another: its first letter small, its full stop gone."""
+    text = message.strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def describe_exception(exc: BaseException, seconds: float) -> str:

@@ -329,8 +329,8 @@ def _named(key: str, prefix: str) -> bool:
 
 
 def orphan_reason(entry: Entry) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created_at))
-    return f"sent at {when}; the process stopped before the service's answer was recorded"
+    """Why a SENDING take whose claimant is gone reads as unknown (when: its `created_at`)."""
+    return "the process stopped before the service's answer was recorded"
 
 
 __all__ = ["FileLedger", "logger", "orphan_reason", "shared_file_ledger"]

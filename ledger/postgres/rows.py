@@ -32,7 +32,7 @@ from .schema import DB_NOW
 SELECT = f"SELECT t.*, {ORPHAN} AS orphan FROM freesora.takes t"
 DIED_SENDING = (
     "the worker that sent this create stopped before the service's answer was recorded: "
-    "a task may exist and be charged"
+    "a task may exist and may have been charged"
 )
 DIED_WAITING = "its worker stopped while waiting for a slot; nothing was sent"
 FINISHED = tuple(s.value for s in TakeState if s.finished)

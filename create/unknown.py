@@ -1,0 +1,71 @@
+"""What a person reads about a take whose create's outcome is unknown, the first time and on
+every repeat: what happened, that a task may exist and be charged, the take, and both ways out
+(the FreeSora tab, and the two commands, each naming the ledger it means so it works as typed).
+
+Worded from the parts (`error.what`, the take, the ledger), never by quoting another message;
+the longer story is in the log and in the take's reason. Must not send, record or decide
+anything: `submit` does.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import MESSAGE_MAX_CHARS, CreateOutcomeUnknownError, shortened
+from ..ledger import Ledger, Take, journal_flags
+from ..service.failures import UNUSABLE_ID
+
+# The fewest characters of what happened a message keeps when a long journal path crowds it.
+WHAT_MIN_CHARS = 40
+# Room left for a batch to say how many of its tasks failed before it ("2 of 12 tasks ...").
+BATCH_ROOM = 40
+
+
+def unknown_outcome(
+    what: str,
+    take: Take,
+    ledger: Ledger,
+    profile: str,
+    *,
+    sent_at: float | None = None,
+    in_batch: bool = False,
+) -> CreateOutcomeUnknownError:
+    """The error of a take whose create may have made a task: `what` happened; `sent_at`, when
+    the take was sent before (a repeat that is not sent), else it is this run's create. A
+    take `in_batch` leaves room for the batch to say how many of its takes failed."""
+    key = take.key[:12]
+    flags = journal_flags(ledger, profile)
+    slot = f"Slot {take.slot + 1}: " if in_batch or take.slot else ""
+    if sent_at is None:
+        head = f"{slot}The create's outcome is unknown: {{what}}."
+        may = "A task may exist and may have been charged, so it was not sent again."
+    else:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sent_at))
+        seed = "" if take.seed is None else f" and seed {take.seed}"
+        sent = f"{slot}The same request{seed} was sent at {when}"
+        head = f"{sent}; its outcome is unknown: {{what}}."
+        may = "A task may exist and may have been charged, so it is not sent again."
+    forget = f"`freesora tasks forget {key} {flags}`"
+    if UNUSABLE_ID in what:  # adopt and Video Result refuse such an id: the service can help
+        ways = (
+            f"The pack cannot collect a task by that id: contact the service about it. To create "
+            f"take {key} anew, allow it in the FreeSora tab or run {forget}."
+        )
+    else:
+        ways = (
+            f"If the service shows its task, paste the id for take {key} in the "
+            f"FreeSora tab or run `freesora tasks adopt {key} TASK_ID {flags}`; if not, allow a "
+            f"new create there or run {forget}."
+        )
+    message = f"{head} {may} {ways}"
+    reserve = BATCH_ROOM if in_batch else 0
+    room = MESSAGE_MAX_CHARS - reserve - len(message.replace("{what}", ""))
+    said = shortened(what.strip().rstrip("."), max(room, WHAT_MIN_CHARS))
+    said += "" if said.endswith("…") else "."
+    message = message.replace("{what}.", said)
+    again = " Another seed makes a new take."  # a third way out, said when it fits
+    if sent_at is not None and len(message) + len(again) <= MESSAGE_MAX_CHARS - reserve:
+        message += again
+    error = CreateOutcomeUnknownError(message, what=what)
+    error.take = key
+    return error
