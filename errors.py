@@ -20,7 +20,8 @@ SAID_MAX_CHARS = 200
 
 def shortened(text: str, limit: int) -> str:
     """`text` in at most `limit` characters: whole, or cut after a whole word with "…" (and
-    before an aside it would leave open)."""
+    before an aside or a quote it would leave open). Only a first word longer than `limit` is
+    cut inside."""
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
@@ -28,7 +29,16 @@ def shortened(text: str, limit: int) -> str:
         cut = cut.rsplit(" ", 1)[0]
     if cut.count("(") > cut.count(")"):
         cut = cut[: cut.rindex("(")]
+    if cut.count('"') % 2:
+        cut = cut[: cut.rindex('"')]
     return cut.rstrip(" |,;:(") + "…"
+
+
+def shown_value(value: object, limit: int = 80) -> str:
+    """A value a person gave, as a message repeats it: quoted, at most about `limit` characters."""
+    if isinstance(value, str):
+        return repr(shortened(value, limit))
+    return shortened(repr(value), limit)
 
 
 class FreeSoraError(Exception):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, UnknownProfileError
+from ..errors import ConfigError, UnknownProfileError, shown_value
 from .credits import credits_value
 from .database_url import DATABASE_SCHEMES, database_parts, is_database_url, shown_database
 
@@ -147,13 +147,14 @@ def normalize_base_url(raw: str, source: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{source} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+            f"{source} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {shown_value(url)}"
         )
     if scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
-            f"{source} must use https for {parts.hostname}, got {url!r}: plain http would send "
-            "the API key in clear text. http:// is accepted only for this machine (localhost, "
-            "*.localhost or a loopback address such as 127.0.0.1 or [::1], e.g. the sandbox)."
+            f"{source} must use https for {parts.hostname}, got {shown_value(url)}: plain http "
+            "would send the API key in clear text. http:// is accepted only for this machine "
+            "(localhost, *.localhost or a loopback address such as 127.0.0.1 or [::1], e.g. the "
+            "sandbox)."
         )
     return url
 
@@ -261,7 +262,9 @@ def max_download_bytes(env: Mapping[str, str] | None = None) -> int:
     if not raw:
         return DEFAULT_MAX_DOWNLOAD_BYTES
     if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{ENV_MAX_DOWNLOAD} must be a whole number of bytes >= 1, got {raw!r}")
+        raise ConfigError(
+            f"{ENV_MAX_DOWNLOAD} must be a whole number of bytes >= 1, got {shown_value(raw)}"
+        )
     return int(raw)
 
 
@@ -279,7 +282,7 @@ def whole_number_setting(
         return None
     digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))
     if not digits or not low <= int(raw) <= high:
-        raise ConfigError(f"{name} must be a whole number {low} to {high}, got {raw!r}")
+        raise ConfigError(f"{name} must be a whole number {low} to {high}, got {shown_value(raw)}")
     return int(raw)
 
 

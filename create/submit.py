@@ -285,15 +285,21 @@ def _log_kept(done: list[Submitted]) -> None:
 def _batch_error(
     first: BaseException, failed: int, total: int, done: list[Submitted], listed: str
 ) -> BaseException:
-    """The first failure of a batch, said with how many failed and the ids kept (paid for): all
-    of them when they fit in a message, else the command that lists them (`listed`: its flags)."""
+    """The first failure of a batch, said with how many failed and where the tasks kept (paid
+    for) are: their ids when they fit in a message, else the command that lists them
+    (`listed`: its flags), else the FreeSora tab."""
     if total == 1 or not isinstance(first, FreeSoraError):
         return first
     head = f"{failed} of {total} tasks could not be created. {first.message}"
     made = ", ".join(s.task_id for s in done)
-    kept = f" Created or reused, keep these ids: {made}." if made else ""
-    if len(head) + len(kept) > MESSAGE_MAX_CHARS:
-        kept = f" The tasks created are listed by `freesora tasks {listed}`."
+    kept = ""
+    if made:
+        ways = (
+            f" Created or reused, keep these ids: {made}.",
+            f" The tasks created are listed by `freesora tasks {listed}`.",
+            " The tasks created are listed in the FreeSora tab.",
+        )
+        kept = next((way for way in ways if len(head) + len(way) <= MESSAGE_MAX_CHARS), ways[-1])
     kind = type(first) if type(first).__init__ is FreeSoraError.__init__ else FreeSoraError
     error = kind(
         head + kept,

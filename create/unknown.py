@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 
 from ..errors import MESSAGE_MAX_CHARS, CreateOutcomeUnknownError, shortened
-from ..ledger import Ledger, Take, journal_flags
+from ..ledger import Ledger, Take, is_journal_file, journal_flags
 from ..service.failures import UNUSABLE_ID
 
 # The fewest characters of what happened a message keeps when a long journal path crowds it.
-WHAT_MIN_CHARS = 40
-# Room left for a batch to say how many of its tasks failed before it ("2 of 12 tasks ...").
-BATCH_ROOM = 40
+WHAT_MIN_CHARS = 30
+# Room left for a batch to say how many of its tasks failed ("2 of 12 tasks ...") and where
+# the ones it created are ("... listed in the FreeSora tab.").
+BATCH_ROOM = 90
 
 
 def unknown_outcome(
@@ -35,17 +36,19 @@ def unknown_outcome(
     take `in_batch` leaves room for the batch to say how many of its takes failed."""
     key = take.key[:12]
     flags = journal_flags(ledger, profile)
+    # Forgetting asks the service nothing: the journal alone selects the take (a database is
+    # selected by its profile).
+    forget_flags = journal_flags(ledger) if is_journal_file(ledger) else flags
     slot = f"Slot {take.slot + 1}: " if in_batch or take.slot else ""
     if sent_at is None:
         head = f"{slot}The create's outcome is unknown: {{what}}."
-        may = "A task may exist and may have been charged, so it was not sent again."
+        may = "A task may exist and may have been charged: it was not sent again."
     else:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sent_at))
-        seed = "" if take.seed is None else f" and seed {take.seed}"
-        sent = f"{slot}The same request{seed} was sent at {when}"
-        head = f"{sent}; its outcome is unknown: {{what}}."
-        may = "A task may exist and may have been charged, so it is not sent again."
-    forget = f"`freesora tasks forget {key} {flags}`"
+        seed = "" if take.seed is None else f" with seed {take.seed}"
+        head = f"{slot}Sent at {when}{seed}, its outcome is unknown: {{what}}."
+        may = "A task may exist and may have been charged: it is not sent again."
+    forget = f"`freesora tasks forget {key} {forget_flags}`"
     if UNUSABLE_ID in what:  # adopt and Video Result refuse such an id: the service can help
         ways = (
             f"The pack cannot collect a task by that id: contact the service about it. To create "
@@ -53,9 +56,9 @@ def unknown_outcome(
         )
     else:
         ways = (
-            f"If the service shows its task, paste the id for take {key} in the "
-            f"FreeSora tab or run `freesora tasks adopt {key} TASK_ID {flags}`; if not, allow a "
-            f"new create there or run {forget}."
+            f"If the service shows its task, paste its id for take {key} in the FreeSora tab "
+            f"or run `freesora tasks adopt {key} TASK_ID {flags}`; else allow a new create there "
+            f"or run {forget}."
         )
     message = f"{head} {may} {ways}"
     reserve = BATCH_ROOM if in_batch else 0

@@ -40,7 +40,13 @@ if TYPE_CHECKING:
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
     from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
-    from .location import close_databases, journal_flags, ledger_location, open_ledger
+    from .location import (
+        close_databases,
+        is_journal_file,
+        journal_flags,
+        ledger_location,
+        open_ledger,
+    )
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
 
@@ -48,6 +54,7 @@ _LAZY = {
     "open_ledger": "location",
     "ledger_location": "location",
     "journal_flags": "location",
+    "is_journal_file": "location",
     "close_databases": "location",
     "FileLedger": "file",
     "PostgresLedger": "postgres",
@@ -97,6 +104,7 @@ __all__ = [
     "ending_of_status",
     "excerpt",
     "format_entry",
+    "is_journal_file",
     "journal_flags",
     "ledger_location",
     "newest_collectable",

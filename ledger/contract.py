@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
-from ..errors import LedgerError
+from ..errors import SAID_MAX_CHARS, LedgerError, shortened
 
 
 class TakeState(str, Enum):
@@ -100,8 +100,8 @@ def unrecorded_task(task_id: str, why: str, keep_hint: str) -> LedgerError:
     """A task created (and charged) whose record could not be written: the user must keep its
     id, and `keep_hint` says how to collect it with the store at hand."""
     return LedgerError(
-        f"Task {task_id} was created (and charged) but could not be recorded ({why}). "
-        f"Keep this id: {keep_hint}.",
+        f"Task {task_id} was created (and charged) but could not be recorded: "
+        f"{shortened(why.rstrip('.'), SAID_MAX_CHARS)}. Keep this id: {keep_hint}.",
         task_id=task_id,
     )
 

@@ -75,6 +75,13 @@ def journal_flags(ledger: Ledger | str | Path, profile: str = DEFAULT_PROFILE) -
     return journal if profile == DEFAULT_PROFILE else f"{journal} {chosen}"
 
 
+def is_journal_file(ledger: Ledger) -> bool:
+    """Whether the store is a journal file (a path selects it), not a database."""
+    from .file import FileLedger
+
+    return isinstance(ledger, FileLedger)
+
+
 _PLAIN_WORD = re.compile(r"[\w@%+=:,./\\-]+")
 
 

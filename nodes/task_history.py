@@ -7,6 +7,7 @@ from typing import Any
 
 from comfy_api.latest import io, ui
 
+from ..errors import shown_value
 from ..schemas.models import VideoModel
 from .comfy_folders import journal_path
 from .search_aliases import search_aliases
@@ -76,7 +77,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, model: Any = None, limit: Any = None) -> bool | str:
         if model is not None and model != ANY_MODEL and model not in {m.value for m in VideoModel}:
-            return f"model must be 'any' or a Sora 2 model id, got {model!r}"
+            return f"model must be 'any' or a Sora 2 model id, got {shown_value(model)}"
         if limit is not None and not 1 <= int(limit) <= 500:
             return f"limit must be 1 to 500, got {limit}"
         return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, shown_value
 from .models import VideoModel, spec_of
 
 _fail = InvalidRequestError.about
@@ -38,7 +38,10 @@ def normalize_n_frames(
         except (TypeError, ValueError, OverflowError):  # a JSON integer no float holds too
             seconds = math.nan
         if not math.isfinite(seconds) or seconds <= 0:
-            raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
+            raise _fail(
+                "n_frames",
+                f"must be a clip length in seconds ({allowed}), got {shown_value(value)}",
+            )
     fitting = lengths_holding(model, max(seconds, at_least))
     chosen = value is not None and seconds in spec.frames
     if chosen and fitting and at_least > seconds + 1e-9:
@@ -57,7 +60,8 @@ def normalize_n_frames(
             )
         raise _fail(
             "n_frames",
-            f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), got {value!r}",
+            f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), "
+            f"got {shown_value(value)}",
         )
     return str(fitting[0])
 

@@ -8,9 +8,13 @@ import asyncio
 
 import aiohttp
 
-from ..errors import CreateOutcomeUnknownError, FreeSoraError, TransportError
+from ..errors import CreateOutcomeUnknownError, FreeSoraError, TransportError, shortened
 from .retry import Outcome, nothing_created
 
+# How much of a network library's own words a message repeats (the log keeps the rest).
+EXCEPTION_TEXT_CHARS = 80
+# What happened, at most, in a message that must still say what to do.
+WHAT_MAX_CHARS = 300
 MAY_EXIST_HELP = (
     "A task may exist and may have been charged, so it was not sent again: a second create is "
     "a second charge. Look for it in your task history on the service before you run this again."
@@ -18,7 +22,9 @@ MAY_EXIST_HELP = (
 
 
 def gave_up(exc: FreeSoraError, attempts: int) -> FreeSoraError:
-    exc.message = f"{exc.message} - still failing after {attempts} tries; try again later"
+    said = exc.message.rstrip()
+    said += "" if said.endswith((".", "…")) else "."
+    exc.message = f"{said} Still failing after {attempts} tries: try again later."
     return exc
 
 
@@ -54,8 +60,10 @@ UNUSABLE_ID_HELP = (
 
 def outcome_unknown(what: str, help_text: str = MAY_EXIST_HELP) -> CreateOutcomeUnknownError:
     """A create that may have made a task; `what` happened, in a few words (`error.what`)."""
+    said = shortened(what, WHAT_MAX_CHARS)
+    said += "" if said.endswith("…") else "."
     return CreateOutcomeUnknownError(
-        f"The create's outcome is unknown: {what}. {help_text}", what=what
+        f"The create's outcome is unknown: {said} {help_text}", what=what
     )
 
 
@@ -71,5 +79,5 @@ def describe_exception(exc: BaseException, seconds: float) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):
         # Its text names the URL it asked, a proxy's with its user and password: not shown.
         return f"{type(exc).__name__}: HTTP {exc.status} {exc.message}".rstrip()
-    text = str(exc).strip()
+    text = shortened(" ".join(str(exc).split()), EXCEPTION_TEXT_CHARS)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from ..errors import (
+    SAID_MAX_CHARS,
     ServiceError,
     TaskCancelledError,
     TaskFailedError,
@@ -21,6 +22,7 @@ from ..errors import (
     TransportError,
     UnexpectedResponseError,
     WaitCancelledError,
+    shortened,
 )
 from ..schemas import TaskState, TaskStatus
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
@@ -104,7 +106,7 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
         return status.video_url is not None  # no URL yet: poll again (bounded by the deadline)
     if status.state is TaskState.FAILED:
         refund = _REFUND_TEXT[status.credits_refunded]
-        reason = status.reason or "no reason given"
+        reason = shortened(status.reason or "no reason given", SAID_MAX_CHARS)
         raise TaskFailedError(
             f"Task {task_id} failed: {reason} ({refund}).",
             task_id=task_id,
@@ -120,7 +122,8 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
         )
     if status.state is TaskState.UNKNOWN:
         raise UnexpectedResponseError(
-            f"The service reported status {status.raw_status!r} for task {task_id}, which this "
+            f"The service reported status {shortened(repr(status.raw_status), 80)} for task "
+            f"{task_id}, which this "
             f"pack does not know. {resume_hint(task_id)}",
             task_id=task_id,
         )

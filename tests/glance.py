@@ -2,7 +2,7 @@
 
 At most `MAX_CHARS` characters, parentheses at most one deep and balanced, no message quoted
 inside another (a parenthesis holds a short aside, never a sentence of its own), and no word cut
-off: the text ends as a sentence ends, and a shortened part ends with a whole word and "…".
+off: a shortened part ends with a whole word and "…" (its words are the tests' to check).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import re
 MAX_CHARS = 600
 # An aside this long, or holding a sentence, is another message quoted inside this one.
 MAX_ASIDE_CHARS = 120
-_SENTENCE_BREAK = re.compile(r"[.!?:] +[A-Z][a-z]")
-_ENDS = (".", "!", "?", ")", "`", "…", '"', "'")
+_SENTENCE_BREAK = re.compile(r"[.!?] +[A-Z][a-z]")
 
 
 def glance_problems(message: str) -> list[str]:
@@ -41,7 +40,6 @@ def glance_problems(message: str) -> list[str]:
     for aside in asides:
         if len(aside) > MAX_ASIDE_CHARS or _SENTENCE_BREAK.search(aside):
             problems.append(f"a message quoted inside another: ({aside[:60]}…)")
-    text = message.rstrip()
-    if text and not text.endswith(_ENDS):
-        problems.append(f"ends mid-sentence: …{text[-30:]!r}")
+    if message.count('"') % 2:
+        problems.append('a " is never closed')
     return problems

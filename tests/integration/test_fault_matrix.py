@@ -131,7 +131,7 @@ CREATE_MATRIX = [
         tasks=0,
         requests=3,  # the harness client's limits: 20 s of patience for 429s
         error=RateLimitedError,
-        told=("Too many requests (sandbox)", "still failing after 3 tries"),
+        told=("Too many requests (sandbox)", "Still failing after 3 tries"),
         journal="refused",
         sleeps=[7.0, 7.0],
     ),
