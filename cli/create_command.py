@@ -16,17 +16,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exit_codes import EXIT_INTERRUPTED
-from .selected import settings_of
+from .selected import flags_of, settings_of
 
 if TYPE_CHECKING:
     from ..schemas import CreateVideoRequest
     from ..schemas.pricing import PriceTable
 
-MAY_BE_CHARGED = (
-    "freesora: if the create had been sent, a task may exist and may have been charged. "
-    "`freesora tasks --unfinished` lists it (state sending or unknown, with its take); if the "
-    "service's history shows it, `freesora tasks adopt TAKE TASK_ID` records it."
-)
+
+def may_be_charged(flags: str) -> str:
+    """What an interrupted create tells; `flags` select its journal (`selected.flags_of`)."""
+    return (
+        "freesora: if the create had been sent, a task may exist and may have been charged. "
+        f"`freesora tasks --unfinished{flags}` lists it (state sending or unknown, with its "
+        f"take); if the service's history shows it, `freesora tasks adopt TAKE TASK_ID{flags}` "
+        "records it."
+    )
 
 
 def request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
@@ -99,7 +103,7 @@ async def run_create(args: argparse.Namespace) -> int:
     # sent create's answer (asyncio.run cancels us; submit outlives the cancel); a
     # second Ctrl+C stops at once. No key, or an unreachable ledger: nothing is sent.
     async with FreeSora.open(settings=settings_of(args)) as fs:
-        second_interrupt_stops_at_once()
+        second_interrupt_stops_at_once(may_be_charged(flags_of(args)))
         [done] = await fs.create(
             [PlannedTask(request)],
             seed=args.seed,
@@ -126,7 +130,7 @@ def print_price(request: CreateVideoRequest) -> PriceTable:
     return prices
 
 
-def second_interrupt_stops_at_once() -> None:
+def second_interrupt_stops_at_once(told: str) -> None:
     """First Ctrl+C: cancel (a sent create is still awaited and recorded). Second: exit now,
     saying what may have been charged; the journal's SENDING record and its released lock then
     tell the next run that the take's outcome is unknown."""
@@ -141,7 +145,7 @@ def second_interrupt_stops_at_once() -> None:
             print("freesora: stopping; Ctrl+C again to stop at once", file=sys.stderr)
             main_task.cancel()
             return
-        print(f"\nfreesora: stopped at once. {MAY_BE_CHARGED}", file=sys.stderr, flush=True)
+        print(f"\nfreesora: stopped at once. {told}", file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
     # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.

@@ -36,25 +36,20 @@ from .outlive import outlive
 
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
+    from .commands import is_journal_file, journal_flags
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
     from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
-    from .location import (
-        close_databases,
-        is_journal_file,
-        journal_flags,
-        ledger_location,
-        open_ledger,
-    )
+    from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
 
 _LAZY = {
     "open_ledger": "location",
     "ledger_location": "location",
-    "journal_flags": "location",
-    "is_journal_file": "location",
+    "journal_flags": "commands",
+    "is_journal_file": "commands",
     "close_databases": "location",
     "FileLedger": "file",
     "PostgresLedger": "postgres",

@@ -83,17 +83,19 @@ def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
     )
 
 
-def one_take(prefix: str, found: Collection[str], ledger_name: str) -> str:
+def one_take(prefix: str, found: Collection[str], ledger_name: str, flags: str = "") -> str:
     """The take key `prefix` names: the one key among those a store `found` for it (keys equal
     to it, or starting with it when it has at least `MIN_TAKE_PREFIX` characters). None or
     several is a LedgerError naming `prefix` and `ledger_name` ("the journal <path>", "the
-    shared ledger at <where>"), so both stores refuse in the same words."""
+    shared ledger at <where>"), so both stores refuse in the same words; `flags` select the
+    ledger in the listing command (a database's: its profile, which the store does not know)."""
     if len(found) == 1:
         return next(iter(found))
     problem = "matches several takes" if found else "is not a take"
-    raise LedgerError(
-        f"take {prefix!r} {problem} in {ledger_name}; `freesora tasks` lists the takes"
+    listing = (
+        f"`freesora tasks {flags}`" if flags else "`freesora tasks --profile` with its profile"
     )
+    raise LedgerError(f"take {prefix!r} {problem} in {ledger_name}; {listing} lists the takes")
 
 
 def unrecorded_task(task_id: str, why: str, keep_hint: str) -> LedgerError:

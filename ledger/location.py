@@ -12,21 +12,10 @@ location, so a single-machine install never needs it.
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shlex
-import sys
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from ..config import (
-    DEFAULT_PROFILE,
-    ENV_JOURNAL,
-    Settings,
-    default_journal_path,
-    is_database_url,
-    shown_database,
-)
+from ..config import ENV_JOURNAL, Settings, default_journal_path, is_database_url, shown_database
 from ..errors import ConfigError
 from .contract import Ledger
 
@@ -58,39 +47,6 @@ def ledger_location(settings: Settings, default_file: DefaultFile | None = None)
     if default_file is None:
         return default_journal_path()
     return default_file() if callable(default_file) else default_file
-
-
-def journal_flags(ledger: Ledger | str | Path, profile: str = DEFAULT_PROFILE) -> str:
-    """The `freesora` flags that open this ledger (a store, or its location) from any folder, for
-    a command a message prints: a journal file's `--journal PATH` (absolute), and the profile
-    when it is not the default (its key and budget); a database's `--profile NAME`, the profile
-    naming it (its URL may hold a password, never printed)."""
-    from .file import FileLedger
-
-    chosen = f"--profile {shell_word(profile)}"
-    location = ledger.path if isinstance(ledger, FileLedger) else ledger
-    if not isinstance(location, str | Path) or is_database_url(str(location)):
-        return chosen
-    journal = f"--journal {shell_word(os.path.abspath(location))}"
-    return journal if profile == DEFAULT_PROFILE else f"{journal} {chosen}"
-
-
-def is_journal_file(ledger: Ledger) -> bool:
-    """Whether the store is a journal file (a path selects it), not a database."""
-    from .file import FileLedger
-
-    return isinstance(ledger, FileLedger)
-
-
-_PLAIN_WORD = re.compile(r"[\w@%+=:,./\\-]+")
-
-
-def shell_word(text: str) -> str:
-    """`text` as one word of a command typed in this system's shell: bare when it can be, else
-    quoted (Windows: in double quotes, which cmd.exe and PowerShell both read)."""
-    if _PLAIN_WORD.fullmatch(text):
-        return text
-    return f'"{text}"' if sys.platform == "win32" else shlex.quote(text)
 
 
 async def open_ledger(location: str | Path) -> Ledger:

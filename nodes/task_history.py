@@ -86,7 +86,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
     async def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
         from ..errors import FreeSoraError
         from ..facade import FreeSora
-        from ..ledger import format_entry
+        from ..ledger import format_entry, journal_flags
 
         chosen_model = None if model == ANY_MODEL else model
         async with FreeSora.open(need_key=False, default_journal=journal_path) as fs:
@@ -95,10 +95,11 @@ class FreeSoraTaskHistory(io.ComfyNode):
             )
             if not chosen:
                 total = await fs.count(model=chosen_model)
+                listing = f"freesora tasks {journal_flags(fs.ledger, fs.settings.profile)}"
                 raise FreeSoraError(
                     f"No task in the journal matches (only_unfinished={only_unfinished}, "
-                    f"model={model}): nothing to collect. The journal {fs.where} lists "
-                    f"{total} take(s); `freesora tasks` shows them."
+                    f"model={model}): nothing to collect. The journal lists {total} take(s); "
+                    f"`{listing}` shows them."
                 )
         text = "\n".join(format_entry(entry) for entry in chosen)
         return io.NodeOutput([e.task_id for e in chosen], ui=ui.PreviewText(text))

@@ -39,6 +39,7 @@ def transport_error(
         f"Could not reach the service{where} ({detail}). Check your network, proxy "
         "(HTTPS_PROXY) and FREESORA_BASE_URL, then try again.",
         task_id=task_id,
+        what=f"could not reach the service ({detail})",
     )
 
 

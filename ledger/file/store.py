@@ -30,6 +30,7 @@ from typing import Any
 
 from ...schemas.pricing import BUDGET_WINDOW_S
 from ..budget import REFUNDABLE
+from ..commands import journal_flags
 from ..contract import (
     MIN_TAKE_PREFIX,
     PASTED,
@@ -243,7 +244,7 @@ class FileLedger:
                 found = [key for key in map(unpack, index.rows) if _named(key, prefix)]
             else:
                 found = []
-        return one_take(prefix, found, f"the journal {self.path}")
+        return one_take(prefix, found, f"the journal {self.path}", journal_flags(self.path))
 
     async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:
         known = await self.find_task(task_id)

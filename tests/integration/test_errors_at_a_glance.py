@@ -7,13 +7,24 @@ service may have made the task, so the pack never sends it again and a person mu
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from pathlib import Path
 
+import pytest
 from cli_runner import Cli, Ran
 from glance import glance_problems
+from harness import Harness
 
+from freesora.collect.video import collect_video
+from freesora.create.plan import PlannedTask
+from freesora.create.submit import submit_tasks
+from freesora.errors import CreateOutcomeUnknownError, TaskTimeoutError
+from freesora.ledger import FileLedger
+from freesora.schemas import build_create_request
+
+REQUEST = build_create_request(model="sora-2-text-to-video", prompt="A paper kite")
 SAME = ("create", "--model", "sora-2-text-to-video", "--prompt", "A paper kite", "--seed", "2")
 
 
@@ -75,3 +86,42 @@ async def test_the_commands_an_unknown_outcome_names_work_as_typed_from_another_
     created = await cli(*SAME)
     assert created.code == 0, created.err
     assert len(cli.sandbox.received.creates) == 2  # forgotten: created again, exactly once
+
+
+async def test_the_page_a_proxy_answered_goes_to_the_log_not_the_message(
+    harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.sandbox.faults.add("create", "html", status=500)
+    ledger = FileLedger(tmp_path / "tasks.jsonl")
+    caplog.set_level(logging.INFO, logger="freesora")
+    with pytest.raises(CreateOutcomeUnknownError) as raised:
+        await submit_tasks(harness.client, [PlannedTask(REQUEST)], ledger=ledger, seed=3)
+    assert "<center>" not in str(raised.value)
+    assert "nginx" in caplog.text  # the page itself, for whoever reads the log
+    assert raised.value.take is not None
+    assert f"tasks forget {raised.value.take} --journal {ledger.path}`" in str(raised.value)
+
+
+async def test_a_journal_chosen_before_the_command_is_the_journal_used(
+    cli: Cli, tmp_path: Path
+) -> None:
+    other = tmp_path / "other folder" / "tasks.jsonl"
+    made = await cli("--journal", str(other), *SAME)
+    assert made.code == 0, made.err
+    listed = await cli("tasks", "--journal", str(other))
+    assert made.last_line in listed.out
+    assert made.last_line not in (await cli("tasks")).out  # FREESORA_JOURNAL's is another
+
+
+async def test_a_wait_that_stops_names_the_command_that_picks_it_up_with_its_journal(
+    harness: Harness, tmp_path: Path
+) -> None:
+    ledger = FileLedger(tmp_path / "my journal" / "tasks.jsonl")
+    [made] = await submit_tasks(harness.client, [PlannedTask(REQUEST)], ledger=ledger, seed=4)
+    with pytest.raises(TaskTimeoutError) as stopped:
+        await collect_video(
+            harness.client, made.task_id, tmp_path, ledger=ledger, timeout_s=0, clock=harness.clock
+        )
+    message = str(stopped.value)
+    assert glance_problems(message) == [], message
+    assert f"`freesora wait {made.task_id} --journal {shlex.quote(str(ledger.path))}`" in message
