@@ -46,8 +46,8 @@ def unknown_outcome(
     else:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sent_at))
         seed = "" if take.seed is None else f" with seed {take.seed}"
-        head = f"{slot}Sent at {when}{seed}, its outcome is unknown: {{what}}."
-        may = "A task may exist and may have been charged: it is not sent again."
+        head = f"{slot}Sent at {when}{seed}; outcome unknown: {{what}}."
+        may = "A task may exist and may have been charged: not sent again."
     forget = f"`freesora tasks forget {key} {forget_flags}`"
     if UNUSABLE_ID in what:  # adopt and Video Result refuse such an id: the service can help
         ways = (
@@ -56,7 +56,7 @@ def unknown_outcome(
         )
     else:
         ways = (
-            f"If the service shows its task, paste its id for take {key} in the FreeSora tab "
+            f"If the service has its task, paste its id for take {key} in the FreeSora tab "
             f"or run `freesora tasks adopt {key} TASK_ID {flags}`; else allow a new create there "
             f"or run {forget}."
         )

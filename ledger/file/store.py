@@ -331,7 +331,7 @@ def _named(key: str, prefix: str) -> bool:
 
 def orphan_reason(entry: Entry) -> str:
     """Why a SENDING take whose claimant is gone reads as unknown (when: its `created_at`)."""
-    return "the process stopped before the service's answer was recorded"
+    return "its process stopped before the answer was recorded"
 
 
 __all__ = ["FileLedger", "logger", "orphan_reason", "shared_file_ledger"]
