@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from freesora.errors import FreeSoraError, InvalidRequestError, shortened
 from freesora.ledger import FileLedger, Spending, Take
 from freesora.ledger.budget import budget_refusal
 from freesora.ledger.contract import one_take, task_held_elsewhere, unrecorded_task
+from freesora.ledger.file.journal import JournalFile
+from freesora.ledger.file.secret import _foreign, _missing
 from freesora.schemas import build_create_request
 from freesora.schemas.response import TaskStatus
 from freesora.service.answers import read_answer, service_error
@@ -34,7 +37,7 @@ from freesora.service.failures import (
     outcome_unknown,
     transport_error,
 )
-from freesora.service.polling import _finished
+from freesora.service.polling import _finished, wait_for_task
 from freesora.service.retry import ANSWERED, RAISED, Answer, Outcome, classify, rule_for
 
 # Words the service might say, numbered so that a word cut in two shows ("word01…").
@@ -152,7 +155,9 @@ def unknown_outcomes(tmp: Path) -> list[FreeSoraError]:
     return made
 
 
-def ledger_errors() -> list[FreeSoraError]:
+def ledger_errors(tmp: Path) -> list[FreeSoraError]:
+    """The ledger's refusals, a journal's secret lost or foreign at a Windows user's length."""
+    journal = JournalFile(tmp / ("ComfyUI_windows_portable" * 4)[:60] / "tasks.jsonl")
     return [
         task_held_elsewhere("task-" + "1" * 30, "c" * 64),
         unrecorded_task(
@@ -160,7 +165,49 @@ def ledger_errors() -> list[FreeSoraError]:
             "the database refused it: " + SAID,
             "paste it into Video Result",
         ),
+        _missing(journal),
+        _foreign(journal),
     ]
+
+
+def stopped_after(clock: Callable[[], float], seconds: float | None) -> Callable[[], bool]:
+    return lambda: seconds is not None and clock() > seconds
+
+
+async def stopped_waits() -> list[FreeSoraError]:
+    """A wait that ran out of time after a glitch, and one the user stopped."""
+
+    class Glitchy:
+        async def status(self, task_id: str) -> TaskStatus:
+            raise transport_error(
+                aiohttp.ServerDisconnectedError(SAID), Outcome.LOST, True, task_id, 30.0
+            )
+
+        async def sleep(self, seconds: float) -> None:
+            clock.now += seconds
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    flags = f" --journal {shlex.quote(WINDOWS_JOURNAL)}"
+    made = []
+    for stop_at in (None, 10.0):  # the deadline, or the user first
+        try:
+            await wait_for_task(
+                Glitchy(),
+                "task-" + "4" * 30,
+                timeout_s=60,
+                clock=clock,
+                should_cancel=stopped_after(clock, stop_at),
+                resume_flags=flags,
+            )
+        except FreeSoraError as exc:
+            made.append(exc)
+    return made
 
 
 def task_ends() -> list[FreeSoraError]:
@@ -195,7 +242,8 @@ def invalid_requests() -> list[FreeSoraError]:
 
 MAKERS: dict[str, Callable[[Path], list[Any]]] = {
     "unknown outcome": unknown_outcomes,
-    "ledger": lambda _: ledger_errors(),
+    "ledger": ledger_errors,
+    "stopped wait": lambda _: asyncio.run(stopped_waits()),
     "task end": lambda _: task_ends(),
     "invalid request": lambda _: invalid_requests(),
 }
@@ -209,7 +257,9 @@ def test_every_row_of_the_outcome_table_reads_at_a_glance(error: FreeSoraError) 
 
 @pytest.mark.parametrize("kind", list(MAKERS))
 def test_every_message_of_its_kind_reads_at_a_glance(kind: str, tmp_path: Path) -> None:
-    for error in MAKERS[kind](tmp_path):
+    made = MAKERS[kind](tmp_path)
+    assert len(made) >= 2
+    for error in made:
         message = str(error)
         assert glance_problems(message) == [], message
         assert cut_words(message) == [], message
