@@ -15,7 +15,7 @@ from __future__ import annotations
 # Longer detail (a page a proxy answered, the causes behind an error) goes to the log.
 MESSAGE_MAX_CHARS = 600
 # The service's own words inside a message, at most: enough for its reason, never a page.
-SAID_MAX_CHARS = 200
+SAID_MAX_CHARS = 160
 
 
 def shortened(text: str, limit: int) -> str:

@@ -43,8 +43,7 @@ _MODEL_GONE = re.compile(
     re.IGNORECASE,
 )
 SHUTDOWN_NOTE = (
-    "OpenAI shut its Sora 2 API down on 2026-09-24; resellers may retire models or move their "
-    "names to other engines"
+    "OpenAI shut its Sora 2 API down on 2026-09-24: resellers may retire models or move them"
 )
 
 
@@ -113,6 +112,8 @@ def service_error(
     words are what the pack saw instead, an answer that is not the envelope)."""
     which = code or status
     own = shortened(" ".join(message.split()), SAID_MAX_CHARS)
+    if own != message and not page:  # the whole of it, for whoever reads the log
+        logger.info("the service said (HTTP %s, code %s): %s", status, code, message)
     http = f"HTTP {status}" + (f", code {code}" if code else "")
     said = f"{own} ({http})" if own else f"({http})"
     if page:
@@ -167,14 +168,14 @@ def _unavailable(
     if code == FEATURE_DISABLED_CODE:
         return ServiceUnavailableError(
             f"The service has disabled this feature: {said}. Choose another model or check the "
-            f"service's announcements ({SHUTDOWN_NOTE}).{nothing}",
+            f"service's announcements. {SHUTDOWN_NOTE}.{nothing}",
             **kwargs,
         )
     gone = "model" in message.lower() and _MODEL_GONE.search(message)
     if code not in (None, 401, 402, 429, 500, 502, 503, 504) and gone:
         return ModelUnavailableError(
             f"The service says this model is not available: {said}. Choose another model "
-            f"(see the service's model list; {SHUTDOWN_NOTE}).{nothing}",
+            f"from the service's model list. {SHUTDOWN_NOTE}.{nothing}",
             **kwargs,
         )
     return None

@@ -111,6 +111,18 @@ def refusal(status: int, content_type: str, body: str, task_id: str | None) -> F
     raise AssertionError(f"HTTP {status} {body[:40]!r} was read as an answer")
 
 
+def refusals_that_resending_cannot_change() -> list[Any]:
+    """Maintenance, a disabled feature and a retired model, for a create and a status call."""
+    params = []
+    said = {455: SAID, 505: SAID, 400: "The model sora-2 is retired " + SAID}
+    for code, message in said.items():
+        for task_id in (None, "task-" + "7" * 30):
+            error = service_error(200, code, message, task_id)
+            final = final_error(error, classify(Answer(200, code)), bool(task_id))
+            params.append(pytest.param(final, id=f"code-{code}-{bool(task_id)}"))
+    return params
+
+
 def raised_errors() -> list[Any]:
     """Each row of `retry.RAISED`: what a try raised, for a create and a status call."""
     key = aiohttp.client_reqrep.ConnectionKey("service.example", 443, True, True, None, None, None)
@@ -249,7 +261,9 @@ MAKERS: dict[str, Callable[[Path], list[Any]]] = {
 }
 
 
-@pytest.mark.parametrize("error", [*answered_errors(), *raised_errors()])
+@pytest.mark.parametrize(
+    "error", [*answered_errors(), *refusals_that_resending_cannot_change(), *raised_errors()]
+)
 def test_every_row_of_the_outcome_table_reads_at_a_glance(error: FreeSoraError) -> None:
     assert glance_problems(str(error)) == [], str(error)
     assert cut_words(str(error)) == [], str(error)
