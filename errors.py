@@ -163,6 +163,20 @@ class CreateOutcomeUnknownError(FreeSoraError):
     take: str | None = None
 
 
+class AdoptRefusedError(FreeSoraError):
+    """A task id not recorded for a take, and why (`reason`): "wrong_model" (the service says
+    the task is of another model), "held" (another take holds it) or "not_unknown" (the take's
+    outcome is known: there is nothing to resolve). Nothing was changed."""
+
+    REASONS = ("wrong_model", "held", "not_unknown")
+
+    def __init__(self, message: str, *, reason: str, task_id: str | None = None) -> None:
+        if reason not in self.REASONS:
+            raise ValueError(f"reason must be one of {', '.join(self.REASONS)}, got {reason!r}")
+        super().__init__(message, task_id=task_id)
+        self.reason = reason
+
+
 class BudgetExceededError(FreeSoraError):
     """This create would take the account past its daily budget: nothing was sent.
 

@@ -24,8 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings, load_settings
-from .errors import InvalidRequestError
-from .ledger import Entry, Ledger, Spending, close_databases, ledger_location, open_ledger
+from .errors import AdoptRefusedError, InvalidRequestError
+from .ledger import (
+    PASTED,
+    Entry,
+    Ledger,
+    Spending,
+    adoptable,
+    close_databases,
+    ledger_location,
+    open_ledger,
+    shown_take,
+    task_held_elsewhere,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -80,8 +91,13 @@ class FreeSora:
         try:
             yield fs
         finally:
-            if fs._session is not None:
-                await fs._session.close()
+            await fs.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session, if one was made; the ledger store stays the loop's."""
+        if self._session is not None:
+            await self._session.close()
+            self._session, self._client = None, None
 
     @staticmethod
     def journal_location(
@@ -119,11 +135,13 @@ class FreeSora:
         settings: Settings | None = None,
         on_submitted: OnSubmitted | None = None,
         on_wait: OnWait | None = None,
+        started_when_queued: bool = False,
     ) -> Future[list[Submitted]]:
         """The whole create (claim -> send -> settle) started on the pack's own loop: it needs
         no node running and outlives whoever started it (a prompt's loop that ends, a cancel).
         Its facade and stores are that loop's; `on_submitted` and `on_wait` are called on its
-        thread. A missing key or a bad profile is raised here, before anything starts."""
+        thread. A missing key or a bad profile is raised here, before anything starts. With
+        `started_when_queued` the takes are marked as a queued prompt's early start."""
         from .create import detached
 
         settings = settings if settings is not None else load_settings(profile)
@@ -132,7 +150,11 @@ class FreeSora:
         async def whole() -> list[Submitted]:
             async with cls.open(settings=settings, default_journal=default_journal) as fs:
                 return await fs.create(
-                    planned, seed=seed, on_submitted=on_submitted, on_wait=on_wait
+                    planned,
+                    seed=seed,
+                    on_submitted=on_submitted,
+                    on_wait=on_wait,
+                    started_when_queued=started_when_queued,
                 )
 
         return detached.run(whole())
@@ -164,6 +186,7 @@ class FreeSora:
         keep_refused: bool = False,
         on_submitted: OnSubmitted | None = None,
         on_wait: OnWait | None = None,
+        started_when_queued: bool = False,
     ) -> list[Submitted]:
         """Create (or reuse, per the ledger) each planned take: `create.submit.submit_tasks`.
 
@@ -186,6 +209,7 @@ class FreeSora:
             on_wait=on_wait,
             prices=prices,
             keep_refused=keep_refused,
+            started_when_queued=started_when_queued,
         )
 
     async def collect(self, task_id: str, out_dir: Path, **wait_options: Any) -> VideoResult:
@@ -242,14 +266,57 @@ class FreeSora:
         return await self.ledger.spent(account)
 
     async def adopt(self, take: str, task_id: str) -> Entry:
-        """The take's task is `task_id` (an unknown outcome resolved): reused, never resent."""
-        from .schemas.task_id import clean_task_id
+        """The take's task is `task_id` (an unknown outcome resolved): reused, never resent.
 
-        return await self.ledger.adopt(take, clean_task_id(task_id))
+        Checked before anything is recorded: the id's form and the take (InvalidRequestError),
+        the take unknown and the id held by no other take (AdoptRefusedError), then the service
+        asked once: an id it does not know is TaskNotFoundError, a task of another model (where
+        it says the model) AdoptRefusedError "wrong_model", and when it cannot be asked a
+        TransportError. The ledger checks the take and the id again as it records."""
+        from .schemas.task_id import clean_task_id
+        from .service.polling import ask_known
+
+        task_id = clean_task_id(task_id)
+        entry = await self.ledger.named_take(take)
+        adoptable(entry.take_key, entry.state, task_id)
+        holder = await self.ledger.find_task(task_id)
+        if holder is not None and holder.take_key not in (entry.take_key, PASTED + task_id):
+            raise task_held_elsewhere(task_id, holder.take_key)
+        status = await ask_known(self.client, task_id)
+        if status.model and entry.model and status.model != entry.model:
+            raise AdoptRefusedError(
+                f"task {task_id} is a {status.model} task, but take {shown_take(entry.take_key)} "
+                f"is a {entry.model} take: check the id. Nothing was changed.",
+                reason="wrong_model",
+                task_id=task_id,
+            )
+        return await self.ledger.adopt(entry.take_key, task_id)
 
     async def forget(self, take: str) -> Entry:
-        """Release a take blocked by an unknown outcome: it may be created again."""
+        """Release a take blocked by an unknown outcome: it may be created again. A pasted id
+        (no take: `Entry.take_key` starts with PASTED) is dropped from the list instead."""
         return await self.ledger.forget(take)
+
+    @staticmethod
+    def adopted_text(entry: Entry) -> str:
+        """What `adopt` did, in words (the command and the routes say the same)."""
+        return (
+            f"take {shown_take(entry.take_key)} is now task {entry.task_id}: its next run "
+            "collects that task, never creates it again"
+        )
+
+    @staticmethod
+    def forgotten_text(entry: Entry) -> str:
+        """What `forget` did, in words (the command and the routes say the same)."""
+        if entry.take_key.startswith(PASTED):
+            return (
+                f"task {entry.task_id} is no longer listed; nothing was cancelled at the "
+                "service, and pasting its id again collects it"
+            )
+        return (
+            f"take {shown_take(entry.take_key)} released: its next run creates a new task "
+            "(the same request and seed, charged again); nothing was cancelled at the service"
+        )
 
     async def compact(self) -> int:
         """Rewrite the ledger keeping one record per take; how many remain."""

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..schemas.lengths import either
 from ..schemas.models import (
     DEFAULTS,
     FIT_DEFAULT,
@@ -19,11 +20,14 @@ from ..schemas.models import (
     WAIT_TIMEOUT_DEFAULT_S,
     Size,
     VideoModel,
+    spec_of,
 )
-from ..schemas.shots import SHOT_LIST_EXAMPLE, SHOT_LIST_FORM
+from ..schemas.shots import SHOT_LIST_EXAMPLE, SHOT_LIST_FORM, duration_problem
 from .exit_codes import EXIT_CODES_HELP
+from .parsing import Parser, number
 
 TASK_ACTIONS = ("adopt", "forget", "compact", "rekey")
+_TEXT, _BOARD = spec_of(VideoModel.TEXT_TO_VIDEO), spec_of(VideoModel.PRO_STORYBOARD)
 DESCRIPTION = """The `freesora` command: create, wait, sandbox, demo and key setup, from a terminal.
 
 Results go to stdout (the task id or the saved path is always the last line, for scripts);
@@ -31,15 +35,19 @@ progress and errors go to stderr. Nothing here prints or logs the key.
 """
 
 
+SHOT_HELP = "one storyboard shot as SECONDS:SCENE, SECONDS 0.1 to 15 (e.g. --shot '5:A harbour')"
+
+
 def shot(text: str) -> dict[str, Any]:
-    """`SECONDS:SCENE`, as `--shot` takes it."""
+    """`SECONDS:SCENE`, as `--shot` takes it: a shot's seconds are checked here, so that a
+    wrong one is told what a shot is."""
     seconds, sep, scene = text.partition(":")
     try:
         duration = float(seconds)
     except ValueError:
         duration = None
-    if not sep or duration is None:
-        raise argparse.ArgumentTypeError(f"must look like SECONDS:SCENE, got {text!r}")
+    if not sep or duration is None or duration_problem(duration):
+        raise argparse.ArgumentTypeError(f"got {text!r}; a shot is {SHOT_HELP}")
     return {"scene": scene, "duration": duration}
 
 
@@ -55,18 +63,34 @@ def seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="freesora", description=DESCRIPTION, epilog=EXIT_CODES_HELP
-    )
+    parser = Parser(prog="freesora", description=DESCRIPTION, epilog=EXIT_CODES_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_create(sub)
     _add_wait(sub)
     _add_sandbox(sub)
     demo = sub.add_parser("demo", help="the whole job on an in-process sandbox: no key, no credits")
-    demo.add_argument("--out", type=Path, default=Path("freesora-demo-output"))
-    demo.add_argument("--task-seconds", type=float, default=3.0)
-    key = sub.add_parser("key", help="store the API key in the config file (outside the pack)")
-    key.add_argument("action", choices=["set"])
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("freesora-demo-output"),
+        help="folder for the demo's videos (default: freesora-demo-output)",
+    )
+    demo.add_argument(
+        "--task-seconds",
+        type=number(float, low=0),
+        default=3.0,
+        help="how long each sandbox task takes (default 3)",
+    )
+    key = sub.add_parser(
+        "key",
+        help="store the API key in the config file (outside the pack)",
+        description="Store the API key in the config file, readable by you only.",
+    )
+    key.add_argument(
+        "action",
+        choices=["set"],
+        help="set: read the key at a hidden prompt (or from a pipe) and store it for --profile",
+    )
     sub.add_parser("check", help="tell whether the key is accepted (spends nothing)")
     _add_tasks(sub)
     _add_everywhere(parser, sub)
@@ -102,7 +126,13 @@ def _add_create(sub: Subparsers) -> None:
         "take.",
         epilog=EXIT_CODES_HELP,
     )
-    create.add_argument("--model", required=True, choices=[m.value for m in VideoModel])
+    create.add_argument(
+        "--model",
+        required=True,
+        choices=[m.value for m in VideoModel],
+        metavar="MODEL",
+        help="the service's model: " + ", ".join(m.value for m in VideoModel),
+    )
     create.add_argument(
         "--prompt",
         help="what happens (sora-2-pro-storyboard: not sent; use --shot or --shot-list)",
@@ -114,21 +144,33 @@ def _add_create(sub: Subparsers) -> None:
         "--fit",
         choices=FITS,
         default=FIT_DEFAULT,
-        help="how --image is made 16:9 or 9:16: crop the centre, pad with black bars, or keep "
-        f"its shape (default: {FIT_DEFAULT}, as the node)",
+        help="how --image is made the shape of the video: crop the centre, pad with black bars, "
+        f"or keep its shape (default: {FIT_DEFAULT}, as the node)",
     )
-    create.add_argument("--aspect-ratio", choices=["landscape", "portrait"])
+    create.add_argument(
+        "--aspect-ratio",
+        choices=["landscape", "portrait"],
+        help="the video's shape (default: with --image the image's own, as the node's auto; "
+        "else landscape)",
+    )
     create.add_argument(
         "--n-frames",
-        help="clip length in seconds: 10 or 15 (storyboard: 25); another value becomes the "
-        "smallest allowed length at least that long (and at least the shots' total)",
+        help=f"clip length in seconds: {either(list(_TEXT.frames))} (default "
+        f"{_TEXT.frames_default}); sora-2-pro-storyboard {either(list(_BOARD.frames))} (default "
+        f"{_BOARD.frames_default}), and its shots must fit it; a length not offered becomes the "
+        "next longer one",
     )
     create.add_argument(
         "--size",
         choices=[size.value for size in Size],
         help=f"Pro text/image models only (default {DEFAULTS.size.value}; high costs about 2.2x)",
     )
-    create.add_argument("--no-remove-watermark", action="store_true")
+    create.add_argument(
+        "--no-remove-watermark",
+        action="store_true",
+        help="keep the service's watermark (sora-2-text-to-video, sora-2-image-to-video and the "
+        "Pro text/image models remove it by default)",
+    )
     create.add_argument("--private", action="store_true", help="isPublic=false (VIP accounts)")
     shots = create.add_mutually_exclusive_group()
     shots.add_argument(
@@ -136,7 +178,7 @@ def _add_create(sub: Subparsers) -> None:
         type=shot,
         action="append",
         metavar="SECONDS:SCENE",
-        help="one storyboard shot, repeated in order (e.g. --shot '5:A harbour at dawn')",
+        help=SHOT_HELP + ", repeated in order",
     )
     shots.add_argument(
         "--shot-list",
@@ -157,42 +199,78 @@ def _add_create(sub: Subparsers) -> None:
 
 
 def _add_wait(sub: Subparsers) -> None:
-    wait = sub.add_parser("wait", help="wait for a task and download its video")
-    wait.add_argument("task_id")
-    wait.add_argument("--out", type=Path, default=Path("."), help="folder for the video")
+    wait = sub.add_parser(
+        "wait",
+        help="wait for a task and download its video",
+        description="Wait for a task and save its video as freesora_TASK_ID.mp4; its path is "
+        "the last line printed.",
+        epilog=EXIT_CODES_HELP,
+    )
+    wait.add_argument("task_id", metavar="TASK_ID", help="the task id `create` printed")
+    wait.add_argument(
+        "--out",
+        type=Path,
+        default=Path("."),
+        help="folder to save the video in, made if missing (default: the current folder)",
+    )
     wait.add_argument(
         "--timeout",
-        type=float,
+        type=number(float, low=0, above=True),
         default=WAIT_TIMEOUT_DEFAULT_S,
-        help=f"seconds (default {WAIT_TIMEOUT_DEFAULT_S})",
+        help="seconds to wait before giving up; the task goes on "
+        f"(default {WAIT_TIMEOUT_DEFAULT_S})",
     )
-    wait.add_argument("--interval", type=float, help="seconds between checks (default: adaptive)")
+    wait.add_argument(
+        "--interval",
+        type=number(float, low=0, above=True),
+        help="seconds between checks (default: adaptive)",
+    )
 
 
 def _add_sandbox(sub: Subparsers) -> None:
     sandbox = sub.add_parser("sandbox", help="run the local emulator of the service")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8765)
-    sandbox.add_argument("--task-seconds", type=float, default=20.0, help="how long tasks take")
     sandbox.add_argument(
-        "--latency", type=float, default=0.0, help="seconds added to every API answer"
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    sandbox.add_argument(
+        "--port",
+        type=number(int, low=0, high=65535),
+        default=8765,
+        help="port to listen on, 0 to 65535 (default 8765; 0: any free port)",
+    )
+    sandbox.add_argument(
+        "--task-seconds",
+        type=number(float, low=0),
+        default=20.0,
+        help="how long tasks take (default 20)",
+    )
+    sandbox.add_argument(
+        "--latency",
+        type=number(float, low=0),
+        default=0.0,
+        help="seconds added to every API answer",
     )
     sandbox.add_argument(
         "--max-in-flight",
-        type=int,
+        type=number(int, low=1),
         help="unfinished tasks per key before creates get 429 (default: no limit; upstream ~20)",
     )
     sandbox.add_argument(
         "--creates-per-window",
-        type=int,
+        type=number(int, low=1),
         help="creates per key per --window before 429 (default: no limit; upstream ~20)",
     )
     sandbox.add_argument(
-        "--window", type=float, default=10.0, help="seconds of the creates window (default 10)"
+        "--window",
+        type=number(float, low=0, above=True),
+        default=10.0,
+        help="seconds of the creates window (default 10)",
     )
     sandbox.add_argument(
         "--fail-create",
-        type=int,
+        type=number(int, low=1),
         action="append",
         default=[],
         metavar="N",
@@ -200,7 +278,7 @@ def _add_sandbox(sub: Subparsers) -> None:
     )
     sandbox.add_argument(
         "--create-seconds",
-        type=float,
+        type=number(float, low=0),
         default=0.0,
         help="every create takes this long, and completes even if the client hangs up",
     )
@@ -212,11 +290,32 @@ def _add_tasks(sub: Subparsers) -> None:
         help="list the task journal, newest first; or adopt TAKE TASK_ID, forget TAKE, compact,"
         " rekey (a journal that lost its secret goes on with a new one: earlier takes pay again)",
     )
-    tasks.add_argument("action", nargs="?", choices=["list", *TASK_ACTIONS], default="list")
-    tasks.add_argument("names", nargs="*", metavar="TAKE [TASK_ID]")
-    tasks.add_argument("--limit", type=int, default=20)
+    tasks.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", *TASK_ACTIONS],
+        default="list",
+        help="list (the default), adopt TAKE TASK_ID, forget TAKE, compact or rekey",
+    )
+    tasks.add_argument(
+        "names",
+        nargs="*",
+        metavar="TAKE [TASK_ID]",
+        help="the take (as `tasks` and the errors show it) and, for adopt, its task id",
+    )
+    tasks.add_argument(
+        "--limit",
+        type=number(int, low=1),
+        default=20,
+        help="how many takes to list, newest first (default 20)",
+    )
     tasks.add_argument("--unfinished", action="store_true", help="only tasks not collected yet")
-    tasks.add_argument("--model", choices=[m.value for m in VideoModel])
+    tasks.add_argument(
+        "--model",
+        choices=[m.value for m in VideoModel],
+        metavar="MODEL",
+        help="only this model's takes",
+    )
     tasks.add_argument(
         "--spent",
         action="store_true",

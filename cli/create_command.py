@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exit_codes import EXIT_INTERRUPTED
+from .parsing import flag_message
 from .selected import flags_of, settings_of
 
 if TYPE_CHECKING:
+    from ..create import Submitted
     from ..schemas import CreateVideoRequest
     from ..schemas.pricing import PriceTable
 
@@ -37,10 +39,15 @@ def request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
     from ..schemas import build_create_request
 
     fields: dict[str, Any] = {"model": args.model, "prompt": args.prompt}
+    aspect_ratio = args.aspect_ratio
     if args.image is not None:
-        from ..create.plan import encode_file_for
+        from ..create.plan import PLACEHOLDER_DATA_URL, encode_file_for
 
-        encoded = encode_file_for(
+        # Every other field is checked before the image is read and encoded.
+        build_create_request(**fields, image_data=PLACEHOLDER_DATA_URL, **optional_fields(args))
+
+        # Without --aspect-ratio the video follows the image's orientation, as the node's auto.
+        aspect_ratio, encoded = encode_file_for(
             args.image,
             model=args.model,
             size=args.size,
@@ -49,17 +56,22 @@ def request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
         )
         print(f"image: {encoded.describe()}", file=sys.stderr)
         fields["image_data"] = encoded.data_url
+    fields.update(optional_fields(args, aspect_ratio=aspect_ratio))
+    return build_create_request(**fields)
+
+
+def optional_fields(args: argparse.Namespace, *, aspect_ratio: str | None = None) -> dict[str, Any]:
+    """The request's fields the flags give, but for the model, prompt and image."""
     optional = {
         "image_url": args.image_url,
-        "aspect_ratio": args.aspect_ratio,
+        "aspect_ratio": aspect_ratio or args.aspect_ratio,
         "n_frames": args.n_frames,
         "size": args.size,
         "remove_watermark": False if args.no_remove_watermark else None,
         "is_public": False if args.private else None,
         "shots": shots_from_file(args.shot_list) if args.shot_list else args.shot,
     }
-    fields.update({name: value for name, value in optional.items() if value is not None})
-    return build_create_request(**fields)
+    return {name: value for name, value in optional.items() if value is not None}
 
 
 def shots_from_file(path: Path) -> list[dict[str, Any]]:
@@ -86,12 +98,11 @@ def shots_from_file(path: Path) -> list[dict[str, Any]]:
 
 
 async def run_create(args: argparse.Namespace) -> int:
-    request = request_from_args(args)
-    for note in request.notes():
-        print(f"note: {note}", file=sys.stderr)
-    print(f"request: {request.describe()}", file=sys.stderr)
-    prices = print_price(request)
+    # The profile, its key and the price table first: a setting to fix is told before the
+    # request and its price are printed, not after.
+    settings = settings_of(args)
     if args.dry_run:
+        print_request(args)
         print("dry run: nothing was sent and no credits were spent", file=sys.stderr)
         return 0
     from ..create import PlannedTask
@@ -102,32 +113,61 @@ async def run_create(args: argparse.Namespace) -> int:
     # the nodes) is one take, so running the same command twice pays once. Ctrl+C waits for a
     # sent create's answer (asyncio.run cancels us; submit outlives the cancel); a
     # second Ctrl+C stops at once. No key, or an unreachable ledger: nothing is sent.
-    async with FreeSora.open(settings=settings_of(args)) as fs:
+    created: list[Submitted] = []
+    async with FreeSora.open(settings=settings) as fs:
+        request, prices = print_request(args)
         second_interrupt_stops_at_once(may_be_charged(flags_of(args)))
-        [done] = await fs.create(
-            [PlannedTask(request)],
-            seed=args.seed,
-            reuse=True,
-            prices=prices,
-            on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
-        )
+        try:
+            [done] = await fs.create(
+                [PlannedTask(request)],
+                seed=args.seed,
+                reuse=True,
+                prices=prices,
+                on_submitted=lambda _slot, result: created.append(result),
+                on_wait=once(lambda message: print(f"freesora: {message}", file=sys.stderr)),
+            )
+        except asyncio.CancelledError:
+            if not created:  # nothing sent, or its outcome unknown: `main` says what to do
+                raise
+            return interrupted_after(created[0], flags_of(args))
     print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
 
 
-def print_price(request: CreateVideoRequest) -> PriceTable:
-    """The price of what will be sent (the length as sent), from the merged price table."""
+def interrupted_after(done: Submitted, flags: str) -> int:
+    """Ctrl+C while the create was answered: the task exists, so say so once, with the way
+    to its video (`flags`: its journal), and print its id last on stdout as after any create."""
+    print(
+        f"freesora: interrupted after the create: {done.describe()} goes on at the service "
+        f"(kept in the task journal); to download it: freesora wait {done.task_id}{flags}",
+        file=sys.stderr,
+    )
+    print(done.task_id)
+    return EXIT_INTERRUPTED
+
+
+def on_new_line(text: str) -> str:
+    """`text` on a line of its own: a terminal echoes Ctrl+C as `^C` with no newline."""
+    return ("\n" if sys.stderr.isatty() else "") + text
+
+
+def print_request(args: argparse.Namespace) -> tuple[CreateVideoRequest, PriceTable]:
+    """The checked request, printed with its notes and its price (the length as sent)."""
     from ..config import config_path
     from ..schemas.pricing import is_users, load_user_prices, merged_prices, price_of, shown
 
-    user = load_user_prices()
+    user = load_user_prices()  # a wrong table is refused before the request is built
     prices = merged_prices(user)
+    request = request_from_args(args)
+    for note in request.notes():
+        print(f"note: {flag_message(note, None)}", file=sys.stderr)
+    print(f"request: {request.describe()}", file=sys.stderr)
     body = request.to_payload()
     mine = is_users(user, body)
     source = f"your price table in {config_path()}" if mine else "the pack's estimate"
     print(f"price: ≈ {shown(price_of(body, prices))} credits ({source})", file=sys.stderr)
-    return prices
+    return request, prices
 
 
 def second_interrupt_stops_at_once(told: str) -> None:
@@ -142,10 +182,11 @@ def second_interrupt_stops_at_once(told: str) -> None:
         nonlocal presses
         presses += 1
         if presses == 1 and main_task is not None:
-            print("freesora: stopping; Ctrl+C again to stop at once", file=sys.stderr)
+            print(on_new_line("freesora: stopping; Ctrl+C again to stop at once"), file=sys.stderr)
             main_task.cancel()
             return
-        print(f"\nfreesora: stopped at once. {told}", file=sys.stderr, flush=True)
+        print(on_new_line("freesora: stopped at once."), file=sys.stderr)
+        print(told, file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
     # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.

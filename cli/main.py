@@ -20,8 +20,9 @@ from typing import Any
 from ..errors import ConfigError, FreeSoraError, InvalidRequestError, WaitCancelledError
 from .arguments import build_parser
 from .commands import demo_command, run_check, run_key, run_wait, sandbox_command, tasks_command
-from .create_command import may_be_charged, run_create
+from .create_command import may_be_charged, on_new_line, run_create
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
+from .parsing import flag_message
 from .selected import flags_of
 
 COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
@@ -65,13 +66,14 @@ def run_command(argv: list[str] | None) -> int:
             return run_key(args)
         return asyncio.run(_closing_databases(COMMANDS[args.command](args)))
     except InvalidRequestError as exc:
-        print(f"freesora: invalid request: {exc} (nothing was sent)", file=sys.stderr)
+        said = flag_message(str(exc), exc.field) if args.command == "create" else str(exc)
+        print(f"freesora: invalid request: {said} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
     except ConfigError as exc:  # a key, profile or setting to fix before anything can be sent
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
-        print(f"\nfreesora: interrupted. {exc}".rstrip(), file=sys.stderr)
+        print(on_new_line(f"freesora: interrupted. {exc}".rstrip()), file=sys.stderr)
         if args.command == "create" and not args.dry_run:
             print(may_be_charged(flags_of(args)), file=sys.stderr)
         if args.command == "wait":
@@ -80,6 +82,12 @@ def run_command(argv: list[str] | None) -> int:
     except FreeSoraError as exc:
         print(f"freesora: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a file or folder of the user's the command cannot use
+        from ..config import why_not_written
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"freesora: {where}{why_not_written(exc)}", file=sys.stderr)
+        return EXIT_INVALID
 
 
 # The pack's runtime dependencies (requirements.txt), by import name: ComfyUI's Python has them.

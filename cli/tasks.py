@@ -31,12 +31,10 @@ async def _tasks(fs: FreeSora, args: argparse.Namespace) -> int:
         usage = {"adopt": "TAKE TASK_ID", "forget": "TAKE"}.get(action, "no names")
         raise InvalidRequestError(f"tasks {action} takes {usage}, got {len(names)} name(s)")
     if action == "adopt":
-        entry = await fs.adopt(names[0], names[1])
-        print(f"take {names[0]} is now task {entry.task_id}: it is reused, never created again")
+        print(fs.adopted_text(await fs.adopt(names[0], names[1])))
         return 0
     if action == "forget":
-        await fs.forget(names[0])
-        print(f"take {names[0]} released: the same request and seed will be created again")
+        print(fs.forgotten_text(await fs.forget(names[0])))
         return 0
     if action == "rekey":
         print(await fs.rekey())

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +25,11 @@ from ..errors import (
     TaskCancelledError,
     TaskFailedError,
 )
-from ..ledger import Ledger, TakeState, ending_of_error, journal_flags
+from ..ledger import Entry, Ledger, TakeState, ending_of_error, journal_flags
 from ..schemas import TaskStatus
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from ..schemas.task_id import clean_task_id, task_file_stem
-from ..service.polling import wait_for_task
+from ..service.polling import ask_known, wait_for_task
 
 if TYPE_CHECKING:
     from ..service.client import FreeSoraClient
@@ -36,6 +39,7 @@ logger = logging.getLogger("freesora.collect")
 # still exists, so check-result is asked for a fresh link, once after each of these pauses.
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 URL_REFRESH_DELAYS_S = (1.0, 5.0, 15.0)
+PASTED_SUMMARY = "pasted into Video Result"  # what lists show of a task id given, not created
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class VideoResult:
     path: Path
     url: str
     status: TaskStatus
+    copied_from: Path | None = None  # saved before elsewhere: copied from there, not fetched
 
 
 def video_filename(task_id: str) -> str:
@@ -64,21 +69,28 @@ async def collect_video(
     The ledger, when given, records how the task ended (succeeded with its file; failed,
     cancelled, generation failed or moderated, with the reason), so a later run of the same
     take creates a new task instead of reusing a dead one; a download that fails ends nothing.
-    A task id it did not know (one pasted in) is recorded first. A task already saved whose
-    file still exists is not fetched again.
+    A task id it did not know (one pasted in) is recorded only once the service has said it
+    knows it (`ask_known`): a typo, or a service that cannot be asked, leaves nothing behind.
+    A task already saved whose file still exists is not fetched again, but copied into
+    `out_dir` when it was saved elsewhere. The file recorded is always an absolute path.
     """
     task_id = clean_task_id(task_id)
     if ledger is not None:  # a `freesora wait` a message names records the end here too
         wait_options.setdefault(
             "resume_flags", " " + journal_flags(ledger, client.settings.profile)
         )
+    out_dir = await asyncio.to_thread(Path(out_dir).absolute)  # recorded: never relative
     # The wait's timeout covers the download too, and Cancel reaches it.
     clock = wait_options.get("clock") or time.monotonic
     until = clock() + float(wait_options.get("timeout_s", WAIT_TIMEOUT_DEFAULT_S))
     if ledger is not None:
-        saved = await _already_saved(ledger, task_id)
-        if saved is not None:
-            return saved
+        entry = await ledger.find_task(task_id)
+        if entry is None:
+            await _remember_known(client, ledger, task_id, until - clock(), wait_options)
+        else:
+            saved = await _already_saved(ledger, entry, out_dir)
+            if saved is not None:
+                return saved
     try:
         status = await wait_for_task(client, task_id, **wait_options)
     except (TaskFailedError, TaskCancelledError, ServiceError) as exc:
@@ -146,20 +158,46 @@ def _link_lost(task_id: str, exc: DownloadError, flags: str) -> DownloadError:
     )
 
 
-async def _already_saved(ledger: Ledger, task_id: str) -> VideoResult | None:
-    entry = await ledger.find_task(task_id)
-    if entry is None:
-        await _remember(ledger, task_id)
+async def _already_saved(ledger: Ledger, entry: Entry, out_dir: Path) -> VideoResult | None:
+    """The video of a task saved before, in `out_dir` (copied there when it was saved
+    elsewhere: the caller chose the folder), or None when it must be fetched."""
+    task_id = entry.task_id
+    if entry.state is not TakeState.SUCCEEDED or not entry.file or not entry.url or not task_id:
         return None
-    if entry.state is not TakeState.SUCCEEDED or not entry.file or not entry.url:
+    saved = Path(entry.file)
+    dest = out_dir / video_filename(task_id)
+    try:
+        path = await asyncio.to_thread(_copied, saved, dest)
+    except OSError as exc:  # gone, or unreadable: collect it again
+        logger.info("task %s: the video saved at %s is not used: %s", task_id, saved, exc)
         return None
-    path = Path(entry.file)
-    if not await asyncio.to_thread(path.is_file):
+    if path is None:
         return None  # gone (deleted, or an old journal's temp folder): collect it again
+    if path != saved:
+        await _record(ledger, task_id, TakeState.SUCCEEDED, url=entry.url, file=str(path))
     status = TaskStatus.model_validate(
         {"taskId": task_id, "status": "succeeded", "progress": 100, "result_urls": [entry.url]}
     )
-    return VideoResult(task_id=task_id, path=path, url=entry.url, status=status)
+    copied = None if path == saved else saved
+    return VideoResult(task_id=task_id, path=path, url=entry.url, status=status, copied_from=copied)
+
+
+def _copied(saved: Path, dest: Path) -> Path | None:
+    """`saved` (absolute) if it is in `dest`'s folder already, else a copy of it at `dest`
+    (through a temp file, so `dest` only ever holds a whole video); None if it is gone."""
+    if not saved.is_file():
+        return None
+    here = saved.absolute()
+    if here.parent.resolve() == dest.parent.resolve():
+        return here
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.copy")  # one per copier
+    try:
+        shutil.copyfile(saved, part)
+        os.replace(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+    return dest
 
 
 async def _record_end(ledger: Ledger | None, task_id: str, exc: BaseException) -> None:
@@ -184,9 +222,25 @@ async def _record(ledger: Ledger | None, task_id: str, state: TakeState, **detai
         logger.warning("task %s ended %s; not recorded: %s", task_id, state.value, exc)
 
 
-async def _remember(ledger: Ledger, task_id: str) -> None:
+async def _remember_known(
+    client: FreeSoraClient,
+    ledger: Ledger,
+    task_id: str,
+    left_s: float,
+    options: dict[str, Any],
+) -> None:
+    """A pasted id, recorded once the service has said it knows it (with its model, where
+    the service says it); its not knowing it, or not answering, is raised and records
+    nothing."""
+    status = await ask_known(
+        client,
+        task_id,
+        timeout_s=max(0.0, left_s),
+        should_cancel=options.get("should_cancel"),
+        clock=options.get("clock") or time.monotonic,
+    )
     try:
-        await ledger.remember(task_id, summary="pasted into Video Result")
+        await ledger.remember(task_id, model=status.model or "", summary=PASTED_SUMMARY)
     except LedgerError as exc:
         logger.warning("task %s could not be recorded: %s", task_id, exc)
 

@@ -46,6 +46,7 @@ from .settings import (
     ENV_KEY,
     ENV_MAX_DOWNLOAD,
     ENV_MAX_IN_FLIGHT,
+    ENV_START_WHEN_QUEUED,
     KEY_HELP,
     ApiKey,
     Settings,
@@ -58,8 +59,9 @@ from .settings import (
     normalize_base_url,
     normalize_journal,
     read_config_file,
+    start_when_queued_setting,
 )
-from .store import remove_key, save_profile
+from .store import remove_key, save_profile, why_not_written
 
 __all__ = [
     "CONFIG_ALLOWED_HOSTS",
@@ -76,6 +78,7 @@ __all__ = [
     "ENV_KEY",
     "ENV_MAX_DOWNLOAD",
     "ENV_MAX_IN_FLIGHT",
+    "ENV_START_WHEN_QUEUED",
     "KEY_HELP",
     "KEY_MAX_CHARS",
     "KEY_MIN_CHARS",
@@ -108,6 +111,8 @@ __all__ = [
     "remove_key",
     "save_profile",
     "shown_database",
+    "start_when_queued_setting",
     "unlisted_kind",
+    "why_not_written",
     "write_private",
 ]

@@ -9,6 +9,7 @@ from ..errors import ConfigError
 from .settings import DEFAULT_PROFILE, clean_key
 
 KEY_MIN_CHARS, KEY_MAX_CHARS = 8, 512
+KEY_PREFIX = "sk-"  # every key the service issues starts so (API.md)
 PROFILE_NAME_MAX = 64
 
 
@@ -27,6 +28,11 @@ def check_key_form(raw: object) -> str:
         raise ConfigError(
             "api_key must be printable ASCII without spaces (keys look like sk-...): "
             "copy it again from your account page"
+        )
+    if not key.startswith(KEY_PREFIX):
+        raise ConfigError(
+            f"api_key must start with {KEY_PREFIX} (keys look like {KEY_PREFIX}...): copy it "
+            "again from your account page"
         )
     return key
 

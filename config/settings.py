@@ -35,6 +35,9 @@ ENV_JOURNAL = "FREESORA_JOURNAL"
 ENV_DAILY_BUDGET = "FREESORA_DAILY_BUDGET"
 ENV_MAX_IN_FLIGHT = "FREESORA_MAX_IN_FLIGHT"
 ENV_CREATES_PER_10S = "FREESORA_CREATES_PER_10S"
+ENV_START_WHEN_QUEUED = "FREESORA_START_WHEN_QUEUED"
+_SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True}
+_SWITCH_WORDS |= {"0": False, "false": False, "no": False, "off": False}
 # The older flat layout: the default profile's values at the file's top level.
 FLAT_KEYS = ("api_key", "base_url", "proxy", "journal", "daily_budget")
 
@@ -284,6 +287,22 @@ def whole_number_setting(
     if not digits or not low <= int(raw) <= high:
         raise ConfigError(f"{name} must be a whole number {low} to {high}, got {shown_value(raw)}")
     return int(raw)
+
+
+def start_when_queued_setting(env: Mapping[str, str] | None = None) -> bool | None:
+    """FREESORA_START_WHEN_QUEUED: True or False for every prompt (it wins over the frontend's
+    setting, like the key), None when unset. Another word is a one-line ConfigError."""
+    env = os.environ if env is None else env
+    raw = env.get(ENV_START_WHEN_QUEUED, "").strip()
+    if not raw:
+        return None
+    value = _SWITCH_WORDS.get(raw.lower())
+    if value is None:
+        raise ConfigError(
+            f"{ENV_START_WHEN_QUEUED} must be one of 1, true, yes, on, 0, false, no, off; "
+            f"got {raw[:40]!r}"
+        )
+    return value
 
 
 def account_limit_settings(most: int, env: Mapping[str, str] | None = None) -> dict[str, int]:

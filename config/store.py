@@ -13,7 +13,13 @@ from pathlib import Path
 from ..errors import ConfigError, KeyExistsError
 from .key_form import check_key_form, check_profile_name
 from .private_file import write_private
-from .settings import DEFAULT_PROFILE, config_path, normalize_base_url, read_config_file
+from .settings import (
+    DEFAULT_PROFILE,
+    ENV_CONFIG,
+    config_path,
+    normalize_base_url,
+    read_config_file,
+)
 
 
 def save_profile(
@@ -64,8 +70,18 @@ def _write_private(path: Path, text: str) -> None:
         write_private(path, lambda handle: handle.write(data))
     except OSError as exc:  # a folder that cannot be made or written to, names being planted
         raise ConfigError(
-            f"The config file {path} cannot be written: {exc.strerror or exc}"
+            f"The config file {path} cannot be written: {why_not_written(exc)}; choose another "
+            f"with {ENV_CONFIG}"
         ) from None
+
+
+def why_not_written(exc: OSError) -> str:
+    """Why a file or folder could not be made, as a person reads it (never a traceback)."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a part of its folder path is a file, not a folder"
+    if isinstance(exc, PermissionError):
+        return "this user may not write in its folder"
+    return exc.strerror or type(exc).__name__
 
 
 def remove_key(profile: str, env: Mapping[str, str] | None = None) -> bool:

@@ -25,12 +25,21 @@ from ..schemas import (
     shots_total,
 )
 from ..schemas.lengths import either, lengths_holding
-from ..schemas.models import MAX_SHOTS, AspectRatio, Size, VideoModel, render_frame, spec_of
-from ..schemas.shots import SHOT_LIST_FIELD, parse_shot_list, source_problem
+from ..schemas.models import (
+    MAX_SHOTS,
+    SEED_DEFAULT,
+    AspectRatio,
+    Size,
+    VideoModel,
+    batch_size_problem,
+    render_frame,
+    spec_of,
+)
+from ..schemas.shots import SHOT_LIST_FIELD, parse_shot_list, source_problem, storyboard_shots
 
 AUTO = "auto"
 # A stand-in for a linked (not yet known) input at queue time: valid for every rule.
-_PLACEHOLDER_DATA_URL = (
+PLACEHOLDER_DATA_URL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
     "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
@@ -54,6 +63,50 @@ class PlannedTask:
         return "; ".join([", ".join(parts), *req.notes()])
 
 
+@dataclass(frozen=True)
+class NodeTakes:
+    """What one run of a creation node creates: its takes, their seed and the profile. The
+    node plans it when it runs, and a queued prompt's early start from the same values, so
+    both make the same takes (the same fingerprints: the node's claim reuses the early one)."""
+
+    planned: list[PlannedTask]
+    seed: int
+    profile: str | None  # None: the default profile
+
+
+def takes(planned: PlannedTask, batch_size: Any) -> list[PlannedTask]:
+    """`batch_size` takes of one request: each its own task and ledger slot (its index)."""
+    problem = batch_size_problem(batch_size)
+    if problem:
+        raise InvalidRequestError(problem, field="batch_size")
+    return [planned] * int(batch_size)
+
+
+def text_to_video_takes(
+    seed: int = SEED_DEFAULT, profile: str = "", batch_size: int = 1, **widgets: Any
+) -> NodeTakes:
+    """Text to Video's takes from its inputs (its widget values, as the node receives them)."""
+    planned = takes(PlannedTask(request_from_widgets(**widgets)), batch_size)
+    return NodeTakes(planned, seed, profile.strip() or None)
+
+
+def storyboard_takes(
+    shots: list[dict[str, Any]] | None = None,
+    shot_list: str = "",
+    seed: int = SEED_DEFAULT,
+    profile: str = "",
+    batch_size: int = 1,
+    **widgets: Any,
+) -> NodeTakes:
+    """Storyboard's takes from its inputs (`shots`: the linked Shot Builders' list)."""
+    request = request_from_widgets(
+        model=VideoModel.PRO_STORYBOARD.value,
+        shots=storyboard_shots(shots, shot_list),
+        **widgets,
+    )
+    return NodeTakes(takes(PlannedTask(request), batch_size), seed, profile.strip() or None)
+
+
 def check_widgets(**widgets: Any) -> str | None:
     """Queue-time check: the first problem with these widget values, or None.
 
@@ -65,7 +118,7 @@ def check_widgets(**widgets: Any) -> str | None:
         values["prompt"] = "linked"
     linked_image = values.pop("image_linked", False)
     if linked_image and not values.get("image_url"):
-        values["image_data"] = _PLACEHOLDER_DATA_URL
+        values["image_data"] = PLACEHOLDER_DATA_URL
     # Only the image node offers `auto`; it resolves to a valid ratio when the graph runs.
     if values.pop("allows_auto", False) and values.get("aspect_ratio") == AUTO:
         values["aspect_ratio"] = "landscape"
@@ -87,11 +140,9 @@ def plan_image_tasks(image: Any, *, fit: str, **widgets: Any) -> list[PlannedTas
             widgets["aspect_ratio"] = "landscape"
         return [PlannedTask(request_from_widgets(**widgets))]
     widgets.pop("image_url", None)  # the image wins over a URL; never send both
-    ratio = widgets.pop("aspect_ratio", AUTO)
-    # Frames of one IMAGE batch share a shape, so `auto` picks one orientation for all.
-    chosen = orientation_of(image) if ratio == AUTO else ratio
+    chosen = chosen_aspect_ratio(image, widgets.pop("aspect_ratio", AUTO))
     # Validate the widgets before spending time on encoding.
-    checked = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=_PLACEHOLDER_DATA_URL)
+    checked = request_from_widgets(**widgets, aspect_ratio=chosen, image_data=PLACEHOLDER_DATA_URL)
     # The frame the model renders: sending more pixels buys nothing but upload time.
     frame = render_frame(checked.model, checked.size, checked.aspect_ratio)
     planned = []
@@ -109,15 +160,20 @@ def encode_file_for(
     size: str | None,
     aspect_ratio: str | None,
     fit: str,
-) -> EncodedImage:
-    """An image file encoded at the frame `model` renders (the CLI's --image), like the node's.
-
-    Without an aspect ratio the frame follows the image's orientation, and nothing is fitted.
-    """
+) -> tuple[str, EncodedImage]:
+    """An image file encoded at the frame `model` renders (the CLI's --image), as the node
+    encodes its IMAGE: without an aspect ratio (the node's `auto`) the image's orientation is
+    chosen, and `fit` shapes it to that frame. Returns the aspect ratio to send, and the image."""
     pixels = read_pixels(path)
-    orientation = AspectRatio(aspect_ratio or orientation_of(pixels))
-    frame = render_frame(VideoModel(model), Size(size) if size else None, orientation)
-    return encode_image(pixels, fit=fit, aspect_ratio=aspect_ratio, frame=frame)
+    chosen = chosen_aspect_ratio(pixels, aspect_ratio)
+    frame = render_frame(VideoModel(model), Size(size) if size else None, AspectRatio(chosen))
+    return chosen, encode_image(pixels, fit=fit, aspect_ratio=chosen, frame=frame)
+
+
+def chosen_aspect_ratio(image: Any, aspect_ratio: str | None) -> str:
+    """The aspect ratio an image task is sent with: the one asked, or for `auto` (or none) the
+    image's orientation. Frames of one IMAGE batch share a shape, so it holds for all."""
+    return orientation_of(image) if aspect_ratio in (None, AUTO) else str(aspect_ratio)
 
 
 def add_shot(

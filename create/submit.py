@@ -10,6 +10,7 @@ cancellation goes on after. An unknown outcome blocks only its own slot.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,6 +59,8 @@ class Submitted:
     note: str = ""  # why a new task was created where an earlier one ended (failed, released)
     price: float | None = None  # credits charged for a new task (the price table's)
     refused: BudgetExceededError | None = None  # not sent: the daily budget (`task_id` empty)
+    # Its take was claimed when the prompt was queued ("Start tasks when queued"): charged then.
+    started_when_queued: bool = False
 
     @property
     def output(self) -> str:
@@ -67,6 +70,8 @@ class Submitted:
     def describe(self) -> str:
         if self.refused is not None:
             return NOT_CREATED + str(self.refused)
+        if self.reused and self.started_when_queued:
+            return f"task {self.task_id} (started when queued)"
         if self.reused:
             return f"reused task {self.task_id} (no credits spent)"
         said = [self.note] if self.note else []
@@ -89,6 +94,7 @@ async def submit_tasks(
     on_wait: OnWait | None = None,
     prices: PriceTable | None = None,
     keep_refused: bool = False,
+    started_when_queued: bool = False,
 ) -> list[Submitted]:
     """Create (or reuse) every task, a few at a time; results in input order.
 
@@ -100,7 +106,8 @@ async def submit_tasks(
     Each new take is charged its price from `prices` (the merged table; default: the pack's
     estimate) against the profile's daily budget when it is claimed. Takes the budget refuses
     are not sent; with `keep_refused`, when others of the batch were created, they come back as
-    `Submitted(refused=...)` (a node skips them) instead of failing the batch.
+    `Submitted(refused=...)` (a node skips them) instead of failing the batch. With
+    `started_when_queued` each new take's records say so (a queued prompt's early start).
     """
     account = ""
     settings = client.settings
@@ -112,11 +119,17 @@ async def submit_tasks(
             result = Submitted(await client.create(task.request))
         else:
             take = await _take(client, task, account, seed, index, reuse)
+            if started_when_queued:
+                take = dataclasses.replace(take, started_when_queued=True)
             price = price_of(task.request.to_payload(), prices)
             charge = Charge(price, settings.daily_budget, settings.budget_source)
-            result = await _submit_take(
-                client, ledger, task, take, on_wait, charge, in_batch=len(planned) > 1
-            )
+            try:
+                result = await _submit_take(
+                    client, ledger, task, take, on_wait, charge, in_batch=len(planned) > 1
+                )
+            except asyncio.CancelledError as cancel:
+                _tell_created(cancel, index, on_submitted)
+                raise
         if on_submitted is not None:
             on_submitted(index, result)
         return result
@@ -148,13 +161,18 @@ async def _take(
     slot: int,
     reuse: bool,
 ) -> Take:
-    payload = task.request.to_payload()
     # Hashing a 10 MB image takes ~100 ms: off the event loop, where other nodes run.
-    request, legacy = await asyncio.to_thread(
-        request_hashes, payload, client.settings.base_url, slot
-    )
+    take = await asyncio.to_thread(take_of, task, client.settings.base_url, account, seed, slot)
     if not reuse:  # an explicit order: a take of its own
-        return Take(account=account, request=f"{request}:{uuid.uuid4().hex}", seed=seed, slot=slot)
+        return Take(
+            account=account, request=f"{take.request}:{uuid.uuid4().hex}", seed=seed, slot=slot
+        )
+    return take
+
+
+def take_of(task: PlannedTask, base_url: str, account: str, seed: int | None, slot: int) -> Take:
+    """The take a planned task makes in batch slot `slot`: what the ledger finds it by."""
+    request, legacy = request_hashes(task.request.to_payload(), base_url, slot)
     return Take(account=account, request=request, seed=seed, slot=slot, legacy=legacy)
 
 
@@ -181,7 +199,9 @@ async def _submit_take(
         earlier = decision.earlier
         assert earlier is not None  # a store returns one of the two
         if earlier.state.reusable and earlier.task_id:
-            return Submitted(earlier.task_id, reused=True)
+            return Submitted(
+                earlier.task_id, reused=True, started_when_queued=earlier.started_when_queued
+            )
         reason = earlier.reason or "no answer was recorded"
         profile = client.settings.profile
         raise unknown_outcome(
@@ -202,9 +222,32 @@ async def _submit_take(
     sent = sending.future
     if sending.cancelled:
         if not sent.cancelled() and sent.exception() is None:
-            logger.warning("created task %s (kept in the task journal)", sent.result())
+            # Created, then cancelled: the cancel carries the task, for the caller to tell.
+            price = None if charge is None else charge.price
+            raise asyncio.CancelledError(Submitted(sent.result(), note=note, price=price))
         raise asyncio.CancelledError
-    return Submitted(sent.result(), note=note, price=None if charge is None else charge.price)
+    price = None if charge is None else charge.price
+    return Submitted(
+        sent.result(), note=note, price=price, started_when_queued=take.started_when_queued
+    )
+
+
+def _created_before_cancel(cancel: asyncio.CancelledError) -> Submitted | None:
+    """The task a cancelled take had created before the cancel came, if it had."""
+    created = cancel.args[0] if cancel.args else None
+    return created if isinstance(created, Submitted) else None
+
+
+def _tell_created(
+    cancel: asyncio.CancelledError, index: int, on_submitted: OnSubmitted | None
+) -> None:
+    """A take created, then cancelled: the task exists, so whoever stops is told of it (the
+    log, when nobody listens)."""
+    created = _created_before_cancel(cancel)
+    if created is not None and on_submitted is not None:
+        on_submitted(index, created)
+    elif created is not None:
+        logger.warning("created task %s (kept in the task journal)", created.task_id)
 
 
 def _told_waiting() -> None:

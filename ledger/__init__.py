@@ -27,7 +27,10 @@ from .contract import (
     Take,
     TakeState,
     account_id,
+    adoptable,
     one_take,
+    shown_take,
+    task_held_elsewhere,
 )
 
 # Loaded with the face (it needs only asyncio): a lazy name equal to its module's name would
@@ -36,11 +39,21 @@ from .outlive import outlive
 
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
+    from .budget import over_budget
     from .commands import is_journal_file, journal_flags
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
-    from .listing import excerpt, format_entry, newest_collectable, page_bounds, task_page
+    from .listing import (
+        excerpt,
+        format_entry,
+        newest_collectable,
+        page_bounds,
+        sent_parts,
+        task_page,
+        unknown_row,
+        unknown_takes,
+    )
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
     from .refunds import claim_within_budget, recheck_refunds
@@ -61,12 +74,16 @@ _LAZY = {
     "page_bounds": "listing",
     "newest_collectable": "listing",
     "excerpt": "listing",
+    "unknown_takes": "listing",
+    "unknown_row": "listing",
+    "sent_parts": "listing",
     "format_entry": "listing",
     "request_hash": "fingerprint",
     "request_hashes": "fingerprint",
     "ending_of_status": "endings",
     "ending_of_error": "endings",
     "claim_within_budget": "refunds",
+    "over_budget": "budget",
     "recheck_refunds": "refunds",
 }
 
@@ -93,6 +110,7 @@ __all__ = [
     "TakeState",
     "Verdict",
     "account_id",
+    "adoptable",
     "claim_within_budget",
     "close_databases",
     "ending_of_error",
@@ -107,10 +125,16 @@ __all__ = [
     "one_take",
     "open_ledger",
     "outlive",
+    "over_budget",
     "page_bounds",
     "recheck_refunds",
     "request_hash",
     "request_hashes",
+    "sent_parts",
+    "shown_take",
+    "task_held_elsewhere",
     "task_page",
+    "unknown_row",
+    "unknown_takes",
     "wait_for_slot",
 ]

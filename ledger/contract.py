@@ -13,10 +13,12 @@ Guarantees every store gives, across every process that names the same ledger:
 - **At most once**: while a claim is held, no other claim of the same take succeeds; a second
   claimant waits for the first to settle, then reuses its task (or is blocked by its unknown
   outcome). A take whose task was created is reused, never created again.
-- **Unknown outcomes block only their own take** until adopted (`adopt`) or released
-  (`forget`); failed, refused and cancelled takes may be created again.
+- **Unknown outcomes block only their own take** until adopted (`adopt`, which takes only an
+  unknown take and an id no other take holds) or released (`forget`); failed, refused and
+  cancelled takes may be created again.
 - **Nothing is lost**: every task id ever recorded is listed by `entries`, compaction included
-  (a take created again after a failure keeps its earlier task listed).
+  (a take created again after a failure keeps its earlier task listed); only a pasted id (one
+  `remember` recorded, held by no take) that the user forgets is dropped from the list.
 - **Damage is survived**: a store that finds unreadable records skips them, says so in `problems`
   and never fails a lookup because of them.
 - **No write, no send**: when the SENDING record cannot be made durable, `claim` raises
@@ -28,6 +30,7 @@ May import `errors` and the standard library only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
-from ..errors import SAID_MAX_CHARS, LedgerError, shortened
+from ..errors import SAID_MAX_CHARS, AdoptRefusedError, InvalidRequestError, LedgerError, shortened
 
 
 class TakeState(str, Enum):
@@ -72,21 +75,47 @@ class TakeState(str, Enum):
 
 NOT_SENT = "not sent"  # the reason of a claim given back before its create left
 PASTED = "task:"  # take keys of tasks recorded from a pasted id, or outcomes with no take
+DROPPED = "no longer listed: forgotten by the user"  # a pasted id's reason as `forget` returns it
 MIN_TAKE_PREFIX = 6  # the fewest first characters of a key that name a take (`freesora tasks`)
 
 
-def task_held_elsewhere(task_id: str, take_key: str) -> LedgerError:
+def task_held_elsewhere(task_id: str, take_key: str) -> AdoptRefusedError:
     """An adoption refused: another take already holds `task_id` (one task is one take's)."""
-    return LedgerError(
-        f"task {task_id} is already recorded for take {take_key[:12]}; "
-        "`freesora tasks` lists it. Nothing was changed."
+    return AdoptRefusedError(
+        f"task {task_id} is already recorded for take {shown_take(take_key)}; "
+        "`freesora tasks` lists it. Nothing was changed.",
+        reason="held",
+        task_id=task_id,
     )
+
+
+def adoptable(take_key: str, state: TakeState, task_id: str) -> None:
+    """An adoption resolves an unknown outcome only (a SENDING whose claimant is gone is one):
+    a take with a task, or one already ended, released or refused, keeps what it has."""
+    if state not in (TakeState.UNKNOWN, TakeState.SENDING):
+        raise AdoptRefusedError(
+            f"take {shown_take(take_key)} is {state.value}, not unknown: only a take whose "
+            f"outcome is unknown takes a task id. Nothing was changed.",
+            reason="not_unknown",
+            task_id=task_id,
+        )
+
+
+def dropped(entry: Entry) -> Entry:
+    """What `forget` returns for a pasted id it dropped from the list: its last entry,
+    forgotten."""
+    return dataclasses.replace(entry, state=TakeState.FORGOTTEN, reason=DROPPED)
+
+
+def shown_take(take_key: str) -> str:
+    """A take key as `freesora tasks` and the messages show it (a pasted id: its task id)."""
+    return take_key.removeprefix(PASTED)[:12]
 
 
 def one_take(prefix: str, found: Collection[str], ledger_name: str, flags: str = "") -> str:
     """The take key `prefix` names: the one key among those a store `found` for it (keys equal
     to it, or starting with it when it has at least `MIN_TAKE_PREFIX` characters). None or
-    several is a LedgerError naming `prefix` and `ledger_name` ("the journal <path>", "the
+    several is an InvalidRequestError naming `prefix` and `ledger_name` ("the journal <path>", "the
     shared ledger at <where>"), so both stores refuse in the same words; `flags` select the
     ledger in the listing command (a database's: its profile, which the store does not know)."""
     if len(found) == 1:
@@ -95,7 +124,10 @@ def one_take(prefix: str, found: Collection[str], ledger_name: str, flags: str =
     listing = (
         f"`freesora tasks {flags}`" if flags else "`freesora tasks --profile` with its profile"
     )
-    raise LedgerError(f"take {prefix!r} {problem} in {ledger_name}; {listing} lists the takes")
+    raise InvalidRequestError(
+        f"take {prefix!r} {problem} in {ledger_name}; {listing} lists the takes",
+        field="take",
+    )
 
 
 def unrecorded_task(task_id: str, why: str, keep_hint: str) -> LedgerError:
@@ -126,6 +158,9 @@ class Take:
     # The first journal format's fingerprint of the same request (`upgrade`): lets a file
     # ledger carry a task or unknown outcome recorded in that format over to this take.
     legacy: str | None = field(default=None, compare=False)
+    # Claimed for a queued prompt before it ran ("Start tasks when queued"): written with the
+    # take's first record, so a prompt deleted or a ComfyUI stopped leaves it marked in lists.
+    started_when_queued: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -174,6 +209,8 @@ class Entry:
     # A failed or cancelled task: whether the service said its credits came back (None: it
     # never said). Only True gives the price back to the daily budget (`ledger.budget`).
     credits_refunded: bool | None = None
+    # Claimed when its prompt was queued, before the prompt ran (an optional record field).
+    started_when_queued: bool = False
 
 
 class Claim(Protocol):
@@ -259,12 +296,20 @@ class Ledger(Protocol):
         """How many entries `entries` lists with the same filters."""
         ...
 
+    async def named_take(self, take_key: str) -> Entry:
+        """The take `take_key` names (its key, or its first characters as `freesora tasks`
+        shows them: `one_take`), as `entries` lists it; InvalidRequestError if none or several."""
+        ...
+
     async def adopt(self, take_key: str, task_id: str) -> Entry:
-        """The user says this take's task is `task_id` (an unknown outcome resolved)."""
+        """The user says this take's task is `task_id` (an unknown outcome resolved).
+        Atomically refused (`AdoptRefusedError`, nothing written) when the take is not unknown
+        (`adoptable`) or another take holds the id (`task_held_elsewhere`)."""
         ...
 
     async def forget(self, take_key: str) -> Entry:
-        """Release a take blocked by an unknown outcome: it may be created again."""
+        """Release a take blocked by an unknown outcome: it may be created again. A pasted id
+        (a `PASTED` take) is dropped from `entries` instead: the entry returned is its last."""
         ...
 
     async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:

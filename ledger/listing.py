@@ -1,5 +1,6 @@
-"""The ledger's lists: the inbox's JSON rows (newest first, paged), Task History's tasks still
-worth collecting, and a take as a line of text (`freesora tasks`, Task History).
+"""The ledger's lists: the inbox's JSON rows (newest first, paged), the takes whose outcome is
+unknown (the FreeSora tab's rows), Task History's tasks still worth collecting, and a take as a
+line of text (`freesora tasks`, Task History).
 
 The one place that turns the ledger into `GET /freesora/tasks` rows and lines, so that pointing
 the inbox at another store changes this file only. Rows hold no key and no image data, and a
@@ -10,13 +11,15 @@ its folder).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import Caller
 from ..errors import shortened
-from .contract import Entry, Ledger, TakeState
+from .contract import Entry, Ledger, TakeState, shown_take
 
 MAX_PAGE = 200
 FIRST_PAGE, LAST_PAGE = 200, 50_000  # Task History's reads: see `newest_collectable`
@@ -47,6 +50,7 @@ def task_row(entry: Entry, caller: Caller) -> dict[str, Any]:
         "file": caller.file(entry.file),
         "reason": None if entry.reason is None else caller.told(entry.reason),
         "price": entry.price,  # credits charged at its claim (None: not recorded)
+        "started_when_queued": entry.started_when_queued,
     }
 
 
@@ -112,8 +116,8 @@ def _worth_collecting(entry: Entry) -> bool:
 
 
 def format_entry(entry: Entry) -> str:
-    """One take as a terminal line: when, task id, model, state, take key, seed, slot, price,
-    file or reason."""
+    """One take as a terminal line (`freesora tasks`, Task History): when, task id, model,
+    state, take key, seed, slot, price, whether it started when queued, file or reason."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created_at))
     detail = entry.file or entry.reason or ""
     seed = "" if entry.seed is None else f" seed={entry.seed}"
@@ -122,7 +126,68 @@ def format_entry(entry: Entry) -> str:
         slot += f" price={entry.price:g}"
     if entry.state in (TakeState.FAILED, TakeState.CANCELLED) and entry.price:
         slot += " (credits refunded)" if entry.credits_refunded else " (counted as spent)"
+    if entry.started_when_queued:
+        slot += " (started when queued)"
     task = entry.task_id or "-"
     take = entry.take_key.split(":", 1)[-1][:12]
     line = f"{when}  {task:<34} {entry.model:<28} {entry.state.value:<10} take={take}{seed}{slot}"
     return f"{line} {detail}".rstrip()
+
+
+# --- takes whose create outcome is unknown: what the FreeSora tab asks a person about ---------
+
+UNKNOWN_LISTED = 100  # a person decides takes one at a time: the newest are enough to show
+_SECONDS = re.compile(r"^(\d+(?:\.\d+)?) s$")
+
+
+async def unknown_takes(ledger: Ledger) -> list[Entry]:
+    """Every take waiting for a person (its create was sent and its answer lost), newest
+    first, read a page at a time among the unfinished takes."""
+    found: list[Entry] = []
+    offset = 0
+    while True:
+        page = await ledger.entries(limit=MAX_PAGE, offset=offset, only_unfinished=True)
+        found += [entry for entry in page if entry.state is TakeState.UNKNOWN]
+        if len(page) < MAX_PAGE:
+            return found
+        offset += MAX_PAGE
+
+
+def sent_parts(summary: str) -> tuple[str | None, str, dict[str, str]]:
+    """A take's summary (`create.submit`'s: "start of the prompt | model, aspect ratio, N s,
+    size; notes") read back: the prompt's start, what was sent, and its clip length and size
+    when the summary names them (the ledger keeps no request: only this, and its hash)."""
+    start, _, sent = summary.rpartition(" | ")
+    fields = [part.strip() for part in sent.split(";", 1)[0].split(",")]
+    named: dict[str, str] = {}
+    for part in fields[1:]:
+        if match := _SECONDS.match(part):
+            named["nFrames"] = match.group(1)
+        elif part in ("standard", "high"):
+            named["size"] = part
+    return start or None, sent, named
+
+
+def unknown_row(
+    entry: Entry, caller: Caller, new_price: Callable[[dict[str, str]], float | None]
+) -> dict[str, Any]:
+    """One unknown take as the tab shows it; `new_price(body)`: what a new create of a body
+    (model, nFrames, size) would be charged, None when it cannot be priced."""
+    prompt, sent, named = sent_parts(entry.summary or "")
+    seconds = float(named["nFrames"]) if "nFrames" in named else None
+    price = new_price({"model": entry.model, **named}) if seconds is not None else None
+    return {
+        "take": shown_take(entry.take_key),
+        "model": entry.model,
+        "prompt": prompt,
+        "shots": None,  # the ledger keeps the first shot's start only, shown as `prompt`
+        "seconds": None if seconds is None else int(seconds) if seconds.is_integer() else seconds,
+        "seed": entry.seed,
+        "slot": entry.slot + 1,
+        "sent": sent,
+        "sent_at": entry.created_at,
+        "price": entry.price,
+        "new_create_price": price if price is not None else entry.price,
+        "reason": None if entry.reason is None else caller.told(entry.reason),
+        "started_when_queued": entry.started_when_queued,
+    }

@@ -15,7 +15,14 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from ..config import ENV_JOURNAL, Settings, default_journal_path, is_database_url, shown_database
+from ..config import (
+    ENV_JOURNAL,
+    Settings,
+    default_journal_path,
+    is_database_url,
+    shown_database,
+    why_not_written,
+)
 from ..errors import ConfigError
 from .contract import Ledger
 
@@ -52,14 +59,31 @@ def ledger_location(settings: Settings, default_file: DefaultFile | None = None)
 async def open_ledger(location: str | Path) -> Ledger:
     """The store at `location`: a `FileLedger` for a path, a `PostgresLedger` for a URL.
 
-    A database that is unreachable, or a driver that is missing, is an error here, before
+    A database that is unreachable, a driver that is missing, or a journal path that cannot be
+    one (a folder, a path under a file, a folder not to be written) is an error here, before
     anything can be sent.
     """
     if isinstance(location, str) and is_database_url(location):
         return await _open_database(location)
+    return _file_ledger(Path(location))
+
+
+def _file_ledger(path: Path) -> Ledger:
+    """The journal file's store; a path that cannot be one is a setting to fix (ConfigError)."""
     from .file import shared_file_ledger
 
-    return shared_file_ledger(Path(location))
+    fix = (
+        f"Name a journal file in a folder you may write ({ENV_JOURNAL} or the profile's "
+        "`journal`); nothing was sent."
+    )
+    if path.expanduser().is_dir():
+        raise ConfigError(f"The task journal {path} is a folder, not a file. {fix}")
+    try:
+        return shared_file_ledger(path)
+    except OSError as exc:  # its folder cannot be made, or its lock file written
+        raise ConfigError(
+            f"The task journal {path} cannot be opened: {why_not_written(exc)}. {fix}"
+        ) from None
 
 
 async def _open_database(url: str) -> Ledger:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from comfy_api.latest import io, ui
 
 from ..errors import shown_value
-from ..schemas.models import SEED_MAX
+from ..schemas.models import SEED_MAX, batch_size_problem
 from .comfy_folders import journal_path
 from .progress import show_text
-from .widgets import RERUN_NOTE, batch_size_problem
+from .widgets import RERUN_NOTE
 
 if TYPE_CHECKING:
-    from ..create.plan import PlannedTask
+    from ..create.plan import NodeTakes, PlannedTask
     from ..create.submit import Submitted
 
 # The pure layer (pydantic models, aiohttp client, Pillow) is imported inside the functions:
@@ -46,16 +46,6 @@ def require_choices(node: type[io.ComfyNode], values: dict[str, Any]) -> None:
         raise InvalidRequestError(problem, field=problem.split(" ", 1)[0])
 
 
-def takes(planned: PlannedTask, batch_size: int) -> list[PlannedTask]:
-    """`batch_size` takes of one request: each its own task and ledger slot (its index)."""
-    from ..errors import InvalidRequestError
-
-    problem = batch_size_problem(batch_size)
-    if problem:
-        raise InvalidRequestError(problem, field="batch_size")
-    return [planned] * int(batch_size)
-
-
 def queue_time_check(
     seed: Any = None, profile: Any = None, batch_size: Any = None, **widgets: Any
 ) -> bool | str:
@@ -82,12 +72,7 @@ def queue_time_check(
 
 
 async def create_planned(
-    node: type[io.ComfyNode],
-    planned: Sequence[PlannedTask],
-    *,
-    seed: int,
-    profile: str = "",
-    as_list: bool = False,
+    node: type[io.ComfyNode], run: NodeTakes, *, as_list: bool = False
 ) -> io.NodeOutput:
     """Create (or reuse, per the ledger) the planned tasks; the node's output and face text.
 
@@ -97,6 +82,7 @@ async def create_planned(
     """
     from ..facade import FreeSora
 
+    planned, seed = run.planned, run.seed
     count = len(planned)
     lines: list[str] = [""] * count
 
@@ -106,7 +92,7 @@ async def create_planned(
         show_text(node, "\n".join(line for line in lines if line))
 
     # A missing key, a bad price table, an unreachable or unwritable ledger: nothing is sent.
-    async with FreeSora.open(profile.strip() or None, default_journal=journal_path) as fs:
+    async with FreeSora.open(run.profile, default_journal=journal_path) as fs:
         show_text(
             node, f"creating {count} task{'s' if count != 1 else ''}: {planned[0].describe()}"
         )

@@ -31,10 +31,11 @@ class FreeSoraExtension(ComfyExtension):
 
 async def comfy_entrypoint() -> FreeSoraExtension:
     # ComfyUI calls this once while loading packs, before it applies its route table.
-    from . import prompt_check
+    from . import prompt_check, queue_start
 
     _register_routes()
     prompt_check.register()  # a storyboard's linked shots checked at queue time
+    queue_start.register()  # with the switch on, takes start once their prompt is queued
     return FreeSoraExtension()
 
 

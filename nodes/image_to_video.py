@@ -87,11 +87,13 @@ class FreeSoraImageToVideo(io.ComfyNode):
         profile: str = "",
         **widgets: Any,
     ) -> io.NodeOutput:
-        from ..create.plan import plan_image_tasks
+        from ..create.plan import NodeTakes, plan_image_tasks
 
         require_choices(cls, {**widgets, "fit": fit})
         if image is None and (image_url or "").strip():
             widgets["image_url"] = image_url.strip()
         # Encoding is CPU work: keep it off the executor's event loop.
         planned = await asyncio.to_thread(plan_image_tasks, image, fit=fit, **widgets)
-        return await create_planned(cls, planned, seed=seed, profile=profile, as_list=True)
+        return await create_planned(
+            cls, NodeTakes(planned, seed, profile.strip() or None), as_list=True
+        )

@@ -8,14 +8,17 @@ from comfy_api.latest import io
 
 
 def show_text(node: type[io.ComfyNode], text: str) -> None:
-    """Write a status line on the node while it runs (no-op without a server, e.g. in tests)."""
+    """Write a status line on the node while it runs (no-op without a server, e.g. in tests),
+    for the client that queued the running prompt: another client's node of the same id is
+    another node (without a client id, every client is told, as ComfyUI does)."""
     try:
         from server import PromptServer
     except ImportError:
         return
     unique_id = node.hidden.unique_id
-    if PromptServer.instance is not None and unique_id is not None:
-        PromptServer.instance.send_progress_text(text, unique_id)
+    server = PromptServer.instance
+    if server is not None and unique_id is not None:
+        server.send_progress_text(text, unique_id, getattr(server, "client_id", None))
 
 
 def interrupted() -> bool:

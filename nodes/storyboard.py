@@ -23,7 +23,6 @@ from .creating import (
     create_planned,
     queue_time_check,
     require_choices,
-    takes,
 )
 from .search_aliases import search_aliases
 
@@ -82,7 +81,17 @@ class FreeSoraStoryboard(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, **inputs: Any) -> bool | str:
+    async def validate_inputs(cls, **inputs: Any) -> bool | str:
+        from .queue_start import queued_budget_problem
+
+        problem = cls.widget_problem(**inputs)
+        if problem is not True:
+            return problem
+        # Takes that start when the prompt is queued must fit the daily budget first.
+        return await queued_budget_problem(getattr(cls.hidden, "unique_id", None)) or True
+
+    @classmethod
+    def widget_problem(cls, **inputs: Any) -> bool | str:
         from ..create.plan import queued_shots
         from ..errors import InvalidRequestError
 
@@ -120,15 +129,10 @@ class FreeSoraStoryboard(io.ComfyNode):
         batch_size: int = 1,
         **widgets: Any,
     ) -> io.NodeOutput:
-        from ..create.plan import PlannedTask
-        from ..schemas import request_from_widgets
-        from ..schemas.shots import storyboard_shots
+        from ..create.plan import storyboard_takes
 
         require_choices(cls, widgets)
-        request = request_from_widgets(
-            model=VideoModel.PRO_STORYBOARD.value,
-            shots=storyboard_shots(shots, shot_list),
-            **widgets,
+        planned = storyboard_takes(
+            shots, shot_list, seed=seed, profile=profile, batch_size=batch_size, **widgets
         )
-        planned = takes(PlannedTask(request), batch_size)
-        return await create_planned(cls, planned, seed=seed, profile=profile, as_list=True)
+        return await create_planned(cls, planned, as_list=True)

@@ -13,7 +13,6 @@ from .creating import (
     create_planned,
     queue_time_check,
     require_choices,
-    takes,
 )
 from .search_aliases import search_aliases
 
@@ -47,16 +46,21 @@ class FreeSoraTextToVideo(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, **inputs: Any) -> bool | str:
-        return combo_problem(cls, inputs) or queue_time_check(**inputs)
+    async def validate_inputs(cls, **inputs: Any) -> bool | str:
+        from .queue_start import queued_budget_problem
+
+        problem = combo_problem(cls, inputs) or queue_time_check(**inputs)
+        if problem is not True:
+            return problem
+        # Takes that start when the prompt is queued must fit the daily budget first.
+        return await queued_budget_problem(getattr(cls.hidden, "unique_id", None)) or True
 
     @classmethod
     async def execute(
         cls, seed: int = SEED_DEFAULT, profile: str = "", batch_size: int = 1, **widgets: Any
     ) -> io.NodeOutput:
-        from ..create.plan import PlannedTask
-        from ..schemas import request_from_widgets
+        from ..create.plan import text_to_video_takes
 
         require_choices(cls, widgets)
-        planned = takes(PlannedTask(request_from_widgets(**widgets)), batch_size)
-        return await create_planned(cls, planned, seed=seed, profile=profile, as_list=True)
+        planned = text_to_video_takes(seed=seed, profile=profile, batch_size=batch_size, **widgets)
+        return await create_planned(cls, planned, as_list=True)

@@ -151,19 +151,6 @@ def batch_size_input() -> io.Int.Input:
     )
 
 
-def batch_size_problem(batch_size: object) -> str | None:
-    """`batch_size` outside 1..8 (ComfyUI skips the widget's min/max for checked inputs)."""
-    if batch_size is None:
-        return None
-    try:
-        count = int(batch_size)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        count = 0
-    if count != batch_size or not BATCH_SIZE_MIN <= count <= BATCH_SIZE_MAX:
-        return f"batch_size must be {BATCH_SIZE_MIN} to {BATCH_SIZE_MAX}, got {batch_size!r}"
-    return None
-
-
 def task_id_output(*, is_list: bool = False) -> io.String.Output:
     return io.String.Output(
         id="task_id",

@@ -2,14 +2,14 @@
 pure layer.
 
 Key status, storing and removing the key (as `freesora key set` does), the key check, the price
-table and the task list. Every route is added through `GuardedRoutes` (guard.py: Host,
-origin, JSON body), whatever ComfyUI's own middleware does. A key already stored is replaced or
-removed only from the machine itself; a remote user (`--listen`, a tunnel) may store the first
-one. No key material is ever answered, logged or sent back to the browser; every text and file
-an answer carries goes through the request's `Caller` (guard.caller_of), so a caller
-elsewhere is told no path, database or other profile's name. Imports nothing from ComfyUI:
-`nodes/extension.py` adds these routes to ComfyUI's server, and tests build them on a plain
-aiohttp app.
+table and the task list; the unknown takes' routes are in `takes`. Every route is added through
+`GuardedRoutes` (guard.py: Host, origin, JSON body), whatever ComfyUI's own middleware does. A
+key already stored is replaced or removed only from the machine itself; a remote user
+(`--listen`, a tunnel) may store the first one. No key material is ever answered, logged or sent
+back to the browser; every text and file an answer carries goes through the request's `Caller`
+(guard.caller_of), so a caller elsewhere is told no path, database or other profile's name.
+Imports nothing from ComfyUI: `nodes/extension.py` adds these routes to ComfyUI's server, and
+tests build them on a plain aiohttp app.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -28,10 +28,14 @@ from ..config import (
     key_status,
     remove_key,
     save_profile,
+    start_when_queued_setting,
 )
 from ..errors import ConfigError, FreeSoraError, KeyExistsError
 from ..ledger import Ledger
 from .guard import GuardedRoutes, caller_of, refusal
+
+if TYPE_CHECKING:
+    from ..service.retry import RetryPolicy
 
 log = logging.getLogger("freesora")
 ENV_WINS = (
@@ -53,11 +57,16 @@ def build_routes(
     *,
     default_ledger: Callable[[], Awaitable[Ledger]],
     env: Mapping[str, str] | None = None,
+    policy: RetryPolicy | None = None,
 ) -> None:
     """Add every /freesora/ route to `table` (ComfyUI's, or a test app's), each one guarded.
 
-    `default_ledger` opens the default profile's ledger, whose takes the task list shows."""
+    `default_ledger` opens the default profile's ledger, whose takes the task list shows;
+    `policy`: the retries of the service calls a route makes (the default's, unless given)."""
+    from .takes import add_take_routes
+
     routes = GuardedRoutes(table, env)
+    add_take_routes(routes, default_ledger, env, policy)
 
     @routes.get("/freesora/key")
     async def get_key(request: web.Request) -> web.StreamResponse:
@@ -141,3 +150,14 @@ def build_routes(
         except FreeSoraError:  # no account to count for (a journal without its secret): list anyway
             spent = None
         return web.json_response({**page, "spent": spent})
+
+    @routes.get("/freesora/queue-start")
+    async def queue_start(request: web.Request) -> web.StreamResponse:
+        """Whether FREESORA_START_WHEN_QUEUED decides for every prompt (True/False), or each
+        prompt's own switch does (None): the settings show which. A value the variable may
+        not take is answered as `problem`, for the settings to show too."""
+        try:
+            return web.json_response({"environment": start_when_queued_setting(env)})
+        except ConfigError as exc:
+            problem = caller_of(request, env).told(exc)
+            return web.json_response({"environment": None, "problem": problem})

@@ -2,9 +2,10 @@
 
 A length the model does not offer becomes the smallest offered length at least as long as the
 value asked (and, for a storyboard, as its shots); above every offered length it is refused.
-An offered length the user chose is sent as chosen, never raised: a storyboard whose shots
-outgrow it is refused naming the lengths that hold them (a longer clip costs more, and the
-price the user saw was the chosen length's).
+An offered length is sent as it is, never raised, whether the user chose it or left the default
+(the node's widget always holds one, so the command line must read an absent length the same
+way): a storyboard whose shots outgrow it is refused naming the lengths that hold them (a
+longer clip costs more, and the price the user saw was that length's).
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ def normalize_n_frames(
     """The clip length that will be sent for `value`, as the string the service expects.
 
     A length the model does not offer becomes the smallest allowed length that is at least the
-    value asked (and at least `at_least`: a storyboard's shots must fit); no value means the
-    default, raised the same way. An offered length is never raised: shots longer than it are
-    refused, naming the lengths that hold them. A length above every allowed one is refused,
-    naming them: the pack never shortens a clip the user asked for.
+    value asked (and at least `at_least`: a storyboard's shots must fit). An offered length, the
+    default included (no value), is never raised: shots longer than it are refused, naming the
+    lengths that hold them. A length above every allowed one is refused, naming them: the pack
+    never shortens a clip the user asked for.
     """
     spec = spec_of(model)
     allowed = ", ".join(map(str, spec.frames))
+    default = False
     if value is None or (isinstance(value, str) and not value.strip()):
-        seconds = float(spec.frames_default)
+        default, seconds = True, float(spec.frames_default)
     else:
         try:
             seconds = float(value)
@@ -43,11 +45,11 @@ def normalize_n_frames(
                 f"must be a clip length in seconds ({allowed}), got {shown_value(value)}",
             )
     fitting = lengths_holding(model, max(seconds, at_least))
-    chosen = value is not None and seconds in spec.frames
-    if chosen and fitting and at_least > seconds + 1e-9:
+    if seconds in spec.frames and fitting and at_least > seconds + 1e-9:
+        asked = f"{spec.frames_default} s (the default)" if default else f"{value} s"
         raise _fail(
             "n_frames",
-            f"{value} s is shorter than the shots ({at_least:g} s in all): choose n_frames "
+            f"{asked} is shorter than the shots ({at_least:g} s in all): choose n_frames "
             f"{either(fitting)} (the lengths that hold them; longer clips cost more), or shorten "
             "the shots",
         )

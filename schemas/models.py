@@ -102,6 +102,20 @@ SEED_DEFAULT, SEED_MAX = 0, 2**31 - 1
 # Takes of one request per run of Text to Video / Storyboard (ComfyUI's usual `batch_size`).
 BATCH_SIZE_MIN, BATCH_SIZE_MAX = 1, 8
 
+
+def batch_size_problem(batch_size: object) -> str | None:
+    """`batch_size` outside 1..8 (ComfyUI skips the widget's min/max for checked inputs)."""
+    if batch_size is None:
+        return None
+    try:
+        count = int(batch_size)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        count = 0
+    if count != batch_size or not BATCH_SIZE_MIN <= count <= BATCH_SIZE_MAX:
+        return f"batch_size must be {BATCH_SIZE_MIN} to {BATCH_SIZE_MAX}, got {batch_size!r}"
+    return None
+
+
 MAX_PROMPT_CHARS = 10_000
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # decoded size of one image, upstream limit
 # Pixels an input image may claim (a pack rule: 8192x8192). A 10 MB PNG can claim 30000x30000,
@@ -119,6 +133,14 @@ def models_of(kind: ModelKind) -> list[VideoModel]:
 
 def spec_of(model: VideoModel) -> ModelSpec:
     return MODEL_SPECS[model]
+
+
+def image_model_for(model: VideoModel) -> VideoModel:
+    """The image model of `model`'s family (sora-2-pro-text-to-video ->
+    sora-2-pro-image-to-video): what to choose instead when an image is given to it."""
+    name = model.value.replace("-text-to-video", "-image-to-video")
+    known = {m.value: m for m in models_of(ModelKind.IMAGE)}
+    return known.get(name, VideoModel.IMAGE_TO_VIDEO)
 
 
 # The account's limits (upstream, API.md): about 20 unfinished tasks, and 20 new tasks per 10 s;

@@ -31,6 +31,7 @@ from .models import (
     ModelKind,
     Size,
     VideoModel,
+    image_model_for,
     spec_of,
 )
 from .shots import count_problem, duration_problem
@@ -143,9 +144,7 @@ class CreateVideoRequest(BaseModel):
                 f"prompt is not sent for {self.model.value} (the service does not pass it "
                 "upstream): describe each shot instead"
             )
-        asked = self._asked_n_frames
-        if asked is None and self.n_frames != str(spec_of(self.model).frames_default):
-            asked = f"{spec_of(self.model).frames_default} (the default)"
+        asked = self._asked_n_frames  # the default is an offered length: never raised
         if asked is not None and _as_length(asked) != self.n_frames:
             why = f"the shots add up to {shots_total(self.shots):g} s" if self.shots else ""
             offered = ", ".join(map(str, spec_of(self.model).frames))
@@ -174,7 +173,11 @@ class CreateVideoRequest(BaseModel):
         if kind is not ModelKind.IMAGE:
             given = "image" if self.image_data else "image_url" if self.image_url else None
             if given:
-                raise _fail(given, f"is not accepted by {self.model.value} (an image model is)")
+                raise _fail(
+                    given,
+                    f"is not accepted by {self.model.value}: use the model "
+                    f"{image_model_for(self.model).value}, which takes an image",
+                )
             return
         if self.image_data:
             check_data_url(self.image_data)

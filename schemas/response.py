@@ -95,6 +95,7 @@ class TaskStatus(BaseModel):
     failure_reason: str | None = None
     error_message: str | None = None
     credits_refunded: bool | None = None
+    model: str | None = None  # the task's model, where the service says it
 
     @model_validator(mode="before")
     @classmethod
@@ -112,6 +113,7 @@ class TaskStatus(BaseModel):
             "failure_reason": as_text(data.get("failure_reason") or data.get("failReason")),
             "error_message": as_text(data.get("error_message") or data.get("errorMessage")),
             "credits_refunded": _flag(data.get("credits_refunded")),
+            "model": as_text(data.get("model")),
         }
 
     @property

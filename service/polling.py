@@ -8,12 +8,14 @@ cancelled by the user, or out of time with the task id to resume.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from ..errors import (
     SAID_MAX_CHARS,
+    FreeSoraError,
     ServiceError,
     TaskCancelledError,
     TaskFailedError,
@@ -28,6 +30,7 @@ from ..schemas import TaskState, TaskStatus
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from .retry import may_resend, outcome_of_error
 
+logger = logging.getLogger("freesora.polling")
 CANCEL_CHECK_S = 0.5
 # Unreadable answers are polled through (a proxy's glitch), but not forever: this many in a row
 # means the service now answers in a shape the pack cannot read.
@@ -102,6 +105,51 @@ async def wait_for_task(
         await waiter.pause(
             interval_s if interval_s is not None else poll_interval(waiter.elapsed())
         )
+
+
+async def ask_known(
+    client: StatusSource,
+    task_id: str,
+    *,
+    timeout_s: float = WAIT_TIMEOUT_DEFAULT_S,
+    should_cancel: ShouldCancel | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> TaskStatus:
+    """Whether the service knows `task_id`, asked once (the client's own retries included)
+    before the pack records an id it was given: its status, or TaskNotFoundError, or when it
+    could not be asked (network, 5xx, an unreadable answer) a TransportError that says nothing
+    was recorded and to try again. Cancel reaches it as it reaches a wait."""
+    waiter = _Waiter(task_id, timeout_s, should_cancel or (lambda: False), client.sleep, clock)
+    try:
+        return await waiter.cancellable(client.status(task_id))
+    except TaskNotFoundError as exc:  # a typo, most often: say that it left no trace
+        raise TaskNotFoundError(
+            f"{exc.message} Nothing was recorded.",
+            status=exc.status,
+            code=exc.code,
+            task_id=task_id,
+        ) from None
+    except (TransportError, UnexpectedResponseError, ServiceError) as exc:
+        if not _transient(exc):
+            raise  # the service answered (a refused key, maintenance): nothing was recorded
+        logger.info("task %s: the service could not be asked: %s", task_id, exc)
+        raise not_asked(task_id, exc) from None
+
+
+def not_asked(task_id: str, exc: FreeSoraError) -> TransportError:
+    """The service could not say whether it knows `task_id`: nothing was recorded."""
+    if isinstance(exc, ServiceError):
+        what = f"it answered HTTP {exc.status}" + (f", code {exc.code}" if exc.code else "")
+    elif isinstance(exc, UnexpectedResponseError):
+        what = "its answer could not be read"
+    else:
+        what = "the network failed"
+    return TransportError(
+        f"The service could not be asked about task {task_id} ({what}). Nothing was recorded; "
+        "try again when it answers.",
+        status=exc.status,
+        task_id=task_id,
+    )
 
 
 def _finished(status: TaskStatus, task_id: str, flags: str = "") -> bool:

@@ -1,6 +1,8 @@
 """Every test runs with its own config file and journal: none may touch the user's real ones.
 
-Also: the pack's root is collected as a plain folder, so the tests run in a checkout of any name.
+Also: the pack's root is collected as a plain folder, so the tests run in a checkout of any name;
+and the tests that need a real ComfyUI skip in one place when none is named, so the run's
+summary says so in one line.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from comfy_host.hosts import SKIP_REASON, host_named
 
 PACK_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +35,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # A plugin rather than a hook here: a conftest's hooks apply only below its own folder,
     # and the root is collected before tests/ is.
     config.pluginmanager.register(PackRootIsAFolder(), "freesora-pack-root-is-a-folder")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test that needs a real ComfyUI (marked `comfyui`, or using the `host` fixture,
+    as tests/comfyui and tests/browser do) when the environment names none. Raised here, before
+    its fixtures, every such skip has one place and one reason: `-ra` prints them as one line."""
+    needs_host = item.get_closest_marker("comfyui") or "host" in getattr(item, "fixturenames", ())
+    if needs_host and not host_named():
+        pytest.skip(SKIP_REASON)
 
 
 @pytest.fixture(autouse=True)

@@ -30,3 +30,9 @@ export const checkKey = (profile) =>
   call("/freesora/key/check", { method: "POST", body: { profile: profile || "" } });
 export const prices = () => call("/freesora/prices");
 export const tasks = (limit, offset) => call(`/freesora/tasks?limit=${limit}&offset=${offset}`);
+export const queueStart = () => call("/freesora/queue-start");
+export const unknownTakes = () => call("/freesora/takes/unknown");
+export const adoptTake = (take, taskId) =>
+  call(`/freesora/takes/${encodeURIComponent(take)}/adopt`, { method: "POST", body: { task_id: taskId } });
+export const forgetTake = (take) =>
+  call(`/freesora/takes/${encodeURIComponent(take)}/forget`, { method: "POST", body: {} });

@@ -5,7 +5,7 @@
 import { app } from "../../scripts/app.js";
 import { prices } from "./freesora_api.js";
 import { t } from "./freesora_i18n.js";
-import { confirmSpend, setting } from "./freesora_ui.js";
+import { confirmSpend, nudgeBadges, setting } from "./freesora_ui.js";
 
 export const CREATION_NODES = {
   FreeSoraTextToVideo: { model: null },
@@ -93,20 +93,13 @@ const afterFrames = (fn) => requestAnimationFrame(() => requestAnimationFrame(fn
 // isInputConnected reads a reactive link store), but 1.45's usePartitionedBadges computes
 // `[...nodeData.badges].map(toValue)` for the nodeData captured at mount, tracking only the
 // widget state the badge reads: a new or removed link leaves the badge stale. So when no
-// renderer has asked for the badge two frames after a connection change, a widget label is
-// set to another text and straight back: the computed read that label, so it runs again.
-// Vue renders after this task, so nothing ever shows the passing label.
+// renderer has asked for the badge two frames after a connection change, nudgeBadges makes
+// the computed run again.
 function followEstimate(node, lastShown) {
   node.setDirtyCanvas?.(true, true);
   afterFrames(() => {
     if (lastShown() === badgeText(estimateNode(node))) return; // a renderer asked again
-    const anchor = node.widgets?.[0];
-    if (!anchor) return;
-    const own = Object.prototype.hasOwnProperty.call(anchor, "label");
-    const label = anchor.label;
-    anchor.label = `${label ?? anchor.name} `;
-    anchor.label = label;
-    if (!own && Object.prototype.hasOwnProperty.call(anchor, "label")) delete anchor.label;
+    nudgeBadges(node);
   });
 }
 

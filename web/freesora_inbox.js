@@ -2,11 +2,13 @@
 // with copy-id, collect (queues Video Result -> SaveVideo for that id through the frontend's
 // own api.queuePrompt) and refresh. Frontends without sidebar tabs get the same panel in a
 // floating window instead. All task text is set with textContent (no HTML from the ledger).
+// The takes waiting for a person head the panel (freesora_takes.js).
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { tasks } from "./freesora_api.js";
 import { graphEstimate } from "./freesora_cost.js";
 import { t } from "./freesora_i18n.js";
+import { refreshTakes, TAB_ID, takesSection } from "./freesora_takes.js";
 import { button, el, toast } from "./freesora_ui.js";
 
 const PAGE = 25;
@@ -52,11 +54,13 @@ function row(task) {
     el("div", { style: { fontSize: "0.85em" } },
       el("strong", { textContent: task.status, dataset: { status: task.status }, style: { color: STATUS_COLORS[task.status] ?? "inherit" } }),
       el("span", { style: small, textContent: ` · ${task.model} · ${when(task.created_at)}${task.price == null ? "" : t("inbox.price", " · ≈ {credits} credits", { credits: credits(task.price) })}` })),
+    task.started_when_queued ? el("div", { style: { ...small, color: "#93c5fd" }, dataset: { freesora: "started-when-queued" }, textContent: t("inbox.startedWhenQueued", "started when queued") }) : null,
     task.prompt ? el("div", { textContent: task.prompt }) : null,
     task.file ? el("div", { style: { ...small, wordBreak: "break-all" }, textContent: t("inbox.file", "file: {name}", { name: baseName(task.file) }), title: task.file }) : null,
     task.reason ? el("div", { style: small, textContent: task.reason }) : null,
-    el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
-      button(t("inbox.copy", "Copy id"), () => copyId(task.task_id), "copy"), button(t("inbox.collect", "Collect"), () => collect(task.task_id), "collect")));
+    // A take with no task id (its answer lost, or refused) has nothing to copy or collect.
+    task.task_id ? el("div", { style: { display: "flex", gap: "0.4rem", marginTop: "0.3rem" } },
+      button(t("inbox.copy", "Copy id"), () => copyId(task.task_id), "copy"), button(t("inbox.collect", "Collect"), () => collect(task.task_id), "collect")) : null);
 }
 
 // "last 24 h: ≈ 120 of 500 credits" (the default profile's account; its daily budget).
@@ -94,11 +98,11 @@ export function renderInbox(container) {
     more.style.display = offset < page.total ? "" : "none";
   };
   more.addEventListener("click", () => load(false));
-  const refresh = button(t("inbox.refresh", "Refresh"), () => load(true), "refresh", true);
+  const refresh = button(t("inbox.refresh", "Refresh"), () => { load(true); refreshTakes(); }, "refresh", true);
   container.append(
     el("div", { style: { padding: "0.6rem", overflowY: "auto", height: "100%", boxSizing: "border-box" }, dataset: { freesora: "inbox" } },
       el("div", { style: { display: "flex", justifyContent: "space-between", alignItems: "center" } }, el("strong", { textContent: t("inbox.title", "FreeSora tasks") }), refresh),
-      cost, spent, info, list, more));
+      takesSection(() => load(true)), cost, spent, info, list, more));
   load(true);
 }
 
@@ -106,7 +110,7 @@ export function registerInbox() {
   const manager = app.extensionManager;
   if (manager?.registerSidebarTab) {
     manager.registerSidebarTab({
-      id: "freesora-tasks",
+      id: TAB_ID,
       icon: "pi pi-video",
       title: "FreeSora",
       label: "FreeSora",

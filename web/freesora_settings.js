@@ -4,6 +4,7 @@
 import { checkKey, keyStatus, removeKey, storeKey } from "./freesora_api.js";
 import { loadPrices, THRESHOLD_SETTING } from "./freesora_cost.js";
 import { t } from "./freesora_i18n.js";
+import { QUEUE_SETTINGS } from "./freesora_queue.js";
 import { button, el, setting, toast } from "./freesora_ui.js";
 
 const PROFILE_SETTING = "FreeSora.Key.Profile";
@@ -127,4 +128,5 @@ export const SETTINGS = [
     type: () => pricesInfo(),
     defaultValue: "",
   },
+  ...QUEUE_SETTINGS,
 ];

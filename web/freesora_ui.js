@@ -35,6 +35,20 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+// Nodes 2.0 computes a node's badges again only when a reactive value it read changes (1.45
+// tracks a widget's value or label, not a link). A badge function reads the first widget's
+// label; setting that label to another text and straight back makes the computed run again.
+// Vue renders after this task, so nothing ever shows the passing label.
+export function nudgeBadges(node) {
+  const anchor = node.widgets?.[0];
+  if (!anchor) return;
+  const own = Object.prototype.hasOwnProperty.call(anchor, "label");
+  const label = anchor.label;
+  anchor.label = `${label ?? anchor.name} `;
+  anchor.label = label;
+  if (!own && Object.prototype.hasOwnProperty.call(anchor, "label")) delete anchor.label;
+}
+
 export function setting(id, fallback) {
   const store = app.extensionManager?.setting;
   const value = store?.get ? store.get(id) : app.ui?.settings?.getSettingValue?.(id);

@@ -11,7 +11,15 @@ import time
 from typing import Any, Protocol
 
 from ...errors import LedgerError, shortened
-from ..contract import NOT_SENT, PASTED, Take, TakeState, task_held_elsewhere, unrecorded_task
+from ..contract import (
+    NOT_SENT,
+    PASTED,
+    Take,
+    TakeState,
+    adoptable,
+    task_held_elsewhere,
+    unrecorded_task,
+)
 from ..outlive import finish
 from .index import unpack
 from .journal import JournalFile, logger
@@ -33,16 +41,20 @@ def void_unsent_record(file: JournalFile, key: str) -> None:
 
 
 def append_decision(file: JournalFile, record: dict[str, Any]) -> None:
-    """Under the take's lock: the user's adoption or forgetting of a take. An adoption of an id
-    another take holds is refused, as the database's unique index refuses it (the task would be
+    """Under the take's lock: the user's adoption or forgetting of a take. An adoption is of an
+    unknown take only (`adoptable`: under the lock a SENDING record is an orphan's), and of an
+    id no other take holds, as the database's unique index refuses it (the task would be
     listed, and collected, twice); the row of a pasted id joins the take (`records`)."""
     with file.mutex:
         task_id = record.get("task_id")
         if task_id is not None:
             index = file.catch_up()
+            take = index.row_of(record["take"])
+            if take is not None:
+                adoptable(record["take"], index.state_of(take), task_id)
             row = index.by_task.get(task_id)
             holder = None if row is None else unpack(index.key[row])
-            if holder not in (None, PASTED + task_id) and row != index.row_of(record["take"]):
+            if holder not in (None, PASTED + task_id) and row != take:
                 raise task_held_elsewhere(task_id, str(holder))
         file.append(record)
 

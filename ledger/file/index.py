@@ -30,7 +30,7 @@ DETAILS = ("url", "file")  # kept in the journal, read back by offset
 COLUMNS = (
     *("key", "account", "model", "summary", "task", "reason"),  # lists
     *("seed", "slot", "created", "updated", "url_at", "file_at", "price"),  # arrays
-    *("state", "refunded"),  # bytearrays
+    *("state", "refunded", "early"),  # bytearrays
 )
 
 
@@ -77,6 +77,7 @@ class Index:
         self.price = array("d")  # credits charged at the claim; NaN: none recorded
         self.state = bytearray()
         self.refunded = bytearray()  # REFUND_CODE: 0 until the service says
+        self.early = bytearray()  # 1: started when its prompt was queued (`Take`)
         self.charged: dict[str, list[int]] = {}  # account -> its rows with a price (the budget)
 
     def note_damage(self, where: str, problem: str) -> None:
@@ -99,6 +100,7 @@ class Index:
         summary: str = "",
         task: str | None = None,
         price: float | None = None,
+        early: bool = False,
     ) -> int:
         """A new row (not yet any take's current attempt: see `start`)."""
         row = len(self.key)
@@ -117,6 +119,7 @@ class Index:
         self.price.append(NO_PRICE if price is None else price)
         self.state.append(CODE[state])
         self.refunded.append(0)
+        self.early.append(1 if early else 0)
         if price is not None:
             self.charged.setdefault(account, []).append(row)
         return row
@@ -238,6 +241,7 @@ class Index:
         price = self.price[row]
         entry.price = None if price != price else price
         entry.credits_refunded = REFUND_OF[self.refunded[row]]
+        entry.started_when_queued = bool(self.early[row])
         held = self.inline.get(row, {})
         for name, at in (("url", self.url_at[row]), ("file", self.file_at[row])):
             value = held.get(name)

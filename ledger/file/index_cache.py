@@ -22,7 +22,7 @@ from .index import COLUMNS, REFUND_OF, STATES, Index
 
 # The layout of the cache (its columns, maps and header): a cache of any other layout is ignored
 # and the journal read in full, so it changes with every change of what the cache holds.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 _EDGE = 64 * 1024  # bytes hashed at each end of the covered prefix
 MIN_LINES = 50_000  # smaller journals read fast enough without a cache
 

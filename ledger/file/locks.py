@@ -5,7 +5,9 @@ and Windows): one byte per take (its offset from the take key) and byte 0 for ap
 journal. The OS drops a dead process's locks, which is how a crashed claimant is told from a
 live one. Owns no journal data. Locks are per process on POSIX (fcntl), so `TakeLocks` adds an
 asyncio lock per take: two claims of one take in this process queue on it (OS locks never
-conflict within a process); across processes the OS lock on the take's byte decides. The thread
+conflict within a process); across processes the OS lock on the take's byte decides. That lock
+is waited for on any event loop (`TakeLock`): a take started when its prompt was queued is
+claimed on the pack's own loop while the prompt's node claims it on ComfyUI's. The thread
 that waits for another process's lock runs in a pool of its own, so a long wait never starves
 other nodes' `to_thread` work.
 """
@@ -18,6 +20,7 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -153,22 +156,83 @@ def _lock_waits() -> ThreadPoolExecutor:
         return _waits
 
 
+class _Waiter:
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.woken: asyncio.Future[None] = self.loop.create_future()
+
+
+class TakeLock:
+    """A first-come lock awaited from any event loop (an asyncio.Lock belongs to one loop).
+
+    `release` hands the lock straight to the first waiter still waiting, on that waiter's own
+    loop; a waiter cancelled after it was handed the lock passes it on."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[_Waiter] = deque()
+
+    async def acquire(self) -> None:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            waiter = _Waiter()
+            self._waiters.append(waiter)
+        try:
+            await waiter.woken
+        except BaseException:
+            with self._guard:
+                handed = waiter not in self._waiters
+                if not handed:
+                    self._waiters.remove(waiter)
+            if handed:
+                self.release()
+            raise
+
+    def release(self) -> None:
+        with self._guard:
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                try:
+                    waiter.loop.call_soon_threadsafe(_wake, waiter.woken)
+                    return  # still held: now the waiter's
+                except RuntimeError:  # its loop is closed: nobody waits there any more
+                    continue
+            self._held = False
+
+
+def _wake(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)
+    # A waiter cancelled meanwhile sees its cancel and passes the lock on (`acquire`).
+
+
 class TakeLocks:
-    """Held takes of one journal in this process (`hold` ... `let_go`)."""
+    """Held takes of one journal in this process (`hold` ... `let_go`), from any event loop."""
 
     def __init__(self, locks: LockFile) -> None:
         self._os = locks
+        self._guard = threading.Lock()
         self._users: dict[str, int] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, TakeLock] = {}
 
     def in_use(self, key: str) -> bool:
         """Held or waited for here: its SENDING record, if any, is not an orphan."""
-        return key in self._users
+        with self._guard:
+            return key in self._users
+
+    def waiting(self, key: str) -> int:
+        """How many claims here hold or wait for the take."""
+        with self._guard:
+            return self._users.get(key, 0)
 
     async def hold(self, key: str) -> None:
-        """This process's asyncio lock, then the OS lock, of one take (released by `let_go`)."""
-        self._users[key] = self._users.get(key, 0) + 1
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        """This process's lock, then the OS lock, of one take (released by `let_go`)."""
+        with self._guard:
+            self._users[key] = self._users.get(key, 0) + 1
+            lock = self._locks.setdefault(key, TakeLock())
         try:
             await lock.acquire()
         except BaseException:
@@ -191,11 +255,14 @@ class TakeLocks:
 
     def let_go(self, key: str) -> None:
         self._os.release(offset_of(key))
-        self._locks[key].release()
+        with self._guard:
+            lock = self._locks[key]
+        lock.release()
         self._drop_user(key)
 
     def _drop_user(self, key: str) -> None:
-        self._users[key] -= 1
-        if not self._users[key]:
-            del self._users[key]
-            self._locks.pop(key, None)
+        with self._guard:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                self._locks.pop(key, None)

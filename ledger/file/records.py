@@ -8,7 +8,9 @@ again by its fingerprint and given an account), keyed (the mark of the journal's
 `secret`). A `sending` or `entry` record may carry the take's `price` (credits charged at the
 claim, for the daily budget); one without it reads as unpriced. A `finished` or `entry` record of
 a failed or cancelled task may carry `credits_refunded` (what the service said of its credits);
-one without it reads as not said. Both are optional fields of existing records, so a pack that
+one without it reads as not said. A `sending` or `entry` record may say
+`started_when_queued: true` (claimed when its prompt was queued, before it ran); any other value
+reads as not said. All are optional fields of existing records, so a pack that
 knows neither reads the journal all the same. The first journal format (created/unknown with a
 `fingerprint`, finished) is read too (`ledger.upgrade`). A line that is not a well-typed record
 is counted as damage and skipped (`BadRecord`): it never stops the lines after it from being read.
@@ -37,6 +39,7 @@ NUMBERS = (int, float)
 # Any finite price is read back, whatever the config allowed when it was written (its range is
 # `config.credits`'): a take must never be lost for the number it was charged at.
 LAST_PRICE = sys.float_info.max
+STARTED = "started_when_queued"  # an optional flag of `sending` and `entry` records
 LAST_TIME = 1e11  # year 5138: a larger (or infinite, or NaN) time is damage, not a date
 
 
@@ -203,6 +206,7 @@ def _sending(index: Index, record: dict[str, Any], at: int | None) -> None:
         float(now),
         summary=sys.intern(summary),
         price=price,
+        early=record.get(STARTED) is True,
     )
     index.start(row)
     if unread is not None:
@@ -246,6 +250,17 @@ def _absorb_pasted(index: Index, row: int, task_id: str) -> None:
             column[row] = column[pasted]
     if pasted in index.inline:
         index.inline[row] = {**index.inline[pasted], **index.inline.get(row, {})}
+
+
+def _drop_pasted(index: Index, key: str) -> None:
+    """A pasted id (`remember` made it a take of its own) is no longer listed or found; pasted
+    again later, it is a new row. An older pack reads the same record as the row forgotten."""
+    row = index.rows.pop(key, None)  # pasted keys are never packed (not 64 hex digits)
+    if row is None:
+        return
+    task_id = index.task[row]
+    if task_id is not None and index.by_task.get(task_id) == row:
+        del index.by_task[task_id]
 
 
 def _legacy(
@@ -331,6 +346,10 @@ def _adopted(index: Index, record: dict[str, Any], at: int | None) -> None:
 
 
 def _forgotten(index: Index, record: dict[str, Any], at: int | None) -> None:
+    key = _text(record, "take") or ""
+    if key.startswith(PASTED):  # a pasted id the user forgets: no take, nothing to release
+        _drop_pasted(index, key)
+        return
     row = _take_row(index, record)
     index.set_state(row, TakeState.FORGOTTEN, _number(record, "time"))
     index.reason[row] = "released by the user"
@@ -369,6 +388,7 @@ def _entry(index: Index, record: dict[str, Any], at: int | None) -> None:
         summary=sys.intern(summary),
         task=task_id,
         price=price,
+        early=record.get(STARTED) is True,
     )
     index.updated[row], index.reason[row] = updated, reason
     index.set_refunded(row, refunded)
@@ -419,6 +439,8 @@ def entry_record(entry: Entry, *, earlier: bool, fingerprint: str | None = None)
         record["price"] = entry.price
     if entry.credits_refunded is not None:
         record["credits_refunded"] = entry.credits_refunded
+    if entry.started_when_queued:
+        record[STARTED] = True
     if earlier:
         record["earlier"] = True
     if fingerprint:

@@ -41,6 +41,7 @@ from ..contract import (
     Take,
     TakeState,
     account_id,
+    dropped,
     one_take,
 )
 from ..outlive import finish
@@ -166,6 +167,8 @@ class FileLedger:
                 "summary": summary[:160],
                 "time": time.time(),
             }
+            if take.started_when_queued:
+                record["started_when_queued"] = True
             try:
                 # Priced, and within the account's budget under the account's lock (or refused).
                 await finish(asyncio.to_thread(append_sending, self.file, record, charge))
@@ -215,6 +218,14 @@ class FileLedger:
 
     # --- the user's decisions, and compaction ----------------------------------------------
 
+    async def named_take(self, take_key: str) -> Entry:
+        key = await asyncio.to_thread(self._resolve, take_key)
+        entry = await asyncio.to_thread(self._one, lambda index: index.row_of(key))
+        if entry is None:  # a pasted id forgotten since it was resolved
+            one_take(take_key, [], f"the journal {self.path}")  # raises: no such take
+        assert entry is not None
+        return self._as_seen(entry)
+
     async def adopt(self, take_key: str, task_id: str) -> Entry:
         return await self._decide(take_key, {"event": "adopted", "task_id": task_id})
 
@@ -226,8 +237,11 @@ class FileLedger:
         await self.takes.hold(key)
         try:
             record.update(take=key, time=time.time())
+            before = await asyncio.to_thread(self._one, lambda index: index.row_of(key))
             await finish(asyncio.to_thread(append_decision, self.file, record))
             entry = await asyncio.to_thread(self._one, lambda index: index.row_of(key))
+            if entry is None and before is not None:  # a pasted id forgotten: no longer listed
+                return dropped(before)
             assert entry is not None  # just written
             return entry
         finally:

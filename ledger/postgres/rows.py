@@ -21,13 +21,15 @@ from ..contract import (
     Entry,
     Take,
     TakeState,
+    adoptable,
+    dropped,
     one_take,
     task_held_elsewhere,
 )
 from ..upgrade import COLLECTED_AGAIN, EXPIRED_LINK_REASONS, written_off_by_expired_link
 from .budget import within_budget
 from .locks import ORPHAN, advisory_key
-from .schema import DB_NOW
+from .schema import DB_NOW, STARTED_WHEN_QUEUED
 
 SELECT = f"SELECT t.*, {ORPHAN} AS orphan FROM freesora.takes t"
 # Short: the unknown outcome's message says what follows (a task may exist and be charged).
@@ -46,6 +48,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         reason = COLLECTED_AGAIN  # collected again since, or still to collect
     extra = dict(row["extra"] or {})
     refunded = extra.pop("credits_refunded", None)  # kept in `extra`: see schema.REFUNDED
+    early = extra.pop(STARTED_WHEN_QUEUED, None) is True
     return Entry(
         take_key=row["take_key"],
         account=row["account"],
@@ -63,6 +66,7 @@ def to_entry(row: dict[str, Any]) -> Entry:
         extra=extra,
         price=row.get("price"),
         credits_refunded=refunded if isinstance(refunded, bool) else None,
+        started_when_queued=early,
     )
 
 
@@ -117,7 +121,7 @@ async def _insert_sending(
             take.seed,
             take.slot,
             summary,
-            Jsonb({}),
+            Jsonb({STARTED_WHEN_QUEUED: True} if take.started_when_queued else {}),
             advisory_key(take.key),
             None if charge is None else charge.price,
         ),
@@ -149,11 +153,19 @@ async def resolve(
             f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1 FOR UPDATE", (take_key,)
         )
         row = await cur.fetchone()
-        assert row is not None  # _full_key found it, and a take's rows are never deleted
+        if row is None:  # a pasted id another worker forgot since `_full_key` found it
+            one_take(take_key, [], ledger_name)  # raises: no such take
+        assert row is not None
         if not row["orphan"] and row["state"] == TakeState.SENDING.value:
             raise LedgerError(
                 f"Take {take_key} is being created right now by a running worker; wait for it."
             )
+        if task_id is None and take_key.startswith(PASTED):
+            # A pasted id the user forgets: no take to release, so no longer listed.
+            await cur.execute("DELETE FROM freesora.takes WHERE id = %s", (row["id"],))
+            return dropped(to_entry(row))
+        if task_id is not None:
+            adoptable(take_key, to_entry(row).state, task_id)
         carried = {} if task_id is None else await _join_task(conn, task_id, row["id"])
         await cur.execute(
             "UPDATE freesora.takes SET state = %s, task_id = coalesce(%s, task_id),"
@@ -171,6 +183,18 @@ async def resolve(
         await cur.execute(f"{SELECT} WHERE id = %s", (row["id"],))
         updated = await cur.fetchone()
     return to_entry(updated)
+
+
+async def named_take(conn: Any, take_key: str, ledger_name: str) -> Entry:
+    """The take `take_key` names, its latest attempt as `entries` lists it."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        key = await _full_key(cur, take_key.strip(), ledger_name)
+        await cur.execute(f"{SELECT} WHERE take_key = %s ORDER BY id DESC LIMIT 1", (key,))
+        row = await cur.fetchone()
+    if row is None:  # a pasted id another worker forgot since `_full_key` found it
+        one_take(take_key, [], ledger_name)  # raises: no such take
+    assert row is not None
+    return to_entry(row)
 
 
 async def _join_task(conn: Any, task_id: str, row_id: int) -> dict[str, Any]:
@@ -224,16 +248,27 @@ async def _update(conn: Any, row_id: int, fields: dict[str, Any]) -> None:
 
 
 async def _full_key(cur: Any, prefix: str, ledger_name: str) -> str:
-    """A take key from its first characters, as `freesora tasks` shows them (`one_take`)."""
-    pattern = prefix if len(prefix) >= 64 else prefix + "%"
-    found: list[str] = []
-    if len(prefix) >= MIN_TAKE_PREFIX and all(c in "0123456789abcdef" for c in prefix):
+    """A take key from its first characters, as `freesora tasks` shows them (`one_take`): a
+    take's key, or a pasted id's task id (its key without `PASTED`), whole or its start."""
+    await cur.execute(
+        "SELECT DISTINCT take_key FROM freesora.takes WHERE take_key IN (%s, %s) LIMIT 2",
+        (prefix, PASTED + prefix),
+    )
+    found = [r["take_key"] for r in await cur.fetchall()]
+    if not found and len(prefix) >= MIN_TAKE_PREFIX:
+        start = _like_text(prefix) + "%"
         await cur.execute(
-            "SELECT DISTINCT take_key FROM freesora.takes WHERE take_key LIKE %s LIMIT 2",
-            (pattern,),
+            "SELECT DISTINCT take_key FROM freesora.takes WHERE take_key LIKE %s"
+            " OR take_key LIKE %s LIMIT 2",
+            (start, _like_text(PASTED) + start),
         )
         found = [r["take_key"] for r in await cur.fetchall()]
     return one_take(prefix, found, ledger_name)
+
+
+def _like_text(text: str) -> str:
+    """`text` matched as it is in a LIKE pattern (PostgreSQL's escape character is `\\`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def remember(conn: Any, task_id: str, model: str, summary: str) -> Entry:

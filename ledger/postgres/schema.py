@@ -84,6 +84,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 # column of its own: a migration would raise the schema's version, and a worker of the previous
 # version refuses a newer schema when it restarts, in the middle of a rolling upgrade.
 REFUNDED = "(t.extra->>'credits_refunded')"
+# A take claimed for a queued prompt before it ran: `true` in `extra`, absent otherwise (older
+# packs never read it), surfaced as `Entry.started_when_queued`.
+STARTED_WHEN_QUEUED = "started_when_queued"
 
 LATEST = MIGRATIONS[-1][0]
 

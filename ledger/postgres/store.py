@@ -253,6 +253,10 @@ class PostgresLedger:
         found = await self._fetch(f"SELECT count(*) AS n FROM freesora.takes t {where}", params)
         return int(found[0]["n"])
 
+    async def named_take(self, take_key: str) -> Entry:
+        name = f"the shared ledger at {self.where}"
+        return await self.run(lambda conn: rows.named_take(conn, take_key, name))
+
     async def adopt(self, take_key: str, task_id: str) -> Entry:
         return await self._resolve(take_key, TakeState.CREATED, task_id)
 

@@ -39,8 +39,11 @@ class WebHost:
     journal_file: Path
 
 
-def start_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> WebHost:
-    """ComfyUI with the pack in custom_nodes/<pack_entry>, the sandbox, and no key set."""
+def start_web_host(
+    host: Host, base: Path, pack_entry: str = PACK_ENTRY, **extra_env: str
+) -> WebHost:
+    """ComfyUI with the pack in custom_nodes/<pack_entry>, the sandbox, and no key set;
+    `extra_env` adds to ComfyUI's environment."""
     sandbox = SandboxThread(task_seconds=1.0, default_credits=100_000).start()
     host.prepare_base(base)
     (base / "custom_nodes" / pack_entry).symlink_to(REPO_ROOT, target_is_directory=True)
@@ -48,7 +51,7 @@ def start_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> WebH
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps(QUIET_SETTINGS), encoding="utf-8")
     config_file, journal_file = base / "freesora-config.json", base / "freesora-tasks.jsonl"
-    env = pack_env(sandbox.base_url, config_file, FREESORA_JOURNAL=str(journal_file))
+    env = pack_env(sandbox.base_url, config_file, FREESORA_JOURNAL=str(journal_file), **extra_env)
     try:
         server = start_host(host, base, env, ready_path="/freesora/prices")
     except RuntimeError:
@@ -58,10 +61,12 @@ def start_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> WebH
 
 
 @contextlib.contextmanager
-def running_web_host(host: Host, base: Path, pack_entry: str = PACK_ENTRY) -> Iterator[WebHost]:
+def running_web_host(
+    host: Host, base: Path, pack_entry: str = PACK_ENTRY, **extra_env: str
+) -> Iterator[WebHost]:
     """`start_web_host` for the span of a fixture: a start that fails fails the test."""
     try:
-        running = start_web_host(host, base, pack_entry)
+        running = start_web_host(host, base, pack_entry, **extra_env)
     except RuntimeError as exc:
         pytest.fail(str(exc))
     try:

@@ -7,6 +7,7 @@ temp base dir it is given; the pack is reached through a symlink, so nothing lan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -15,10 +16,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import pytest
 
 from freesora.sandbox import Sandbox, run_sandbox
 
@@ -234,3 +237,21 @@ def start_with_pack(
         server.stop()
         raise RuntimeError("the pack failed to import:\n" + "\n".join(failed) + server.tail())
     return server
+
+
+@contextlib.contextmanager
+def serving_pack(
+    host: Host, base_dir: Path, sandbox_url: str, api_key: str
+) -> Iterator[ComfyServer]:
+    """`start_with_pack` of the repository for a fixture: a ComfyUI that does not start fails
+    the test with its log; it is stopped when the fixture ends."""
+    from .graphs import PACK_ENTRY, REPO_ROOT
+
+    try:
+        server = start_with_pack(host, base_dir, sandbox_url, api_key, PACK_ENTRY, REPO_ROOT)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from comfy_host import hosts
-from comfy_host.graphs import CANARY_KEY, OLD_CORE_TASK, PACK_ENTRY, REPO_ROOT, TASK_SECONDS
-from comfy_host.hosts import SKIP_REASON, Host, host_named
-from comfy_host.server import ComfyServer, SandboxThread, start_with_pack
+from comfy_host.graphs import CANARY_KEY, OLD_CORE_TASK, TASK_SECONDS
+from comfy_host.hosts import Host
+from comfy_host.server import ComfyServer, SandboxThread, serving_pack
 
 host = hosts.host  # the session's ComfyUI, a fixture shared with tests/browser
 
@@ -22,9 +22,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark this folder's tests (without a ComfyUI, skip those that need one); canary last."""
+    """Mark this folder's tests that need a ComfyUI (tests/conftest.py skips them without
+    one); canary last."""
     ours = [item for item in items if HERE in Path(item.path).resolve().parents]
-    skip = None if host_named() else pytest.mark.skip(reason=SKIP_REASON)
     for item in ours:
         # Only the command-line tests of test_hosts.py run without a ComfyUI; a test elsewhere
         # may start its own ComfyUI (e.g. to kill and restart it) without the `comfy` fixture.
@@ -32,8 +32,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         needs_comfy = bool(fixtures & {"comfy", "host"}) or Path(item.path).name != "test_hosts.py"
         if needs_comfy:
             item.add_marker(pytest.mark.comfyui)
-        if skip is not None and needs_comfy:
-            item.add_marker(skip)
     last = [item for item in ours if item.name.startswith("test_the_api_key_")]
     items[:] = [item for item in items if item not in last] + last
 
@@ -62,14 +60,8 @@ def comfy(
 ) -> Iterator[ComfyServer]:
     base = tmp_path_factory.mktemp("comfy-base")
     _seed_old_journal(base)
-    try:
-        server = start_with_pack(host, base, sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT)
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
+    with serving_pack(host, base, sandbox.base_url, CANARY_KEY) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -148,6 +148,23 @@ def test_videos_are_kept_in_output_freesora_and_a_rerun_reuses_the_file(
     assert sandbox.call(lambda s: len(s.received.downloads)) == downloads
 
 
+def test_a_mistyped_id_pasted_into_video_result_leaves_nothing_behind(
+    comfy: ComfyServer, sandbox: SandboxThread, host: Host
+) -> None:
+    typo = f"typo-id-{fresh_seed()}"
+    graph = load_workflow("text_to_video.json")
+    del graph["1"]
+    graph["2"]["inputs"]["task_id"] = typo
+    entry = run_same(comfy, graph)
+    assert entry["status"]["status_str"] == "error"
+    assert f"does not know task {typo}" in error_text(entry)
+    status, listed = comfy.request("GET", "/freesora/tasks?limit=200")
+    assert status == 200, listed
+    assert typo not in json.dumps(listed)  # the tab and Task History list nothing of it
+    journal = journal_file(comfy, host.comfy_dir)
+    assert not journal.exists() or typo not in journal.read_text(encoding="utf-8")
+
+
 # --- kill -9 of ComfyUI mid-create: its own ComfyUI, restarted on the same folders -----------
 
 

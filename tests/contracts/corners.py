@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.ledger import MODEL, MakeLedger, create, take
-from freesora.errors import LedgerError
+from freesora.errors import AdoptRefusedError
 from freesora.ledger import TakeState
 from freesora.ledger.upgrade import COLLECTED_AGAIN
 
@@ -23,8 +23,11 @@ class CornerContract:
         decision = await ledger.claim(take(slot=1), model=MODEL)
         assert decision.claim is not None
         await decision.claim.unknown("timed out")
-        with pytest.raises(LedgerError, match=f"t1 is already recorded for take {take().key[:12]}"):
+        with pytest.raises(
+            AdoptRefusedError, match=f"t1 is already recorded for take {take().key[:12]}"
+        ) as caught:
             await ledger.adopt(take(slot=1).key, "t1")
+        assert caught.value.reason == "held"
         for reader in (ledger, await make_ledger()):
             blocked = await reader.lookup(take(slot=1))
             assert blocked is not None

@@ -15,12 +15,13 @@ same data (what a restarted process would open). Example (tests/unit/test_ledger
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from freesora.errors import LedgerError
-from freesora.ledger import Ledger, Take, TakeState
+from freesora.errors import AdoptRefusedError, InvalidRequestError
+from freesora.ledger import PASTED, Ledger, Take, TakeState
 
 MakeLedger = Callable[[], Awaitable[Ledger]]
 MODEL = "sora-2-text-to-video"
@@ -35,6 +36,13 @@ async def create(ledger: Ledger, one: Take, task_id: str) -> None:
     decision = await ledger.claim(one, model=MODEL, summary="a paper boat")
     assert decision.claim is not None, decision.earlier
     await decision.claim.created(task_id)
+
+
+async def lose(ledger: Ledger, one: Take) -> None:
+    """`one` sent and its answer lost: its outcome is unknown."""
+    decision = await ledger.claim(one, model=MODEL, summary="a paper boat")
+    assert decision.claim is not None, decision.earlier
+    await decision.claim.unknown("timed out")
 
 
 class LedgerContract:
@@ -127,10 +135,64 @@ class LedgerContract:
         self, make_ledger: MakeLedger
     ) -> None:
         ledger = await make_ledger()
-        with pytest.raises(LedgerError, match="not a take"):
+        with pytest.raises(InvalidRequestError, match="not a take"):
             await ledger.forget("f" * 64)
-        with pytest.raises(LedgerError, match="not a take"):
+        with pytest.raises(InvalidRequestError, match="not a take"):
             await ledger.adopt("f" * 64, "t1")
+        with pytest.raises(InvalidRequestError, match="not a take"):
+            await ledger.named_take("f" * 64)
+
+    async def test_a_take_is_named_by_its_first_characters_and_a_pasted_id_by_its_task_id(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        await lose(ledger, take())
+        await ledger.remember("pasted-task-1", model=MODEL)
+        reader = await make_ledger()
+        named = await reader.named_take(take().key[:12])
+        assert (named.take_key, named.state) == (take().key, TakeState.UNKNOWN)
+        pasted = await reader.named_take("pasted-task")  # as `freesora tasks` shows it
+        assert (pasted.task_id, pasted.state) == ("pasted-task-1", TakeState.CREATED)
+
+    async def test_adopt_takes_only_an_unknown_take_and_changes_nothing_else(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        await create(ledger, take(slot=0), "t1")
+        refused = await ledger.claim(take(slot=1), model=MODEL)
+        assert refused.claim is not None
+        await refused.claim.refused("invalid prompt")
+        for slot, state in ((0, TakeState.CREATED), (1, TakeState.REFUSED)):
+            with pytest.raises(AdoptRefusedError, match=f"is {state.value}, not unknown") as no:
+                await ledger.adopt(take(slot=slot).key, "t-other")
+            assert no.value.reason == "not_unknown"
+        for reader in (ledger, await make_ledger()):
+            assert await reader.find_task("t-other") is None
+            [made] = [e for e in await reader.entries() if e.task_id is not None]
+            assert (made.task_id, made.state) == ("t1", TakeState.CREATED)
+
+    async def test_forgetting_a_pasted_id_drops_it_and_pasting_it_again_lists_it_again(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        await ledger.remember("pasted-task-1", model=MODEL, summary="pasted into Video Result")
+        await create(ledger, take(), "t1")
+        dropped = await ledger.forget("pasted-task")  # the task id's start, as listed
+        assert (dropped.take_key, dropped.task_id) == (PASTED + "pasted-task-1", "pasted-task-1")
+        assert dropped.state is TakeState.FORGOTTEN
+        for reader in (ledger, await make_ledger()):
+            assert [e.task_id for e in await reader.entries()] == ["t1"]
+            assert await reader.count() == 1
+            assert await reader.find_task("pasted-task-1") is None
+        with pytest.raises(InvalidRequestError, match="not a take"):
+            await ledger.forget("pasted-task")
+        again = await ledger.remember("pasted-task-1", model=MODEL)
+        assert again.state is TakeState.CREATED
+        for reader in (ledger, await make_ledger()):
+            assert sorted(e.task_id or "" for e in await reader.entries()) == [
+                "pasted-task-1",
+                "t1",
+            ]
 
     @pytest.mark.parametrize("ending", [TakeState.FAILED, TakeState.CANCELLED])
     async def test_a_failed_task_is_never_reused_and_its_id_stays_listed(
@@ -211,9 +273,7 @@ class LedgerContract:
         # A take whose create's answer was lost; its id is pasted into Video Result, which
         # collects the video; then `freesora tasks adopt` names the take's task.
         ledger = await make_ledger()
-        decision = await ledger.claim(take(), model=MODEL, summary="a paper boat")
-        assert decision.claim is not None
-        await decision.claim.unknown("timed out")
+        await lose(ledger, take())
         await ledger.remember("t-pasted", model=MODEL, summary="pasted into Video Result")
         await ledger.record_outcome("t-pasted", TakeState.SUCCEEDED, file="/out/t-pasted.mp4")
         adopted = await ledger.adopt(take().key, "t-pasted")
@@ -264,6 +324,29 @@ class LedgerContract:
             assert {(e.task_id, e.state, e.file) for e in await reader.entries()} == before
         still = await ledger.claim(take(seed=3), model=MODEL)
         assert still.claim is None
+
+    async def test_a_take_started_when_queued_is_marked_after_a_restart_and_a_compaction(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        early = dataclasses.replace(take(seed=7), started_when_queued=True)
+        assert early.key == take(seed=7).key  # the mark is no part of what the take is
+        await create(ledger, early, "t-early")
+        await create(ledger, take(seed=8), "t-later")
+        for reader in (await make_ledger(), ledger):
+            marks = {e.task_id: e.started_when_queued for e in await reader.entries()}
+            assert marks == {"t-early": True, "t-later": False}
+        await ledger.compact()
+        marks = {e.task_id: e.started_when_queued for e in await (await make_ledger()).entries()}
+        assert marks == {"t-early": True, "t-later": False}
+        # The prompt's node claims the same take when it runs: it reuses the early task.
+        decision = await (await make_ledger()).claim(take(seed=7), model=MODEL)
+        assert decision.claim is None
+        assert decision.earlier is not None
+        assert (decision.earlier.task_id, decision.earlier.started_when_queued) == (
+            "t-early",
+            True,
+        )
 
     async def test_account_ids_are_keyed_stable_and_never_hold_the_key(
         self, make_ledger: MakeLedger

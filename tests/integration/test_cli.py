@@ -83,7 +83,7 @@ async def test_a_storyboard_is_built_from_shot_arguments(cli: Cli) -> None:
         ),
         (["--model", "sora-2-pro-storyboard", "--shot", "15:a", "--shot", "11:b"], "26 s"),
         (["--model", "sora-2-text-to-video", "--prompt", "x", "--n-frames", "16"], "10, 15"),
-        (["--model", "sora-2-text-to-video", "--prompt", "x", "--n-frames", "many"], "n_frames"),
+        (["--model", "sora-2-text-to-video", "--prompt", "x", "--n-frames", "many"], "--n-frames"),
     ],
 )
 async def test_an_invalid_request_exits_2_with_one_line_and_sends_nothing(
@@ -129,8 +129,8 @@ async def test_wait_saves_the_video_and_prints_its_path_last(cli: Cli) -> None:
     ran = await cli("wait", task_id, "--out", "videos", "--interval", "0.2")
     assert ran.code == 0, ran.err
     saved = Path(ran.last_line)
-    assert saved == Path("videos") / f"freesora_{task_id}.mp4"
-    assert (cli.cwd / saved).read_bytes() == SAMPLE.read_bytes()
+    assert saved == cli.cwd / "videos" / f"freesora_{task_id}.mp4"  # absolute, as recorded
+    assert saved.read_bytes() == SAMPLE.read_bytes()
     assert "succeeded" in ran.err
 
 
@@ -224,7 +224,7 @@ async def test_tasks_adopt_and_forget_name_what_they_did_and_refuse_unknown_take
     cli: Cli,
 ) -> None:
     refused = await cli("tasks", "forget", "0123456789ab")
-    assert refused.code == 1
+    assert refused.code == 2
     assert "is not a take in the journal" in refused.err
     wrong = await cli("tasks", "adopt", "only-one-name")
     assert wrong.code == 2
@@ -265,7 +265,7 @@ async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path
 async def test_sandbox_refuses_a_limit_below_one_naming_the_option(cli: Cli) -> None:
     ran = await cli("sandbox", "--port", "0", "--max-in-flight", "0")
     assert ran.code == 2
-    assert "max_in_flight must be an int >= 1" in ran.err
+    assert "--max-in-flight: must be a whole number of at least 1, got '0'" in ran.err
 
 
 @asynccontextmanager
@@ -329,5 +329,34 @@ async def test_create_sends_a_large_image_at_the_frame_its_model_renders(cli: Cl
     body = cli.sandbox.received.creates[0].body
     raw = base64.b64decode(body["imageData"].partition(",")[2])
     with Image.open(io.BytesIO(raw)) as sent:
-        assert sent.size == (1792, 1008), "no aspect ratio: Pro high's frame, the image's shape"
-    assert "scaled down from 3840x2160" in ran.err
+        assert sent.size == (1792, 1024), "no aspect ratio: the image's orientation, cropped"
+    assert "crop to 7:4" in ran.err
+
+
+async def test_a_tall_image_without_an_aspect_ratio_makes_a_portrait_video_as_the_node(
+    cli: Cli,
+) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (720, 1280), (20, 90, 160)).save(cli.cwd / "tall.png")
+    ran = await cli(
+        "create", "--model", "sora-2-image-to-video", "--prompt", "Move", "--image", "tall.png"
+    )
+    assert ran.code == 0, ran.err
+    assert cli.sandbox.received.creates[0].body["aspectRatio"] == "portrait"
+
+
+async def test_fit_shapes_the_image_without_an_aspect_ratio(cli: Cli) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (600, 500), (20, 90, 160)).save(cli.cwd / "wide.png")
+    args = ["--model", "sora-2-image-to-video", "--prompt", "Move", "--image", "wide.png"]
+    ran = await cli("create", *args, "--fit", "pad")
+    assert ran.code == 0, ran.err
+    body = cli.sandbox.received.creates[0].body
+    assert body["aspectRatio"] == "landscape"
+    raw = base64.b64decode(body["imageData"].partition(",")[2])
+    with Image.open(io.BytesIO(raw)) as sent:
+        width, height = sent.size
+    assert abs(width / height - 16 / 9) < 0.01, sent.size
+    assert "pad to 16:9" in ran.err

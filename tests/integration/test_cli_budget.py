@@ -170,5 +170,5 @@ async def test_a_storyboard_longer_than_the_chosen_length_is_refused_naming_thos
     shots = ("--shot", "8:A harbour", "--shot", "6:A gull")
     ran = await cli("create", "--model", "sora-2-pro-storyboard", "--n-frames", "10", *shots)
     assert ran.code == 2
-    assert "choose n_frames 15 or 25" in ran.err
+    assert "choose --n-frames 15 or 25" in ran.err
     assert sent(cli) == 0

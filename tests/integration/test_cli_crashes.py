@@ -56,6 +56,17 @@ class Cli:
             await asyncio.sleep(0.02)
 
 
+async def ctrl_c_heard_mid_create(cli: Cli, proc: asyncio.subprocess.Process) -> bytes:
+    """Ctrl+C once the create reached the sandbox; what stderr said until the command heard it."""
+    await asyncio.wait_for(cli.creates_arrived(1), 30)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    seen = b""
+    while b"waiting for its answer" not in seen:
+        seen += await asyncio.wait_for(proc.stderr.readline(), 30)
+    return seen
+
+
 @pytest.fixture
 async def cli(tmp_path: Path) -> AsyncIterator[Cli]:
     async with run_sandbox(task_seconds=1.0, create_seconds=1.5) as running:
@@ -123,12 +134,7 @@ async def test_ctrl_c_during_create_waits_for_the_answer_and_records_it(cli: Cli
 
 async def test_a_second_ctrl_c_stops_at_once_and_says_what_may_be_charged(cli: Cli) -> None:
     proc = await cli.start(*CREATE)
-    await asyncio.wait_for(cli.creates_arrived(1), 30)
-    proc.send_signal(signal.SIGINT)
-    assert proc.stderr is not None
-    seen = b""
-    while b"waiting for its answer" not in seen:  # the first Ctrl+C was heard
-        seen += await asyncio.wait_for(proc.stderr.readline(), 30)
+    await ctrl_c_heard_mid_create(cli, proc)
     proc.send_signal(signal.SIGINT)
     _out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 130
@@ -139,3 +145,30 @@ async def test_a_second_ctrl_c_stops_at_once_and_says_what_may_be_charged(cli: C
     assert code == 1
     assert "may have been charged" in err_again
     assert len(cli.sandbox.received.creates) == 1
+
+
+async def test_ctrl_c_after_the_create_was_sent_ends_with_one_clear_message(cli: Cli) -> None:
+    proc = await cli.start(*CREATE)
+    await asyncio.wait_for(cli.creates_arrived(1), 30)
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130
+    [task_id] = list(cli.sandbox.tasks)
+    told = err.decode()
+    assert "if the create had been sent" not in told  # it was, and its answer came
+    [last] = [line for line in told.splitlines() if task_id in line]  # told once
+    assert last == told.strip().splitlines()[-1]
+    assert f"freesora wait {task_id}" in last
+    assert out.decode().strip() == task_id  # stdout's last line: the id, as after any create
+
+
+async def test_a_second_ctrl_c_says_what_may_be_charged_on_lines_of_its_own(cli: Cli) -> None:
+    proc = await cli.start(*CREATE)
+    seen = await ctrl_c_heard_mid_create(cli, proc)
+    proc.send_signal(signal.SIGINT)
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130
+    told = (seen + err).decode()
+    assert told.endswith("\n")
+    for line in told.splitlines():
+        assert line.count("freesora:") <= 1, line  # never one message glued to another

@@ -72,9 +72,26 @@ async def test_shots_the_chosen_length_cannot_hold_are_refused_naming_the_length
     path = shot_file(cli.cwd, "6 | a\n6 | b\n6 | c\n")
     ran = await cli(*STORYBOARD, "--n-frames", "15", "--shot-list", str(path))
     assert ran.code == 2
-    assert "choose n_frames 25" in ran.err
+    assert "choose --n-frames 25" in ran.err
     assert len(ran.err.strip().splitlines()) == 1
     assert cli.sandbox.received.creates == []
+
+
+async def test_shots_that_outgrow_the_default_length_are_refused_as_on_the_node(
+    cli: Cli,
+) -> None:
+    # No --n-frames: the default 15 s, as the node's n_frames widget holds it, never a dearer 25.
+    shots = ["--shot", "5:a", "--shot", "10:b", "--shot", "8:c"]
+    ran = await cli(*STORYBOARD, *shots)
+    assert ran.code == 2, ran.err
+    [line] = ran.err.strip().splitlines()
+    assert "--n-frames 15 s (the default) is shorter than the shots (23 s in all)" in line
+    assert "choose --n-frames 25" in line
+    assert cli.sandbox.received.creates == []
+    chosen = await cli(*STORYBOARD, *shots, "--n-frames", "25")
+    assert chosen.code == 0, chosen.err
+    [received] = cli.sandbox.received.creates
+    assert received.body["nFrames"] == "25"
 
 
 @pytest.mark.parametrize(

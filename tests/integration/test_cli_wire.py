@@ -33,7 +33,7 @@ async def test_twenty_seconds_of_shots_with_n_frames_20_are_sent_as_25_and_shown
         "10:A gull",
     )
     assert ran.code == 0, ran.err
-    assert "n_frames 20 -> 25 s" in ran.err
+    assert "--n-frames 20 -> 25 s" in ran.err
     assert cli.sandbox.received.creates[0].body["nFrames"] == "25"
 
 

@@ -262,3 +262,34 @@ def test_a_budget_that_is_not_a_number_of_credits_in_range_is_refused_naming_it(
                 "FREESORA_DAILY_BUDGET": str(bad),
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("", None),
+        ("1", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
+def test_start_when_queued_is_read_from_the_environment(raw: str, value: bool | None) -> None:
+    from freesora.config import start_when_queued_setting
+
+    assert start_when_queued_setting({"FREESORA_START_WHEN_QUEUED": raw}) is value
+
+
+def test_a_start_when_queued_value_that_is_not_a_switch_word_names_the_variable() -> None:
+    from freesora.config import start_when_queued_setting
+
+    with pytest.raises(ConfigError) as caught:
+        start_when_queued_setting({"FREESORA_START_WHEN_QUEUED": "sometimes"})
+    assert str(caught.value) == (
+        "FREESORA_START_WHEN_QUEUED must be one of 1, true, yes, on, 0, false, no, off; "
+        "got 'sometimes'"
+    )

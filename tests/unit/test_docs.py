@@ -60,6 +60,47 @@ def test_the_readme_is_short_and_shows_each_picture_once() -> None:
     assert len(pictures) == len(set(pictures)), pictures
 
 
+def _paragraphs(text: str) -> list[str]:
+    return [block.strip() for block in text.split("\n\n") if block.strip()]
+
+
+def test_the_readme_says_what_the_pack_is_first_and_how_to_start_soon_after() -> None:
+    text = README.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    prose = [p for p in _paragraphs(text) if not p.startswith(("#", "[![", "!["))]
+    assert prose[0].startswith("Sora 2 videos from your ComfyUI graphs"), prose[0]
+    headings = [line for line in lines if line.startswith("## ")]
+    assert headings[0] == "## Quick start", headings
+    assert lines.index("## Quick start") < 40
+    status = lines.index("## Service status")
+    assert status > lines.index("## Install")  # what the pack is and how to get it come first
+    quoted = [line for line in lines if line.startswith(">")]
+    assert quoted == [], "a boxed notice before the pack says what it is"
+    said = lines[status + 1 : lines.index("## Troubleshooting")]
+    assert len([line for line in said if line.strip()]) <= 5
+
+
+def test_the_readme_says_where_the_command_and_the_journal_are() -> None:
+    text = README.read_text(encoding="utf-8")
+    first_use = text.index("`freesora ")
+    defined = text.index("**The `freesora` command**")
+    assert defined < first_use or text.index("run_freesora.py") < first_use
+    assert "run_freesora.py" in text[defined : defined + 600]
+    # One name in prose: the command is `freesora`, run_freesora.py is only where it comes from.
+    assert re.findall(r"`run_freesora\.py (?:check|tasks)", text) == []
+    assert "user/__freesora/tasks.jsonl" in text
+    assert "~/.local/share/freesora/tasks.jsonl" in text
+
+
+def test_the_readmes_windows_lines_start_the_comfyui_they_name() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "holds `run_cpu.bat`" not in text
+    for line in text.splitlines():
+        if "run_cpu.bat" in line:  # named only as the alternative to the GPU build's starter
+            assert "instead of `run_nvidia_gpu.bat`" in line, line
+    assert "ComfyUI_windows_portable" in text
+
+
 def test_every_reference_page_is_linked_from_the_readme() -> None:
     linked = set(_links(README))
     assert {f"docs/{page.name}" for page in DOCS} <= linked

@@ -29,6 +29,11 @@ def test_a_key_of_the_wrong_form_is_refused_without_repeating_it(raw: str) -> No
     assert CANARY[3:12] not in str(caught.value)
 
 
+def test_a_value_that_does_not_start_as_keys_do_is_refused() -> None:
+    with pytest.raises(ConfigError, match="must start with sk-"):
+        check_key_form("not-a-key-at-all")
+
+
 def test_a_pasted_key_is_cleaned_of_quotes_and_newlines() -> None:
     assert check_key_form(f' "{CANARY}"\r\n') == CANARY
 

@@ -327,8 +327,20 @@ def test_a_length_not_offered_grows_to_the_smallest_that_holds_the_shots_shown()
     assert request.notes() == [
         "n_frames 20 -> 25 s (sora-2-pro-storyboard offers 10, 15, 25 s; the shots add up to 20 s)"
     ]
-    short = [{"scene": "a", "duration": 8}, {"scene": "b", "duration": 8.5}]
-    assert build_create_request(**minimal(STORYBOARD, shots=short)).n_frames == "25"
+
+
+def test_shots_that_outgrow_the_default_length_are_refused_as_if_it_were_chosen() -> None:
+    # The node's n_frames always holds a length (15 by default): no length asked reads the same.
+    shots = [
+        {"scene": "a", "duration": 5},
+        {"scene": "b", "duration": 10},
+        {"scene": "c", "duration": 8},
+    ]
+    error = rejected(**minimal(STORYBOARD, shots=shots))
+    assert error.field == "n_frames"
+    assert str(error).startswith("n_frames 15 s (the default) is shorter than the shots (23 s")
+    assert "choose n_frames 25" in str(error)
+    assert build_create_request(**minimal(STORYBOARD, shots=shots[:2])).n_frames == "15"
 
 
 @pytest.mark.parametrize(

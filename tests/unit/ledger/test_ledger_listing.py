@@ -55,3 +55,24 @@ def test_an_inbox_row_shows_the_summary_cut_after_a_whole_word() -> None:
     assert cut == "word word word word word word…"
     assert len(cut) <= 30
     assert excerpt("x" * 40, 10) == "x" * 9 + "…"
+
+
+async def test_a_take_started_when_queued_says_so_in_the_tab_task_history_and_the_command(
+    tmp_path: Path,
+) -> None:
+    from freesora.config import Caller
+    from freesora.ledger import format_entry, task_page
+
+    path = tmp_path / "tasks.jsonl"
+    write_takes(path, [(None, None), (None, None)])
+    early = {"event": "sending", "take": f"{2:064x}", "model": "m", "seed": 2, "time": 1_002.0}
+    made = {"event": "created", "take": f"{2:064x}", "task_id": "task2", "time": 1_002.0}
+    with path.open("ab") as journal:
+        journal.write(encode({**early, "started_when_queued": True}) + encode(made))
+    ledger = FileLedger(path)
+    page = await task_page(ledger, Caller(here=True))
+    marks = {row["task_id"]: row["started_when_queued"] for row in page["tasks"]}
+    assert marks == {"task0": False, "task1": False, "task2": True}
+    lines = {e.task_id: format_entry(e) for e in await ledger.entries()}
+    assert "(started when queued)" in str(lines["task2"])
+    assert "started when queued" not in str(lines["task1"])

@@ -197,3 +197,34 @@ async def test_a_failure_an_earlier_version_recorded_counts_until_the_service_sa
     assert (await upgraded.spent(account)).credits == 30  # never said: counted as spent
     assert await recheck_refunds(upgraded, account, harness.client.status, Asked())
     assert (await FileLedger(path).spent(account)).credits == 0
+
+
+async def test_an_older_reader_still_reads_a_journal_with_takes_started_when_queued(
+    harness: Harness, path: Path
+) -> None:
+    ledger = FileLedger(path)
+    [early] = await submit_tasks(
+        harness.client, planned("an early boat"), ledger=ledger, started_when_queued=True
+    )
+    [later] = await submit_tasks(harness.client, planned("a later boat"), ledger=ledger)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {line["event"] for line in lines} <= KNOWN_EVENTS  # no new kind of record
+    flagged = [
+        (line["event"], line["started_when_queued"])
+        for line in lines
+        if "started_when_queued" in line
+    ]
+    assert flagged == [("sending", True)]  # an optional field of an existing record
+    assert [(r.task_id, r.status) for r in Journal(path).records()] == [
+        (early.task_id, "created"),
+        (later.task_id, "created"),
+    ]
+    await ledger.compact()
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {line["event"] for line in entries} <= KNOWN_EVENTS
+    marks = {
+        line["task_id"]: line.get("started_when_queued") for line in entries if "task_id" in line
+    }
+    assert marks == {early.task_id: True, later.task_id: None}
+    read = {e.task_id: e.started_when_queued for e in await FileLedger(path).entries()}
+    assert read == {early.task_id: True, later.task_id: False}

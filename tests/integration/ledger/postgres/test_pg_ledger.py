@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from pg_fixtures import terminate_sessions
 
-from freesora.errors import LedgerError
+from freesora.errors import InvalidRequestError, LedgerError
 from freesora.ledger import PostgresLedger, Take, TakeState
 from freesora.ledger.postgres import store
 from freesora.ledger.postgres.rows import DIED_SENDING
@@ -289,5 +289,5 @@ async def test_a_take_may_be_named_by_its_first_characters_as_freesora_tasks_sho
     adopted = await pg_ledger.adopt(key[:10], "task-found")
     assert adopted.take_key == key
     assert adopted.task_id == "task-found"
-    with pytest.raises(LedgerError, match="'abc' is not a take in the shared ledger at "):
+    with pytest.raises(InvalidRequestError, match="'abc' is not a take in the shared ledger at "):
         await pg_ledger.forget("abc")
