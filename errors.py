@@ -11,9 +11,43 @@ own code and message when the service answered, and a next step. None of them ev
 
 from __future__ import annotations
 
+# A message is read at a glance: what happened and what to do, in at most this many characters.
+# Longer detail (a page a proxy answered, the causes behind an error) goes to the log.
+MESSAGE_MAX_CHARS = 600
+# The service's own words inside a message, at most: enough for its reason, never a page.
+SAID_MAX_CHARS = 160
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: whole, or cut after a whole word with "…" (and
+    before an aside or a quote it would leave open). Only a first word longer than `limit` is
+    cut inside."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:  # the last word runs on: drop it
+        cut = cut.rsplit(" ", 1)[0]
+    if cut.count("(") > cut.count(")"):
+        cut = cut[: cut.rindex("(")]
+    if cut.count('"') % 2:
+        cut = cut[: cut.rindex('"')]
+    return cut.rstrip(" |,;:(") + "…"
+
+
+def shown_value(value: object, limit: int = 80) -> str:
+    """A value a person gave, as a message repeats it: quoted, at most about `limit` characters."""
+    if isinstance(value, str):
+        return repr(shortened(value, limit))
+    return shortened(repr(value), limit)
+
 
 class FreeSoraError(Exception):
-    """Base of every error the pack raises on purpose."""
+    """Base of every error the pack raises on purpose.
+
+    Besides its `message`, an error keeps its parts for whoever words it again: `said`, the
+    service's own words (shortened) when it answered, and `what`, what happened in a few words
+    ("the service answered HTTP 500: an HTML page"), so no message is quoted inside another.
+    """
 
     def __init__(
         self,
@@ -22,12 +56,16 @@ class FreeSoraError(Exception):
         status: int | None = None,
         code: int | None = None,
         task_id: str | None = None,
+        said: str | None = None,
+        what: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.task_id = task_id
+        self.said = said
+        self.what = what
 
     def __str__(self) -> str:
         return self.message
@@ -115,10 +153,14 @@ class UnexpectedResponseError(FreeSoraError):
 
 
 class CreateOutcomeUnknownError(FreeSoraError):
-    """The create request was sent but its answer was lost: the task may exist and be charged.
+    """The create request was sent but its answer was lost: a task may exist and be charged.
 
-    The pack never resends in this case; the message says how to find the task first.
+    The pack never resends in this case; the message says how to find the task first. `what`
+    says what happened (the ledger records it as the take's reason); `take` is the take id as
+    messages and the FreeSora tab show it, once the ledger holds the take.
     """
+
+    take: str | None = None
 
 
 class AdoptRefusedError(FreeSoraError):

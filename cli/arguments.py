@@ -64,7 +64,6 @@ def seed(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="freesora", description=DESCRIPTION, epilog=EXIT_CODES_HELP)
-    parser.add_argument("--profile", help="config file profile to use (default: default)")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_create(sub)
     _add_wait(sub)
@@ -94,7 +93,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("check", help="tell whether the key is accepted (spends nothing)")
     _add_tasks(sub)
+    _add_everywhere(parser, sub)
     return parser
+
+
+def _add_everywhere(parser: argparse.ArgumentParser, sub: Subparsers) -> None:
+    """`--profile` and `--journal`, taken before the command or after it: the commands the
+    pack prints put them last (`freesora tasks forget TAKE --journal PATH`)."""
+    options = {
+        "--profile": ("PROFILE", "config file profile to use (default: default)"),
+        "--journal": (
+            "PATH",
+            "the task journal to use: a file, or a postgresql:// URL (default: the profile's "
+            "journal, FREESORA_JOURNAL, else your data folder's tasks.jsonl)",
+        ),
+    }
+    for flag, (metavar, text) in options.items():
+        parser.add_argument(flag, metavar=metavar, help=text)
+        for command in sub.choices.values():  # SUPPRESS: a flag given first is not reset
+            command.add_argument(flag, default=argparse.SUPPRESS, metavar=metavar, help=text)
 
 
 Subparsers = Any  # argparse's _SubParsersAction, which it does not export

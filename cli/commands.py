@@ -23,6 +23,7 @@ from ..config import (
 )
 from ..errors import ConfigError
 from .exit_codes import EXIT_INVALID
+from .selected import settings_of
 
 KEY_PROMPT = "FreeSora API key (input hidden): "
 
@@ -44,7 +45,7 @@ async def run_wait(args: argparse.Namespace) -> int:
 
     out_folder(args.out, then=f" (the task goes on: `freesora wait {args.task_id} --out DIR`)")
     line = ProgressLine(sys.stderr, args.task_id)
-    async with FreeSora.open(args.profile) as fs:
+    async with FreeSora.open(settings=settings_of(args)) as fs:
         result = await fs.collect(
             args.task_id,
             args.out,
@@ -145,7 +146,7 @@ async def demo_command(args: argparse.Namespace) -> int:
 async def run_check(args: argparse.Namespace) -> int:
     from ..service.keycheck import check_settings
 
-    settings = load_settings(args.profile)
+    settings = settings_of(args)
     print(f"key: {settings.key_source}; service: {settings.base_url}", file=sys.stderr)
     verdict = await check_settings(settings)
     print(verdict)

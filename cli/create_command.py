@@ -17,17 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from .exit_codes import EXIT_INTERRUPTED
 from .parsing import flag_message
+from .selected import flags_of, settings_of
 
 if TYPE_CHECKING:
     from ..create import Submitted
     from ..schemas import CreateVideoRequest
     from ..schemas.pricing import PriceTable
 
-MAY_BE_CHARGED = (
-    "freesora: if the create had been sent, a task may exist and may have been charged. "
-    "`freesora tasks --unfinished` lists it (state sending or unknown, with its take); if the "
-    "service's history shows it, `freesora tasks adopt TAKE TASK_ID` records it."
-)
+
+def may_be_charged(flags: str) -> str:
+    """What an interrupted create tells; `flags` select its journal (`selected.flags_of`)."""
+    return (
+        "freesora: if the create had been sent, a task may exist and may have been charged. "
+        f"`freesora tasks --unfinished{flags}` lists it (state sending or unknown, with its "
+        f"take); if the service's history shows it, `freesora tasks adopt TAKE TASK_ID{flags}` "
+        "records it."
+    )
 
 
 def request_from_args(args: argparse.Namespace) -> CreateVideoRequest:
@@ -93,11 +98,9 @@ def shots_from_file(path: Path) -> list[dict[str, Any]]:
 
 
 async def run_create(args: argparse.Namespace) -> int:
-    from ..config import load_settings
-
     # The profile, its key and the price table first: a setting to fix is told before the
     # request and its price are printed, not after.
-    settings = load_settings(args.profile)
+    settings = settings_of(args)
     if args.dry_run:
         print_request(args)
         print("dry run: nothing was sent and no credits were spent", file=sys.stderr)
@@ -113,7 +116,7 @@ async def run_create(args: argparse.Namespace) -> int:
     created: list[Submitted] = []
     async with FreeSora.open(settings=settings) as fs:
         request, prices = print_request(args)
-        second_interrupt_stops_at_once()
+        second_interrupt_stops_at_once(may_be_charged(flags_of(args)))
         try:
             [done] = await fs.create(
                 [PlannedTask(request)],
@@ -126,18 +129,18 @@ async def run_create(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             if not created:  # nothing sent, or its outcome unknown: `main` says what to do
                 raise
-            return interrupted_after(created[0])
+            return interrupted_after(created[0], flags_of(args))
     print(f"{done.describe()}", file=sys.stderr)
     print(done.task_id)
     return 0
 
 
-def interrupted_after(done: Submitted) -> int:
+def interrupted_after(done: Submitted, flags: str) -> int:
     """Ctrl+C while the create was answered: the task exists, so say so once, with the way
-    to its video, and print its id last on stdout as after any create."""
+    to its video (`flags`: its journal), and print its id last on stdout as after any create."""
     print(
         f"freesora: interrupted after the create: {done.describe()} goes on at the service "
-        f"(kept in the task journal); to download it: freesora wait {done.task_id}",
+        f"(kept in the task journal); to download it: freesora wait {done.task_id}{flags}",
         file=sys.stderr,
     )
     print(done.task_id)
@@ -167,7 +170,7 @@ def print_request(args: argparse.Namespace) -> tuple[CreateVideoRequest, PriceTa
     return request, prices
 
 
-def second_interrupt_stops_at_once() -> None:
+def second_interrupt_stops_at_once(told: str) -> None:
     """First Ctrl+C: cancel (a sent create is still awaited and recorded). Second: exit now,
     saying what may have been charged; the journal's SENDING record and its released lock then
     tell the next run that the take's outcome is unknown."""
@@ -183,7 +186,7 @@ def second_interrupt_stops_at_once() -> None:
             main_task.cancel()
             return
         print(on_new_line("freesora: stopped at once."), file=sys.stderr)
-        print(MAY_BE_CHARGED, file=sys.stderr, flush=True)
+        print(told, file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
     # Windows has no add_signal_handler: asyncio.run's own Ctrl+C handling applies there.

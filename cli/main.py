@@ -20,9 +20,10 @@ from typing import Any
 from ..errors import ConfigError, FreeSoraError, InvalidRequestError, WaitCancelledError
 from .arguments import build_parser
 from .commands import demo_command, run_check, run_key, run_wait, sandbox_command, tasks_command
-from .create_command import MAY_BE_CHARGED, on_new_line, run_create
+from .create_command import may_be_charged, on_new_line, run_create
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID
 from .parsing import flag_message
+from .selected import flags_of
 
 COMMANDS: dict[str, Callable[[Any], Coroutine[Any, Any, int]]] = {
     "create": run_create,
@@ -74,7 +75,7 @@ def run_command(argv: list[str] | None) -> int:
     except (KeyboardInterrupt, asyncio.CancelledError, WaitCancelledError) as exc:
         print(on_new_line(f"freesora: interrupted. {exc}".rstrip()), file=sys.stderr)
         if args.command == "create" and not args.dry_run:
-            print(MAY_BE_CHARGED, file=sys.stderr)
+            print(may_be_charged(flags_of(args)), file=sys.stderr)
         if args.command == "wait":
             print(wait_again_hint(args), file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -115,7 +116,7 @@ def wait_again_hint(args: Any) -> str:
     out = "" if args.out == Path(".") else f" --out {shlex.quote(str(args.out))}"
     return (
         f"freesora: task {task_id} goes on on the service (nothing is lost); to wait for it "
-        f"again: freesora wait {task_id}{out}"
+        f"again: freesora wait {task_id}{out}{flags_of(args)}"
     )
 
 

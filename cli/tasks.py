@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidRequestError
 from ..facade import FreeSora
 from ..ledger import format_entry
+from .selected import settings_of
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 async def run_tasks(args: argparse.Namespace) -> int:
-    async with FreeSora.open(args.profile, need_key=False) as fs:
+    async with FreeSora.open(settings=settings_of(args), need_key=False) as fs:
         return await _tasks(fs, args)
 
 

@@ -25,7 +25,7 @@ from ..errors import (
     TaskCancelledError,
     TaskFailedError,
 )
-from ..ledger import Entry, Ledger, TakeState, ending_of_error
+from ..ledger import Entry, Ledger, TakeState, ending_of_error, journal_flags
 from ..schemas import TaskStatus
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
 from ..schemas.task_id import clean_task_id, task_file_stem
@@ -75,6 +75,10 @@ async def collect_video(
     `out_dir` when it was saved elsewhere. The file recorded is always an absolute path.
     """
     task_id = clean_task_id(task_id)
+    if ledger is not None:  # a `freesora wait` a message names records the end here too
+        wait_options.setdefault(
+            "resume_flags", " " + journal_flags(ledger, client.settings.profile)
+        )
     out_dir = await asyncio.to_thread(Path(out_dir).absolute)  # recorded: never relative
     # The wait's timeout covers the download too, and Cancel reaches it.
     clock = wait_options.get("clock") or time.monotonic
@@ -136,19 +140,19 @@ async def _download_fresh(
             if exc.status not in _EXPIRED_STATUSES:
                 raise
             if pause_s is None:
-                raise _link_lost(task_id, exc) from None
+                raise _link_lost(task_id, exc, options.get("resume_flags", "")) from None
         left = {"timeout_s": max(0.0, until - clock()), "first_pause_s": pause_s}
         status = await wait_for_task(client, task_id, **{**options, **left})
     raise AssertionError("unreachable: the last pass returns or raises")
 
 
-def _link_lost(task_id: str, exc: DownloadError) -> DownloadError:
+def _link_lost(task_id: str, exc: DownloadError, flags: str) -> DownloadError:
     tries = len(URL_REFRESH_DELAYS_S) + 1
     return DownloadError(
         f"The video of task {task_id} could not be downloaded: its storage answered HTTP "
         f"{exc.status} to {tries} links in a row (the service was asked for a fresh one "
         f"{tries - 1} times). The task succeeded and is kept, so collecting it again costs "
-        f"nothing: run the Sora 2 Video Result again later, or `freesora wait {task_id}`.",
+        f"nothing: run the Sora 2 Video Result again later, or `freesora wait {task_id}{flags}`.",
         status=exc.status,
         task_id=task_id,
     )

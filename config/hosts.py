@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shown_value
 from .settings import config_path, read_config_file
 
 ENV_ALLOWED_HOSTS = "FREESORA_ALLOWED_HOSTS"
@@ -80,7 +80,9 @@ def _entries(raw: Iterable[object], source: str) -> list[str]:
             continue  # "a, ,b" or a trailing comma
         entry = item.strip().lower().rstrip(".") if isinstance(item, str) else ""
         if not _LISTED_NAME.fullmatch(entry):
-            raise ConfigError(f"{source}: each entry must be {_ENTRY_HELP}, got {item!r}")
+            raise ConfigError(
+                f"{source}: each entry must be {_ENTRY_HELP}, got {shown_value(item)}"
+            )
         found.append(entry)
     return found
 

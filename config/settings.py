@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, UnknownProfileError
+from ..errors import ConfigError, UnknownProfileError, shown_value
 from .credits import credits_value
 from .database_url import DATABASE_SCHEMES, database_parts, is_database_url, shown_database
 
@@ -150,13 +150,14 @@ def normalize_base_url(raw: str, source: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{source} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
+            f"{source} must be an http(s) URL such as {DEFAULT_BASE_URL}, got {shown_value(url)}"
         )
     if scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
-            f"{source} must use https for {parts.hostname}, got {url!r}: plain http would send "
-            "the API key in clear text. http:// is accepted only for this machine (localhost, "
-            "*.localhost or a loopback address such as 127.0.0.1 or [::1], e.g. the sandbox)."
+            f"{source} must use https for {parts.hostname}, got {shown_value(url)}: plain http "
+            "would send the API key in clear text. http:// is accepted only for this machine "
+            "(localhost, *.localhost or a loopback address such as 127.0.0.1 or [::1], e.g. the "
+            "sandbox)."
         )
     return url
 
@@ -215,8 +216,14 @@ def _profile_entry(data: Mapping[str, Any], profile: str, path: Path) -> dict[st
     return entry
 
 
-def load_settings(profile: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings for `profile`; the environment variables win for the default profile."""
+def load_settings(
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    journal: str | None = None,
+) -> Settings:
+    """Settings for `profile`; the environment variables win for the default profile, and a
+    `journal` given (the command's `--journal`) wins over every other."""
     env = os.environ if env is None else env
     profile = profile or DEFAULT_PROFILE
     path = config_path(env)
@@ -233,7 +240,10 @@ def load_settings(profile: str | None = None, env: Mapping[str, str] | None = No
         base_url = normalize_base_url(str(entry.get("base_url") or DEFAULT_BASE_URL), str(path))
     proxy = str(entry["proxy"]).strip() if entry.get("proxy") else None
     limit = max_download_bytes(env)
-    journal = _journal(entry, env, use_env, path, profile)
+    if journal is not None:
+        journal = normalize_journal(journal, "--journal")
+    else:
+        journal = _journal(entry, env, use_env, path, profile)
     budget, budget_source = _budget(entry, env, use_env, path, profile)
     return Settings(
         base_url,
@@ -255,7 +265,9 @@ def max_download_bytes(env: Mapping[str, str] | None = None) -> int:
     if not raw:
         return DEFAULT_MAX_DOWNLOAD_BYTES
     if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{ENV_MAX_DOWNLOAD} must be a whole number of bytes >= 1, got {raw!r}")
+        raise ConfigError(
+            f"{ENV_MAX_DOWNLOAD} must be a whole number of bytes >= 1, got {shown_value(raw)}"
+        )
     return int(raw)
 
 
@@ -273,7 +285,7 @@ def whole_number_setting(
         return None
     digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))
     if not digits or not low <= int(raw) <= high:
-        raise ConfigError(f"{name} must be a whole number {low} to {high}, got {raw!r}")
+        raise ConfigError(f"{name} must be a whole number {low} to {high}, got {shown_value(raw)}")
     return int(raw)
 
 

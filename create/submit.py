@@ -12,13 +12,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BudgetExceededError, CreateOutcomeUnknownError, FreeSoraError, LedgerError
+from ..errors import (
+    MESSAGE_MAX_CHARS,
+    BudgetExceededError,
+    CreateOutcomeUnknownError,
+    FreeSoraError,
+    LedgerError,
+    shortened,
+)
 from ..ledger import (
     Charge,
     Claim,
@@ -28,6 +34,7 @@ from ..ledger import (
     Take,
     claim_within_budget,
     excerpt,
+    journal_flags,
     kept_request,
     outlive,
     request_hashes,
@@ -35,14 +42,16 @@ from ..ledger import (
 )
 from ..schemas.pricing import PriceTable, price_of, shown
 from ..service.client import FreeSoraClient
-from ..service.failures import UNUSABLE_ID
 from . import detached
 from .plan import PlannedTask
+from .unknown import unknown_outcome
 
 logger = logging.getLogger("freesora.create")
 # What a creation node outputs for a take its daily budget refused (nothing was sent): Video
 # Result reads it as that item's failure, so `on_error` skip saves the takes that were made.
 NOT_CREATED = "not created: "
+# How much of an earlier attempt's reason a new task's line repeats.
+WHY_NEW_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,9 @@ async def submit_tasks(
             price = price_of(task.request.to_payload(), prices)
             charge = Charge(price, settings.daily_budget, settings.budget_source)
             try:
-                result = await _submit_take(client, ledger, task, take, on_wait, charge)
+                result = await _submit_take(
+                    client, ledger, task, take, on_wait, charge, in_batch=len(planned) > 1
+                )
             except asyncio.CancelledError as cancel:
                 _tell_created(cancel, index, on_submitted)
                 raise
@@ -141,7 +152,8 @@ async def submit_tasks(
         _log_kept(done)
         raise cancelled[0]
     unknown = [f for f in failures if isinstance(f, CreateOutcomeUnknownError | LedgerError)]
-    raise _batch_error((unknown or failures)[0], len(failures), len(planned), done)
+    listed = "" if ledger is None else journal_flags(ledger, settings.profile)
+    raise _batch_error((unknown or failures)[0], len(failures), len(planned), done, listed)
 
 
 async def _take(
@@ -174,6 +186,8 @@ async def _submit_take(
     take: Take,
     on_wait: OnWait | None = None,
     charge: Charge | None = None,
+    *,
+    in_batch: bool = False,
 ) -> Submitted:
     try:
         model, summary = task.request.model.value, _summary(task)
@@ -191,7 +205,11 @@ async def _submit_take(
             return Submitted(
                 earlier.task_id, reused=True, started_when_queued=earlier.started_when_queued
             )
-        raise still_unknown(earlier, take, ledger)
+        reason = earlier.reason or "no answer was recorded"
+        profile = client.settings.profile
+        raise unknown_outcome(
+            reason, take, ledger, profile, sent_at=earlier.created_at, in_batch=in_batch
+        )
     note = _why_new(decision.earlier)
     try:
         # Account-wide admission (a no-op for a local file): nothing is sent while waiting.
@@ -202,7 +220,7 @@ async def _submit_take(
     # Once sent, the answer is awaited and recorded even if we are cancelled (bounded by the
     # create's own timeouts); a second cancel stops the wait.
     sending = await outlive(
-        _create_and_settle(client, task, decision.claim, ledger), on_cancel=_told_waiting
+        _create_and_settle(client, task, decision.claim, ledger, in_batch), on_cancel=_told_waiting
     )
     sent = sending.future
     if sending.cancelled:
@@ -240,22 +258,27 @@ def _told_waiting() -> None:
 
 
 async def _create_and_settle(
-    client: FreeSoraClient, task: PlannedTask, claim: Claim, ledger: Ledger
+    client: FreeSoraClient, task: PlannedTask, claim: Claim, ledger: Ledger, in_batch: bool
 ) -> str:
     # The account's gate (service/account_gate.py) applies inside `create`, on the loop it runs on.
     answer = detached.send(client, task.request)
     cancelled = (await outlive(answer)).cancelled
     if answer.cancelled():
-        await _settle(claim.unknown("the create was stopped before its answer came"), ledger)
+        await _unrecorded(claim.unknown("the create was stopped before its answer came"))
         raise asyncio.CancelledError
     error = answer.exception()
     if isinstance(error, CreateOutcomeUnknownError):
-        error.message += await _settle(claim.unknown(str(error)), ledger)
+        what = error.what or error.message
+        logger.info("take %s: %s", claim.take.key[:12], error.message)
+        unrecorded = await _unrecorded(claim.unknown(what))
+        profile = client.settings.profile
+        error = unknown_outcome(what, claim.take, ledger, profile, in_batch=in_batch)
+        error.message += unrecorded
     elif isinstance(error, FreeSoraError):
         # The service refused it, or it provably never left: nothing was charged.
-        error.message += await _unrecorded(claim.refused(str(error)))
+        error.message += await _unrecorded(claim.refused(error.what or error.message))
     elif error is not None:
-        await _settle(claim.unknown(f"the create failed: {type(error).__name__}"), ledger)
+        await _unrecorded(claim.unknown(f"the create failed: {type(error).__name__}"))
     else:
         await claim.created(answer.result())
     if cancelled:
@@ -265,21 +288,14 @@ async def _create_and_settle(
     return answer.result()
 
 
-async def _settle(settling: Awaitable[None], ledger: Ledger) -> str:
-    """Record an outcome that is not a task; a failure to record it is told, not raised over
-    the error the user must see."""
-    unrecorded = await _unrecorded(settling)
-    return unrecorded or f" This attempt is recorded in the task journal ({ledger.where})."
-
-
 async def _unrecorded(settling: Awaitable[None]) -> str:
     """ "" once the outcome is recorded, else what to add to the error the user sees (the take
-    then reads as unknown: it blocks a resend until forgotten)."""
+    then reads as unknown: it blocks a resend until forgotten); the log says why."""
     try:
         await settling
     except LedgerError as exc:
         logger.error("could not record a create's outcome: %s", exc)
-        return f" It could not be recorded in the task journal either: {exc}"
+        return " It could not be recorded in the task journal either: the log says why."
     return ""
 
 
@@ -308,29 +324,8 @@ def _why_new(earlier: Entry | None) -> str:
     if earlier is None or earlier.state.value == "refused":
         return ""
     what = f"task {earlier.task_id}" if earlier.task_id else "an earlier attempt"
-    reason = f": {earlier.reason}" if earlier.reason else ""
+    reason = f": {shortened(earlier.reason, WHY_NEW_CHARS)}" if earlier.reason else ""
     return f"new task: {what} with this seed was {earlier.state.value}{reason}"
-
-
-def still_unknown(earlier: Entry, take: Take, ledger: Ledger) -> CreateOutcomeUnknownError:
-    """The blocked slot's message: what happened, when, that it may be charged, the ways out."""
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(earlier.created_at))
-    key = take.key[:12]
-    seed = "" if take.seed is None else f", seed {take.seed}"
-    reason = earlier.reason or "no answer recorded"
-    if UNUSABLE_ID in reason:  # adopt and Video Result refuse that id: the service can help
-        found = "The pack cannot collect or adopt a task by that id: contact the service with it."
-    else:
-        found = (
-            f"If you find the task on the service: `freesora tasks adopt {key} TASK_ID` (this "
-            "slot then reuses it), or paste the id into Video Result (which records it)."
-        )
-    return CreateOutcomeUnknownError(
-        f"Slot {take.slot + 1}: this exact request (same inputs{seed}) was sent at {when} and "
-        f"its answer was lost ({reason}), so a task may exist and may have been charged. Not "
-        f"sending it again. {found} To create it anew: `freesora tasks forget {key}`, or "
-        f"change the seed. (Task journal: {ledger.where})"
-    )
 
 
 def _kept(result: Submitted | BaseException) -> Submitted:
@@ -347,18 +342,35 @@ def _log_kept(done: list[Submitted]) -> None:
 
 
 def _batch_error(
-    first: BaseException, failed: int, total: int, done: list[Submitted]
+    first: BaseException, failed: int, total: int, done: list[Submitted], listed: str
 ) -> BaseException:
+    """The first failure of a batch, said with how many failed and where the tasks kept (paid
+    for) are: their ids when they fit in a message, else the command that lists them
+    (`listed`: its flags), else the FreeSora tab."""
     if total == 1 or not isinstance(first, FreeSoraError):
         return first
-    made = ", ".join(s.task_id for s in done) or "none"
-    message = (
-        f"{failed} of {total} tasks could not be created: {first} "
-        f"Created or reused (keep these ids): {made}."
+    head = f"{failed} of {total} tasks could not be created. {first.message}"
+    made = ", ".join(s.task_id for s in done)
+    kept = ""
+    if made:
+        ways = (
+            f" Created or reused, keep these ids: {made}.",
+            f" The tasks created are listed by `freesora tasks {listed}`.",
+            " The tasks created are listed in the FreeSora tab.",
+        )
+        kept = next((way for way in ways if len(head) + len(way) <= MESSAGE_MAX_CHARS), ways[-1])
+    kind = type(first) if type(first).__init__ is FreeSoraError.__init__ else FreeSoraError
+    error = kind(
+        head + kept,
+        status=first.status,
+        code=first.code,
+        task_id=first.task_id,
+        said=first.said,
+        what=first.what,
     )
-    if type(first).__init__ is FreeSoraError.__init__:
-        error = type(first)(message, status=first.status, code=first.code, task_id=first.task_id)
-    else:
-        error = FreeSoraError(message, task_id=first.task_id)
+    if isinstance(first, CreateOutcomeUnknownError) and isinstance(
+        error, CreateOutcomeUnknownError
+    ):
+        error.take = first.take
     error.__cause__ = first
     return error

@@ -40,6 +40,7 @@ from .outlive import outlive
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
     from .budget import over_budget
+    from .commands import is_journal_file, journal_flags
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
     from .fingerprint import request_hash, request_hashes
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "open_ledger": "location",
     "ledger_location": "location",
+    "journal_flags": "commands",
+    "is_journal_file": "commands",
     "close_databases": "location",
     "FileLedger": "file",
     "PostgresLedger": "postgres",
@@ -116,6 +119,8 @@ __all__ = [
     "ending_of_status",
     "excerpt",
     "format_entry",
+    "is_journal_file",
+    "journal_flags",
     "kept_request",
     "ledger_location",
     "newest_collectable",

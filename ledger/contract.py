@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
-from ..errors import AdoptRefusedError, InvalidRequestError, LedgerError
+from ..errors import SAID_MAX_CHARS, AdoptRefusedError, InvalidRequestError, LedgerError, shortened
 
 
 class TakeState(str, Enum):
@@ -112,16 +112,20 @@ def shown_take(take_key: str) -> str:
     return take_key.removeprefix(PASTED)[:12]
 
 
-def one_take(prefix: str, found: Collection[str], ledger_name: str) -> str:
+def one_take(prefix: str, found: Collection[str], ledger_name: str, flags: str = "") -> str:
     """The take key `prefix` names: the one key among those a store `found` for it (keys equal
     to it, or starting with it when it has at least `MIN_TAKE_PREFIX` characters). None or
     several is an InvalidRequestError naming `prefix` and `ledger_name` ("the journal <path>", "the
-    shared ledger at <where>"), so both stores refuse in the same words."""
+    shared ledger at <where>"), so both stores refuse in the same words; `flags` select the
+    ledger in the listing command (a database's: its profile, which the store does not know)."""
     if len(found) == 1:
         return next(iter(found))
     problem = "matches several takes" if found else "is not a take"
+    listing = (
+        f"`freesora tasks {flags}`" if flags else "`freesora tasks --profile` with its profile"
+    )
     raise InvalidRequestError(
-        f"take {prefix!r} {problem} in {ledger_name}; `freesora tasks` lists the takes",
+        f"take {prefix!r} {problem} in {ledger_name}; {listing} lists the takes",
         field="take",
     )
 
@@ -130,8 +134,8 @@ def unrecorded_task(task_id: str, why: str, keep_hint: str) -> LedgerError:
     """A task created (and charged) whose record could not be written: the user must keep its
     id, and `keep_hint` says how to collect it with the store at hand."""
     return LedgerError(
-        f"Task {task_id} was created (and charged) but could not be recorded ({why}). "
-        f"Keep this id: {keep_hint}.",
+        f"Task {task_id} was created (and charged) but could not be recorded: "
+        f"{shortened(why.rstrip('.'), SAID_MAX_CHARS)}. Keep this id: {keep_hint}.",
         task_id=task_id,
     )
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Caller
+from ..errors import shortened
 from .contract import Entry, Ledger, TakeState, shown_take
 
 MAX_PAGE = 200
@@ -55,12 +56,7 @@ def task_row(entry: Entry, caller: Caller) -> dict[str, Any]:
 
 def excerpt(text: str, limit: int) -> str:
     """`text` up to `limit` characters, cut after a whole word (with an ellipsis) if longer."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if not text[limit - 1].isspace() and " " in cut:  # the last word runs on: drop it
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" |,") + "…"
+    return shortened(text, limit)
 
 
 def page_bounds(limit: object, offset: object) -> tuple[int, int]:

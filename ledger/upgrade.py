@@ -10,7 +10,7 @@ A store reads its records and rows through these rules; nothing here writes an o
 - **The first journal format** knew no account: a take was found by a fingerprint of the base
   URL as given, the batch slot and the canonical request (`first_format_fingerprint`), its
   records keyed `LEGACY` + task id. A take of the same request and seed made now takes over its
-  task or unknown outcome (a `carried` record, its reason starting with `CARRIED_REASON`), so an
+  task or unknown outcome (a `carried` record, its reason ending with `CARRIED_REASON`), so an
   upgrade never pays again or resends blindly.
 """
 

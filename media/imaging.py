@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from ..errors import InvalidImageError, InvalidRequestError
+from ..errors import InvalidImageError, InvalidRequestError, shown_value
 from ..schemas.image_fields import check_pixels, quiet_bomb_warning, too_many_pixels
 from ..schemas.models import FITS
 
@@ -178,7 +178,7 @@ def read_pixels(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
 
 
 def _bad(field: str, allowed: str, got: object) -> InvalidRequestError:
-    return InvalidRequestError(f"{field} must be {allowed}, got {got!r}", field=field)
+    return InvalidRequestError(f"{field} must be {allowed}, got {shown_value(got)}", field=field)
 
 
 def _round_div(numerator: int, denominator: int) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import io, ui
 
+from ..errors import shown_value
 from ..schemas.models import SEED_MAX, batch_size_problem
 from .comfy_folders import journal_path
 from .progress import show_text
@@ -32,7 +33,7 @@ def combo_problem(node: type[io.ComfyNode], values: dict[str, Any]) -> str | Non
         value = values.get(spec.id)
         # Compared as text: a hand-written API workflow may say 10 where the combo says "10".
         if options and value is not None and str(value) not in options:
-            return f"{spec.id} must be one of {', '.join(options)}; got {value!r}"
+            return f"{spec.id} must be one of {', '.join(options)}; got {shown_value(value)}"
     return None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from comfy_api.latest import io, ui
 
+from ..errors import shown_value
 from ..schemas.models import VideoModel
 from .comfy_folders import journal_path
 from .search_aliases import search_aliases
@@ -76,7 +77,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, model: Any = None, limit: Any = None) -> bool | str:
         if model is not None and model != ANY_MODEL and model not in {m.value for m in VideoModel}:
-            return f"model must be 'any' or a Sora 2 model id, got {model!r}"
+            return f"model must be 'any' or a Sora 2 model id, got {shown_value(model)}"
         if limit is not None and not 1 <= int(limit) <= 500:
             return f"limit must be 1 to 500, got {limit}"
         return True
@@ -85,7 +86,7 @@ class FreeSoraTaskHistory(io.ComfyNode):
     async def execute(cls, limit: int, only_unfinished: bool, model: str) -> io.NodeOutput:
         from ..errors import FreeSoraError
         from ..facade import FreeSora
-        from ..ledger import format_entry
+        from ..ledger import format_entry, journal_flags
 
         chosen_model = None if model == ANY_MODEL else model
         async with FreeSora.open(need_key=False, default_journal=journal_path) as fs:
@@ -94,10 +95,11 @@ class FreeSoraTaskHistory(io.ComfyNode):
             )
             if not chosen:
                 total = await fs.count(model=chosen_model)
+                listing = f"freesora tasks {journal_flags(fs.ledger, fs.settings.profile)}"
                 raise FreeSoraError(
                     f"No task in the journal matches (only_unfinished={only_unfinished}, "
-                    f"model={model}): nothing to collect. The journal {fs.where} lists "
-                    f"{total} take(s); `freesora tasks` shows them."
+                    f"model={model}): nothing to collect. The journal lists {total} take(s); "
+                    f"`{listing}` shows them."
                 )
         text = "\n".join(format_entry(entry) for entry in chosen)
         return io.NodeOutput([e.task_id for e in chosen], ui=ui.PreviewText(text))

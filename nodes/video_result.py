@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from comfy_api.latest import InputImpl, io, ui
 
-from ..errors import WaitCancelledError
+from ..errors import WaitCancelledError, shown_value
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S, WAIT_TIMEOUT_MIN_S
 from .comfy_folders import VIDEO_SUBFOLDER, download_dir, journal_path
 from .progress import interrupt_error, interrupted, progress_bar, show_text
@@ -128,7 +128,7 @@ class FreeSoraVideoResult(io.ComfyNode):
                 )
         for value in _items(on_error):
             if value not in ON_ERROR:
-                return f"on_error must be one of {', '.join(ON_ERROR)}; got {value!r}"
+                return f"on_error must be one of {', '.join(ON_ERROR)}; got {shown_value(value)}"
         for value in _items(profile):
             problem = _profile_problem(value)
             if problem:
@@ -164,7 +164,9 @@ class FreeSoraVideoResult(io.ComfyNode):
         task_ids = [v if i in refused else clean_task_id(v) for i, v in enumerate(given)]
         mode = _one_value(on_error, "on_error", ON_ERROR[0])
         if mode not in ON_ERROR:
-            raise _invalid("on_error", f"must be one of {', '.join(ON_ERROR)}; got {mode!r}")
+            raise _invalid(
+                "on_error", f"must be one of {', '.join(ON_ERROR)}; got {shown_value(mode)}"
+            )
         chosen = str(_one_value(profile, "profile", "") or "").strip() or None
         timeouts, intervals = _items(timeout_s), _items(poll_interval_s)
         face = _Face(cls, task_ids)

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from ..errors import InvalidImageError, InvalidRequestError
+from ..errors import InvalidImageError, InvalidRequestError, shown_value
 from .data_url import decode_data_url, decoded_size, split_data_url
 from .models import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
@@ -83,6 +83,10 @@ def check_url(url: str) -> None:
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed IPv6 bracket
-        raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}") from None
+        raise _fail(
+            "image_url", f"must be a public http(s) URL of an image, got {shown_value(url)}"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise _fail("image_url", f"must be a public http(s) URL of an image, got {url!r}")
+        raise _fail(
+            "image_url", f"must be a public http(s) URL of an image, got {shown_value(url)}"
+        )

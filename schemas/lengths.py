@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, shown_value
 from .models import VideoModel, spec_of
 
 _fail = InvalidRequestError.about
@@ -40,7 +40,10 @@ def normalize_n_frames(
         except (TypeError, ValueError, OverflowError):  # a JSON integer no float holds too
             seconds = math.nan
         if not math.isfinite(seconds) or seconds <= 0:
-            raise _fail("n_frames", f"must be a clip length in seconds ({allowed}), got {value!r}")
+            raise _fail(
+                "n_frames",
+                f"must be a clip length in seconds ({allowed}), got {shown_value(value)}",
+            )
     fitting = lengths_holding(model, max(seconds, at_least))
     if seconds in spec.frames and fitting and at_least > seconds + 1e-9:
         asked = f"{spec.frames_default} s (the default)" if default else f"{value} s"
@@ -59,7 +62,8 @@ def normalize_n_frames(
             )
         raise _fail(
             "n_frames",
-            f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), got {value!r}",
+            f"must be at most {spec.frames[-1]} s for {model.value} ({allowed}), "
+            f"got {shown_value(value)}",
         )
     return str(fitting[0])
 

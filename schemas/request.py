@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import InvalidRequestError
+from ..errors import InvalidRequestError, shown_value
 from .data_url import decoded_size
 from .image_fields import check_data_url, check_url
 from .lengths import normalize_n_frames
@@ -120,7 +120,7 @@ class CreateVideoRequest(BaseModel):
     def _frames_as_text(cls, value: Any) -> Any:
         # Normalized per model after validation; accept 10, 10.0 and "10" here.
         if isinstance(value, bool):
-            raise _fail("n_frames", f"must be a clip length in seconds, got {value!r}")
+            raise _fail("n_frames", f"must be a clip length in seconds, got {shown_value(value)}")
         return None if value is None else str(value)
 
     @model_validator(mode="after")
@@ -277,7 +277,7 @@ def as_invalid_request(exc: ValidationError) -> InvalidRequestError:
         return InvalidRequestError(f"{where}{field} is required", field=field)
     allowed = _allowed_values(error)
     message = f"must be one of {allowed}" if allowed else error["msg"].lower()
-    return InvalidRequestError(f"{where}{field} {message}, got {got!r}", field=field)
+    return InvalidRequestError(f"{where}{field} {message}, got {shown_value(got)}", field=field)
 
 
 def _allowed_values(error: Any) -> str | None:

@@ -8,6 +8,7 @@ service's own message and what to do next.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from ..config import KEY_HELP
 from ..errors import (
+    SAID_MAX_CHARS,
     AuthenticationError,
     InsufficientCreditsError,
     ModelUnavailableError,
@@ -23,12 +25,17 @@ from ..errors import (
     ServiceUnavailableError,
     TaskNotFoundError,
     UnexpectedResponseError,
+    shortened,
 )
 from ..schemas.response import Envelope, TaskStatus
 from .polling import resume_hint
 from .retry import Answer, classify, nothing_created
 
+logger = logging.getLogger("freesora.service")
 MAINTENANCE_CODE, FEATURE_DISABLED_CODE = 455, 505
+# How much of an answer that is not the envelope the log keeps: a proxy's page, told in full
+# enough to recognise it, never in a message.
+LOGGED_BODY_CHARS = 2000
 # How resellers word "this model is gone" (OpenAI shut its Sora 2 API down on 2026-09-24).
 _MODEL_GONE = re.compile(
     r"retired|deprecated|discontinued|no longer (available|supported|offered)|not available|"
@@ -36,8 +43,7 @@ _MODEL_GONE = re.compile(
     re.IGNORECASE,
 )
 SHUTDOWN_NOTE = (
-    "OpenAI shut its Sora 2 API down on 2026-09-24; resellers may retire models or move their "
-    "names to other engines"
+    "OpenAI shut its Sora 2 API down on 2026-09-24: resellers may retire models or move them"
 )
 
 
@@ -49,6 +55,7 @@ def read_answer(status: int, content_type: str, text: str, *, task_id: str | Non
     except (ValueError, ValidationError, RecursionError):
         envelope = None
     if envelope is None:
+        _log_body(status, content_type, text, task_id)
         if 300 <= status < 400:
             raise ServiceError(
                 f"The service answered with a redirect (HTTP {status}). Redirects are not "
@@ -58,13 +65,15 @@ def read_answer(status: int, content_type: str, text: str, *, task_id: str | Non
                 task_id=task_id,
             )
         if 200 <= status < 300:
+            snippet = _snippet(text, content_type)
             raise unexpected_answer(
-                f"The service answered HTTP {status} with something that is not its JSON "
-                f"envelope ({_snippet(text, content_type)})",
+                f"the service answered HTTP {status} with something that is not its JSON "
+                f"envelope: {snippet}",
                 task_id,
                 status=status,
+                said=snippet,
             )
-        raise service_error(status, None, _snippet(text, content_type), task_id)
+        raise service_error(status, None, _snippet(text, content_type), task_id, page=True)
     if envelope.code != 0 or not 200 <= status < 300:
         raise service_error(status, envelope.code or None, envelope.message, task_id)
     return envelope
@@ -86,19 +95,40 @@ def parse_status(data: Any, task_id: str) -> TaskStatus:
 
 
 def unexpected_answer(
-    what: str, task_id: str | None, *, status: int | None = None
+    what: str, task_id: str | None, *, status: int | None = None, said: str | None = None
 ) -> UnexpectedResponseError:
-    """An answer the pack cannot read, with the way back to the task when there is one."""
+    """An answer the pack cannot read (`what` happened, in lower case), with the way back to the
+    task when there is one."""
     hint = f" {resume_hint(task_id)}" if task_id else ""
-    return UnexpectedResponseError(f"{what}.{hint}", status=status, task_id=task_id)
+    return UnexpectedResponseError(
+        f"{what[:1].upper()}{what[1:]}.{hint}", status=status, task_id=task_id, said=said, what=what
+    )
 
 
-def service_error(status: int, code: int | None, message: str, task_id: str | None) -> ServiceError:
-    """The error for a refusal, with the service's own words and what to do next."""
+def service_error(
+    status: int, code: int | None, message: str, task_id: str | None, *, page: bool = False
+) -> ServiceError:
+    """The error for a refusal, with the service's own words and what to do next (`page`: the
+    words are what the pack saw instead, an answer that is not the envelope)."""
     which = code or status
-    said = f"{message} (" if message else "("
-    said += f"HTTP {status}" + (f", code {code})" if code else ")")
-    kwargs: dict[str, Any] = {"status": status, "code": code, "task_id": task_id}
+    own = shortened(" ".join(message.split()), SAID_MAX_CHARS)
+    if own != message and not page:  # the whole of it, for whoever reads the log
+        logger.info("the service said (HTTP %s, code %s): %s", status, code, message)
+    http = f"HTTP {status}" + (f", code {code}" if code else "")
+    said = f"{own} ({http})" if own else f"({http})"
+    if page:
+        what = f"the service answered HTTP {status} with {own}"
+    elif own:
+        what = f'the service answered "{own}" ({http})'
+    else:
+        what = f"the service answered {http}"
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "task_id": task_id,
+        "said": None if page else own or None,
+        "what": what,
+    }
     unavailable = _unavailable(code, message, said, task_id, kwargs)
     if unavailable is not None:
         return unavailable
@@ -138,22 +168,37 @@ def _unavailable(
     if code == FEATURE_DISABLED_CODE:
         return ServiceUnavailableError(
             f"The service has disabled this feature: {said}. Choose another model or check the "
-            f"service's announcements ({SHUTDOWN_NOTE}).{nothing}",
+            f"service's announcements. {SHUTDOWN_NOTE}.{nothing}",
             **kwargs,
         )
     gone = "model" in message.lower() and _MODEL_GONE.search(message)
     if code not in (None, 401, 402, 429, 500, 502, 503, 504) and gone:
         return ModelUnavailableError(
             f"The service says this model is not available: {said}. Choose another model "
-            f"(see the service's model list; {SHUTDOWN_NOTE}).{nothing}",
+            f"from the service's model list. {SHUTDOWN_NOTE}.{nothing}",
             **kwargs,
         )
     return None
 
 
+def _log_body(status: int, content_type: str, text: str, task_id: str | None) -> None:
+    """The whole story of an answer that is not the envelope, for the log: messages say only
+    what it was (`_snippet`)."""
+    flat = " ".join(text.split())
+    about = f" about task {task_id}" if task_id else ""
+    logger.info(
+        "the service answered HTTP %s%s with %s (%d characters): %s",
+        status,
+        about,
+        content_type or "no content type",
+        len(text),
+        flat[:LOGGED_BODY_CHARS],
+    )
+
+
 def _snippet(text: str, content_type: str) -> str:
     """A short, safe description of a body that is not JSON (often a proxy's HTML page)."""
     if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
-        return "an HTML page, likely from a proxy in front of the service"
+        return "an HTML page, likely from a proxy"
     flat = " ".join(text.split())
-    return repr(flat[:120]) if flat else "an empty body"
+    return repr(shortened(flat, 120)) if flat else "an empty body"

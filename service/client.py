@@ -143,7 +143,7 @@ class FreeSoraClient:
         problem = task_id_problem(task_id)
         if problem is not None:  # paid, but not an id the pack can collect: never a resend
             raise outcome_unknown(
-                f"the service said ok but {UNUSABLE_ID} ({problem}): {shown_id(task_id)}",
+                f"the service said ok but {UNUSABLE_ID}, {shown_id(task_id)}: {problem}",
                 UNUSABLE_ID_HELP,
             )
         return task_id

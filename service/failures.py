@@ -8,18 +8,23 @@ import asyncio
 
 import aiohttp
 
-from ..errors import CreateOutcomeUnknownError, FreeSoraError, ServiceError, TransportError
+from ..errors import CreateOutcomeUnknownError, FreeSoraError, TransportError, shortened
 from .retry import Outcome, nothing_created
 
+# How much of a network library's own words a message repeats (the log keeps the rest).
+EXCEPTION_TEXT_CHARS = 80
+# What happened, at most, in a message that must still say what to do.
+WHAT_MAX_CHARS = 300
 MAY_EXIST_HELP = (
-    "A task may have been created and charged, so it was NOT sent again (a second create is a "
-    "second charge). Look for it in your task history on the service (or with `freesora tasks`) "
-    "before you run this again."
+    "A task may exist and may have been charged, so it was not sent again: a second create is "
+    "a second charge. Look for it in your task history on the service before you run this again."
 )
 
 
 def gave_up(exc: FreeSoraError, attempts: int) -> FreeSoraError:
-    exc.message = f"{exc.message} - still failing after {attempts} tries; try again later"
+    said = exc.message.rstrip()
+    said += "" if said.endswith((".", "…")) else "."
+    exc.message = f"{said} Still failing after {attempts} tries: try again later."
     return exc
 
 
@@ -34,6 +39,7 @@ def transport_error(
         f"Could not reach the service{where} ({detail}). Check your network, proxy "
         "(HTTPS_PROXY) and FREESORA_BASE_URL, then try again.",
         task_id=task_id,
+        what=f"could not reach the service ({detail})",
     )
 
 
@@ -42,24 +48,30 @@ def final_error(exc: FreeSoraError, outcome: Outcome, idempotent: bool) -> FreeS
     (`retry.RULES`: not proven refused), an unknown outcome; else the service's own error."""
     if idempotent or nothing_created(outcome):
         return exc
-    if isinstance(exc, ServiceError):
-        return outcome_unknown(f"the service answered an error ({exc})")
-    return outcome_unknown(str(exc))
+    return outcome_unknown(exc.what or _lowered(exc.message))
 
 
 # A created task the pack cannot collect: `freesora tasks adopt` and Video Result refuse the id.
 UNUSABLE_ID = "returned a task id the pack cannot use"
 UNUSABLE_ID_HELP = (
-    "A task may exist and be charged, so it was NOT sent again; the pack cannot collect or adopt "
-    "a task by such an id: contact the service with the id shown. `freesora tasks forget` on its "
-    "take lets this request be created again (a new charge)."
+    "A task may exist and may have been charged, so it was not sent again; the pack cannot "
+    "collect or adopt a task by such an id: contact the service with the id shown."
 )
 
 
 def outcome_unknown(what: str, help_text: str = MAY_EXIST_HELP) -> CreateOutcomeUnknownError:
+    """A create that may have made a task; `what` happened, in a few words (`error.what`)."""
+    said = shortened(what, WHAT_MAX_CHARS)
+    said += "" if said.endswith("…") else "."
     return CreateOutcomeUnknownError(
-        f"The create request's outcome is unknown: {what}. {help_text}"
+        f"The create's outcome is unknown: {said} {help_text}", what=what
     )
+
+
+def _lowered(message: str) -> str:
+    """A message as the part of another: its first letter small, its full stop gone."""
+    text = message.strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def describe_exception(exc: BaseException, seconds: float) -> str:
@@ -68,5 +80,5 @@ def describe_exception(exc: BaseException, seconds: float) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):
         # Its text names the URL it asked, a proxy's with its user and password: not shown.
         return f"{type(exc).__name__}: HTTP {exc.status} {exc.message}".rstrip()
-    text = str(exc).strip()
+    text = shortened(" ".join(str(exc).split()), EXCEPTION_TEXT_CHARS)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

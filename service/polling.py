@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from ..errors import (
+    SAID_MAX_CHARS,
     FreeSoraError,
     ServiceError,
     TaskCancelledError,
@@ -23,6 +24,7 @@ from ..errors import (
     TransportError,
     UnexpectedResponseError,
     WaitCancelledError,
+    shortened,
 )
 from ..schemas import TaskState, TaskStatus
 from ..schemas.models import WAIT_TIMEOUT_DEFAULT_S
@@ -63,10 +65,11 @@ def poll_interval(elapsed_s: float) -> float:
     return 15.0
 
 
-def resume_hint(task_id: str) -> str:
+def resume_hint(task_id: str, flags: str = "") -> str:
+    """How to pick the task up later; `flags` select the journal its end goes to."""
     return (
         f"Task {task_id} may still finish: paste its id into the task_id of a Sora 2 Video "
-        f"Result node later, or run `freesora wait {task_id}` (no new credits are spent)."
+        f"Result node later, or run `freesora wait {task_id}{flags}` (no new credits are spent)."
     )
 
 
@@ -81,20 +84,23 @@ async def wait_for_task(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     clock: Callable[[], float] = time.monotonic,
     first_pause_s: float = 0.0,
+    resume_flags: str = "",
 ) -> TaskStatus:
     """Poll until the task succeeds (returned) or ends otherwise (raised).
 
     `first_pause_s` waits (stoppable, within the deadline) before the first call: a backoff.
+    `resume_flags` (" --journal PATH") complete the `freesora wait` a message names.
     """
     cancel = should_cancel or (lambda: False)
     waiter = _Waiter(task_id, timeout_s, cancel, sleep or client.sleep, clock)
+    waiter.resume_flags = resume_flags
     await waiter.pause(first_pause_s)
     while True:
         status = await waiter.poll(client)
         if status is not None:
             if on_progress is not None:
                 on_progress(status, waiter.elapsed())
-            if _finished(status, task_id):
+            if _finished(status, task_id, resume_flags):
                 return status
         await waiter.pause(
             interval_s if interval_s is not None else poll_interval(waiter.elapsed())
@@ -146,13 +152,13 @@ def not_asked(task_id: str, exc: FreeSoraError) -> TransportError:
     )
 
 
-def _finished(status: TaskStatus, task_id: str) -> bool:
+def _finished(status: TaskStatus, task_id: str, flags: str = "") -> bool:
     """True when done; raises for every other end. A URL alone is not done: only `succeeded`."""
     if status.state is TaskState.SUCCEEDED:
         return status.video_url is not None  # no URL yet: poll again (bounded by the deadline)
     if status.state is TaskState.FAILED:
         refund = _REFUND_TEXT[status.credits_refunded]
-        reason = status.reason or "no reason given"
+        reason = shortened(status.reason or "no reason given", SAID_MAX_CHARS)
         raise TaskFailedError(
             f"Task {task_id} failed: {reason} ({refund}).",
             task_id=task_id,
@@ -168,8 +174,9 @@ def _finished(status: TaskStatus, task_id: str) -> bool:
         )
     if status.state is TaskState.UNKNOWN:
         raise UnexpectedResponseError(
-            f"The service reported status {status.raw_status!r} for task {task_id}, which this "
-            f"pack does not know. {resume_hint(task_id)}",
+            f"The service reported status {shortened(repr(status.raw_status), 80)} for task "
+            f"{task_id}, which this "
+            f"pack does not know. {resume_hint(task_id, flags)}",
             task_id=task_id,
         )
     return False
@@ -204,6 +211,7 @@ class _Waiter:
         self.start = clock()
         self.last_error: str | None = None
         self.unreadable = 0
+        self.resume_flags = ""
 
     def elapsed(self) -> float:
         return self.clock() - self.start
@@ -221,7 +229,7 @@ class _Waiter:
             self.unreadable = self.unreadable + 1 if isinstance(exc, UnexpectedResponseError) else 0
             if self.unreadable >= MAX_UNREADABLE_IN_A_ROW:
                 raise
-            self.last_error = str(exc)
+            self.last_error = exc.what or shortened(exc.message, SAID_MAX_CHARS)
             return None
         self.unreadable = 0
         return status
@@ -236,14 +244,15 @@ class _Waiter:
     def check(self) -> None:
         if self.should_cancel():
             raise WaitCancelledError(
-                f"Stopped waiting for task {self.task_id}. {resume_hint(self.task_id)}",
+                f"Stopped waiting for task {self.task_id}. "
+                f"{resume_hint(self.task_id, self.resume_flags)}",
                 task_id=self.task_id,
             )
         if self.elapsed() >= self.timeout_s:
-            last = f" Last problem: {self.last_error}" if self.last_error else ""
+            last = f" Last problem: {self.last_error.rstrip('.')}." if self.last_error else ""
             raise TaskTimeoutError(
                 f"Task {self.task_id} did not finish within {self.timeout_s:g} s. "
-                f"{resume_hint(self.task_id)}{last}",
+                f"{resume_hint(self.task_id, self.resume_flags)}{last}",
                 task_id=self.task_id,
             )
 

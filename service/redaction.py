@@ -71,9 +71,11 @@ class Redactor:
         return text if clean == parsed else json.dumps(clean)
 
     def error(self, exc: FreeSoraError) -> FreeSoraError:
-        """`exc` with the key taken out of its message (what every display reads)."""
+        """`exc` with the key taken out of its message and its parts (what every display reads)."""
         exc.message = self.text(exc.message)
         exc.args = (exc.message,)
+        exc.said = None if exc.said is None else self.text(exc.said)
+        exc.what = None if exc.what is None else self.text(exc.what)
         return exc
 
     def _value(self, value: Any) -> Any:

@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import Any, Protocol
 
-from ...errors import LedgerError
+from ...errors import LedgerError, shortened
 from ..contract import (
     NOT_SENT,
     PASTED,
@@ -26,6 +26,8 @@ from .journal import JournalFile, logger
 from .locks import TakeLocks
 
 KEEP_HINT = "paste it into Video Result to collect it"
+# A take's reason as the journal keeps it: what happened, never a whole page.
+REASON_MAX_CHARS = 300
 
 
 def void_unsent_record(file: JournalFile, key: str) -> None:
@@ -72,10 +74,10 @@ class FileClaim:
         await self._settle({"event": "created", "task_id": task_id}, task_id)
 
     async def refused(self, reason: str) -> None:
-        await self._settle({"event": "refused", "reason": reason[:300]})
+        await self._settle({"event": "refused", "reason": shortened(reason, REASON_MAX_CHARS)})
 
     async def unknown(self, reason: str) -> None:
-        await self._settle({"event": "unknown", "reason": reason[:300]})
+        await self._settle({"event": "unknown", "reason": shortened(reason, REASON_MAX_CHARS)})
 
     async def release(self) -> None:
         if not self._settled:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...config import fsync_folder, write_private
 from ...errors import LedgerError
+from ..commands import journal_flags
 from ..contract import Entry
 from . import index_cache
 from .index import Index, ReadLines
@@ -165,10 +166,11 @@ class JournalFile:
             _REPORTED[self.path] = self.index.damaged_lines
             logger.warning(
                 "FreeSora task journal %s: %d damaged line(s) skipped (%s); every other record "
-                "is used. `freesora tasks compact` rewrites it without them.",
+                "is used. `freesora tasks compact %s` rewrites it without them.",
                 self.path,
                 self.index.damaged_lines,
                 "; ".join(self.index.damage),
+                journal_flags(self.path),
             )
 
     # --- writing ---------------------------------------------------------------------------

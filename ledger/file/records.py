@@ -289,7 +289,7 @@ def _carried(index: Index, record: dict[str, Any], at: int | None) -> None:
     if row is not None:
         index.summary[row] = sys.intern(_text(record, "summary", required=False) or "")
         before = index.reason[row]
-        index.reason[row] = f"{CARRIED_REASON}: {before}" if before else CARRIED_REASON
+        index.reason[row] = f"{before}; {CARRIED_REASON}" if before else CARRIED_REASON
 
 
 def _settled(state: TakeState) -> Any:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ...config import write_private
 from ...errors import LedgerError
+from ..commands import journal_flags
 from .journal import JournalFile, logger
 from .records import keyed_record
 
@@ -116,23 +117,23 @@ def rekey(file: JournalFile) -> str:
 
 
 def _missing(file: JournalFile) -> LedgerError:
-    where = secret_path(file.path)
     return LedgerError(
-        f"the task journal {file.path} holds takes, but its secret {where} is missing (was the "
-        "journal copied or restored without it?). With a new secret every earlier take would be "
-        f"created and paid again, so nothing is sent. Put {where.name} back beside the journal "
-        f"(from where the journal came from, or a backup). Or, to go on with a new secret "
-        f"knowingly, run `{REKEY}` with FREESORA_JOURNAL={file.path}: the tasks stay listed and "
-        "collectable, but earlier takes run again are created and paid again."
+        f"the task journal's secret {secret_path(file.path)} is missing, yet the journal holds "
+        "takes: with a new secret every earlier take would be paid again, so nothing is sent. "
+        "Put it back from where the journal came from or a backup; or, to go on knowingly "
+        f"(earlier takes run again are paid again), run `{_rekey(file)}`."
     )
 
 
 def _foreign(file: JournalFile) -> LedgerError:
-    where = secret_path(file.path)
     return LedgerError(
-        f"{where} is not the secret of the task journal {file.path} (the journal was made with "
-        "another one: copied over another journal, or its secret replaced?). With it every "
-        "earlier take would be created and paid again, so nothing is sent. Put the journal's "
-        f"own {where.name} back beside it, or keep the two journals in folders of their own. Or, "
-        f"to go on with this secret knowingly, run `{REKEY}` with FREESORA_JOURNAL={file.path}."
+        f"{secret_path(file.path)} is not the secret of the task journal beside it, so nothing is "
+        "sent: with it every earlier take would be paid again. Put the journal's own secret back, "
+        "or keep the two journals in folders of their own; or, to go on knowingly, run "
+        f"`{_rekey(file)}`."
     )
+
+
+def _rekey(file: JournalFile) -> str:
+    """The rekey command, as typed from any folder."""
+    return f"{REKEY} {journal_flags(file.path)}"

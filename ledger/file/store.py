@@ -30,6 +30,7 @@ from typing import Any
 
 from ...schemas.pricing import BUDGET_WINDOW_S
 from ..budget import REFUNDABLE
+from ..commands import journal_flags
 from ..contract import (
     MIN_TAKE_PREFIX,
     PASTED,
@@ -260,7 +261,7 @@ class FileLedger:
                 found = [key for key in map(unpack, index.rows) if _named(key, prefix)]
             else:
                 found = []
-        return one_take(prefix, found, f"the journal {self.path}")
+        return one_take(prefix, found, f"the journal {self.path}", journal_flags(self.path))
 
     async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:
         known = await self.find_task(task_id)
@@ -346,8 +347,8 @@ def _named(key: str, prefix: str) -> bool:
 
 
 def orphan_reason(entry: Entry) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created_at))
-    return f"sent at {when}; the process stopped before the service's answer was recorded"
+    """Why a SENDING take whose claimant is gone reads as unknown (when: its `created_at`)."""
+    return "its process stopped before the answer was recorded"
 
 
 __all__ = ["FileLedger", "logger", "orphan_reason", "shared_file_ledger"]

@@ -33,10 +33,8 @@ from .locks import ORPHAN, advisory_key
 from .schema import DB_NOW, STARTED_WHEN_QUEUED
 
 SELECT = f"SELECT t.*, {ORPHAN} AS orphan FROM freesora.takes t"
-DIED_SENDING = (
-    "the worker that sent this create stopped before the service's answer was recorded: "
-    "a task may exist and be charged"
-)
+# Short: the unknown outcome's message says what follows (a task may exist and be charged).
+DIED_SENDING = "its worker stopped before the answer was recorded"
 DIED_WAITING = "its worker stopped while waiting for a slot; nothing was sent"
 FINISHED = tuple(s.value for s in TakeState if s.finished)
 

@@ -49,7 +49,7 @@ def test_a_profile_whose_journal_is_a_copy_without_its_secret_never_creates_agai
         refused = run_same(comfy, graph)
         assert refused["status"]["status_str"] == "error"
         said = error_text(refused)
-        assert f"its secret {copy}.secret is missing" in said
+        assert f"secret {copy}.secret is missing" in said
         assert "freesora tasks rekey" in said
         assert creates(sandbox) == before, "a copied journal paid again for an earlier take"
         assert not copy.with_name("tasks.jsonl.secret").exists()

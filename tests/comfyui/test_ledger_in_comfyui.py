@@ -206,5 +206,5 @@ def test_comfyui_killed_mid_create_never_creates_the_take_again(
     told = error_text(entry)
     assert MAY_BE_CHARGED in told
     assert "freesora tasks adopt" in told
-    assert "the process stopped before the service's answer was recorded" in told
+    assert "its process stopped before the answer was recorded" in told
     assert sandbox.call(lambda s: len(s.received.creates)) == before[0] + 1

@@ -84,7 +84,7 @@ async def test_kill_9_mid_create_then_the_same_seed_is_not_created_again(cli: Cl
     code, out, err = await cli.run(*CREATE)
     assert code == 1, err
     assert "may have been charged" in err
-    assert "the process stopped before the service's answer was recorded" in err
+    assert "its process stopped before the answer was recorded" in err
     assert "freesora tasks adopt" in err
     assert len(cli.sandbox.received.creates) == 1  # not sent again
     [task_id] = list(cli.sandbox.tasks)

@@ -21,7 +21,8 @@ async def test_a_journal_without_its_secret_sends_nothing_until_restored_or_reke
     secret.unlink()  # restored from a backup that had only tasks.jsonl
     refused = await cli(*CREATE)
     assert refused.code == 1
-    assert f"its secret {secret} is missing" in refused.err
+    assert f"secret {secret} is missing" in refused.err
+    assert f"freesora tasks rekey --journal {journal}`" in refused.err  # works as typed
     assert "freesora tasks rekey" in refused.err
     assert "Traceback" not in refused.err
     assert len(cli.sandbox.received.creates) == 1  # nothing sent, nothing paid again

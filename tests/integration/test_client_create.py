@@ -119,8 +119,8 @@ async def test_an_unclear_answer_to_a_create_is_never_resent(
     harness.sandbox.faults.add("create", kind, **params)
     with pytest.raises(CreateOutcomeUnknownError) as info:
         await harness.client.create(text_request())
-    assert "may have been created" in str(info.value)
-    assert "NOT sent again" in str(info.value)
+    assert "may exist and may have been charged" in str(info.value)
+    assert "not sent again" in str(info.value)
     assert len(harness.sandbox.received.creates) == 1
     assert harness.clock.sleeps == []
 
@@ -130,7 +130,7 @@ async def test_a_hang_up_after_sending_is_not_resent_whether_or_not_the_task_exi
     harness: Harness, kind: str, tasks: int
 ) -> None:
     harness.sandbox.faults.add("create", kind)
-    with pytest.raises(CreateOutcomeUnknownError, match="may have been created"):
+    with pytest.raises(CreateOutcomeUnknownError, match="may exist and may have been charged"):
         await harness.client.create(text_request())
     assert len(harness.sandbox.received.creates) == 1
     assert len(harness.sandbox.tasks) == tasks

@@ -92,7 +92,7 @@ async def test_an_unknown_outcome_is_journaled_and_blocks_a_blind_resend(
     assert str(journal.path) in str(first.value)
     [record] = await oldest_first(journal)
     assert record.state.value == "unknown"
-    with pytest.raises(CreateOutcomeUnknownError, match="change the seed"):
+    with pytest.raises(CreateOutcomeUnknownError, match="not sent again"):
         await submit_tasks(harness.client, planned(), ledger=journal, seed=9)
     assert len(harness.sandbox.received.creates) == 1
     [other] = await submit_tasks(harness.client, planned(), ledger=journal, seed=10)
@@ -155,7 +155,7 @@ async def test_in_a_batch_a_possible_charge_is_reported_before_a_plain_refusal(
     client = harness.client_with(max_concurrent_creates=1)
     with pytest.raises(CreateOutcomeUnknownError) as info:
         await submit_tasks(client, batch, ledger=journal, seed=1)
-    assert "may have been created" in str(info.value)
+    assert "may exist and may have been charged" in str(info.value)
     assert "2 of 3 tasks could not be created" in str(info.value)
     assert str(journal.path) in str(info.value)
     states = sorted(r.state.value for r in await oldest_first(journal))

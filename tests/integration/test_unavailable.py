@@ -109,6 +109,6 @@ async def test_a_retired_model_under_a_code_the_pack_does_not_know_may_still_be_
     with pytest.raises(CreateOutcomeUnknownError) as caught:
         await submit_tasks(harness.client, [PlannedTask(REQUEST)], ledger=ledger, seed=1)
     assert message in str(caught.value)
-    assert "may have been created" in str(caught.value)
+    assert "may exist and may have been charged" in str(caught.value)
     assert len(harness.sandbox.received.creates) == 1
     assert [entry.state for entry in await ledger.entries()] == [TakeState.UNKNOWN]

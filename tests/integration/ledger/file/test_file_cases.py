@@ -141,14 +141,14 @@ async def test_an_unknown_outcome_blocks_only_its_slot_of_the_batch(
         await submit_tasks(client, batch, ledger=ledger, seed=1)
     await harness.sandbox.drain()
     assert len(harness.sandbox.tasks) == 3
-    assert "may have been created" in str(info.value)
+    assert "may exist and may have been charged" in str(info.value)
     [lost] = [e for e in await ledger.entries() if e.state is TakeState.UNKNOWN]
     with pytest.raises(CreateOutcomeUnknownError) as blocked:
         await submit_tasks(client, batch, ledger=ledger, seed=1)
     message = str(blocked.value)
     assert f"Slot {lost.slot + 1}:" in message
     assert "may have been charged" in message
-    for way_out in ("freesora tasks adopt", "Video Result", "freesora tasks forget", "seed"):
+    for way_out in ("freesora tasks adopt", "FreeSora tab", "freesora tasks forget", "seed"):
         assert way_out in message
     assert len(harness.sandbox.received.creates) == 3  # the others reused, the lost not resent
     await ledger.forget(lost.take_key[:12])

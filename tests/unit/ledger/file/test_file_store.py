@@ -235,7 +235,7 @@ async def test_a_process_killed_mid_create_leaves_an_unknown_take_never_resent(
     ledger = FileLedger(path)
     [entry] = await ledger.entries()
     assert entry.state is TakeState.UNKNOWN
-    assert "the process stopped before the service's answer was recorded" in (entry.reason or "")
+    assert "its process stopped before the answer was recorded" in (entry.reason or "")
     decision = await ledger.claim(take(), model=MODEL)
     assert decision.claim is None
     assert decision.earlier is not None
