@@ -79,12 +79,20 @@ export function renderInbox(container) {
   const spent = el("div", { style: { fontSize: "0.85em" }, dataset: { freesora: "spent" } });
   const more = button(t("inbox.more", "More"), null, "more");
   more.style.display = "none";
+  // Loads overlap (the first render, Refresh, the takes section after a run): only the newest
+  // reset's page is shown, or two pages would both be appended and every row listed twice.
+  let generation = 0;
   const load = async (reset) => {
-    if (reset) offset = 0;
+    if (reset) {
+      offset = 0;
+      generation += 1;
+    }
+    const mine = generation;
     const { credits, unpriced } = graphEstimate();
     const unknown = unpriced.length ? t("inbox.batchUnknown", ", batch unknown for {nodes}", { nodes: unpriced.join(", ") }) : "";
     cost.textContent = t("inbox.workflowCost", "This workflow: ≈ {credits} credits per run (estimate){unknown}.", { credits: credits.toLocaleString("en-US"), unknown });
     const answer = await tasks(PAGE, offset);
+    if (mine !== generation) return;
     if (!answer.ok) {
       info.textContent = answer.data.error ?? t("inbox.unavailable", "The task list is unavailable (HTTP {status}).", { status: answer.status });
       return;
