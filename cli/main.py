@@ -66,7 +66,10 @@ def run_command(argv: list[str] | None) -> int:
             return run_key(args)
         return asyncio.run(_closing_databases(COMMANDS[args.command](args)))
     except InvalidRequestError as exc:
-        said = flag_message(str(exc), exc.field) if args.command == "create" else str(exc)
+        if args.command != "create":  # a take or id the command was given: no request to send
+            print(f"freesora {args.command}: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        said = flag_message(str(exc), exc.field)
         print(f"freesora: invalid request: {said} (nothing was sent)", file=sys.stderr)
         return EXIT_INVALID
     except ConfigError as exc:  # a key, profile or setting to fix before anything can be sent

@@ -231,6 +231,17 @@ async def test_tasks_adopt_and_forget_name_what_they_did_and_refuse_unknown_take
     assert "tasks adopt takes TAKE TASK_ID" in wrong.err
 
 
+async def test_a_tasks_mistake_is_worded_as_the_commands_not_as_a_request_to_the_service(
+    cli: Cli,
+) -> None:
+    for args in (["forget", "0123456789ab"], ["adopt", "only-one-name"]):
+        ran = await cli("tasks", *args)
+        assert ran.code == 2
+        assert ran.err.startswith("freesora tasks: "), ran.err
+        assert "invalid request" not in ran.err and "nothing was sent" not in ran.err
+        assert len(ran.err.strip().splitlines()) == 1
+
+
 async def test_the_sandbox_command_serves_the_service_on_the_port_asked(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
