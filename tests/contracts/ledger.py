@@ -171,6 +171,25 @@ class LedgerContract:
             [made] = [e for e in await reader.entries() if e.task_id is not None]
             assert (made.task_id, made.state) == ("t1", TakeState.CREATED)
 
+    async def test_forget_releases_only_an_unknown_take_and_a_created_one_is_never_sent_again(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await make_ledger()
+        await create(ledger, take(slot=0), "t1")
+        refused = await ledger.claim(take(slot=1), model=MODEL)
+        assert refused.claim is not None
+        await refused.claim.refused("invalid prompt")
+        for slot, state in ((0, TakeState.CREATED), (1, TakeState.REFUSED)):
+            with pytest.raises(InvalidRequestError, match=f"is {state.value}, not waiting"):
+                await ledger.forget(take(slot=slot).key)
+        for reader in (ledger, await make_ledger()):
+            [made] = [e for e in await reader.entries() if e.slot == 0]
+            assert (made.state, made.task_id) == (TakeState.CREATED, "t1")
+        reused = await ledger.claim(take(slot=0), model=MODEL)
+        assert reused.claim is None  # the created task is collected, never created again
+        assert reused.earlier is not None
+        assert reused.earlier.task_id == "t1"
+
     async def test_forgetting_a_pasted_id_drops_it_and_pasting_it_again_lists_it_again(
         self, make_ledger: MakeLedger
     ) -> None:
