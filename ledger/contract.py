@@ -119,14 +119,13 @@ def not_waiting(take_key: str, state: TakeState) -> InvalidRequestError:
     )
 
 
-def still_sending(take_key: str, task_id: str | None = None) -> AdoptRefusedError:
-    """A decision refused before the take's lock is asked for: a SENDING take outside that lock
-    is a live claimant's (a store shows an orphaned one as UNKNOWN), whose create settles it."""
-    return AdoptRefusedError(
+def still_sending(take_key: str) -> str:
+    """Why a decision is refused before the take's lock is asked for: a SENDING take outside
+    that lock is a live claimant's (`named_take` shows an orphaned one as UNKNOWN), whose create
+    settles it; waiting for the lock would wait for that create."""
+    return (
         f"take {shown_take(take_key)}: this take's create is still in progress; wait for it, "
-        "then look again. Nothing was changed.",
-        reason="not_unknown",
-        task_id=task_id,
+        "then look again. Nothing was changed."
     )
 
 

@@ -306,3 +306,45 @@ async def test_forgetting_a_given_id_drops_it_and_forgetting_a_take_allows_a_new
     assert released.state is TakeState.FORGOTTEN
     assert "creates a new task" in fs.forgotten_text(released)
     assert listed == [(take, None)]
+
+
+# --- A take whose create is still in progress, or whose task was created --------------------
+
+
+async def test_adopt_and_forget_of_a_take_still_being_created_are_refused_at_once(
+    harness: Harness, tmp_path: Path
+) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    async with facade(harness, journal) as fs:
+        found = await harness.client.create(build_create_request(model=MODEL, prompt="A kite"))
+        live = Take(account="a", request="r" * 64, seed=1)
+        decision = await fs.ledger.claim(live, model=MODEL)  # its create is under way
+        assert decision.claim is not None
+        asked = len(harness.sandbox.received.status_calls)
+        before = journal_text(journal)
+        with pytest.raises(AdoptRefusedError, match="still in progress; wait for it") as no:
+            await fs.adopt(live.key[:12], found)
+        assert no.value.reason == "not_unknown"
+        with pytest.raises(InvalidRequestError, match="still in progress; wait for it"):
+            await fs.forget(live.key[:12])
+        assert journal_text(journal) == before
+        assert len(harness.sandbox.received.status_calls) == asked  # the service not asked
+        await decision.claim.created("t-its-own")  # the create settles its own take
+        entry = await fs.ledger.named_take(live.key)
+    assert (entry.state, entry.task_id) == (TakeState.CREATED, "t-its-own")
+
+
+async def test_forget_refuses_a_take_whose_task_was_created_so_it_is_never_created_again(
+    harness: Harness, tmp_path: Path
+) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    async with facade(harness, journal) as fs:
+        [made] = await fs.create(planned(), seed=1)
+        [entry] = await fs.tasks()
+        before = journal_text(journal)
+        with pytest.raises(InvalidRequestError, match="is created, not waiting for a decision"):
+            await fs.forget(entry.take_key[:12])
+        assert journal_text(journal) == before
+        [again] = await fs.create(planned(), seed=1)
+    assert (again.reused, again.task_id) == (True, made.task_id)
+    assert harness.sandbox.tasks_created == 1
