@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings, load_settings
-from .errors import AdoptRefusedError, InvalidRequestError
+from .errors import AdoptRefusedError, ConfigError, InvalidRequestError
 from .ledger import (
     PASTED,
     Entry,
@@ -289,6 +289,7 @@ class FreeSora:
                 still_sending(entry.take_key), reason="not_unknown", task_id=task_id
             )
         adoptable(entry.take_key, entry.state, task_id)
+        await self._sent_with_this_key(entry)
         holder = await self.ledger.find_task(task_id)
         if holder is not None and holder.take_key not in (entry.take_key, PASTED + task_id):
             raise task_held_elsewhere(task_id, holder.take_key)
@@ -301,6 +302,28 @@ class FreeSora:
                 task_id=task_id,
             )
         return await self.ledger.adopt(entry.take_key, task_id)
+
+    async def _sent_with_this_key(self, entry: Entry) -> None:
+        """Only the key that sent a take can ask the service about its task (another account's
+        key is told it does not exist): a take of another account, as a journal shared by
+        several profiles holds, is refused (ConfigError) with the command that adopts it with
+        its own profile. An account is `profile:hash` (`ledger.account_id`); a take of no
+        recorded account is not checked."""
+        profile, _, _ = entry.account.rpartition(":")
+        key = self.settings.require_key()
+        if not profile or await self.ledger.account(self.settings.profile, key.reveal()) == (
+            entry.account
+        ):
+            return
+        from .ledger import journal_flags
+
+        shown = shown_take(entry.take_key)
+        raise ConfigError(
+            f"take {shown} was sent with the key of profile {profile}, not with this one: run "
+            f"`freesora tasks adopt {shown} TASK_ID {journal_flags(self.ledger, profile)}` with "
+            "that profile's key (its api_key, or FREESORA_API_KEY for the default profile). "
+            "Nothing was changed."
+        )
 
     async def forget(self, take: str, *, only_unknown: bool = False) -> Entry:
         """Release a take blocked by an unknown outcome: it may be created again. A pasted id

@@ -28,7 +28,7 @@ from ..errors import (
     UnknownProfileError,
 )
 from ..facade import FreeSora
-from ..ledger import Entry, Ledger, TakeState, journal_flags, shown_take, unknown_row, unknown_takes
+from ..ledger import Entry, Ledger, shown_take, unknown_row, unknown_takes
 from .guard import GuardedRoutes, caller_of, refusal
 
 if TYPE_CHECKING:
@@ -106,30 +106,19 @@ async def _facade(
 
 
 async def _settings_of(entry: Entry, ledger: Ledger, env: Mapping[str, str] | None) -> Settings:
-    """The settings of the profile whose account claimed `entry`: profiles that name no journal
-    of their own share the routes' one, so the tab lists takes of several accounts, and only
-    the take's own key can ask the service about its task. An account is `profile:hash`
-    (`ledger.account_id`); a profile gone from the config, or whose key changed since, is
-    refused with the command to run with the right key. A take not unknown (the facade refuses
-    it) or of no recorded account is left to the default profile."""
+    """The settings of the profile whose account sent `entry` (`ledger.account_id`: its
+    `profile:hash`): profiles that name no journal of their own share the routes' one, so the
+    tab lists takes of several accounts, and only the take's own key can ask the service about
+    its task. Else the default profile's, which the facade's adopt refuses for another
+    account's take, naming the command to run with that profile (gone, or its key changed)."""
     profile, _, _ = entry.account.rpartition(":")
-    if entry.state is not TakeState.UNKNOWN or not profile:
-        return load_settings(None, env)
-    try:
-        settings: Settings | None = load_settings(profile, env)
-    except UnknownProfileError:
-        settings = None  # gone from the config: refused below, as a changed key is
-    key = None if settings is None else settings.api_key
-    mine = key is not None and await ledger.account(profile, key.reveal()) == entry.account
-    if settings is not None and mine:
-        return settings
-    shown = shown_take(entry.take_key)
-    raise ConfigError(
-        f"take {shown} was sent with the key of profile {profile}, which no configured "
-        f"profile has now: run `freesora tasks adopt {shown} TASK_ID "
-        f"{journal_flags(ledger, profile)}` with that key (that profile's api_key, or "
-        "FREESORA_API_KEY for the default profile). Nothing was changed."
-    )
+    if profile:
+        with contextlib.suppress(UnknownProfileError):  # gone from the config
+            settings = load_settings(profile, env)
+            key = settings.api_key
+            if key is not None and await ledger.account(profile, key.reveal()) == entry.account:
+                return settings
+    return load_settings(None, env)
 
 
 def _sentence(text: str) -> str:

@@ -18,6 +18,7 @@ from freesora.config import ApiKey, Settings
 from freesora.create import PlannedTask
 from freesora.errors import (
     AdoptRefusedError,
+    ConfigError,
     CreateOutcomeUnknownError,
     InvalidRequestError,
     TaskNotFoundError,
@@ -348,3 +349,25 @@ async def test_forget_refuses_a_take_whose_task_was_created_so_it_is_never_creat
         [again] = await fs.create(planned(), seed=1)
     assert (again.reused, again.task_id) == (True, made.task_id)
     assert harness.sandbox.tasks_created == 1
+
+
+async def test_adopt_with_another_accounts_key_is_refused_naming_the_profile_that_sent_the_take(
+    harness: Harness, tmp_path: Path
+) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    work = Settings(harness.base_url, ApiKey(SANDBOX_KEY), "test", "work", journal=str(journal))
+    async with FreeSora.open(settings=work, policy=RetryPolicy(attempts=1)) as fs:
+        take, lost = await unknown_take(harness, fs)
+    other = Settings(harness.base_url, ApiKey(SANDBOX_KEY + "-b"), "test", journal=str(journal))
+    async with FreeSora.open(settings=other, policy=RetryPolicy(attempts=1)) as fs:
+        asked = len(harness.sandbox.received.status_calls)
+        before = journal_text(journal)
+        with pytest.raises(ConfigError, match="sent with the key of profile work") as no:
+            await fs.adopt(take[:12], lost)
+        assert journal_text(journal) == before
+        assert len(harness.sandbox.received.status_calls) == asked  # its key would not know it
+    command = f"freesora tasks adopt {take[:12]} TASK_ID --journal {journal} --profile work"
+    assert command in str(no.value)
+    async with FreeSora.open(settings=work, policy=RetryPolicy(attempts=1)) as fs:
+        adopted = await fs.adopt(take[:12], lost)  # as the command says: with its own key
+    assert adopted.task_id == lost
