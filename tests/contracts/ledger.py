@@ -45,6 +45,20 @@ async def lose(ledger: Ledger, one: Take) -> None:
     await decision.claim.unknown("timed out")
 
 
+# The takes `known_outcomes` records: slot 0 created (task "t1"), slot 1 refused.
+KNOWN = ((0, TakeState.CREATED), (1, TakeState.REFUSED))
+
+
+async def known_outcomes(make_ledger: MakeLedger) -> Ledger:
+    """A ledger whose two takes' outcomes are known (`KNOWN`): neither waits for a person."""
+    ledger = await make_ledger()
+    await create(ledger, take(slot=0), "t1")
+    refused = await ledger.claim(take(slot=1), model=MODEL)
+    assert refused.claim is not None
+    await refused.claim.refused("invalid prompt")
+    return ledger
+
+
 class LedgerContract:
     async def test_a_new_take_is_claimed_and_recorded_as_sending_before_the_create(
         self, make_ledger: MakeLedger
@@ -157,12 +171,8 @@ class LedgerContract:
     async def test_adopt_takes_only_an_unknown_take_and_changes_nothing_else(
         self, make_ledger: MakeLedger
     ) -> None:
-        ledger = await make_ledger()
-        await create(ledger, take(slot=0), "t1")
-        refused = await ledger.claim(take(slot=1), model=MODEL)
-        assert refused.claim is not None
-        await refused.claim.refused("invalid prompt")
-        for slot, state in ((0, TakeState.CREATED), (1, TakeState.REFUSED)):
+        ledger = await known_outcomes(make_ledger)
+        for slot, state in KNOWN:
             with pytest.raises(AdoptRefusedError, match=f"is {state.value}, not unknown") as no:
                 await ledger.adopt(take(slot=slot).key, "t-other")
             assert no.value.reason == "not_unknown"
@@ -174,12 +184,8 @@ class LedgerContract:
     async def test_forget_releases_only_an_unknown_take_and_a_created_one_is_never_sent_again(
         self, make_ledger: MakeLedger
     ) -> None:
-        ledger = await make_ledger()
-        await create(ledger, take(slot=0), "t1")
-        refused = await ledger.claim(take(slot=1), model=MODEL)
-        assert refused.claim is not None
-        await refused.claim.refused("invalid prompt")
-        for slot, state in ((0, TakeState.CREATED), (1, TakeState.REFUSED)):
+        ledger = await known_outcomes(make_ledger)
+        for slot, state in KNOWN:
             with pytest.raises(InvalidRequestError, match=f"is {state.value}, not waiting"):
                 await ledger.forget(take(slot=slot).key)
         for reader in (ledger, await make_ledger()):

@@ -255,12 +255,16 @@ def write_profiles(env: dict[str, str], profiles: dict[str, dict[str, str]]) -> 
     path.write_text(json.dumps({"profiles": profiles}), "utf-8")
 
 
-async def lost_by_profile(
-    env: dict[str, str], ledger: FileLedger, served: RunningSandbox, profile: str
+@pytest.fixture
+async def lost_by_work(
+    keyed_env: dict[str, str], ledger: FileLedger, served: RunningSandbox
 ) -> Lost:
-    """An unknown take sent with `profile`'s key; the service made its task for that key."""
+    """An unknown take sent with the key of a second profile, "work", which names no journal
+    and so shares the tab's; the service made its task for that key."""
+    work = {"api_key": "sk-sandbox-work", "base_url": served.base_url}
+    write_profiles(keyed_env, {"work": work})
     served.sandbox.faults.add("create", "reset_after")
-    fs = FreeSora(load_settings(profile, env), ledger)
+    fs = FreeSora(load_settings("work", keyed_env), ledger)
     try:
         with pytest.raises(CreateOutcomeUnknownError):
             await fs.create(planned(), seed=7)
@@ -272,11 +276,9 @@ async def lost_by_profile(
 
 
 async def test_a_take_sent_with_another_profiles_key_is_adopted_with_that_key(
-    tab: TestClient[Any, Any], keyed_env: dict[str, str], ledger: FileLedger, served: RunningSandbox
+    tab: TestClient[Any, Any], ledger: FileLedger, lost_by_work: Lost
 ) -> None:
-    work = {"api_key": "sk-sandbox-work", "base_url": served.base_url}
-    write_profiles(keyed_env, {"work": work})
-    lost = await lost_by_profile(keyed_env, ledger, served, "work")
+    lost = lost_by_work
     assert (await unknown(tab))["count"] == 1  # listed in the shared journal's tab
     resp = await tab.post(f"/freesora/takes/{lost.take}/adopt", json={"task_id": lost.task_id})
     body = await resp.json()
@@ -287,12 +289,15 @@ async def test_a_take_sent_with_another_profiles_key_is_adopted_with_that_key(
 
 
 async def test_a_take_whose_profile_is_gone_is_refused_with_the_command_to_adopt_it(
-    tab: TestClient[Any, Any], keyed_env: dict[str, str], ledger: FileLedger, served: RunningSandbox
+    tab: TestClient[Any, Any],
+    keyed_env: dict[str, str],
+    ledger: FileLedger,
+    served: RunningSandbox,
+    lost_by_work: Lost,
 ) -> None:
-    work = {"api_key": "sk-sandbox-work", "base_url": served.base_url}
-    write_profiles(keyed_env, {"work": work})
-    lost = await lost_by_profile(keyed_env, ledger, served, "work")
-    write_profiles(keyed_env, {"work": {**work, "api_key": "sk-sandbox-other"}})  # key changed
+    lost = lost_by_work
+    changed = {"api_key": "sk-sandbox-other", "base_url": served.base_url}
+    write_profiles(keyed_env, {"work": changed})  # the profile's key changed since
     asked = len(served.sandbox.received.status_calls)
     status, answer = await adopt_refused(tab, ledger, lost, lost.task_id)
     assert (status, answer["reason"]) == (400, "invalid"), answer
