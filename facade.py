@@ -24,17 +24,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings, load_settings
-from .errors import AdoptRefusedError, InvalidRequestError
+from .errors import AdoptRefusedError, ConfigError, InvalidRequestError
 from .ledger import (
     PASTED,
     Entry,
     Ledger,
     Spending,
+    TakeState,
     adoptable,
     close_databases,
+    forgettable,
     ledger_location,
+    not_waiting,
     open_ledger,
     shown_take,
+    still_sending,
     task_held_elsewhere,
 )
 
@@ -272,13 +276,20 @@ class FreeSora:
         the take unknown and the id held by no other take (AdoptRefusedError), then the service
         asked once: an id it does not know is TaskNotFoundError, a task of another model (where
         it says the model) AdoptRefusedError "wrong_model", and when it cannot be asked a
-        TransportError. The ledger checks the take and the id again as it records."""
+        TransportError. A take whose create is still in progress is refused at once
+        ("not_unknown"). The ledger checks the take and the id again under the take's lock as
+        it records (where a SENDING record is an orphan's, so unknown)."""
         from .schemas.task_id import clean_task_id
         from .service.polling import ask_known
 
         task_id = clean_task_id(task_id)
         entry = await self.ledger.named_take(take)
+        if entry.state is TakeState.SENDING:  # a live create's: its lock would wait for it
+            raise AdoptRefusedError(
+                still_sending(entry.take_key), reason="not_unknown", task_id=task_id
+            )
         adoptable(entry.take_key, entry.state, task_id)
+        await self._sent_with_this_key(entry)
         holder = await self.ledger.find_task(task_id)
         if holder is not None and holder.take_key not in (entry.take_key, PASTED + task_id):
             raise task_held_elsewhere(task_id, holder.take_key)
@@ -292,10 +303,41 @@ class FreeSora:
             )
         return await self.ledger.adopt(entry.take_key, task_id)
 
-    async def forget(self, take: str) -> Entry:
+    async def _sent_with_this_key(self, entry: Entry) -> None:
+        """Only the key that sent a take can ask the service about its task (another account's
+        key is told it does not exist): a take of another account, as a journal shared by
+        several profiles holds, is refused (ConfigError) with the command that adopts it with
+        its own profile. An account is `profile:hash` (`ledger.account_id`); a take of no
+        recorded account is not checked."""
+        profile, _, _ = entry.account.rpartition(":")
+        key = self.settings.require_key()
+        if not profile or await self.ledger.account(self.settings.profile, key.reveal()) == (
+            entry.account
+        ):
+            return
+        from .ledger import journal_flags
+
+        shown = shown_take(entry.take_key)
+        raise ConfigError(
+            f"take {shown} was sent with the key of profile {profile}, not with this one: run "
+            f"`freesora tasks adopt {shown} TASK_ID {journal_flags(self.ledger, profile)}` with "
+            "that profile's key (its api_key, or FREESORA_API_KEY for the default profile). "
+            "Nothing was changed."
+        )
+
+    async def forget(self, take: str, *, only_unknown: bool = False) -> Entry:
         """Release a take blocked by an unknown outcome: it may be created again. A pasted id
-        (no take: `Entry.take_key` starts with PASTED) is dropped from the list instead."""
-        return await self.ledger.forget(take)
+        (no take: `Entry.take_key` starts with PASTED) is dropped from the list instead, unless
+        `only_unknown` (the tab, which lists unknown takes only). Refused at once
+        (InvalidRequestError) for a take whose create is still in progress or whose outcome is
+        known; the ledger checks the take again under its lock as it records."""
+        entry = await self.ledger.named_take(take)
+        if entry.state is TakeState.SENDING:  # a live create's: its lock would wait for it
+            raise InvalidRequestError(still_sending(entry.take_key), field="take")
+        if only_unknown and entry.state is not TakeState.UNKNOWN:
+            raise not_waiting(entry.take_key, entry.state)
+        forgettable(entry.take_key, entry.state)
+        return await self.ledger.forget(entry.take_key)
 
     @staticmethod
     def adopted_text(entry: Entry) -> str:

@@ -90,15 +90,43 @@ def task_held_elsewhere(task_id: str, take_key: str) -> AdoptRefusedError:
 
 
 def adoptable(take_key: str, state: TakeState, task_id: str) -> None:
-    """An adoption resolves an unknown outcome only (a SENDING whose claimant is gone is one):
-    a take with a task, or one already ended, released or refused, keeps what it has."""
-    if state not in (TakeState.UNKNOWN, TakeState.SENDING):
+    """Under the take's lock: an adoption resolves an unknown outcome only (there a SENDING
+    record is one whose claimant is gone): a take with a task, or one already ended, released
+    or refused, keeps what it has."""
+    if not state.blocks_resend:
         raise AdoptRefusedError(
             f"take {shown_take(take_key)} is {state.value}, not unknown: only a take whose "
             f"outcome is unknown takes a task id. Nothing was changed.",
             reason="not_unknown",
             task_id=task_id,
         )
+
+
+def forgettable(take_key: str, state: TakeState) -> None:
+    """Under the take's lock: a take is released only while its outcome is unknown (there a
+    SENDING record is one whose claimant is gone), since a take whose task was created would
+    be created, and charged, again. A pasted id (no take behind it) is dropped whatever it is."""
+    if not (take_key.startswith(PASTED) or state.blocks_resend):
+        raise not_waiting(take_key, state)
+
+
+def not_waiting(take_key: str, state: TakeState) -> InvalidRequestError:
+    """A release refused: the take's outcome is known, so no person's decision is awaited."""
+    return InvalidRequestError(
+        f"take {shown_take(take_key)} is {state.value}, not waiting for a decision: only a "
+        "take whose outcome is unknown is released. Nothing was changed.",
+        field="take",
+    )
+
+
+def still_sending(take_key: str) -> str:
+    """Why a decision is refused before the take's lock is asked for: a SENDING take outside
+    that lock is a live claimant's (`named_take` shows an orphaned one as UNKNOWN), whose create
+    settles it; waiting for the lock would wait for that create."""
+    return (
+        f"take {shown_take(take_key)}: this take's create is still in progress; wait for it, "
+        "then look again. Nothing was changed."
+    )
 
 
 def dropped(entry: Entry) -> Entry:
@@ -215,7 +243,7 @@ class Entry:
     # Claimed when its prompt was queued, before the prompt ran (an optional record field).
     started_when_queued: bool = False
     # What the create asked for (`sent_request.read_request`), read back while the take blocks
-    # a resend (SENDING, UNKNOWN); None otherwise and for takes recorded before it was kept.
+    # a resend (SENDING, UNKNOWN); None otherwise and for records without `request`.
     request: dict[str, Any] | None = None
 
 
@@ -315,7 +343,9 @@ class Ledger(Protocol):
 
     async def forget(self, take_key: str) -> Entry:
         """Release a take blocked by an unknown outcome: it may be created again. A pasted id
-        (a `PASTED` take) is dropped from `entries` instead: the entry returned is its last."""
+        (a `PASTED` take) is dropped from `entries` instead: the entry returned is its last.
+        Atomically refused (`forgettable`: InvalidRequestError, nothing written) when the take's
+        outcome is known: a created task is never released into a second create."""
         ...
 
     async def remember(self, task_id: str, *, model: str = "", summary: str = "") -> Entry:

@@ -48,7 +48,7 @@ def kept_request(
 
 def read_request(value: object) -> dict[str, Any] | None:
     """A record's `request` as `kept_request` made it, with any part of the wrong shape left
-    out; None when there is none (a take recorded before it was kept) or nothing usable."""
+    out; None when there is none (a record without `request`) or nothing usable."""
     if not isinstance(value, dict):
         return None
     read: dict[str, Any] = {}

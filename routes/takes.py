@@ -3,8 +3,9 @@ id for one, or forget one so that it may be created again. Thin glue over the fa
 and `forget` (which ask the service and refuse) and the ledger's listing.
 
 Only a take in state UNKNOWN is adopted or forgotten here: forgetting a take whose task was
-created would let the same request be created, and charged, a second time. Every text goes
-through the request's `Caller`. Imports nothing from ComfyUI.
+created would let the same request be created, and charged, a second time. A take is adopted
+with the key of the profile that sent it (profiles without a journal of their own share the
+routes' one). Every text goes through the request's `Caller`. Imports nothing from ComfyUI.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..config import Caller, load_settings
+from ..config import Caller, Settings, load_settings
 from ..errors import (
     AdoptRefusedError,
     ConfigError,
     FreeSoraError,
-    InvalidRequestError,
     ServiceUnavailableError,
     TaskNotFoundError,
     TransportError,
+    UnknownProfileError,
 )
 from ..facade import FreeSora
-from ..ledger import Entry, Ledger, TakeState, shown_take, unknown_row, unknown_takes
+from ..ledger import Entry, Ledger, shown_take, unknown_row, unknown_takes
 from .guard import GuardedRoutes, caller_of, refusal
 
 if TYPE_CHECKING:
@@ -64,8 +65,11 @@ def add_take_routes(
         if not isinstance(task_id, str) or not task_id.strip():
             return refusal(400, "invalid", "task_id must be the task's id as the service gave it")
         try:
-            async with _facade(default_ledger, env, policy) as fs:
-                entry = await fs.adopt(request.match_info["take"], task_id)
+            ledger = await default_ledger()
+            named = await ledger.named_take(request.match_info["take"])
+            settings = await _settings_of(named, ledger, env)
+            async with _facade(settings, ledger, policy) as fs:
+                entry = await fs.adopt(named.take_key, task_id)
         except FreeSoraError as exc:
             return _adopt_refusal(exc, caller)
         take = shown_take(entry.take_key)
@@ -78,9 +82,9 @@ def add_take_routes(
     async def forget(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         caller = caller_of(request, env)
         try:
-            async with _facade(default_ledger, env, policy) as fs:
-                named = await _waiting(fs.ledger, request.match_info["take"])
-                entry = await fs.forget(named.take_key)
+            ledger = await default_ledger()
+            async with _facade(load_settings(None, env), ledger, policy) as fs:
+                entry = await fs.forget(request.match_info["take"], only_unknown=True)
         except FreeSoraError as exc:
             return refusal(400, "invalid", caller.told(exc))
         message = _sentence(FreeSora.forgotten_text(entry))
@@ -91,26 +95,30 @@ def add_take_routes(
 
 @contextlib.asynccontextmanager
 async def _facade(
-    default_ledger: OpenLedger, env: Mapping[str, str] | None, policy: RetryPolicy | None
+    settings: Settings, ledger: Ledger, policy: RetryPolicy | None
 ) -> AsyncIterator[FreeSora]:
-    """The default profile's facade over the routes' ledger; its HTTP session closed after."""
-    fs = FreeSora(load_settings(None, env), await default_ledger(), policy=policy)
+    """A facade over the routes' ledger with `settings`; its HTTP session closed after."""
+    fs = FreeSora(settings, ledger, policy=policy)
     try:
         yield fs
     finally:
         await fs.aclose()
 
 
-async def _waiting(ledger: Ledger, take: str) -> Entry:
-    """The take `take` names (its first characters, as the tab and the errors show them) if its
-    outcome is unknown, else InvalidRequestError: no such take, or one not waiting for a person."""
-    entry = await ledger.named_take(take)
-    if entry.state is not TakeState.UNKNOWN:
-        raise InvalidRequestError(
-            f"take {shown_take(entry.take_key)} is {entry.state.value}, not waiting for a "
-            "decision: only a take whose outcome is unknown is released here. Nothing was changed."
-        )
-    return entry
+async def _settings_of(entry: Entry, ledger: Ledger, env: Mapping[str, str] | None) -> Settings:
+    """The settings of the profile whose account sent `entry` (`ledger.account_id`: its
+    `profile:hash`): profiles that name no journal of their own share the routes' one, so the
+    tab lists takes of several accounts, and only the take's own key can ask the service about
+    its task. Else the default profile's, which the facade's adopt refuses for another
+    account's take, naming the command to run with that profile (gone, or its key changed)."""
+    profile, _, _ = entry.account.rpartition(":")
+    if profile:
+        with contextlib.suppress(UnknownProfileError):  # gone from the config
+            settings = load_settings(profile, env)
+            key = settings.api_key
+            if key is not None and await ledger.account(profile, key.reveal()) == entry.account:
+                return settings
+    return load_settings(None, env)
 
 
 def _sentence(text: str) -> str:

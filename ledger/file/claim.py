@@ -17,6 +17,7 @@ from ..contract import (
     Take,
     TakeState,
     adoptable,
+    forgettable,
     task_held_elsewhere,
     unrecorded_task,
 )
@@ -41,15 +42,19 @@ def void_unsent_record(file: JournalFile, key: str) -> None:
 
 
 def append_decision(file: JournalFile, record: dict[str, Any]) -> None:
-    """Under the take's lock: the user's adoption or forgetting of a take. An adoption is of an
-    unknown take only (`adoptable`: under the lock a SENDING record is an orphan's), and of an
-    id no other take holds, as the database's unique index refuses it (the task would be
-    listed, and collected, twice); the row of a pasted id joins the take (`records`)."""
+    """Under the take's lock: the user's adoption or forgetting of a take, of an unknown take
+    only (`adoptable`, `forgettable`: under the lock a SENDING record is an orphan's), checked
+    with the record's append so no adoption in between is released into a second create. An
+    adoption is of an id no other take holds, as the database's unique index refuses it (the
+    task would be listed, and collected, twice); the row of a pasted id joins the take
+    (`records`)."""
     with file.mutex:
         task_id = record.get("task_id")
+        index = file.catch_up()
+        take = index.row_of(record["take"])
+        if take is not None and task_id is None:
+            forgettable(record["take"], index.state_of(take))
         if task_id is not None:
-            index = file.catch_up()
-            take = index.row_of(record["take"])
             if take is not None:
                 adoptable(record["take"], index.state_of(take), task_id)
             row = index.by_task.get(task_id)

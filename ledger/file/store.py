@@ -55,6 +55,9 @@ from .secret import journal_secret, rekey
 
 _FINISHED = frozenset(CODE[state] for state in TakeState if state.finished)
 _REFUNDABLE = frozenset(CODE[state] for state in REFUNDABLE)
+# Why a SENDING take whose claimant is gone reads as unknown. Short: the unknown outcome's
+# message says what follows (a task may exist and be charged).
+DIED_SENDING = "its process stopped before the answer was recorded"
 _OPEN: dict[Path, FileLedger] = {}
 _OPEN_GUARD = threading.Lock()
 
@@ -132,7 +135,7 @@ class FileLedger:
         """A SENDING whose claimant is gone (its lock is free) is shown as UNKNOWN."""
         if entry.state is TakeState.SENDING and not self._in_flight(entry.take_key):
             entry.state = TakeState.UNKNOWN
-            entry.reason = orphan_reason(entry)
+            entry.reason = DIED_SENDING
         return entry
 
     def _in_flight(self, take_key: str) -> bool:
@@ -191,7 +194,7 @@ class FileLedger:
         entry = self._one(lambda index: index.row_of(key))
         if entry is None or entry.state is not TakeState.SENDING:
             return entry
-        reason = orphan_reason(entry)
+        reason = DIED_SENDING
         self.file.append({"event": "unknown", "take": key, "reason": reason, "time": time.time()})
         return self._one(lambda index: index.row_of(key))
 
@@ -346,9 +349,4 @@ def _named(key: str, prefix: str) -> bool:
     return key.startswith(prefix) or key.split(":", 1)[-1].startswith(prefix)
 
 
-def orphan_reason(entry: Entry) -> str:
-    """Why a SENDING take whose claimant is gone reads as unknown (when: its `created_at`)."""
-    return "its process stopped before the answer was recorded"
-
-
-__all__ = ["FileLedger", "logger", "orphan_reason", "shared_file_ledger"]
+__all__ = ["DIED_SENDING", "FileLedger", "logger", "shared_file_ledger"]

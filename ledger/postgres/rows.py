@@ -23,6 +23,7 @@ from ..contract import (
     TakeState,
     adoptable,
     dropped,
+    forgettable,
     one_take,
     task_held_elsewhere,
 )
@@ -177,7 +178,9 @@ async def resolve(
             # A pasted id the user forgets: no take to release, so no longer listed.
             await cur.execute("DELETE FROM freesora.takes WHERE id = %s", (row["id"],))
             return dropped(to_entry(row))
-        if task_id is not None:
+        if task_id is None:
+            forgettable(take_key, to_entry(row).state)
+        else:
             adoptable(take_key, to_entry(row).state, task_id)
         carried = {} if task_id is None else await _join_task(conn, task_id, row["id"])
         await cur.execute(

@@ -45,6 +45,20 @@ async def lose(ledger: Ledger, one: Take) -> None:
     await decision.claim.unknown("timed out")
 
 
+# The takes `known_outcomes` records: slot 0 created (task "t1"), slot 1 refused.
+KNOWN = ((0, TakeState.CREATED), (1, TakeState.REFUSED))
+
+
+async def known_outcomes(make_ledger: MakeLedger) -> Ledger:
+    """A ledger whose two takes' outcomes are known (`KNOWN`): neither waits for a person."""
+    ledger = await make_ledger()
+    await create(ledger, take(slot=0), "t1")
+    refused = await ledger.claim(take(slot=1), model=MODEL)
+    assert refused.claim is not None
+    await refused.claim.refused("invalid prompt")
+    return ledger
+
+
 class LedgerContract:
     async def test_a_new_take_is_claimed_and_recorded_as_sending_before_the_create(
         self, make_ledger: MakeLedger
@@ -157,12 +171,8 @@ class LedgerContract:
     async def test_adopt_takes_only_an_unknown_take_and_changes_nothing_else(
         self, make_ledger: MakeLedger
     ) -> None:
-        ledger = await make_ledger()
-        await create(ledger, take(slot=0), "t1")
-        refused = await ledger.claim(take(slot=1), model=MODEL)
-        assert refused.claim is not None
-        await refused.claim.refused("invalid prompt")
-        for slot, state in ((0, TakeState.CREATED), (1, TakeState.REFUSED)):
+        ledger = await known_outcomes(make_ledger)
+        for slot, state in KNOWN:
             with pytest.raises(AdoptRefusedError, match=f"is {state.value}, not unknown") as no:
                 await ledger.adopt(take(slot=slot).key, "t-other")
             assert no.value.reason == "not_unknown"
@@ -170,6 +180,21 @@ class LedgerContract:
             assert await reader.find_task("t-other") is None
             [made] = [e for e in await reader.entries() if e.task_id is not None]
             assert (made.task_id, made.state) == ("t1", TakeState.CREATED)
+
+    async def test_forget_releases_only_an_unknown_take_and_a_created_one_is_never_sent_again(
+        self, make_ledger: MakeLedger
+    ) -> None:
+        ledger = await known_outcomes(make_ledger)
+        for slot, state in KNOWN:
+            with pytest.raises(InvalidRequestError, match=f"is {state.value}, not waiting"):
+                await ledger.forget(take(slot=slot).key)
+        for reader in (ledger, await make_ledger()):
+            [made] = [e for e in await reader.entries() if e.slot == 0]
+            assert (made.state, made.task_id) == (TakeState.CREATED, "t1")
+        reused = await ledger.claim(take(slot=0), model=MODEL)
+        assert reused.claim is None  # the created task is collected, never created again
+        assert reused.earlier is not None
+        assert reused.earlier.task_id == "t1"
 
     async def test_forgetting_a_pasted_id_drops_it_and_pasting_it_again_lists_it_again(
         self, make_ledger: MakeLedger

@@ -18,6 +18,7 @@ from freesora.config import ApiKey, Settings
 from freesora.create import PlannedTask
 from freesora.errors import (
     AdoptRefusedError,
+    ConfigError,
     CreateOutcomeUnknownError,
     InvalidRequestError,
     TaskNotFoundError,
@@ -306,3 +307,67 @@ async def test_forgetting_a_given_id_drops_it_and_forgetting_a_take_allows_a_new
     assert released.state is TakeState.FORGOTTEN
     assert "creates a new task" in fs.forgotten_text(released)
     assert listed == [(take, None)]
+
+
+# --- A take whose create is still in progress, or whose task was created --------------------
+
+
+async def test_adopt_and_forget_of_a_take_still_being_created_are_refused_at_once(
+    harness: Harness, tmp_path: Path
+) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    async with facade(harness, journal) as fs:
+        found = await harness.client.create(build_create_request(model=MODEL, prompt="A kite"))
+        live = Take(account="a", request="r" * 64, seed=1)
+        decision = await fs.ledger.claim(live, model=MODEL)  # its create is under way
+        assert decision.claim is not None
+        asked = len(harness.sandbox.received.status_calls)
+        before = journal_text(journal)
+        with pytest.raises(AdoptRefusedError, match="still in progress; wait for it") as no:
+            await fs.adopt(live.key[:12], found)
+        assert no.value.reason == "not_unknown"
+        with pytest.raises(InvalidRequestError, match="still in progress; wait for it"):
+            await fs.forget(live.key[:12])
+        assert journal_text(journal) == before
+        assert len(harness.sandbox.received.status_calls) == asked  # the service not asked
+        await decision.claim.created("t-its-own")  # the create settles its own take
+        entry = await fs.ledger.named_take(live.key)
+    assert (entry.state, entry.task_id) == (TakeState.CREATED, "t-its-own")
+
+
+async def test_forget_refuses_a_take_whose_task_was_created_so_it_is_never_created_again(
+    harness: Harness, tmp_path: Path
+) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    async with facade(harness, journal) as fs:
+        [made] = await fs.create(planned(), seed=1)
+        [entry] = await fs.tasks()
+        before = journal_text(journal)
+        with pytest.raises(InvalidRequestError, match="is created, not waiting for a decision"):
+            await fs.forget(entry.take_key[:12])
+        assert journal_text(journal) == before
+        [again] = await fs.create(planned(), seed=1)
+    assert (again.reused, again.task_id) == (True, made.task_id)
+    assert harness.sandbox.tasks_created == 1
+
+
+async def test_adopt_with_another_accounts_key_is_refused_naming_the_profile_that_sent_the_take(
+    harness: Harness, tmp_path: Path
+) -> None:
+    journal = tmp_path / "tasks.jsonl"
+    work = Settings(harness.base_url, ApiKey(SANDBOX_KEY), "test", "work", journal=str(journal))
+    async with FreeSora.open(settings=work, policy=RetryPolicy(attempts=1)) as fs:
+        take, lost = await unknown_take(harness, fs)
+    other = Settings(harness.base_url, ApiKey(SANDBOX_KEY + "-b"), "test", journal=str(journal))
+    async with FreeSora.open(settings=other, policy=RetryPolicy(attempts=1)) as fs:
+        asked = len(harness.sandbox.received.status_calls)
+        before = journal_text(journal)
+        with pytest.raises(ConfigError, match="sent with the key of profile work") as no:
+            await fs.adopt(take[:12], lost)
+        assert journal_text(journal) == before
+        assert len(harness.sandbox.received.status_calls) == asked  # its key would not know it
+    command = f"freesora tasks adopt {take[:12]} TASK_ID --journal {journal} --profile work"
+    assert command in str(no.value)
+    async with FreeSora.open(settings=work, policy=RetryPolicy(attempts=1)) as fs:
+        adopted = await fs.adopt(take[:12], lost)  # as the command says: with its own key
+    assert adopted.task_id == lost

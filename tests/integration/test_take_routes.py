@@ -6,6 +6,7 @@ connection before answering (`reset_after`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from freesora.config import load_settings
 from freesora.create import PlannedTask, Submitted
 from freesora.errors import CreateOutcomeUnknownError
 from freesora.facade import FreeSora
-from freesora.ledger import FileLedger, Ledger, TakeState
+from freesora.ledger import FileLedger, Ledger, Take, TakeState
 from freesora.routes import build_routes
 from freesora.sandbox import SANDBOX_KEY, RunningSandbox
 from freesora.schemas import build_create_request
@@ -223,6 +224,89 @@ async def test_a_take_that_waits_for_no_decision_is_refused_and_left_alone(
     assert said in body["error"]
     [after] = await ledger.entries()
     assert (after.state, after.task_id) == (TakeState.CREATED, made.task_id)
+
+
+@pytest.mark.parametrize("action", ["adopt", "forget"])
+async def test_a_take_still_being_created_is_refused_at_once_and_its_create_settles_it(
+    tab: TestClient[Any, Any], keyed_env: dict[str, str], ledger: FileLedger, action: str
+) -> None:
+    fs = FreeSora(load_settings(None, keyed_env), ledger)
+    try:
+        found = await fs.client.create(build_create_request(model=MODEL, prompt="A kite"))
+    finally:
+        await fs.aclose()
+    account = await ledger.account("default", SANDBOX_KEY)
+    live = Take(account=account, request="r" * 64, seed=1)
+    decision = await ledger.claim(live, model=MODEL)  # its create is under way
+    assert decision.claim is not None
+    resp = await tab.post(f"/freesora/takes/{live.key[:12]}/{action}", json={"task_id": found})
+    body = await resp.json()
+    assert (resp.status, body["reason"]) == (400, "invalid"), body
+    assert "this take's create is still in progress; wait for it" in body["error"]
+    await decision.claim.created("t-its-own")
+    [entry] = await ledger.entries()
+    assert (entry.state, entry.task_id) == (TakeState.CREATED, "t-its-own")
+
+
+def write_profiles(env: dict[str, str], profiles: dict[str, dict[str, str]]) -> None:
+    """The user's config file: profiles that name no journal share the routes' one."""
+    path = Path(env["FREESORA_CONFIG"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"profiles": profiles}), "utf-8")
+
+
+@pytest.fixture
+async def lost_by_work(
+    keyed_env: dict[str, str], ledger: FileLedger, served: RunningSandbox
+) -> Lost:
+    """An unknown take sent with the key of a second profile, "work", which names no journal
+    and so shares the tab's; the service made its task for that key."""
+    work = {"api_key": "sk-sandbox-work", "base_url": served.base_url}
+    write_profiles(keyed_env, {"work": work})
+    served.sandbox.faults.add("create", "reset_after")
+    fs = FreeSora(load_settings("work", keyed_env), ledger)
+    try:
+        with pytest.raises(CreateOutcomeUnknownError):
+            await fs.create(planned(), seed=7)
+    finally:
+        await fs.aclose()
+    [task_id] = list(served.sandbox.tasks)
+    [entry] = await ledger.entries()
+    return Lost(entry.take_key[:12], task_id)
+
+
+async def test_a_take_sent_with_another_profiles_key_is_adopted_with_that_key(
+    tab: TestClient[Any, Any], ledger: FileLedger, lost_by_work: Lost
+) -> None:
+    lost = lost_by_work
+    assert (await unknown(tab))["count"] == 1  # listed in the shared journal's tab
+    resp = await tab.post(f"/freesora/takes/{lost.take}/adopt", json={"task_id": lost.task_id})
+    body = await resp.json()
+    assert resp.status == 200, body
+    assert body["task_id"] == lost.task_id
+    [entry] = await ledger.entries()
+    assert (entry.state, entry.task_id) == (TakeState.CREATED, lost.task_id)
+
+
+async def test_a_take_whose_profile_is_gone_is_refused_with_the_command_to_adopt_it(
+    tab: TestClient[Any, Any],
+    keyed_env: dict[str, str],
+    ledger: FileLedger,
+    served: RunningSandbox,
+    lost_by_work: Lost,
+) -> None:
+    lost = lost_by_work
+    changed = {"api_key": "sk-sandbox-other", "base_url": served.base_url}
+    write_profiles(keyed_env, {"work": changed})  # the profile's key changed since
+    asked = len(served.sandbox.received.status_calls)
+    status, answer = await adopt_refused(tab, ledger, lost, lost.task_id)
+    assert (status, answer["reason"]) == (400, "invalid"), answer
+    command = f"freesora tasks adopt {lost.take} TASK_ID --journal {ledger.path} --profile work"
+    assert command in answer["error"]
+    assert len(served.sandbox.received.status_calls) == asked  # no other account was asked
+    write_profiles(keyed_env, {})  # the profile removed: refused the same way
+    status, answer = await adopt_refused(tab, ledger, lost, lost.task_id)
+    assert command in answer["error"]
 
 
 async def adopt_refused(
