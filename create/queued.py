@@ -136,16 +136,18 @@ def _id_order(node_id: str) -> tuple[int, str]:
 async def new_takes_price(
     ledger: Ledger, account: str, base_url: str, run: NodeTakes, prices: PriceTable
 ) -> float:
-    """The credits a node's takes would be charged when claimed: those the ledger already
-    holds (a task to reuse, or an outcome that blocks a resend) cost nothing again."""
-    from .submit import take_of
+    """The credits a node's takes would be charged when started early (`may_start_early`):
+    those never claimed; nothing for a node that will not start early."""
+    from .submit import attempts_of, may_start_early
 
-    total = 0.0
-    for slot, task in enumerate(run.planned):
-        entry = await ledger.lookup(take_of(task, base_url, account, run.seed, slot))
-        if entry is None or not (entry.state.reusable or entry.state.blocks_resend):
-            total += price_of(task.request.to_payload(), prices)
-    return total
+    earlier = await attempts_of(ledger, account, base_url, run.planned, run.seed)
+    if not may_start_early(earlier):
+        return 0.0
+    return sum(
+        price_of(task.request.to_payload(), prices)
+        for task, entry in zip(run.planned, earlier, strict=True)
+        if entry is None
+    )
 
 
 class Pacer:

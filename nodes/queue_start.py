@@ -38,6 +38,11 @@ _REMEMBERED = 10_000  # prompt ids kept to never start one twice (a prompt is qu
 _started: OrderedDict[str, None] = OrderedDict()
 _guard = threading.Lock()
 _HOOKED: set[int] = set()
+# A node whose takes the ledger already knows (`create.submit.may_start_early`).
+NOT_EARLY = (
+    "not started when queued: an earlier attempt with these values is in the task journal;"
+    " the node creates its tasks when it runs"
+)
 
 
 def register() -> None:
@@ -196,6 +201,8 @@ def _on_submitted(tell: Callable[[str], None], count: int) -> Callable[[int, Sub
 def _ended(prompt_id: str, node_id: str, tell: Callable[[str], None], done: Future[Any]) -> None:
     """A failed early start is told, not raised: the node meets the same take when it runs
     (a refusal is tried again, an unknown outcome blocks a resend) and says it there."""
+    from ..errors import MESSAGE_MAX_CHARS, shortened
+
     if done.cancelled():
         return
     error = done.exception()
@@ -204,7 +211,10 @@ def _ended(prompt_id: str, node_id: str, tell: Callable[[str], None], done: Futu
             "prompt %s, node %s: a task started when queued: %s", prompt_id, node_id, error
         )
         # Not "started when queued: …": the node's badge reads that prefix as a started task.
-        tell(f"could not start when queued: {error}")
+        tell(shortened(f"could not start when queued: {error}", MESSAGE_MAX_CHARS))
+    elif not done.result():
+        logger.info("prompt %s, node %s: its takes start when it runs", prompt_id, node_id)
+        tell(NOT_EARLY)
 
 
 def _tell(server: Any, node_id: str, sid: str | None, text: str) -> None:
