@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .prompt_check import validated_request
 
 if TYPE_CHECKING:
-    from ..create.queued import EarlyStart, Pacer
+    from ..create.queued import EarlyStart, Held, Pacer
     from ..create.submit import Submitted
 
 logger = logging.getLogger("freesora.queue")
@@ -126,15 +126,27 @@ def _first_time(prompt_id: str) -> bool:
 
 
 def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyStart]) -> None:
+    from ..config import load_settings
     from ..errors import FreeSoraError
     from ..facade import FreeSora
+    from ..service.account_gate import paused_until
     from .comfy_folders import journal_path
 
     for start in starts:
         tell = functools.partial(_tell, server, start.node_id, sid)
         run = start.takes
-        _pacer().wait_turn(len(run.planned))
+        where = (prompt_id, start.node_id)
+        try:  # no key, a bad profile or limit: the node says it when it runs
+            settings = load_settings(run.profile)
+            key = settings.require_key().reveal()
+            pause = functools.partial(paused_until, settings.base_url, key)
+            # Its place at the account's gate first: the claim below is sent at once.
+            held = _pacer().wait_turn(len(run.planned), pause)
+        except FreeSoraError as exc:
+            logger.warning("prompt %s, node %s: not started when queued: %s", *where, exc)
+            continue
         if not _still_queued(server, prompt_id):  # deleted, or the queue cleared, meanwhile
+            held.release()
             logger.info("prompt %s left the queue: its tasks start only if it runs", prompt_id)
             return
         try:
@@ -143,18 +155,23 @@ def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyS
                 run.planned,
                 seed=run.seed,
                 default_journal=journal_path,
+                settings=settings,
                 on_submitted=_on_submitted(tell, len(run.planned)),
                 on_wait=_prefixed(tell),
                 started_when_queued=True,
             )
-        except FreeSoraError as exc:  # no key, a bad profile: the node says it when it runs
-            logger.warning(
-                "prompt %s, node %s: not started when queued: %s", prompt_id, start.node_id, exc
-            )
+        except FreeSoraError as exc:
+            held.release()
+            logger.warning("prompt %s, node %s: not started when queued: %s", *where, exc)
             continue
         count = len(run.planned)
         tell(f"started when queued: creating {count} task{'s' if count != 1 else ''}")
+        future.add_done_callback(functools.partial(_let_go, held))
         future.add_done_callback(functools.partial(_ended, prompt_id, start.node_id, tell))
+
+
+def _let_go(held: Held, _done: Future[Any]) -> None:
+    held.release()  # the creates' answers are settled: the next early start may go
 
 
 def _still_queued(server: Any, prompt_id: str) -> bool:
@@ -176,8 +193,7 @@ def _pacer() -> Pacer:
     from ..create.queued import Pacer
     from ..schemas.account_limits import AccountLimits
 
-    limits = AccountLimits.from_env()
-    return Pacer(limits.creates_per_window, limits.window_s, time.monotonic, time.sleep)
+    return Pacer(AccountLimits.from_env(), time.monotonic, time.sleep)
 
 
 def _prefixed(tell: Callable[[str], None]) -> Callable[[str], None]:

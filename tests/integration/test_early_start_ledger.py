@@ -48,9 +48,12 @@ async def test_a_take_whose_task_failed_is_not_created_again_when_queued(
             harness.client, first.task_id, tmp_path, ledger=journal, clock=harness.clock
         )
     # The node that created it may be served from ComfyUI's cache: only its run creates anew.
-    assert await submit_tasks(
-        harness.client, request, ledger=journal, seed=1, started_when_queued=True
-    ) == []
+    assert (
+        await submit_tasks(
+            harness.client, request, ledger=journal, seed=1, started_when_queued=True
+        )
+        == []
+    )
     assert len(harness.sandbox.received.creates) == 1
     assert await _price(harness, journal, request) == 0.0  # nothing to fit in the budget
     [again] = await submit_tasks(harness.client, request, ledger=journal, seed=1)
@@ -63,9 +66,10 @@ async def test_a_batch_with_a_slot_never_claimed_beside_a_known_one_waits_for_it
     # A batch whose second slot the daily budget refused: only the first slot left a record.
     await submit_tasks(harness.client, planned("A fox"), ledger=journal, seed=1)
     both = planned("A fox", 2)
-    assert await submit_tasks(
-        harness.client, both, ledger=journal, seed=1, started_when_queued=True
-    ) == []
+    assert (
+        await submit_tasks(harness.client, both, ledger=journal, seed=1, started_when_queued=True)
+        == []
+    )
     assert len(harness.sandbox.received.creates) == 1
     assert await _price(harness, journal, both) == 0.0
 
