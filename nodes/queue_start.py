@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 from .prompt_check import validated_request
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..create.queued import EarlyStart, Held, Pacer
     from ..create.submit import Submitted
+    from ..schemas.pricing import PriceTable
 
 logger = logging.getLogger("freesora.queue")
 EXTRA_KEY = "freesora_start_when_queued"  # the frontend's switch in a prompt's extra_data
@@ -301,27 +303,34 @@ async def queued_budget_problem(node_id: Any) -> str | None:
 async def _over_budget(starts: list[EarlyStart]) -> str | None:
     import asyncio
 
-    from ..config import load_settings
     from ..create.queued import new_takes_price
     from ..errors import FreeSoraError
     from ..facade import FreeSora
-    from ..ledger import Charge, over_budget
-    from ..schemas.pricing import load_user_prices, merged_prices
+    from ..ledger import Charge, refusal_after_recheck
     from .comfy_folders import journal_path
 
     try:
-        settings = await asyncio.to_thread(load_settings, starts[0].takes.profile)
+        # Files read off the server's loop: the profile's settings and the user's price table.
+        settings, prices = await asyncio.to_thread(_settings_and_prices, starts[0].takes.profile)
         if settings.daily_budget is None:
             return None
-        key = settings.require_key()
-        ledger = await FreeSora.ledger_of(settings=settings, default_journal=journal_path)
-        account = await ledger.account(settings.profile, key.reveal())
-        prices = merged_prices(load_user_prices())
-        total = 0.0
-        for start in starts:
-            total += await new_takes_price(ledger, account, settings.base_url, start.takes, prices)
-        spent = await ledger.spent(account)
-        return over_budget(Charge(total, settings.daily_budget, settings.budget_source), spent)
+        async with FreeSora.open(settings=settings, default_journal=journal_path) as fs:
+            key = settings.require_key().reveal()
+            account = await fs.ledger.account(settings.profile, key)
+            total = 0.0
+            for start in starts:
+                run = start.takes
+                total += await new_takes_price(fs.ledger, account, settings.base_url, run, prices)
+            charge = Charge(total, settings.daily_budget, settings.budget_source)
+            # Refused only as the claim would refuse: after asking about unsaid refunds.
+            return await refusal_after_recheck(fs.ledger, account, charge, fs.client.status)
     except FreeSoraError as exc:  # no key, an unreadable ledger: the node says it when it runs
         logger.warning("the daily budget of a queued prompt was not checked: %s", exc)
     return None
+
+
+def _settings_and_prices(profile: str | None) -> tuple[Settings, PriceTable]:
+    from ..config import load_settings
+    from ..schemas.pricing import load_user_prices, merged_prices
+
+    return load_settings(profile), merged_prices(load_user_prices())
