@@ -9,7 +9,10 @@ exactly as it will be asked for, starts early:
 - whose request is fully known from the prompt: widget values, a Storyboard's `shot_list` or
   a chain of Shot Builders of literal values. An input linked to any other node is computed
   when the graph runs: that node starts then, as with the switch off. Image to Video starts
-  when it runs (its fingerprint hashes the encoded image, which only the run has).
+  when it runs (its fingerprint hashes the encoded image, which only the run has);
+- whose takes the ledger knows nothing of, or only as reusable (`submit.may_start_early`,
+  checked when the takes are about to be claimed): a node that ran before with these values may
+  be served from ComfyUI's cache and never claim again.
 The takes are planned by the nodes' own code (`plan.text_to_video_takes`, `storyboard_takes`),
 from the values validation left in the prompt, so the node's claim finds the same take.
 Must not import comfy, torch or anything from `nodes/`.
