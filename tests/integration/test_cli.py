@@ -238,7 +238,8 @@ async def test_a_tasks_mistake_is_worded_as_the_commands_not_as_a_request_to_the
         ran = await cli("tasks", *args)
         assert ran.code == 2
         assert ran.err.startswith("freesora tasks: "), ran.err
-        assert "invalid request" not in ran.err and "nothing was sent" not in ran.err
+        assert "invalid request" not in ran.err
+        assert "nothing was sent" not in ran.err
         assert len(ran.err.strip().splitlines()) == 1
 
 
