@@ -9,7 +9,10 @@ exactly as it will be asked for, starts early:
 - whose request is fully known from the prompt: widget values, a Storyboard's `shot_list` or
   a chain of Shot Builders of literal values. An input linked to any other node is computed
   when the graph runs: that node starts then, as with the switch off. Image to Video starts
-  when it runs (its fingerprint hashes the encoded image, which only the run has).
+  when it runs (its fingerprint hashes the encoded image, which only the run has);
+- whose takes the ledger knows nothing of, or only as reusable (`submit.may_start_early`,
+  checked when the takes are about to be claimed): a node that ran before with these values may
+  be served from ComfyUI's cache and never claim again.
 The takes are planned by the nodes' own code (`plan.text_to_video_takes`, `storyboard_takes`),
 from the values validation left in the prompt, so the node's claim finds the same take.
 Must not import comfy, torch or anything from `nodes/`.
@@ -25,6 +28,7 @@ from typing import Any
 
 from ..errors import FreeSoraError
 from ..ledger import Ledger
+from ..schemas.account_limits import AccountLimits
 from ..schemas.models import MAX_SHOTS
 from ..schemas.pricing import PriceTable, price_of
 from .plan import SHOT_BUILDER, NodeTakes, add_shot, storyboard_takes, text_to_video_takes
@@ -136,47 +140,82 @@ def _id_order(node_id: str) -> tuple[int, str]:
 async def new_takes_price(
     ledger: Ledger, account: str, base_url: str, run: NodeTakes, prices: PriceTable
 ) -> float:
-    """The credits a node's takes would be charged when claimed: those the ledger already
-    holds (a task to reuse, or an outcome that blocks a resend) cost nothing again."""
-    from .submit import take_of
+    """The credits a node's takes would be charged when started early (`may_start_early`):
+    those never claimed; nothing for a node that will not start early."""
+    from .submit import attempts_of, may_start_early
 
-    total = 0.0
-    for slot, task in enumerate(run.planned):
-        entry = await ledger.lookup(take_of(task, base_url, account, run.seed, slot))
-        if entry is None or not (entry.state.reusable or entry.state.blocks_resend):
-            total += price_of(task.request.to_payload(), prices)
-    return total
+    earlier = await attempts_of(ledger, account, base_url, run.planned, run.seed)
+    if not may_start_early(earlier):
+        return 0.0
+    return sum(
+        price_of(task.request.to_payload(), prices)
+        for task, entry in zip(run.planned, earlier, strict=True)
+        if entry is None
+    )
+
+
+class Held:
+    """An early start's place in flight, held from before its claim until its creates' answers
+    are settled; `release` gives it back (once)."""
+
+    def __init__(self, pacer: Pacer, creates: int) -> None:
+        self._pacer, self._creates = pacer, creates
+
+    def release(self) -> None:
+        creates, self._creates = self._creates, 0
+        if creates:
+            self._pacer.give_back(creates)
 
 
 class Pacer:
-    """Early starts let out no faster than the account's window allows (`AccountLimits`), so
-    they never wait at the account's gate with a SENDING record written: a take still waiting
-    here is not claimed, and if ComfyUI stops meanwhile nothing of it was recorded or sent.
-    Thread-safe: each queued prompt's starts wait on a thread of their own."""
+    """Early starts let out only when their creates can be sent at once (`AccountLimits`): room
+    in flight, a turn in the window, no 429 pause of the account. So they never wait at the
+    account's gate with a SENDING record written: a take still waiting here is not claimed, and
+    if ComfyUI stops meanwhile nothing of it was recorded or sent. Thread-safe: each queued
+    prompt's starts wait on a thread of their own."""
 
     def __init__(
-        self,
-        per_window: int,
-        window_s: float,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
+        self, limits: AccountLimits, clock: Callable[[], float], sleep: Callable[[float], None]
     ) -> None:
-        self._per_window, self._window_s = per_window, window_s
+        self._limits = limits
         self._clock, self._sleep = clock, sleep
-        self._guard = threading.Lock()
+        self._changed = threading.Condition()
         self._sent: deque[float] = deque()
+        self._in_flight = 0
 
-    def wait_turn(self, creates: int) -> None:
-        """Block until `creates` more fit in the window (a batch larger than the window goes
-        when the window is empty: the gate paces its own creates)."""
+    def wait_turn(self, creates: int, paused_until: Callable[[], float] = lambda: 0.0) -> Held:
+        """Block until `creates` more can be sent at once (`next_turn`); `paused_until`: the
+        end of the account's 429 pause, on this pacer's clock."""
         while True:
-            with self._guard:
-                now = self._clock()
-                while self._sent and self._sent[0] <= now - self._window_s:
-                    self._sent.popleft()
-                room = self._per_window - len(self._sent)
-                if creates <= room or not self._sent:
-                    self._sent.extend([now] * creates)
-                    return
-                wait = self._sent[0] + self._window_s - now
-            self._sleep(max(wait, 0.0))
+            with self._changed:
+                turn = self.next_turn(creates, paused_until())
+                if turn is None:
+                    self._changed.wait()  # until an early start's answers are settled
+                    continue
+            if isinstance(turn, Held):
+                return turn
+            self._sleep(turn)
+
+    def next_turn(self, creates: int, paused_until: float = 0.0) -> Held | float | None:
+        """`creates` let out now (Held), or the seconds to wait (a pause, the window), or None
+        while the account's creates in flight leave no room. A batch larger than the account's
+        limits goes when nothing of the pacer's is in flight or in the window."""
+        with self._changed:
+            now = self._clock()
+            if paused_until > now:
+                return paused_until - now
+            if self._in_flight and self._in_flight + creates > self._limits.max_in_flight:
+                return None
+            window = self._limits.window_s
+            while self._sent and self._sent[0] <= now - window:
+                self._sent.popleft()
+            if creates > self._limits.creates_per_window - len(self._sent) and self._sent:
+                return max(self._sent[0] + window - now, 0.0)
+            self._sent.extend([now] * creates)
+            self._in_flight += creates
+            return Held(self, creates)
+
+    def give_back(self, creates: int) -> None:
+        with self._changed:
+            self._in_flight -= creates
+            self._changed.notify_all()

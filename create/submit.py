@@ -109,12 +109,17 @@ async def submit_tasks(
     estimate) against the profile's daily budget when it is claimed. Takes the budget refuses
     are not sent; with `keep_refused`, when others of the batch were created, they come back as
     `Submitted(refused=...)` (a node skips them) instead of failing the batch. With
-    `started_when_queued` each new take's records say so (a queued prompt's early start).
+    `started_when_queued` each new take's records say so (a queued prompt's early start), and
+    nothing is claimed (`[]` comes back) unless `may_start_early` says so of the takes.
     """
     account = ""
     settings = client.settings
     if ledger is not None:
         account = await ledger.account(settings.profile, settings.require_key().reveal())
+    if started_when_queued and ledger is not None:
+        earlier = await attempts_of(ledger, account, settings.base_url, planned, seed)
+        if not may_start_early(earlier):
+            return []
 
     async def one(index: int, task: PlannedTask) -> Submitted:
         if ledger is None:
@@ -154,6 +159,28 @@ async def submit_tasks(
     unknown = [f for f in failures if isinstance(f, CreateOutcomeUnknownError | LedgerError)]
     listed = "" if ledger is None else journal_flags(ledger, settings.profile)
     raise _batch_error((unknown or failures)[0], len(failures), len(planned), done, listed)
+
+
+async def attempts_of(
+    ledger: Ledger, account: str, base_url: str, planned: Sequence[PlannedTask], seed: int | None
+) -> list[Entry | None]:
+    """What the ledger holds of each slot's take (None: never claimed)."""
+    found = []
+    for slot, task in enumerate(planned):
+        take = await asyncio.to_thread(take_of, task, base_url, account, seed, slot)
+        found.append(await ledger.lookup(take))
+    return found
+
+
+def may_start_early(earlier: Sequence[Entry | None]) -> bool:
+    """Whether a node's takes may be claimed when its prompt is queued: all never claimed, or
+    all reusable (which costs nothing). Any other attempt (ended unused, or a batch only partly
+    recorded: a slot the daily budget refused leaves no record) means the node already ran with
+    these values, and ComfyUI may serve its output from its cache without running it: a task
+    paid now would never be used. Such a node creates when it runs, if it runs."""
+    return all(entry is None for entry in earlier) or all(
+        entry is not None and entry.state.reusable for entry in earlier
+    )
 
 
 async def _take(

@@ -42,7 +42,6 @@ from .outlive import outlive
 
 if TYPE_CHECKING:
     from .admission import OnWait, Verdict, once, wait_for_slot
-    from .budget import over_budget
     from .commands import is_journal_file, journal_flags
     from .endings import ending_of_error, ending_of_status
     from .file import FileLedger
@@ -59,7 +58,7 @@ if TYPE_CHECKING:
     )
     from .location import close_databases, ledger_location, open_ledger
     from .postgres import PostgresLedger
-    from .refunds import claim_within_budget, recheck_refunds
+    from .refunds import claim_within_budget, recheck_refunds, refusal_after_recheck
     from .sent_request import kept_request
 
 _LAZY = {
@@ -88,8 +87,8 @@ _LAZY = {
     "ending_of_status": "endings",
     "ending_of_error": "endings",
     "claim_within_budget": "refunds",
-    "over_budget": "budget",
     "recheck_refunds": "refunds",
+    "refusal_after_recheck": "refunds",
 }
 
 
@@ -133,9 +132,9 @@ __all__ = [
     "one_take",
     "open_ledger",
     "outlive",
-    "over_budget",
     "page_bounds",
     "recheck_refunds",
+    "refusal_after_recheck",
     "request_hash",
     "request_hashes",
     "sent_parts",

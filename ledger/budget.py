@@ -76,15 +76,6 @@ def check(charge: Charge, spent: Spending) -> None:
     )
 
 
-def over_budget(charge: Charge, spent: Spending) -> str | None:
-    """`check`'s refusal in words, or None when the charge fits (a queued prompt's check)."""
-    try:
-        check(charge, spent)
-    except BudgetExceededError as exc:
-        return str(exc)
-    return None
-
-
 def budget_refusal(budget: float, spent: Spending, price: float, raise_hint: str) -> str:
     frees = ""
     if spent.oldest is not None:

@@ -20,13 +20,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..errors import BudgetExceededError, FreeSoraError, LedgerError
 from ..schemas import TaskStatus
+from .budget import check as budget_check
 from .contract import Charge, Decision, Ledger, Take
 from .endings import ending_of_status
 
 logger = logging.getLogger("freesora.ledger")
+T = TypeVar("T")
 CheckStatus = Callable[[str], Awaitable[TaskStatus]]  # e.g. FreeSoraClient.status
 
 RECHECK_TASKS = 5  # tasks asked per re-check
@@ -70,17 +73,49 @@ async def claim_within_budget(
 ) -> Decision:
     """`ledger.claim`; when the daily budget refuses it, a re-check of the account's failed or
     cancelled tasks whose refund was never said, then one more claim if any came back."""
+
+    def claim() -> Awaitable[Decision]:
+        return ledger.claim(take, model=model, summary=summary, charge=charge)
+
+    return await _after_refunds(ledger, take.account, check, asked, claim)
+
+
+async def refusal_after_recheck(
+    ledger: Ledger, account: str, charge: Charge, check: CheckStatus, asked: Asked = ASKED
+) -> str | None:
+    """The daily budget's refusal of `charge` now, decided as a claim decides it (the same
+    re-check of refunds before refusing), or None when it fits. Nothing is written."""
+
+    async def fits() -> None:
+        budget_check(charge, await ledger.spent(account))
+
     try:
-        return await ledger.claim(take, model=model, summary=summary, charge=charge)
+        await _after_refunds(ledger, account, check, asked, fits)
+    except BudgetExceededError as exc:
+        return str(exc)
+    return None
+
+
+async def _after_refunds(
+    ledger: Ledger,
+    account: str,
+    check: CheckStatus,
+    asked: Asked,
+    attempt: Callable[[], Awaitable[T]],
+) -> T:
+    """`attempt()`; when the daily budget refuses it, the bounded re-check, then `attempt()`
+    once more if a refund came back."""
+    try:
+        return await attempt()
     except BudgetExceededError:
         try:
-            found = await recheck_refunds(ledger, take.account, check, asked)
+            found = await recheck_refunds(ledger, account, check, asked)
         except LedgerError as exc:  # the refusal stands, and is what the user must see
             logger.warning("refunds of the account were not re-checked: %s", exc)
             found = False
         if not found:
             raise
-    return await ledger.claim(take, model=model, summary=summary, charge=charge)
+    return await attempt()
 
 
 async def recheck_refunds(

@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 from .prompt_check import validated_request
 
 if TYPE_CHECKING:
-    from ..create.queued import EarlyStart, Pacer
+    from ..config import Settings
+    from ..create.queued import EarlyStart, Held, Pacer
     from ..create.submit import Submitted
+    from ..schemas.pricing import PriceTable
 
 logger = logging.getLogger("freesora.queue")
 EXTRA_KEY = "freesora_start_when_queued"  # the frontend's switch in a prompt's extra_data
@@ -38,6 +40,11 @@ _REMEMBERED = 10_000  # prompt ids kept to never start one twice (a prompt is qu
 _started: OrderedDict[str, None] = OrderedDict()
 _guard = threading.Lock()
 _HOOKED: set[int] = set()
+# A node whose takes the ledger already knows (`create.submit.may_start_early`).
+NOT_EARLY = (
+    "not started when queued: an earlier attempt with these values is in the task journal;"
+    " the node creates its tasks when it runs"
+)
 
 
 def register() -> None:
@@ -121,15 +128,27 @@ def _first_time(prompt_id: str) -> bool:
 
 
 def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyStart]) -> None:
+    from ..config import load_settings
     from ..errors import FreeSoraError
     from ..facade import FreeSora
+    from ..service.account_gate import paused_until
     from .comfy_folders import journal_path
 
     for start in starts:
         tell = functools.partial(_tell, server, start.node_id, sid)
         run = start.takes
-        _pacer().wait_turn(len(run.planned))
+        where = (prompt_id, start.node_id)
+        try:  # no key, a bad profile or limit: the node says it when it runs
+            settings = load_settings(run.profile)
+            key = settings.require_key().reveal()
+            pause = functools.partial(paused_until, settings.base_url, key)
+            # Its place at the account's gate first: the claim below is sent at once.
+            held = _pacer().wait_turn(len(run.planned), pause)
+        except FreeSoraError as exc:
+            logger.warning("prompt %s, node %s: not started when queued: %s", *where, exc)
+            continue
         if not _still_queued(server, prompt_id):  # deleted, or the queue cleared, meanwhile
+            held.release()
             logger.info("prompt %s left the queue: its tasks start only if it runs", prompt_id)
             return
         try:
@@ -138,18 +157,23 @@ def _start_all(server: Any, prompt_id: str, sid: str | None, starts: list[EarlyS
                 run.planned,
                 seed=run.seed,
                 default_journal=journal_path,
+                settings=settings,
                 on_submitted=_on_submitted(tell, len(run.planned)),
                 on_wait=_prefixed(tell),
                 started_when_queued=True,
             )
-        except FreeSoraError as exc:  # no key, a bad profile: the node says it when it runs
-            logger.warning(
-                "prompt %s, node %s: not started when queued: %s", prompt_id, start.node_id, exc
-            )
+        except FreeSoraError as exc:
+            held.release()
+            logger.warning("prompt %s, node %s: not started when queued: %s", *where, exc)
             continue
         count = len(run.planned)
         tell(f"started when queued: creating {count} task{'s' if count != 1 else ''}")
+        future.add_done_callback(functools.partial(_let_go, held))
         future.add_done_callback(functools.partial(_ended, prompt_id, start.node_id, tell))
+
+
+def _let_go(held: Held, _done: Future[Any]) -> None:
+    held.release()  # the creates' answers are settled: the next early start may go
 
 
 def _still_queued(server: Any, prompt_id: str) -> bool:
@@ -171,8 +195,7 @@ def _pacer() -> Pacer:
     from ..create.queued import Pacer
     from ..schemas.account_limits import AccountLimits
 
-    limits = AccountLimits.from_env()
-    return Pacer(limits.creates_per_window, limits.window_s, time.monotonic, time.sleep)
+    return Pacer(AccountLimits.from_env(), time.monotonic, time.sleep)
 
 
 def _prefixed(tell: Callable[[str], None]) -> Callable[[str], None]:
@@ -196,6 +219,8 @@ def _on_submitted(tell: Callable[[str], None], count: int) -> Callable[[int, Sub
 def _ended(prompt_id: str, node_id: str, tell: Callable[[str], None], done: Future[Any]) -> None:
     """A failed early start is told, not raised: the node meets the same take when it runs
     (a refusal is tried again, an unknown outcome blocks a resend) and says it there."""
+    from ..errors import MESSAGE_MAX_CHARS, shortened
+
     if done.cancelled():
         return
     error = done.exception()
@@ -204,7 +229,10 @@ def _ended(prompt_id: str, node_id: str, tell: Callable[[str], None], done: Futu
             "prompt %s, node %s: a task started when queued: %s", prompt_id, node_id, error
         )
         # Not "started when queued: …": the node's badge reads that prefix as a started task.
-        tell(f"could not start when queued: {error}")
+        tell(shortened(f"could not start when queued: {error}", MESSAGE_MAX_CHARS))
+    elif not done.result():
+        logger.info("prompt %s, node %s: its takes start when it runs", prompt_id, node_id)
+        tell(NOT_EARLY)
 
 
 def _tell(server: Any, node_id: str, sid: str | None, text: str) -> None:
@@ -275,27 +303,34 @@ async def queued_budget_problem(node_id: Any) -> str | None:
 async def _over_budget(starts: list[EarlyStart]) -> str | None:
     import asyncio
 
-    from ..config import load_settings
     from ..create.queued import new_takes_price
     from ..errors import FreeSoraError
     from ..facade import FreeSora
-    from ..ledger import Charge, over_budget
-    from ..schemas.pricing import load_user_prices, merged_prices
+    from ..ledger import Charge, refusal_after_recheck
     from .comfy_folders import journal_path
 
     try:
-        settings = await asyncio.to_thread(load_settings, starts[0].takes.profile)
+        # Files read off the server's loop: the profile's settings and the user's price table.
+        settings, prices = await asyncio.to_thread(_settings_and_prices, starts[0].takes.profile)
         if settings.daily_budget is None:
             return None
-        key = settings.require_key()
-        ledger = await FreeSora.ledger_of(settings=settings, default_journal=journal_path)
-        account = await ledger.account(settings.profile, key.reveal())
-        prices = merged_prices(load_user_prices())
-        total = 0.0
-        for start in starts:
-            total += await new_takes_price(ledger, account, settings.base_url, start.takes, prices)
-        spent = await ledger.spent(account)
-        return over_budget(Charge(total, settings.daily_budget, settings.budget_source), spent)
+        async with FreeSora.open(settings=settings, default_journal=journal_path) as fs:
+            key = settings.require_key().reveal()
+            account = await fs.ledger.account(settings.profile, key)
+            total = 0.0
+            for start in starts:
+                run = start.takes
+                total += await new_takes_price(fs.ledger, account, settings.base_url, run, prices)
+            charge = Charge(total, settings.daily_budget, settings.budget_source)
+            # Refused only as the claim would refuse: after asking about unsaid refunds.
+            return await refusal_after_recheck(fs.ledger, account, charge, fs.client.status)
     except FreeSoraError as exc:  # no key, an unreadable ledger: the node says it when it runs
         logger.warning("the daily budget of a queued prompt was not checked: %s", exc)
     return None
+
+
+def _settings_and_prices(profile: str | None) -> tuple[Settings, PriceTable]:
+    from ..config import load_settings
+    from ..schemas.pricing import load_user_prices, merged_prices
+
+    return load_settings(profile), merged_prices(load_user_prices())

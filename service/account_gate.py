@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 import time
 import weakref
 from collections import deque
@@ -30,8 +31,11 @@ class AccountGate:
     per pause instead of one per waiting create.
     """
 
-    def __init__(self, limits: AccountLimits, clock: Clock, sleep: Sleep) -> None:
+    def __init__(
+        self, limits: AccountLimits, clock: Clock, sleep: Sleep, account: str = ""
+    ) -> None:
         self.limits = limits
+        self._account = account
         self._clock = clock
         self._sleep = sleep
         self._slots = asyncio.Semaphore(limits.max_in_flight)
@@ -75,6 +79,7 @@ class AccountGate:
     def back_off(self, delay_s: float, owner: object) -> None:
         """A 429 said wait `delay_s`: every create of the account waits (in `before_send`)."""
         self._paused_until = max(self._paused_until, self._clock() + delay_s)
+        _published(self._account, self._paused_until)
         self._pauses += 1
         self._clear.clear()
         if self._probe is owner:
@@ -117,6 +122,27 @@ class CreateTurn:
         self._gate.finish(self)
 
 
+# The end of each account's latest 429 pause (by account hash), for whoever must not queue up
+# behind it on another thread: a queued prompt's early starts (`create.queued.Pacer`).
+_PAUSED: dict[str, float] = {}
+_PAUSED_GUARD = threading.Lock()
+
+
+def _published(account: str, until: float) -> None:
+    with _PAUSED_GUARD:
+        _PAUSED[account] = max(_PAUSED.get(account, until), until)
+
+
+def paused_until(base_url: str, key: str) -> float:
+    """When the account's latest 429 pause ends (on the gates' clock; 0: never paused)."""
+    with _PAUSED_GUARD:
+        return _PAUSED.get(_account_of(base_url, key), 0.0)
+
+
+def _account_of(base_url: str, key: str) -> str:
+    return hashlib.sha256(f"{base_url}\n{key}".encode()).hexdigest()
+
+
 _GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], AccountGate]]
 _GATES = weakref.WeakKeyDictionary()
 
@@ -130,7 +156,9 @@ def gate_for(
     sleep: Sleep = asyncio.sleep,
 ) -> AccountGate:
     """The gate of this account on the running loop (asyncio primitives belong to one loop)."""
-    account = hashlib.sha256(f"{base_url}\n{key}".encode()).hexdigest()
+    account = _account_of(base_url, key)
     per_loop = _GATES.setdefault(asyncio.get_running_loop(), {})
     # Clients with other limits or another clock (tests) get their own gate.
-    return per_loop.setdefault((account, limits, clock, sleep), AccountGate(limits, clock, sleep))
+    return per_loop.setdefault(
+        (account, limits, clock, sleep), AccountGate(limits, clock, sleep, account)
+    )

@@ -37,6 +37,8 @@ from comfy_host.server import (
     wait_until,
 )
 
+from freesora.nodes.queue_start import NOT_EARLY
+from freesora.sandbox import FAIL_MARKER
 from freesora.schemas.pricing import estimate_body
 
 pytestmark = pytest.mark.comfyui
@@ -242,6 +244,30 @@ def test_started_when_queued_is_told_on_the_node_to_the_client_that_queued_it(
     finally:
         mine.stop()
         other.stop()
+
+
+def test_a_prompt_queued_again_after_its_task_failed_creates_nothing_when_queued(
+    queued_comfy: ComfyServer, service: SandboxThread, clock: Clock
+) -> None:
+    graph = text_graph(f"fails {uuid.uuid4().hex[:6]} {FAIL_MARKER}")
+    first = queue(queued_comfy, graph, on=False)
+    sent = len(wait_sent(service, len(sent_prompts(service)) + 1))
+    finish_tasks(clock)
+    assert not succeeded(history(queued_comfy, first))  # the take is FAILED in the journal
+    listener = Listener(queued_comfy, "again")
+    try:
+        # ComfyUI serves the creation node from its cache: a task created now would go unused.
+        again = queue(queued_comfy, graph, client="again")
+
+        def told_or_sent() -> bool:
+            return ("1", NOT_EARLY) in listener.texts or len(sent_prompts(service)) > sent
+
+        wait_until(told_or_sent, WAIT_S, "the early start's outcome")
+        history(queued_comfy, again)
+    finally:
+        listener.stop()
+    assert len(sent_prompts(service)) == sent  # no second create, when queued or when run
+    assert ("1", NOT_EARLY) in listener.texts
 
 
 def test_with_the_switch_off_nothing_is_sent_before_the_prompt_runs(

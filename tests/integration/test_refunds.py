@@ -130,3 +130,35 @@ async def test_a_claim_the_budget_refuses_goes_once_a_refund_came_back_and_not_b
     )  # fmt: skip
     assert decision.claim is not None
     await decision.claim.release()
+
+
+async def test_a_queued_prompts_budget_check_sees_a_refund_as_the_claim_would(
+    harness: Harness, ledger: FileLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from freesora.create.queued import early_starts
+    from freesora.nodes.queue_start import _over_budget
+    from freesora.schemas.pricing import merged_prices, price_of
+
+    [task_id] = await failed_unrefunded(harness, ledger, 1)
+    text = {
+        "class_type": "FreeSoraTextToVideo",
+        "inputs": {"model": MODEL, "prompt": "A kite", "seed": 3, "profile": "", "batch_size": 1},
+    }
+    save = {"class_type": "FreeSoraVideoResult", "inputs": {"task_id": ["1", 0]}}
+    [start] = early_starts({"1": text, "2": save}, ["2"], lambda *_: False)
+    price = price_of(start.takes.planned[0].request.to_payload(), merged_prices({}))
+    env = {
+        "FREESORA_CONFIG": str(tmp_path / "config.json"),
+        "FREESORA_API_KEY": SANDBOX_KEY,
+        "FREESORA_BASE_URL": harness.base_url,
+        "FREESORA_JOURNAL": str(ledger.path),
+        "FREESORA_DAILY_BUDGET": str(price),  # fits only once the failed task's credits are back
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ledger_spent = (await ledger.spent(await ledger.account("default", SANDBOX_KEY))).credits
+    assert ledger_spent + price > price  # refused by the journal alone
+    harness.sandbox.refund(task_id)  # said by the service only now: a claim asks again
+    assert await _over_budget([start]) is None
+    assert asked(harness) == 1
+    assert len(harness.sandbox.received.creates) == 1  # a check sends nothing

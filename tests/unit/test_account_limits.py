@@ -121,6 +121,20 @@ async def test_clients_of_one_account_share_a_gate_and_other_accounts_do_not() -
     assert gate_for("http://b", "sk-1", limits) is not first
 
 
+async def test_a_429_pause_is_known_outside_the_gates_loop_for_that_account_only() -> None:
+    from freesora.service.account_gate import paused_until
+
+    clock = Clock()
+    limits = AccountLimits(max_in_flight=3)
+    first = gate_for("http://paused", "sk-1", limits, clock=clock, sleep=clock.sleep)
+    assert paused_until("http://paused", "sk-1") == 0.0
+    first.back_off(7.0, owner=object())
+    assert paused_until("http://paused", "sk-1") == clock() + 7.0
+    assert paused_until("http://paused", "sk-2") == 0.0
+    first.back_off(2.0, owner=object())  # a shorter pause does not end the longer one
+    assert paused_until("http://paused", "sk-1") == clock() + 7.0
+
+
 def test_the_defaults_are_the_accounts_20_in_flight_and_20_per_10_s() -> None:
     limits = AccountLimits.from_env({})
     assert (limits.max_in_flight, limits.creates_per_window, limits.window_s) == (20, 20, 10.0)

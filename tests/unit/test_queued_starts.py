@@ -191,19 +191,57 @@ class FakeTime:
         self.now += seconds
 
 
-def test_early_starts_are_let_out_no_faster_than_the_accounts_window() -> None:
+def _pacer(time: FakeTime, *, in_flight: int = 20, per_window: int = 4) -> Any:
     from freesora.create.queued import Pacer
+    from freesora.schemas.account_limits import AccountLimits
 
+    limits = AccountLimits(max_in_flight=in_flight, creates_per_window=per_window, window_s=10.0)
+    return Pacer(limits, clock=lambda: time.now, sleep=time.sleep)
+
+
+def test_early_starts_are_let_out_no_faster_than_the_accounts_window() -> None:
     time = FakeTime()
-    pacer = Pacer(per_window=4, window_s=10.0, clock=lambda: time.now, sleep=time.sleep)
+    pacer = _pacer(time)
     for creates in (2, 2):
-        pacer.wait_turn(creates)
+        pacer.wait_turn(creates).release()
     assert time.slept == []  # the window's four at once
     time.now = 3.0
     pacer.wait_turn(3)  # waits until the first two leave the window
     assert time.slept == [7.0]
     pacer.wait_turn(9)  # more than a window: goes once the window is empty
     assert time.now == 20.0
+
+
+def test_an_early_start_is_let_out_only_while_the_account_has_room_in_flight() -> None:
+    from freesora.create.queued import Held
+
+    time = FakeTime()
+    pacer = _pacer(time, in_flight=3, per_window=20)
+    first = pacer.next_turn(2)
+    assert isinstance(first, Held)
+    assert pacer.next_turn(2) is None  # 2 + 2 > 3: it waits for an answer, claiming nothing
+    second = pacer.next_turn(1)
+    assert isinstance(second, Held)
+    first.release()
+    first.release()  # once only: a second release gives back nothing more
+    assert pacer.next_turn(3) is None
+    second.release()
+    held = pacer.next_turn(5)  # a batch larger than the account goes when nothing is in flight
+    assert isinstance(held, Held)
+    assert pacer.next_turn(1) is None
+
+
+def test_an_early_start_waits_out_the_accounts_429_pause_before_it_claims() -> None:
+    from freesora.create.queued import Held
+
+    time = FakeTime()
+    pacer = _pacer(time)
+    assert pacer.next_turn(1, paused_until=12.5) == 12.5  # seconds to wait, nothing held
+    time.now = 12.5
+    assert isinstance(pacer.next_turn(1, paused_until=12.5), Held)
+    time.now = 13.0
+    pacer.wait_turn(1, paused_until=lambda: 20.0)
+    assert time.slept == [7.0]
 
 
 def test_both_cores_queue_items_are_read_and_anything_else_is_left_alone() -> None:
@@ -233,3 +271,56 @@ def test_the_environment_wins_over_each_prompts_switch(monkeypatch: Any) -> None
     assert not switch_on({"freesora_start_when_queued": True})
     monkeypatch.setenv("FREESORA_START_WHEN_QUEUED", "maybe")  # refused: off, and logged
     assert not switch_on({"freesora_start_when_queued": True})
+
+
+class Server:
+    """What the early start uses of ComfyUI's server: its queue and the node-face channel."""
+
+    def __init__(self, queued: list[str]) -> None:
+        self.told: list[tuple[str, str, str]] = []
+        self.queued = queued
+        self.prompt_queue = self
+
+    def get_current_queue(self) -> tuple[list[Any], list[Any]]:
+        return [], [(0, prompt_id) for prompt_id in self.queued]
+
+    def send_progress_text(self, text: str, node_id: str, sid: str) -> None:
+        self.told.append((text, node_id, sid))
+
+
+def test_a_malformed_account_limit_leaves_each_node_to_its_run_with_one_log_line(
+    monkeypatch: Any, caplog: Any
+) -> None:
+    from freesora.nodes import queue_start
+
+    monkeypatch.setenv("FREESORA_API_KEY", "sk-test-limits-1234567890")
+    monkeypatch.setenv("FREESORA_MAX_IN_FLIGHT", "many")
+    queue_start._pacer.cache_clear()
+    server = Server(["p1"])
+    starts = early_starts(prompt_of(n1=TEXT, n2=result("1"), n3=save("2")), ["3"], never_lazy)
+    queue_start._start_all(server, "p1", "c1", starts)  # raises nothing on its thread
+    queue_start._pacer.cache_clear()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "freesora.queue"]
+    assert "not started when queued" in line
+    assert "FREESORA_MAX_IN_FLIGHT" in line
+    assert server.told == []  # nothing started: the node says it when it runs
+
+
+def test_a_long_failure_of_an_early_start_is_shortened_on_the_node_and_whole_in_the_log(
+    caplog: Any,
+) -> None:
+    from concurrent.futures import Future
+
+    from freesora.errors import MESSAGE_MAX_CHARS, FreeSoraError
+    from freesora.nodes import queue_start
+
+    said: list[str] = []
+    done: Future[Any] = Future()
+    long = "The service said: " + "word " * 200 + "END"
+    done.set_exception(FreeSoraError(long))
+    queue_start._ended("p1", "1", said.append, done)
+    [text] = said
+    assert len(text) <= MESSAGE_MAX_CHARS
+    assert text.startswith("could not start when queued: The service said: word word")
+    assert text.endswith("…")
+    assert any(long in r.getMessage() for r in caplog.records)
