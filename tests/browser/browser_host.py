@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_host.graphs import CANARY_KEY, PACK_ENTRY, REPO_ROOT
+from comfy_host.graphs import CANARY_KEY, REPO_ROOT
 from comfy_host.hosts import Host
-from comfy_host.server import ComfyServer, SandboxThread, start_with_pack
+from comfy_host.server import ComfyServer, SandboxThread, serving_pack
 
 EXAMPLES = REPO_ROOT / "example_workflows"
 CHROMIUM_ARGS = [
@@ -290,16 +290,8 @@ def browser_comfy(
     settings = base / "user" / "default" / "comfy.settings.json"
     settings.parent.mkdir(parents=True)
     settings.write_text(json.dumps(FIRST_RUN_DONE), encoding="utf-8")
-    try:
-        server = start_with_pack(
-            host, base, browser_sandbox.base_url, CANARY_KEY, PACK_ENTRY, REPO_ROOT
-        )
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
+    with serving_pack(host, base, browser_sandbox.base_url, CANARY_KEY) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_host import PACK_ENTRY, REPO_ROOT
+from comfy_host.graphs import PACK_ENTRY, REPO_ROOT
 from comfy_host.hosts import Host
 from comfy_host.server import ComfyServer, SandboxThread, pack_env, start_host
 
